@@ -1,0 +1,421 @@
+//! Photo intake: format sniffing, size and pixel limits, EXIF orientation, and the fast
+//! reduced-scale decode the quality gate works on.
+//!
+//! Limits are enforced from the header before any pixel is decoded, so a decompression bomb
+//! (a small file that claims a huge canvas) costs nothing.
+
+use std::io::Cursor;
+
+use image::{ImageDecoder, ImageReader};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Image formats the station accepts as photos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl ImageFormat {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+        }
+    }
+
+    fn to_image_format(self) -> image::ImageFormat {
+        match self {
+            Self::Jpeg => image::ImageFormat::Jpeg,
+            Self::Png => image::ImageFormat::Png,
+            Self::Webp => image::ImageFormat::WebP,
+        }
+    }
+}
+
+/// Bounds on what intake will try to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeLimits {
+    /// Largest file accepted, in bytes.
+    pub max_bytes: u64,
+    /// Largest canvas accepted (width × height), checked from the header before decoding.
+    pub max_pixels: u64,
+}
+
+impl Default for IntakeLimits {
+    fn default() -> Self {
+        // 64 MiB covers RAW-sized JPEGs and 48 MP phone photos with room to spare; 120 MP covers
+        // every phone and most DSLRs while bounding the decode buffer.
+        Self { max_bytes: 64 * 1024 * 1024, max_pixels: 120_000_000 }
+    }
+}
+
+/// Why a file could not be taken in. Each variant is a distinct, user-facing diagnosis.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IntakeError {
+    #[error("the file is empty (0 bytes)")]
+    Empty,
+    #[error("the file is {bytes} bytes; the limit is {limit} bytes")]
+    FileTooLarge { bytes: u64, limit: u64 },
+    #[error("not a JPEG, PNG or WebP image ({detected})")]
+    UnsupportedFormat { detected: String },
+    #[error("the image claims {width}×{height} pixels, above the limit of {limit} pixels; refused before decoding")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("the {format} file is truncated: {detail}")]
+    Truncated { format: &'static str, detail: String },
+    #[error("the {format} file is corrupt: {detail}")]
+    Corrupt { format: &'static str, detail: String },
+}
+
+impl IntakeError {
+    /// Stable machine code, used across IPC and in the database.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "empty_file",
+            Self::FileTooLarge { .. } => "file_too_large",
+            Self::UnsupportedFormat { .. } => "unsupported_format",
+            Self::TooManyPixels { .. } => "too_many_pixels",
+            Self::Truncated { .. } => "truncated",
+            Self::Corrupt { .. } => "corrupt",
+        }
+    }
+}
+
+/// What the header says, before decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub format: ImageFormat,
+    /// Pixel size as displayed, i.e. after EXIF orientation (90° rotations swap the sides).
+    pub width: u32,
+    pub height: u32,
+    /// EXIF orientation tag value (1 = upright; 5–8 are transposed).
+    pub exif_orientation: u8,
+}
+
+/// The small grayscale image the gate measures, plus what is known about the original.
+#[derive(Debug, Clone)]
+pub struct GateImage {
+    pub info: ImageInfo,
+    /// BT.601 luma, row-major, `width × height`, long side at most the requested size.
+    pub luma: Vec<u8>,
+    pub width: usize,
+    pub height: usize,
+    /// The DCT-domain scale the JPEG was decoded at ("1/8", "1/4", "1/2", "1"); "1" for PNG/WebP.
+    pub decode_scale: String,
+}
+
+/// Sniffs the format from magic bytes (never the file name) and returns a specific error for
+/// files that are not photos at all.
+fn sniff(bytes: &[u8]) -> Result<ImageFormat, IntakeError> {
+    if bytes.is_empty() {
+        return Err(IntakeError::Empty);
+    }
+    match image::guess_format(bytes) {
+        Ok(image::ImageFormat::Jpeg) => Ok(ImageFormat::Jpeg),
+        Ok(image::ImageFormat::Png) => Ok(ImageFormat::Png),
+        Ok(image::ImageFormat::WebP) => Ok(ImageFormat::Webp),
+        Ok(other) => Err(IntakeError::UnsupportedFormat {
+            detected: format!("it is a {other:?} image"),
+        }),
+        Err(_) => Err(IntakeError::UnsupportedFormat { detected: describe_unknown(bytes) }),
+    }
+}
+
+/// A short human description of what a non-image file looks like.
+fn describe_unknown(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(512)];
+    if head.starts_with(b"%PDF") {
+        "it is a PDF document".into()
+    } else if head.starts_with(b"PK\x03\x04") {
+        "it is a ZIP archive or office document".into()
+    } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        "it is a video or HEIC file".into()
+    } else if head.starts_with(b"\xFF\xD8") {
+        "it starts like a JPEG but the header is damaged".into()
+    } else if std::str::from_utf8(head).is_ok() {
+        "it looks like a text file".into()
+    } else {
+        "unrecognized binary data".into()
+    }
+}
+
+fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Png => "PNG",
+        ImageFormat::Webp => "WebP",
+    }
+}
+
+/// Maps a decoder error to truncated/corrupt. Decoders report premature ends in prose only.
+fn classify_decode_error(format: ImageFormat, detail: String) -> IntakeError {
+    let lower = detail.to_lowercase();
+    let truncated = ["premature end", "unexpected eof", "unexpected end", "failed to fill whole buffer", "no more data", "not enough data"]
+        .iter()
+        .any(|needle| lower.contains(needle));
+    let format = format_name(format);
+    if truncated {
+        IntakeError::Truncated { format, detail }
+    } else {
+        IntakeError::Corrupt { format, detail }
+    }
+}
+
+/// Reads format, size and orientation from the header only and enforces the limits.
+pub fn probe(bytes: &[u8], limits: &IntakeLimits) -> Result<ImageInfo, IntakeError> {
+    let byte_len = bytes.len() as u64;
+    if byte_len > limits.max_bytes {
+        return Err(IntakeError::FileTooLarge { bytes: byte_len, limit: limits.max_bytes });
+    }
+    let format = sniff(bytes)?;
+    let mut decoder = ImageReader::with_format(Cursor::new(bytes), format.to_image_format())
+        .into_decoder()
+        .map_err(|e| classify_decode_error(format, e.to_string()))?;
+    let (raw_w, raw_h) = decoder.dimensions();
+    if raw_w == 0 || raw_h == 0 {
+        return Err(IntakeError::Corrupt { format: format_name(format), detail: "the header gives a zero size".into() });
+    }
+    if u64::from(raw_w) * u64::from(raw_h) > limits.max_pixels {
+        return Err(IntakeError::TooManyPixels { width: raw_w, height: raw_h, limit: limits.max_pixels });
+    }
+    // A missing or unreadable EXIF block is common and harmless: treat the photo as upright.
+    let exif_orientation = decoder.orientation().map(|o| o.to_exif()).unwrap_or(1);
+    let (width, height) = if exif_orientation >= 5 { (raw_h, raw_w) } else { (raw_w, raw_h) };
+    Ok(ImageInfo { format, width, height, exif_orientation })
+}
+
+/// Decodes to a grayscale image whose long side is at most `max_long_side`.
+///
+/// JPEGs are decoded at the smallest DCT scale (1/8, 1/4, 1/2) that still leaves the long side at
+/// least `max_long_side`, which skips most of the inverse DCT and all chroma upsampling; the rest
+/// is an exact area average. Orientation is not applied to the pixels: every gate metric is
+/// symmetric in the two axes, and `info` carries the displayed size.
+pub fn decode_for_gate(
+    bytes: &[u8],
+    limits: &IntakeLimits,
+    max_long_side: usize,
+) -> Result<GateImage, IntakeError> {
+    let info = probe(bytes, limits)?;
+    let (luma, width, height, decode_scale) = match info.format {
+        ImageFormat::Jpeg => decode_jpeg_reduced(bytes, max_long_side)?,
+        ImageFormat::Png | ImageFormat::Webp => decode_generic(bytes, info.format, limits)?,
+    };
+    let (luma, width, height) = area_downscale(&luma, width, height, max_long_side);
+    Ok(GateImage { info, luma, width, height, decode_scale })
+}
+
+type Decoded = (Vec<u8>, usize, usize, String);
+
+fn decode_jpeg_reduced(bytes: &[u8], max_long_side: usize) -> Result<Decoded, IntakeError> {
+    let corrupt = |e: turbojpeg::Error| classify_decode_error(ImageFormat::Jpeg, e.to_string());
+    let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
+    let header = decompressor.read_header(bytes).map_err(corrupt)?;
+    let long_side = header.width.max(header.height);
+    let scale = [
+        turbojpeg::ScalingFactor::ONE_EIGHTH,
+        turbojpeg::ScalingFactor::ONE_QUARTER,
+        turbojpeg::ScalingFactor::ONE_HALF,
+    ]
+    .into_iter()
+    .find(|s| s.scale(long_side) >= max_long_side)
+    .unwrap_or(turbojpeg::ScalingFactor::ONE);
+    let scale = if header.is_lossless { turbojpeg::ScalingFactor::ONE } else { scale };
+    decompressor.set_scaling_factor(scale).map_err(corrupt)?;
+    let scaled = header.scaled(scale);
+    let mut image = turbojpeg::Image {
+        pixels: vec![0u8; scaled.width * scaled.height],
+        width: scaled.width,
+        pitch: scaled.width,
+        height: scaled.height,
+        format: turbojpeg::PixelFormat::GRAY,
+    };
+    decompressor.decompress(bytes, image.as_deref_mut()).map_err(corrupt)?;
+    Ok((image.pixels, scaled.width, scaled.height, scale.to_string()))
+}
+
+fn decode_generic(bytes: &[u8], format: ImageFormat, limits: &IntakeLimits) -> Result<Decoded, IntakeError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
+    let mut decoder_limits = image::Limits::default();
+    // 4 bytes per pixel (RGBA8) plus headroom for 16-bit PNGs.
+    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    reader.limits(decoder_limits);
+    let image = reader.decode().map_err(|e| classify_decode_error(format, e.to_string()))?;
+    let luma = image.into_luma8();
+    let (w, h) = (luma.width() as usize, luma.height() as usize);
+    Ok((luma.into_raw(), w, h, "1".into()))
+}
+
+/// Exact area-average downscale so the long side is at most `max_long_side` (never upscales).
+/// Each output pixel averages the input rectangle it covers, with fractional edge weights.
+pub fn area_downscale(src: &[u8], width: usize, height: usize, max_long_side: usize) -> (Vec<u8>, usize, usize) {
+    let long_side = width.max(height);
+    if long_side <= max_long_side || max_long_side == 0 {
+        return (src.to_vec(), width, height);
+    }
+    let ratio = long_side as f64 / max_long_side as f64;
+    let out_w = ((width as f64 / ratio).round() as usize).max(1);
+    let out_h = ((height as f64 / ratio).round() as usize).max(1);
+    let x_weights = axis_weights(width, out_w);
+    let y_weights = axis_weights(height, out_h);
+    // Horizontal pass into f32 rows, then vertical pass.
+    let mut rows = vec![0f32; out_w * height];
+    for y in 0..height {
+        let src_row = &src[y * width..(y + 1) * width];
+        let dst_row = &mut rows[y * out_w..(y + 1) * out_w];
+        for (dst, taps) in dst_row.iter_mut().zip(&x_weights) {
+            *dst = taps.iter().map(|&(i, w)| f32::from(src_row[i]) * w).sum();
+        }
+    }
+    let mut out = vec![0u8; out_w * out_h];
+    for (oy, taps) in y_weights.iter().enumerate() {
+        let dst_row = &mut out[oy * out_w..(oy + 1) * out_w];
+        for (ox, dst) in dst_row.iter_mut().enumerate() {
+            let v: f32 = taps.iter().map(|&(i, w)| rows[i * out_w + ox] * w).sum();
+            *dst = v.round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    (out, out_w, out_h)
+}
+
+/// For each output index, the input indices it covers and their normalized weights.
+fn axis_weights(in_len: usize, out_len: usize) -> Vec<Vec<(usize, f32)>> {
+    let scale = in_len as f64 / out_len as f64;
+    (0..out_len)
+        .map(|o| {
+            let start = o as f64 * scale;
+            let end = (start + scale).min(in_len as f64);
+            let mut taps = Vec::with_capacity(scale.ceil() as usize + 1);
+            let mut i = start.floor() as usize;
+            while (i as f64) < end && i < in_len {
+                let covered = (end.min(i as f64 + 1.0) - start.max(i as f64)) / scale;
+                if covered > 0.0 {
+                    taps.push((i, covered as f32));
+                }
+                i += 1;
+            }
+            taps
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Rgb};
+
+    fn encode(format: image::ImageFormat, w: u32, h: u32) -> Vec<u8> {
+        let img = ImageBuffer::from_fn(w, h, |x, y| Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn empty_file_is_its_own_error() {
+        assert_eq!(probe(&[], &IntakeLimits::default()), Err(IntakeError::Empty));
+    }
+
+    #[test]
+    fn text_and_pdf_are_unsupported_with_a_description() {
+        let err = probe(b"hello, this is not a photo", &IntakeLimits::default()).unwrap_err();
+        assert_eq!(err.code(), "unsupported_format");
+        assert!(err.to_string().contains("text file"), "{err}");
+        let err = probe(b"%PDF-1.7\n...", &IntakeLimits::default()).unwrap_err();
+        assert!(err.to_string().contains("PDF"), "{err}");
+    }
+
+    #[test]
+    fn file_over_byte_limit_is_refused() {
+        let bytes = encode(image::ImageFormat::Png, 64, 64);
+        let limits = IntakeLimits { max_bytes: 10, ..IntakeLimits::default() };
+        assert_eq!(probe(&bytes, &limits).unwrap_err().code(), "file_too_large");
+    }
+
+    #[test]
+    fn decompression_bomb_is_refused_from_the_header() {
+        // A valid PNG header announcing 100000×100000 pixels with no real data behind it.
+        let mut png = Vec::new();
+        png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        png.extend_from_slice(&(ihdr.len() as u32).to_be_bytes());
+        let mut chunk = b"IHDR".to_vec();
+        chunk.extend_from_slice(&ihdr);
+        png.extend_from_slice(&chunk);
+        png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+        // The decoder reads up to the first IDAT before it reports the size; give it one.
+        let idat = b"IDAT\x78\x9c\x63\x00\x00\x00\x01\x00\x01";
+        png.extend_from_slice(&((idat.len() - 4) as u32).to_be_bytes());
+        png.extend_from_slice(idat);
+        png.extend_from_slice(&crc32(idat).to_be_bytes());
+        let err = decode_for_gate(&png, &IntakeLimits::default(), 512).unwrap_err();
+        assert!(matches!(err, IntakeError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err:?}");
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn truncated_jpeg_and_png_are_reported_as_truncated() {
+        for format in [image::ImageFormat::Jpeg, image::ImageFormat::Png] {
+            let bytes = encode(format, 640, 480);
+            let cut = &bytes[..bytes.len() / 2];
+            let err = decode_for_gate(cut, &IntakeLimits::default(), 512).unwrap_err();
+            assert_eq!(err.code(), "truncated", "{format:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn garbage_after_a_jpeg_signature_is_corrupt() {
+        let mut bytes = b"\xFF\xD8\xFF\xE0".to_vec();
+        bytes.extend((0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761u32) >> 24) as u8));
+        let err = decode_for_gate(&bytes, &IntakeLimits::default(), 512).unwrap_err();
+        assert!(matches!(err.code(), "corrupt" | "truncated"), "{err}");
+    }
+
+    #[test]
+    fn jpeg_is_decoded_at_reduced_scale_and_png_fully() {
+        let jpeg = encode(image::ImageFormat::Jpeg, 4096, 2048);
+        let gate = decode_for_gate(&jpeg, &IntakeLimits::default(), 512).unwrap();
+        assert_eq!(gate.decode_scale, "1/8");
+        assert_eq!((gate.width, gate.height), (512, 256));
+        assert_eq!((gate.info.width, gate.info.height), (4096, 2048));
+
+        let png = encode(image::ImageFormat::Png, 1000, 500);
+        let gate = decode_for_gate(&png, &IntakeLimits::default(), 512).unwrap();
+        assert_eq!(gate.decode_scale, "1");
+        assert_eq!((gate.width, gate.height), (512, 256));
+    }
+
+    #[test]
+    fn webp_is_accepted() {
+        let webp = encode(image::ImageFormat::WebP, 300, 200);
+        let gate = decode_for_gate(&webp, &IntakeLimits::default(), 512).unwrap();
+        assert_eq!(gate.info.format, ImageFormat::Webp);
+        assert_eq!((gate.width, gate.height), (300, 200));
+    }
+
+    #[test]
+    fn area_downscale_preserves_the_mean() {
+        let src: Vec<u8> = (0..1000 * 700).map(|i| (i % 251) as u8).collect();
+        let (out, w, h) = area_downscale(&src, 1000, 700, 512);
+        assert_eq!((w, h), (512, 358));
+        let mean = |v: &[u8]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
+        assert!((mean(&src) - mean(&out)).abs() < 1.0);
+    }
+}

@@ -1,0 +1,157 @@
+//! The station's application layer. Every command the UI can issue is a plain async method on
+//! [`Station`]; the Tauri crate only forwards to them. Nothing here knows about windows or IPC,
+//! which keeps every command testable without a webview.
+
+mod error;
+mod import;
+mod types;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use engine::{GateConfig, IntakeLimits, QualityReport};
+use store::{Sha256Hex, Store};
+use tokio_util::sync::CancellationToken;
+
+pub use error::{IpcError, StationError};
+pub use import::{expand_paths, ImportSink};
+pub use types::*;
+
+/// Analyzer name of the quality gate in the `analyses` table.
+pub const QUALITY_GATE: &str = "quality_gate";
+/// Name of the gate thresholds file in the data directory.
+pub const GATE_CONFIG_FILE: &str = "quality-gate.toml";
+
+#[derive(Debug)]
+pub struct Station {
+    store: Store,
+    gate: RwLock<GateConfig>,
+    gate_config_error: Option<String>,
+    limits: IntakeLimits,
+    jobs: Mutex<HashMap<u64, CancellationToken>>,
+    next_job: AtomicU64,
+}
+
+impl Station {
+    /// Opens the station in `data_dir`: database (migrated), blob store and gate thresholds.
+    /// A broken thresholds file does not stop the station: the defaults are used and the error
+    /// is reported through [`Station::app_info`].
+    pub async fn open(data_dir: &Path) -> Result<Arc<Self>, StationError> {
+        let store = Store::open(data_dir).await?;
+        let (gate, gate_config_error) = load_gate_config(&data_dir.join(GATE_CONFIG_FILE));
+        if let Some(error) = &gate_config_error {
+            tracing::error!(%error, "quality gate config rejected; using defaults");
+        }
+        Ok(Arc::new(Self {
+            store,
+            gate: RwLock::new(gate),
+            gate_config_error,
+            limits: IntakeLimits::default(),
+            jobs: Mutex::new(HashMap::new()),
+            next_job: AtomicU64::new(1),
+        }))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.store.data_dir()
+    }
+
+    pub fn gate_config(&self) -> GateConfig {
+        // A poisoned lock only means a panic elsewhere while holding it; the config is plain data.
+        self.gate.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    pub async fn app_info(&self) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            engine_version: engine::ENGINE_VERSION.into(),
+            data_dir: self.data_dir().display().to_string(),
+            gate_config_path: self.data_dir().join(GATE_CONFIG_FILE).display().to_string(),
+            gate_config_error: self.gate_config_error.clone(),
+            gate_config: self.gate_config(),
+            max_file_bytes: self.limits.max_bytes,
+            max_pixels: self.limits.max_pixels,
+        }
+    }
+
+    pub async fn list_items(&self, query: ItemQuery) -> Result<ItemPage, StationError> {
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let total = self.store.count_items(query.verdict).await?;
+        let items = self.store.list_items(query.verdict, query.sort, query.offset, limit).await?;
+        Ok(ItemPage { total, offset: query.offset, items })
+    }
+
+    pub async fn get_item(&self, id: i64) -> Result<ItemDetail, StationError> {
+        let item = self.store.get_item(id).await?;
+        let analysis = self.store.latest_analysis(id, QUALITY_GATE).await?;
+        let (quality, analysis) = match analysis {
+            Some(row) => {
+                let quality = serde_json::from_str::<QualityReport>(&row.result_json).ok();
+                let meta = AnalysisMeta {
+                    engine_version: row.engine_version,
+                    latency_ms: row.latency_ms,
+                    created_at: row.created_at,
+                };
+                (quality, Some(meta))
+            }
+            None => (None, None),
+        };
+        Ok(ItemDetail { item, quality, analysis })
+    }
+
+    /// The file holding a blob, for the UI's image protocol. The hash is validated, so the path
+    /// cannot leave the blob directory.
+    pub fn blob_path(&self, sha: &str) -> Result<PathBuf, StationError> {
+        let sha = Sha256Hex::parse(sha)?;
+        Ok(self.store.blobs().path_of(&sha))
+    }
+
+    /// Registers a new import job; returns its id and cancellation token.
+    pub fn new_job(&self) -> (u64, CancellationToken) {
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let token = CancellationToken::new();
+        self.jobs_lock().insert(id, token.clone());
+        (id, token)
+    }
+
+    /// Cancels a running job. Returns false when no such job is running.
+    pub fn cancel_job(&self, job_id: u64) -> bool {
+        match self.jobs_lock().get(&job_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn finish_job(&self, job_id: u64) {
+        self.jobs_lock().remove(&job_id);
+    }
+
+    fn jobs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, CancellationToken>> {
+        // The map holds only tokens; a panic while holding the lock cannot leave it inconsistent.
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Largest page the UI may ask for.
+pub const MAX_PAGE: u32 = 500;
+
+fn load_gate_config(path: &Path) -> (GateConfig, Option<String>) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => match GateConfig::from_toml(&text) {
+            Ok(config) => (config, None),
+            Err(e) => (GateConfig::default(), Some(format!("{}: {e}", path.display()))),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Err(e) = std::fs::write(path, engine::DEFAULT_GATE_CONFIG_TOML) {
+                tracing::warn!(path = %path.display(), error = %e, "could not write the default gate config");
+            }
+            (GateConfig::default(), None)
+        }
+        Err(e) => (GateConfig::default(), Some(format!("{}: {e}", path.display()))),
+    }
+}

@@ -1,0 +1,172 @@
+//! Types that cross the IPC boundary. TypeScript twins are generated into ui/src/bindings
+//! (see `tests::bindings_are_current`).
+
+use engine::{GateConfig, QualityReport, QualityVerdict};
+use serde::{Deserialize, Serialize};
+use store::{ItemRow, ItemSort, VerdictFilter};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ItemQuery {
+    pub verdict: VerdictFilter,
+    pub sort: ItemSort,
+    #[ts(type = "number")]
+    pub offset: u64,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ItemPage {
+    /// Items matching the filter, across all pages.
+    #[ts(type = "number")]
+    pub total: u64,
+    #[ts(type = "number")]
+    pub offset: u64,
+    pub items: Vec<ItemRow>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AnalysisMeta {
+    pub engine_version: String,
+    pub latency_ms: f64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ItemDetail {
+    pub item: ItemRow,
+    pub quality: Option<QualityReport>,
+    pub analysis: Option<AnalysisMeta>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub engine_version: String,
+    pub data_dir: String,
+    pub gate_config_path: String,
+    /// Set when the thresholds file was rejected (the defaults are then in force).
+    pub gate_config_error: Option<String>,
+    pub gate_config: GateConfig,
+    #[ts(type = "number")]
+    pub max_file_bytes: u64,
+    #[ts(type = "number")]
+    pub max_pixels: u64,
+}
+
+/// What happened to one file of an import.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FileResult {
+    Imported {
+        #[ts(type = "number")]
+        item_id: i64,
+        verdict: QualityVerdict,
+    },
+    /// The same content is already an item.
+    Duplicate {
+        #[ts(type = "number")]
+        item_id: i64,
+    },
+    /// The file could not be analyzed; `item_id` is set when it was recorded as an error item.
+    Failed {
+        #[ts(type = "number | null")]
+        item_id: Option<i64>,
+        code: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FileOutcome {
+    pub path: String,
+    pub file_name: String,
+    pub result: FileResult,
+}
+
+/// Emitted once per file as an import proceeds.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportProgress {
+    #[ts(type = "number")]
+    pub job_id: u64,
+    pub total: u32,
+    pub done: u32,
+    pub outcome: FileOutcome,
+}
+
+/// Emitted when an import ends, whether finished or cancelled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct ImportSummary {
+    #[ts(type = "number")]
+    pub job_id: u64,
+    pub total: u32,
+    pub imported: u32,
+    pub duplicates: u32,
+    pub failed: u32,
+    pub cancelled: bool,
+}
+
+/// Emitted when an import starts (from the dialog, a drop, or the command line).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportStarted {
+    #[ts(type = "number")]
+    pub job_id: u64,
+    pub total: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    /// Every IPC type, exported together with everything it references.
+    fn export_all(dir: &Path) {
+        // 64-bit integers cross IPC as JSON numbers (ids and counts stay far below 2^53).
+        let cfg = ts_rs::Config::new().with_out_dir(dir).with_large_int("number");
+        ItemQuery::export_all(&cfg).unwrap();
+        ItemPage::export_all(&cfg).unwrap();
+        ItemDetail::export_all(&cfg).unwrap();
+        AppInfo::export_all(&cfg).unwrap();
+        ImportProgress::export_all(&cfg).unwrap();
+        ImportSummary::export_all(&cfg).unwrap();
+        ImportStarted::export_all(&cfg).unwrap();
+        crate::IpcError::export_all(&cfg).unwrap();
+    }
+
+    fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+                    .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    /// Fails when ui/src/bindings differs from what the Rust types generate. Regenerate with
+    /// `UPDATE_BINDINGS=1 cargo test -p station bindings_are_current`.
+    #[test]
+    fn bindings_are_current() {
+        let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings");
+        let fresh = tempfile::tempdir().unwrap();
+        export_all(fresh.path());
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            let _ = std::fs::remove_dir_all(&committed);
+            std::fs::create_dir_all(&committed).unwrap();
+            for (name, text) in read_dir_sorted(fresh.path()) {
+                std::fs::write(committed.join(name), text).unwrap();
+            }
+        }
+        let expected = read_dir_sorted(fresh.path());
+        let actual = read_dir_sorted(&committed);
+        let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&actual), names(&expected), "binding files differ; run UPDATE_BINDINGS=1 cargo test -p station bindings_are_current");
+        for ((name, a), (_, e)) in actual.iter().zip(&expected) {
+            assert_eq!(a, e, "ui/src/bindings/{name} is stale; run UPDATE_BINDINGS=1 cargo test -p station bindings_are_current");
+        }
+    }
+}

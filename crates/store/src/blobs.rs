@@ -1,0 +1,112 @@
+//! Content-addressed blob storage: `<root>/<first two hex digits>/<sha256>`.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::{Result, StoreError};
+
+/// A validated lowercase sha256 hex digest. Constructing one is the only way to name a blob, so
+/// a path built from it can never escape the blob directory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sha256Hex(String);
+
+impl Sha256Hex {
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(hex::encode(Sha256::digest(bytes)))
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        if text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(Self(text.to_string()))
+        } else {
+            Err(StoreError::InvalidHash(text.chars().take(80).collect()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Sha256Hex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    pub fn open(root: &Path) -> Result<Self> {
+        std::fs::create_dir_all(root.join("tmp"))
+            .map_err(|source| StoreError::Io { action: "creating blob directory", path: root.into(), source })?;
+        Ok(Self { root: root.to_path_buf() })
+    }
+
+    pub fn path_of(&self, sha: &Sha256Hex) -> PathBuf {
+        self.root.join(&sha.as_str()[..2]).join(sha.as_str())
+    }
+
+    /// Stores `bytes` under their hash (a no-op when already present) and returns the hash.
+    /// Written to a temporary file, flushed, then renamed: a crash never leaves a partial blob.
+    pub fn put(&self, bytes: &[u8]) -> Result<Sha256Hex> {
+        let sha = Sha256Hex::of(bytes);
+        self.put_hashed(&sha, bytes)?;
+        Ok(sha)
+    }
+
+    /// As [`put`](Self::put), for a caller that already hashed the bytes with [`Sha256Hex::of`].
+    pub fn put_hashed(&self, sha: &Sha256Hex, bytes: &[u8]) -> Result<()> {
+        let path = self.path_of(sha);
+        if path.exists() {
+            return Ok(());
+        }
+        fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> StoreError + 'p {
+            move |source| StoreError::Io { action, path: path.to_path_buf(), source }
+        }
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
+        let tmp_dir = self.root.join("tmp");
+        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io("creating a temporary file in", &tmp_dir))?;
+        tmp.write_all(bytes).map_err(io("writing", tmp.path()))?;
+        tmp.as_file().sync_all().map_err(io("flushing", &path))?;
+        tmp.persist(&path).map_err(|e| StoreError::Io { action: "storing", path: path.clone(), source: e.error })?;
+        Ok(())
+    }
+
+    pub fn read(&self, sha: &Sha256Hex) -> Result<Vec<u8>> {
+        let path = self.path_of(sha);
+        std::fs::read(&path).map_err(|source| StoreError::Io { action: "reading", path, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_validation_rejects_paths_and_uppercase() {
+        assert!(Sha256Hex::parse("../../etc/passwd").is_err());
+        assert!(Sha256Hex::parse(&"A".repeat(64)).is_err());
+        assert!(Sha256Hex::parse(&"a".repeat(63)).is_err());
+        assert!(Sha256Hex::parse(&"0".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn put_is_content_addressed_and_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let a = store.put(b"hello").unwrap();
+        let b = store.put(b"hello").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(store.read(&a).unwrap(), b"hello");
+        assert!(store.path_of(&a).starts_with(dir.path().join("2c")));
+    }
+}

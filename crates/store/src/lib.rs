@@ -1,0 +1,84 @@
+//! The station's persistent state: one SQLite database (WAL) plus a content-addressed blob
+//! directory, both under the station's data directory. Nothing else touches either.
+
+mod blobs;
+mod items;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use blobs::{BlobStore, Sha256Hex};
+pub use items::{AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{action} {path}: {source}")]
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("not a sha256 hex digest: {0:?}")]
+    InvalidHash(String),
+    #[error("no item with id {0}")]
+    ItemNotFound(i64),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Handle to the database and blob store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    blobs: BlobStore,
+    data_dir: PathBuf,
+}
+
+/// File name of the station database inside the data directory.
+pub const DATABASE_FILE: &str = "station.db";
+
+impl Store {
+    /// Opens (creating if needed) the database and blob store in `data_dir` and applies pending
+    /// migrations.
+    pub async fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::Io { action: "creating data directory", path: data_dir.into(), source })?;
+        let db_path = data_dir.join(DATABASE_FILE);
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(&db_path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("../../migrations").run(&pool).await?;
+        let blobs = BlobStore::open(&data_dir.join("blobs"))?;
+        tracing::info!(db = %db_path.display(), "station database open");
+        Ok(Self { pool, blobs, data_dir: data_dir.to_path_buf() })
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Closes the pool, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    // Formatting a current UTC time as RFC 3339 cannot fail (years 0..=9999).
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
