@@ -51,7 +51,10 @@ impl Default for IntakeLimits {
     fn default() -> Self {
         // 64 MiB covers RAW-sized JPEGs and 48 MP phone photos with room to spare; 120 MP covers
         // every phone and most DSLRs while bounding the decode buffer.
-        Self { max_bytes: 64 * 1024 * 1024, max_pixels: 120_000_000 }
+        Self {
+            max_bytes: 64 * 1024 * 1024,
+            max_pixels: 120_000_000,
+        }
     }
 }
 
@@ -67,9 +70,15 @@ pub enum IntakeError {
     #[error("the image claims {width}×{height} pixels, above the limit of {limit} pixels; refused before decoding")]
     TooManyPixels { width: u32, height: u32, limit: u64 },
     #[error("the {format} file is truncated: {detail}")]
-    Truncated { format: &'static str, detail: String },
+    Truncated {
+        format: &'static str,
+        detail: String,
+    },
     #[error("the {format} file is corrupt: {detail}")]
-    Corrupt { format: &'static str, detail: String },
+    Corrupt {
+        format: &'static str,
+        detail: String,
+    },
 }
 
 impl IntakeError {
@@ -122,7 +131,9 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, IntakeError> {
         Ok(other) => Err(IntakeError::UnsupportedFormat {
             detected: format!("it is a {other:?} image"),
         }),
-        Err(_) => Err(IntakeError::UnsupportedFormat { detected: describe_unknown(bytes) }),
+        Err(_) => Err(IntakeError::UnsupportedFormat {
+            detected: describe_unknown(bytes),
+        }),
     }
 }
 
@@ -154,10 +165,28 @@ fn format_name(format: ImageFormat) -> &'static str {
 
 /// Maps a decoder error to truncated/corrupt. Decoders report premature ends in prose only.
 fn classify_decode_error(format: ImageFormat, detail: String) -> IntakeError {
+    // Decoders prefix their messages with boilerplate the user does not need.
+    let detail = [
+        "TurboJPEG error: ",
+        "Format error decoding Jpeg: ",
+        "Format error decoding Png: ",
+        "Format error decoding WebP: ",
+    ]
+    .iter()
+    .fold(detail, |d, prefix| {
+        d.strip_prefix(prefix).map(str::to_string).unwrap_or(d)
+    });
     let lower = detail.to_lowercase();
-    let truncated = ["premature end", "unexpected eof", "unexpected end", "failed to fill whole buffer", "no more data", "not enough data"]
-        .iter()
-        .any(|needle| lower.contains(needle));
+    let truncated = [
+        "premature end",
+        "unexpected eof",
+        "unexpected end",
+        "failed to fill whole buffer",
+        "no more data",
+        "not enough data",
+    ]
+    .iter()
+    .any(|needle| lower.contains(needle));
     let format = format_name(format);
     if truncated {
         IntakeError::Truncated { format, detail }
@@ -170,7 +199,10 @@ fn classify_decode_error(format: ImageFormat, detail: String) -> IntakeError {
 pub fn probe(bytes: &[u8], limits: &IntakeLimits) -> Result<ImageInfo, IntakeError> {
     let byte_len = bytes.len() as u64;
     if byte_len > limits.max_bytes {
-        return Err(IntakeError::FileTooLarge { bytes: byte_len, limit: limits.max_bytes });
+        return Err(IntakeError::FileTooLarge {
+            bytes: byte_len,
+            limit: limits.max_bytes,
+        });
     }
     let format = sniff(bytes)?;
     let mut decoder = ImageReader::with_format(Cursor::new(bytes), format.to_image_format())
@@ -178,15 +210,31 @@ pub fn probe(bytes: &[u8], limits: &IntakeLimits) -> Result<ImageInfo, IntakeErr
         .map_err(|e| classify_decode_error(format, e.to_string()))?;
     let (raw_w, raw_h) = decoder.dimensions();
     if raw_w == 0 || raw_h == 0 {
-        return Err(IntakeError::Corrupt { format: format_name(format), detail: "the header gives a zero size".into() });
+        return Err(IntakeError::Corrupt {
+            format: format_name(format),
+            detail: "the header gives a zero size".into(),
+        });
     }
     if u64::from(raw_w) * u64::from(raw_h) > limits.max_pixels {
-        return Err(IntakeError::TooManyPixels { width: raw_w, height: raw_h, limit: limits.max_pixels });
+        return Err(IntakeError::TooManyPixels {
+            width: raw_w,
+            height: raw_h,
+            limit: limits.max_pixels,
+        });
     }
     // A missing or unreadable EXIF block is common and harmless: treat the photo as upright.
     let exif_orientation = decoder.orientation().map(|o| o.to_exif()).unwrap_or(1);
-    let (width, height) = if exif_orientation >= 5 { (raw_h, raw_w) } else { (raw_w, raw_h) };
-    Ok(ImageInfo { format, width, height, exif_orientation })
+    let (width, height) = if exif_orientation >= 5 {
+        (raw_h, raw_w)
+    } else {
+        (raw_w, raw_h)
+    };
+    Ok(ImageInfo {
+        format,
+        width,
+        height,
+        exif_orientation,
+    })
 }
 
 /// Decodes to a grayscale image whose long side is at most `max_long_side`.
@@ -206,7 +254,13 @@ pub fn decode_for_gate(
         ImageFormat::Png | ImageFormat::Webp => decode_generic(bytes, info.format, limits)?,
     };
     let (luma, width, height) = area_downscale(&luma, width, height, max_long_side);
-    Ok(GateImage { info, luma, width, height, decode_scale })
+    Ok(GateImage {
+        info,
+        luma,
+        width,
+        height,
+        decode_scale,
+    })
 }
 
 type Decoded = (Vec<u8>, usize, usize, String);
@@ -224,7 +278,11 @@ fn decode_jpeg_reduced(bytes: &[u8], max_long_side: usize) -> Result<Decoded, In
     .into_iter()
     .find(|s| s.scale(long_side) >= max_long_side)
     .unwrap_or(turbojpeg::ScalingFactor::ONE);
-    let scale = if header.is_lossless { turbojpeg::ScalingFactor::ONE } else { scale };
+    let scale = if header.is_lossless {
+        turbojpeg::ScalingFactor::ONE
+    } else {
+        scale
+    };
     decompressor.set_scaling_factor(scale).map_err(corrupt)?;
     let scaled = header.scaled(scale);
     let mut image = turbojpeg::Image {
@@ -234,17 +292,25 @@ fn decode_jpeg_reduced(bytes: &[u8], max_long_side: usize) -> Result<Decoded, In
         height: scaled.height,
         format: turbojpeg::PixelFormat::GRAY,
     };
-    decompressor.decompress(bytes, image.as_deref_mut()).map_err(corrupt)?;
+    decompressor
+        .decompress(bytes, image.as_deref_mut())
+        .map_err(corrupt)?;
     Ok((image.pixels, scaled.width, scaled.height, scale.to_string()))
 }
 
-fn decode_generic(bytes: &[u8], format: ImageFormat, limits: &IntakeLimits) -> Result<Decoded, IntakeError> {
+fn decode_generic(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &IntakeLimits,
+) -> Result<Decoded, IntakeError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
     let mut decoder_limits = image::Limits::default();
     // 4 bytes per pixel (RGBA8) plus headroom for 16-bit PNGs.
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
     reader.limits(decoder_limits);
-    let image = reader.decode().map_err(|e| classify_decode_error(format, e.to_string()))?;
+    let image = reader
+        .decode()
+        .map_err(|e| classify_decode_error(format, e.to_string()))?;
     let luma = image.into_luma8();
     let (w, h) = (luma.width() as usize, luma.height() as usize);
     Ok((luma.into_raw(), w, h, "1".into()))
@@ -252,7 +318,12 @@ fn decode_generic(bytes: &[u8], format: ImageFormat, limits: &IntakeLimits) -> R
 
 /// Exact area-average downscale so the long side is at most `max_long_side` (never upscales).
 /// Each output pixel averages the input rectangle it covers, with fractional edge weights.
-pub fn area_downscale(src: &[u8], width: usize, height: usize, max_long_side: usize) -> (Vec<u8>, usize, usize) {
+pub fn area_downscale(
+    src: &[u8],
+    width: usize,
+    height: usize,
+    max_long_side: usize,
+) -> (Vec<u8>, usize, usize) {
     let long_side = width.max(height);
     if long_side <= max_long_side || max_long_side == 0 {
         return (src.to_vec(), width, height);
@@ -309,7 +380,9 @@ mod tests {
     use image::{ImageBuffer, Rgb};
 
     fn encode(format: image::ImageFormat, w: u32, h: u32) -> Vec<u8> {
-        let img = ImageBuffer::from_fn(w, h, |x, y| Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128]));
+        let img = ImageBuffer::from_fn(w, h, |x, y| {
+            Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128])
+        });
         let mut out = Cursor::new(Vec::new());
         img.write_to(&mut out, format).unwrap();
         out.into_inner()
@@ -317,7 +390,10 @@ mod tests {
 
     #[test]
     fn empty_file_is_its_own_error() {
-        assert_eq!(probe(&[], &IntakeLimits::default()), Err(IntakeError::Empty));
+        assert_eq!(
+            probe(&[], &IntakeLimits::default()),
+            Err(IntakeError::Empty)
+        );
     }
 
     #[test]
@@ -332,7 +408,10 @@ mod tests {
     #[test]
     fn file_over_byte_limit_is_refused() {
         let bytes = encode(image::ImageFormat::Png, 64, 64);
-        let limits = IntakeLimits { max_bytes: 10, ..IntakeLimits::default() };
+        let limits = IntakeLimits {
+            max_bytes: 10,
+            ..IntakeLimits::default()
+        };
         assert_eq!(probe(&bytes, &limits).unwrap_err().code(), "file_too_large");
     }
 
@@ -356,7 +435,17 @@ mod tests {
         png.extend_from_slice(idat);
         png.extend_from_slice(&crc32(idat).to_be_bytes());
         let err = decode_for_gate(&png, &IntakeLimits::default(), 512).unwrap_err();
-        assert!(matches!(err, IntakeError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                IntakeError::TooManyPixels {
+                    width: 100_000,
+                    height: 100_000,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     fn crc32(data: &[u8]) -> u32 {
@@ -364,7 +453,11 @@ mod tests {
         for &b in data {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -400,6 +493,36 @@ mod tests {
         let gate = decode_for_gate(&png, &IntakeLimits::default(), 512).unwrap();
         assert_eq!(gate.decode_scale, "1");
         assert_eq!((gate.width, gate.height), (512, 256));
+    }
+
+    /// Inserts an EXIF APP1 segment with the given orientation right after the JPEG's SOI.
+    fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+        let mut tiff = b"II*\x00\x08\x00\x00\x00".to_vec();
+        tiff.extend_from_slice(&1u16.to_le_bytes());
+        tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+        tiff.extend_from_slice(&3u16.to_le_bytes());
+        tiff.extend_from_slice(&1u32.to_le_bytes());
+        tiff.extend_from_slice(&orientation.to_le_bytes());
+        tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        let mut app1 = b"Exif\x00\x00".to_vec();
+        app1.extend_from_slice(&tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn exif_rotation_swaps_the_displayed_size() {
+        let jpeg = with_exif_orientation(&encode(image::ImageFormat::Jpeg, 640, 480), 6);
+        let info = probe(&jpeg, &IntakeLimits::default()).unwrap();
+        assert_eq!(info.exif_orientation, 6);
+        assert_eq!((info.width, info.height), (480, 640));
+        let upright = with_exif_orientation(&encode(image::ImageFormat::Jpeg, 640, 480), 1);
+        let info = probe(&upright, &IntakeLimits::default()).unwrap();
+        assert_eq!((info.width, info.height), (640, 480));
     }
 
     #[test]

@@ -6,11 +6,15 @@
 pub mod intake;
 pub mod quality;
 
-pub use intake::{decode_for_gate, probe, GateImage, ImageFormat, ImageInfo, IntakeError, IntakeLimits};
+pub use intake::{
+    decode_for_gate, probe, GateImage, ImageFormat, ImageInfo, IntakeError, IntakeLimits,
+};
 pub use quality::{
-    assess, Bound, CheckOutcome, GateCheck, GateConfig, GateConfigError, QualityReport, QualityVerdict, DEFAULT_GATE_CONFIG_TOML,
+    assess, Bound, CheckOutcome, GateCheck, GateConfig, GateConfigError, QualityReport,
+    QualityVerdict, DEFAULT_GATE_CONFIG_TOML,
 };
 
 /// Identifies the code that produced an analysis; stored with every analysis row so results can
 /// be traced back to the exact gate logic that made them.
-pub const ENGINE_VERSION: &str = concat!("engine ", env!("CARGO_PKG_VERSION"), " / quality-gate v1");
+pub const ENGINE_VERSION: &str =
+    concat!("engine ", env!("CARGO_PKG_VERSION"), " / quality-gate v1");

@@ -91,14 +91,41 @@ impl GateConfig {
     }
 
     fn validate(&self) -> Result<(), GateConfigError> {
-        let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(GateConfigError::OutOfRange(what.into())) };
-        check((64..=4096).contains(&self.working_long_side), "working_long_side must be 64..=4096")?;
-        check((0.0..=255.0).contains(&self.min_contrast), "min_contrast must be 0..=255")?;
-        check((0.0..=255.0).contains(&self.min_mean_luma), "min_mean_luma must be 0..=255")?;
-        check((0.0..=255.0).contains(&self.max_mean_luma), "max_mean_luma must be 0..=255")?;
-        check(self.min_mean_luma < self.max_mean_luma, "min_mean_luma must be below max_mean_luma")?;
-        check((0.0..=1.0).contains(&self.max_highlight_share), "max_highlight_share must be 0..=1")?;
-        check((0.0..=1.0).contains(&self.max_blur_effect), "max_blur_effect must be 0..=1")?;
+        let check = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(GateConfigError::OutOfRange(what.into()))
+            }
+        };
+        check(
+            (64..=4096).contains(&self.working_long_side),
+            "working_long_side must be 64..=4096",
+        )?;
+        check(
+            (0.0..=255.0).contains(&self.min_contrast),
+            "min_contrast must be 0..=255",
+        )?;
+        check(
+            (0.0..=255.0).contains(&self.min_mean_luma),
+            "min_mean_luma must be 0..=255",
+        )?;
+        check(
+            (0.0..=255.0).contains(&self.max_mean_luma),
+            "max_mean_luma must be 0..=255",
+        )?;
+        check(
+            self.min_mean_luma < self.max_mean_luma,
+            "min_mean_luma must be below max_mean_luma",
+        )?;
+        check(
+            (0.0..=1.0).contains(&self.max_highlight_share),
+            "max_highlight_share must be 0..=1",
+        )?;
+        check(
+            (0.0..=1.0).contains(&self.max_blur_effect),
+            "max_blur_effect must be 0..=1",
+        )?;
         Ok(())
     }
 }
@@ -153,7 +180,11 @@ pub struct QualityReport {
 }
 
 /// Decodes and assesses a photo in one step.
-pub fn assess(bytes: &[u8], limits: &IntakeLimits, config: &GateConfig) -> Result<QualityReport, IntakeError> {
+pub fn assess(
+    bytes: &[u8],
+    limits: &IntakeLimits,
+    config: &GateConfig,
+) -> Result<QualityReport, IntakeError> {
     let image = decode_for_gate(bytes, limits, config.working_long_side as usize)?;
     Ok(assess_image(&image, config))
 }
@@ -212,7 +243,11 @@ pub fn blur_effect(luma: &[u8], width: usize, height: usize) -> f64 {
 
 /// One axis of the blur effect. `step` walks along the axis, `stride` across it.
 fn axis_blur(luma: &[u8], width: usize, height: usize, step: usize, stride: usize) -> f64 {
-    let (along, across) = if step == 1 { (width, height) } else { (height, width) };
+    let (along, across) = if step == 1 {
+        (width, height)
+    } else {
+        (height, width)
+    };
     let half = REBLUR_SIZE / 2;
     let (mut sum_original, mut sum_lost) = (0f64, 0f64);
     let mut blurred = vec![0f32; along];
@@ -220,7 +255,9 @@ fn axis_blur(luma: &[u8], width: usize, height: usize, step: usize, stride: usiz
         let base = line * stride;
         let at = |i: usize| f32::from(luma[base + i * step]);
         // Running box sum with edge replication.
-        let mut window: f32 = (0..REBLUR_SIZE).map(|k| at(k.saturating_sub(half).min(along - 1))).sum();
+        let mut window: f32 = (0..REBLUR_SIZE)
+            .map(|k| at(k.saturating_sub(half).min(along - 1)))
+            .sum();
         for (i, slot) in blurred.iter_mut().enumerate() {
             *slot = window / REBLUR_SIZE as f32;
             let leaving = at(i.saturating_sub(half));
@@ -260,28 +297,72 @@ pub fn assess_image(image: &GateImage, config: &GateConfig) -> QualityReport {
         counted: true,
     };
     let mut checks = vec![
-        outcome(GateCheck::TooSmall, f64::from(short_side), f64::from(config.min_short_side), Bound::Min),
-        outcome(GateCheck::Blank, m.contrast, config.min_contrast, Bound::Min),
-        outcome(GateCheck::Dark, m.mean_luma, config.min_mean_luma, Bound::Min),
+        outcome(
+            GateCheck::TooSmall,
+            f64::from(short_side),
+            f64::from(config.min_short_side),
+            Bound::Min,
+        ),
+        outcome(
+            GateCheck::Blank,
+            m.contrast,
+            config.min_contrast,
+            Bound::Min,
+        ),
+        outcome(
+            GateCheck::Dark,
+            m.mean_luma,
+            config.min_mean_luma,
+            Bound::Min,
+        ),
         // Over-exposure: the worse of clipped share and mean brightness, each against its own bound.
         {
-            let by_share = outcome(GateCheck::OverExposed, m.highlight_share, config.max_highlight_share, Bound::Max);
-            let by_mean = outcome(GateCheck::OverExposed, m.mean_luma, config.max_mean_luma, Bound::Max);
-            if by_share.passed { by_mean } else { by_share }
+            let by_share = outcome(
+                GateCheck::OverExposed,
+                m.highlight_share,
+                config.max_highlight_share,
+                Bound::Max,
+            );
+            let by_mean = outcome(
+                GateCheck::OverExposed,
+                m.mean_luma,
+                config.max_mean_luma,
+                Bound::Max,
+            );
+            if by_share.passed {
+                by_mean
+            } else {
+                by_share
+            }
         },
-        outcome(GateCheck::Blur, m.blur_effect, config.max_blur_effect, Bound::Max),
+        outcome(
+            GateCheck::Blur,
+            m.blur_effect,
+            config.max_blur_effect,
+            Bound::Max,
+        ),
     ];
     // A uniform or black frame has no edges, so its blur figure says nothing: report the cause.
-    let blank_or_dark = checks.iter().any(|c| matches!(c.check, GateCheck::Blank | GateCheck::Dark) && !c.passed);
+    let blank_or_dark = checks
+        .iter()
+        .any(|c| matches!(c.check, GateCheck::Blank | GateCheck::Dark) && !c.passed);
     for c in &mut checks {
         if c.check == GateCheck::Blur && blank_or_dark {
             c.counted = false;
         }
     }
-    let reasons: Vec<GateCheck> = checks.iter().filter(|c| c.counted && !c.passed).map(|c| c.check).collect();
+    let reasons: Vec<GateCheck> = checks
+        .iter()
+        .filter(|c| c.counted && !c.passed)
+        .map(|c| c.check)
+        .collect();
     let suggestions = reasons.iter().map(|r| r.suggestion().to_string()).collect();
     QualityReport {
-        verdict: if reasons.is_empty() { QualityVerdict::Pass } else { QualityVerdict::Fail },
+        verdict: if reasons.is_empty() {
+            QualityVerdict::Pass
+        } else {
+            QualityVerdict::Fail
+        },
         checks,
         reasons,
         suggestions,
@@ -306,8 +387,16 @@ mod tests {
         (0..w * h)
             .map(|i| {
                 let (x, y) = (i % w, i / w);
-                let block = if ((x * 16 / w) + (y * 12 / h)) % 2 == 0 { 60 } else { 190 };
-                let stripes = if (x / 3 + y / 5) % 2 == 0 { 25 } else { 0 };
+                let block = if ((x * 16 / w) + (y * 12 / h)).is_multiple_of(2) {
+                    60
+                } else {
+                    190
+                };
+                let stripes = if (x / 3 + y / 5).is_multiple_of(2) {
+                    25
+                } else {
+                    0
+                };
                 (block + stripes) as u8
             })
             .collect()
@@ -341,13 +430,21 @@ mod tests {
         let b_low = blur_effect(&low_contrast, w, h);
         assert!(b_sharp < 0.3, "sharp {b_sharp}");
         assert!(b_blur > 0.6, "blurred {b_blur}");
-        assert!((b_sharp - b_low).abs() < 0.05, "contrast changed blur: {b_sharp} vs {b_low}");
+        assert!(
+            (b_sharp - b_low).abs() < 0.05,
+            "contrast changed blur: {b_sharp} vs {b_low}"
+        );
     }
 
     #[test]
     fn uniform_image_is_blank_and_blur_is_not_counted() {
         let image = GateImage {
-            info: crate::intake::ImageInfo { format: ImageFormat::Png, width: 800, height: 600, exif_orientation: 1 },
+            info: crate::intake::ImageInfo {
+                format: ImageFormat::Png,
+                width: 800,
+                height: 600,
+                exif_orientation: 1,
+            },
             luma: vec![128; 512 * 384],
             width: 512,
             height: 384,
@@ -357,7 +454,11 @@ mod tests {
         assert_eq!(report.verdict, QualityVerdict::Fail);
         assert_eq!(report.reasons, vec![GateCheck::Blank]);
         assert_eq!(report.suggestions.len(), 1);
-        let blur = report.checks.iter().find(|c| c.check == GateCheck::Blur).unwrap();
+        let blur = report
+            .checks
+            .iter()
+            .find(|c| c.check == GateCheck::Blur)
+            .unwrap();
         assert!(!blur.counted);
     }
 
@@ -365,20 +466,56 @@ mod tests {
     fn dark_and_bright_frames_fail_their_checks() {
         let (w, h) = (512, 384);
         let base = scene(w, h);
-        let info = crate::intake::ImageInfo { format: ImageFormat::Jpeg, width: 4000, height: 3000, exif_orientation: 1 };
-        let make = |luma: Vec<u8>| GateImage { info, luma, width: w, height: h, decode_scale: "1/8".into() };
-        let dark = assess_image(&make(base.iter().map(|&v| v / 8).collect()), &GateConfig::default());
-        assert!(dark.reasons.contains(&GateCheck::Dark), "{:?}", dark.reasons);
-        let bright = assess_image(&make(base.iter().map(|&v| v.saturating_mul(3)).collect()), &GateConfig::default());
-        assert!(bright.reasons.contains(&GateCheck::OverExposed), "{:?}", bright.reasons);
+        let info = crate::intake::ImageInfo {
+            format: ImageFormat::Jpeg,
+            width: 4000,
+            height: 3000,
+            exif_orientation: 1,
+        };
+        let make = |luma: Vec<u8>| GateImage {
+            info,
+            luma,
+            width: w,
+            height: h,
+            decode_scale: "1/8".into(),
+        };
+        let dark = assess_image(
+            &make(base.iter().map(|&v| v / 8).collect()),
+            &GateConfig::default(),
+        );
+        assert!(
+            dark.reasons.contains(&GateCheck::Dark),
+            "{:?}",
+            dark.reasons
+        );
+        let bright = assess_image(
+            &make(base.iter().map(|&v| v.saturating_mul(3)).collect()),
+            &GateConfig::default(),
+        );
+        assert!(
+            bright.reasons.contains(&GateCheck::OverExposed),
+            "{:?}",
+            bright.reasons
+        );
         let fine = assess_image(&make(base), &GateConfig::default());
         assert_eq!(fine.verdict, QualityVerdict::Pass, "{:?}", fine.checks);
     }
 
     #[test]
     fn too_small_uses_the_original_size() {
-        let info = crate::intake::ImageInfo { format: ImageFormat::Jpeg, width: 160, height: 120, exif_orientation: 1 };
-        let image = GateImage { info, luma: scene(160, 120), width: 160, height: 120, decode_scale: "1".into() };
+        let info = crate::intake::ImageInfo {
+            format: ImageFormat::Jpeg,
+            width: 160,
+            height: 120,
+            exif_orientation: 1,
+        };
+        let image = GateImage {
+            info,
+            luma: scene(160, 120),
+            width: 160,
+            height: 120,
+            decode_scale: "1".into(),
+        };
         let report = assess_image(&image, &GateConfig::default());
         assert!(report.reasons.contains(&GateCheck::TooSmall));
     }

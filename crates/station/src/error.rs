@@ -32,6 +32,9 @@ pub struct IpcError {
 
 impl From<StationError> for IpcError {
     fn from(error: StationError) -> Self {
-        Self { code: error.code().into(), message: error.to_string() }
+        Self {
+            code: error.code().into(),
+            message: error.to_string(),
+        }
     }
 }

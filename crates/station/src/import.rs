@@ -9,7 +9,10 @@ use engine::{IntakeError, IntakeLimits, QualityReport};
 use futures_util::stream::{self, StreamExt};
 use store::{ItemStatus, NewAnalysis, NewItem, Recorded, Sha256Hex};
 
-use crate::{FileOutcome, FileResult, ImportProgress, ImportStarted, ImportSummary, Station, StationError, QUALITY_GATE};
+use crate::{
+    FileOutcome, FileResult, ImportProgress, ImportStarted, ImportSummary, Station, StationError,
+    QUALITY_GATE,
+};
 
 /// Receives import events; implemented by the Tauri shell (window events) and by tests.
 pub trait ImportSink: Send + Sync {
@@ -35,9 +38,9 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
                 .filter(|e| e.file_type().is_file())
                 .map(walkdir::DirEntry::into_path)
                 .filter(|p| {
-                    p.extension()
-                        .and_then(|x| x.to_str())
-                        .is_some_and(|x| PHOTO_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()))
+                    p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                        PHOTO_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str())
+                    })
                 })
                 .collect();
             found.sort();
@@ -54,23 +57,49 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
 /// The CPU- and disk-bound half of importing one file, run on a blocking worker.
 enum Examined {
     /// Could not be read at all; nothing to record.
-    Unreadable { code: &'static str, message: String },
+    Unreadable {
+        code: &'static str,
+        message: String,
+    },
     /// Refused from its size alone, before reading.
-    TooLarge { byte_len: u64, error: IntakeError },
-    Read { sha: Sha256Hex, byte_len: u64, analysis: Result<(QualityReport, f64), IntakeError> },
-    Duplicate { item_id: i64 },
+    TooLarge {
+        byte_len: u64,
+        error: IntakeError,
+    },
+    Read {
+        sha: Sha256Hex,
+        byte_len: u64,
+        analysis: Result<QualityReport, IntakeError>,
+        latency_ms: f64,
+    },
+    Duplicate {
+        item_id: i64,
+    },
 }
 
 impl Station {
     /// Runs an import job to completion (or cancellation). The job must come from
     /// [`Station::new_job`]; it is unregistered when this returns.
-    pub async fn run_import(self: &Arc<Self>, job_id: u64, paths: Vec<PathBuf>, sink: Arc<dyn ImportSink>) -> ImportSummary {
+    pub async fn run_import(
+        self: &Arc<Self>,
+        job_id: u64,
+        paths: Vec<PathBuf>,
+        sink: Arc<dyn ImportSink>,
+    ) -> ImportSummary {
         let token = self.jobs_lock().get(&job_id).cloned().unwrap_or_default();
-        let files = tokio::task::spawn_blocking(move || expand_paths(&paths)).await.unwrap_or_default();
+        let files = tokio::task::spawn_blocking(move || expand_paths(&paths))
+            .await
+            .unwrap_or_default();
         let total = u32::try_from(files.len()).unwrap_or(u32::MAX);
         sink.started(&ImportStarted { job_id, total });
-        let mut summary = ImportSummary { job_id, total, ..ImportSummary::default() };
-        let workers = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let mut summary = ImportSummary {
+            job_id,
+            total,
+            ..ImportSummary::default()
+        };
+        let workers = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2);
         let mut outcomes = stream::iter(files)
             .map(|path| {
                 let station = Arc::clone(self);
@@ -92,7 +121,12 @@ impl Station {
                 FileResult::Duplicate { .. } => summary.duplicates += 1,
                 FileResult::Failed { .. } => summary.failed += 1,
             }
-            sink.progress(&ImportProgress { job_id, total, done, outcome });
+            sink.progress(&ImportProgress {
+                job_id,
+                total,
+                done,
+                outcome,
+            });
         }
         summary.cancelled = token.is_cancelled() && done < total;
         self.finish_job(job_id);
@@ -103,23 +137,40 @@ impl Station {
 
     /// Imports one file; every failure becomes a `Failed` outcome with a specific code.
     pub async fn import_one(&self, path: &Path) -> FileOutcome {
-        let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let file_name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let result = match self.examine_and_record(path, &file_name).await {
             Ok(result) => result,
             Err(error) => {
                 tracing::error!(path = %path.display(), %error, "import failed");
-                FileResult::Failed { item_id: None, code: error.code().into(), message: error.to_string() }
+                FileResult::Failed {
+                    item_id: None,
+                    code: error.code().into(),
+                    message: error.to_string(),
+                }
             }
         };
-        FileOutcome { path: path.display().to_string(), file_name, result }
+        FileOutcome {
+            path: path.display().to_string(),
+            file_name,
+            result,
+        }
     }
 
-    async fn examine_and_record(&self, path: &Path, file_name: &str) -> Result<FileResult, StationError> {
+    async fn examine_and_record(
+        &self,
+        path: &Path,
+        file_name: &str,
+    ) -> Result<FileResult, StationError> {
         let owned_path = path.to_path_buf();
         let limits = self.limits;
         let config = self.gate_config();
         let store = self.store.clone();
-        let examined = tokio::task::spawn_blocking(move || examine(&owned_path, &limits, &config, &store)).await?;
+        let examined =
+            tokio::task::spawn_blocking(move || examine(&owned_path, &limits, &config, &store))
+                .await?;
         let source_path = path.display().to_string();
         let base = |byte_len: u64| NewItem {
             blob: None,
@@ -136,19 +187,36 @@ impl Station {
             height: None,
         };
         match examined {
-            Examined::Unreadable { code, message } => Ok(FileResult::Failed { item_id: None, code: code.into(), message }),
+            Examined::Unreadable { code, message } => Ok(FileResult::Failed {
+                item_id: None,
+                code: code.into(),
+                message,
+            }),
             Examined::Duplicate { item_id } => Ok(FileResult::Duplicate { item_id }),
             Examined::TooLarge { byte_len, error } => {
                 if let Some(item_id) = self.store.find_unread_item(&source_path, byte_len).await? {
                     return Ok(FileResult::Duplicate { item_id });
                 }
-                let item = NewItem { error_code: Some(error.code().into()), error_message: Some(error.to_string()), ..base(byte_len) };
+                let item = NewItem {
+                    error_code: Some(error.code().into()),
+                    error_message: Some(error.to_string()),
+                    ..base(byte_len)
+                };
                 let item_id = recorded_id(self.store.record_item(&item, None).await?);
-                Ok(FileResult::Failed { item_id: Some(item_id), code: error.code().into(), message: error.to_string() })
+                Ok(FileResult::Failed {
+                    item_id: Some(item_id),
+                    code: error.code().into(),
+                    message: error.to_string(),
+                })
             }
-            Examined::Read { sha, byte_len, analysis } => {
+            Examined::Read {
+                sha,
+                byte_len,
+                analysis,
+                latency_ms,
+            } => {
                 let (item, row, result) = match analysis {
-                    Ok((report, latency_ms)) => {
+                    Ok(report) => {
                         let verdict = report.verdict;
                         let verdict_text = verdict_str(verdict);
                         let item = NewItem {
@@ -183,17 +251,21 @@ impl Station {
                             verdict: None,
                             result_json: serde_json::json!({ "error": { "code": error.code(), "message": error.to_string() } })
                                 .to_string(),
-                            latency_ms: 0.0,
+                            latency_ms,
                         };
                         (item, row, Err(error))
                     }
                 };
                 match (self.store.record_item(&item, Some(&row)).await?, result) {
                     (Recorded::Duplicate(item_id), _) => Ok(FileResult::Duplicate { item_id }),
-                    (Recorded::New(item_id), Ok(verdict)) => Ok(FileResult::Imported { item_id, verdict }),
-                    (Recorded::New(item_id), Err(error)) => {
-                        Ok(FileResult::Failed { item_id: Some(item_id), code: error.code().into(), message: error.to_string() })
+                    (Recorded::New(item_id), Ok(verdict)) => {
+                        Ok(FileResult::Imported { item_id, verdict })
                     }
+                    (Recorded::New(item_id), Err(error)) => Ok(FileResult::Failed {
+                        item_id: Some(item_id),
+                        code: error.code().into(),
+                        message: error.to_string(),
+                    }),
                 }
             }
         }
@@ -213,36 +285,71 @@ pub(crate) fn verdict_str(verdict: engine::QualityVerdict) -> &'static str {
     }
 }
 
-fn examine(path: &Path, limits: &IntakeLimits, config: &engine::GateConfig, store: &store::Store) -> Examined {
+fn examine(
+    path: &Path,
+    limits: &IntakeLimits,
+    config: &engine::GateConfig,
+    store: &store::Store,
+) -> Examined {
     let metadata = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Examined::Unreadable { code: "not_found", message: "the file does not exist".into() }
+            return Examined::Unreadable {
+                code: "not_found",
+                message: "the file does not exist".into(),
+            }
         }
-        Err(e) => return Examined::Unreadable { code: "unreadable", message: format!("the file cannot be read: {e}") },
+        Err(e) => {
+            return Examined::Unreadable {
+                code: "unreadable",
+                message: format!("the file cannot be read: {e}"),
+            }
+        }
     };
     if !metadata.is_file() {
-        return Examined::Unreadable { code: "not_a_file", message: "not a regular file".into() };
+        return Examined::Unreadable {
+            code: "not_a_file",
+            message: "not a regular file".into(),
+        };
     }
     if metadata.len() > limits.max_bytes {
         return Examined::TooLarge {
             byte_len: metadata.len(),
-            error: IntakeError::FileTooLarge { bytes: metadata.len(), limit: limits.max_bytes },
+            error: IntakeError::FileTooLarge {
+                bytes: metadata.len(),
+                limit: limits.max_bytes,
+            },
         };
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return Examined::Unreadable { code: "unreadable", message: format!("the file cannot be read: {e}") },
+        Err(e) => {
+            return Examined::Unreadable {
+                code: "unreadable",
+                message: format!("the file cannot be read: {e}"),
+            }
+        }
     };
     let sha = Sha256Hex::of(&bytes);
     // A duplicate check here avoids decoding content the station already has.
-    if let Ok(Some(item_id)) = tokio::runtime::Handle::current().block_on(store.find_item_by_blob(&sha)) {
+    if let Ok(Some(item_id)) =
+        tokio::runtime::Handle::current().block_on(store.find_item_by_blob(&sha))
+    {
         return Examined::Duplicate { item_id };
     }
     let started = Instant::now();
-    let analysis = engine::assess(&bytes, limits, config).map(|r| (r, started.elapsed().as_secs_f64() * 1000.0));
+    let analysis = engine::assess(&bytes, limits, config);
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Err(error) = store.blobs().put_hashed(&sha, &bytes) {
-        return Examined::Unreadable { code: "storage", message: error.to_string() };
+        return Examined::Unreadable {
+            code: "storage",
+            message: error.to_string(),
+        };
     }
-    Examined::Read { sha, byte_len: bytes.len() as u64, analysis }
+    Examined::Read {
+        sha,
+        byte_len: bytes.len() as u64,
+        analysis,
+        latency_ms,
+    }
 }

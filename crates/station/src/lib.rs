@@ -60,7 +60,10 @@ impl Station {
 
     pub fn gate_config(&self) -> GateConfig {
         // A poisoned lock only means a panic elsewhere while holding it; the config is plain data.
-        self.gate.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        self.gate
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     pub async fn app_info(&self) -> AppInfo {
@@ -79,8 +82,15 @@ impl Station {
     pub async fn list_items(&self, query: ItemQuery) -> Result<ItemPage, StationError> {
         let limit = query.limit.clamp(1, MAX_PAGE);
         let total = self.store.count_items(query.verdict).await?;
-        let items = self.store.list_items(query.verdict, query.sort, query.offset, limit).await?;
-        Ok(ItemPage { total, offset: query.offset, items })
+        let items = self
+            .store
+            .list_items(query.verdict, query.sort, query.offset, limit)
+            .await?;
+        Ok(ItemPage {
+            total,
+            offset: query.offset,
+            items,
+        })
     }
 
     pub async fn get_item(&self, id: i64) -> Result<ItemDetail, StationError> {
@@ -98,7 +108,11 @@ impl Station {
             }
             None => (None, None),
         };
-        Ok(ItemDetail { item, quality, analysis })
+        Ok(ItemDetail {
+            item,
+            quality,
+            analysis,
+        })
     }
 
     /// The file holding a blob, for the UI's image protocol. The hash is validated, so the path
@@ -144,7 +158,10 @@ fn load_gate_config(path: &Path) -> (GateConfig, Option<String>) {
     match std::fs::read_to_string(path) {
         Ok(text) => match GateConfig::from_toml(&text) {
             Ok(config) => (config, None),
-            Err(e) => (GateConfig::default(), Some(format!("{}: {e}", path.display()))),
+            Err(e) => (
+                GateConfig::default(),
+                Some(format!("{}: {e}", path.display())),
+            ),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Err(e) = std::fs::write(path, engine::DEFAULT_GATE_CONFIG_TOML) {
@@ -152,6 +169,9 @@ fn load_gate_config(path: &Path) -> (GateConfig, Option<String>) {
             }
             (GateConfig::default(), None)
         }
-        Err(e) => (GateConfig::default(), Some(format!("{}: {e}", path.display()))),
+        Err(e) => (
+            GateConfig::default(),
+            Some(format!("{}: {e}", path.display())),
+        ),
     }
 }

@@ -122,7 +122,9 @@ mod tests {
     /// Every IPC type, exported together with everything it references.
     fn export_all(dir: &Path) {
         // 64-bit integers cross IPC as JSON numbers (ids and counts stay far below 2^53).
-        let cfg = ts_rs::Config::new().with_out_dir(dir).with_large_int("number");
+        let cfg = ts_rs::Config::new()
+            .with_out_dir(dir)
+            .with_large_int("number");
         ItemQuery::export_all(&cfg).unwrap();
         ItemPage::export_all(&cfg).unwrap();
         ItemDetail::export_all(&cfg).unwrap();
@@ -139,7 +141,12 @@ mod tests {
                 entries
                     .filter_map(Result::ok)
                     .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
-                    .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+                    .map(|e| {
+                        (
+                            e.file_name().to_string_lossy().into_owned(),
+                            std::fs::read_to_string(e.path()).unwrap(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();

@@ -19,7 +19,11 @@ impl Sha256Hex {
     }
 
     pub fn parse(text: &str) -> Result<Self> {
-        if text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if text.len() == 64
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Self(text.to_string()))
         } else {
             Err(StoreError::InvalidHash(text.chars().take(80).collect()))
@@ -44,9 +48,14 @@ pub struct BlobStore {
 
 impl BlobStore {
     pub fn open(root: &Path) -> Result<Self> {
-        std::fs::create_dir_all(root.join("tmp"))
-            .map_err(|source| StoreError::Io { action: "creating blob directory", path: root.into(), source })?;
-        Ok(Self { root: root.to_path_buf() })
+        std::fs::create_dir_all(root.join("tmp")).map_err(|source| StoreError::Io {
+            action: "creating blob directory",
+            path: root.into(),
+            source,
+        })?;
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn path_of(&self, sha: &Sha256Hex) -> PathBuf {
@@ -67,22 +76,38 @@ impl BlobStore {
         if path.exists() {
             return Ok(());
         }
-        fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> StoreError + 'p {
-            move |source| StoreError::Io { action, path: path.to_path_buf(), source }
+        fn io<'p>(
+            action: &'static str,
+            path: &'p Path,
+        ) -> impl FnOnce(std::io::Error) -> StoreError + 'p {
+            move |source| StoreError::Io {
+                action,
+                path: path.to_path_buf(),
+                source,
+            }
         }
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
         let tmp_dir = self.root.join("tmp");
-        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io("creating a temporary file in", &tmp_dir))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir)
+            .map_err(io("creating a temporary file in", &tmp_dir))?;
         tmp.write_all(bytes).map_err(io("writing", tmp.path()))?;
         tmp.as_file().sync_all().map_err(io("flushing", &path))?;
-        tmp.persist(&path).map_err(|e| StoreError::Io { action: "storing", path: path.clone(), source: e.error })?;
+        tmp.persist(&path).map_err(|e| StoreError::Io {
+            action: "storing",
+            path: path.clone(),
+            source: e.error,
+        })?;
         Ok(())
     }
 
     pub fn read(&self, sha: &Sha256Hex) -> Result<Vec<u8>> {
         let path = self.path_of(sha);
-        std::fs::read(&path).map_err(|source| StoreError::Io { action: "reading", path, source })
+        std::fs::read(&path).map_err(|source| StoreError::Io {
+            action: "reading",
+            path,
+            source,
+        })
     }
 }
 
@@ -105,7 +130,10 @@ mod tests {
         let a = store.put(b"hello").unwrap();
         let b = store.put(b"hello").unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.as_str(), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(
+            a.as_str(),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
         assert_eq!(store.read(&a).unwrap(), b"hello");
         assert!(store.path_of(&a).starts_with(dir.path().join("2c")));
     }

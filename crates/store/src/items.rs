@@ -130,24 +130,32 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: VerdictFilter) {
 
 impl Store {
     pub async fn find_item_by_blob(&self, sha: &Sha256Hex) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM items WHERE blob_sha256 = ?")
-            .bind(sha.as_str())
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT id FROM items WHERE blob_sha256 = ?")
+                .bind(sha.as_str())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// An item refused before it was read has no blob; it is identified by path and size instead.
     pub async fn find_unread_item(&self, source_path: &str, byte_len: u64) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM items WHERE blob_sha256 IS NULL AND source_path = ? AND byte_len = ?")
-            .bind(source_path)
-            .bind(byte_len as i64)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM items WHERE blob_sha256 IS NULL AND source_path = ? AND byte_len = ?",
+        )
+        .bind(source_path)
+        .bind(byte_len as i64)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Records an item and (optionally) its first analysis in one transaction. The blob's bytes
     /// must already be in the blob store.
-    pub async fn record_item(&self, item: &NewItem, analysis: Option<&NewAnalysis>) -> Result<Recorded> {
+    pub async fn record_item(
+        &self,
+        item: &NewItem,
+        analysis: Option<&NewAnalysis>,
+    ) -> Result<Recorded> {
         let now = now_rfc3339();
         let mut tx = self.pool.begin().await?;
         if let Some(sha) = &item.blob {
@@ -159,10 +167,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             // Another import may have recorded the same content concurrently.
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM items WHERE blob_sha256 = ?")
-                .bind(sha.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM items WHERE blob_sha256 = ?")
+                    .bind(sha.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some(id) = existing {
                 tx.commit().await?;
                 return Ok(Recorded::Duplicate(id));
@@ -213,7 +222,13 @@ impl Store {
     }
 
     /// One page of items. Ordering always ends on `id` so pages are stable.
-    pub async fn list_items(&self, filter: VerdictFilter, sort: ItemSort, offset: u64, limit: u32) -> Result<Vec<ItemRow>> {
+    pub async fn list_items(
+        &self,
+        filter: VerdictFilter,
+        sort: ItemSort,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<ItemRow>> {
         let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {ITEM_COLUMNS} FROM items"));
         push_filter(&mut query, filter);
         query.push(match sort {
@@ -224,8 +239,15 @@ impl Store {
             }
             ItemSort::Name => " ORDER BY file_name COLLATE NOCASE ASC, id ASC",
         });
-        query.push(" LIMIT ").push_bind(i64::from(limit)).push(" OFFSET ").push_bind(offset as i64);
-        Ok(query.build_query_as::<ItemRow>().fetch_all(&self.pool).await?)
+        query
+            .push(" LIMIT ")
+            .push_bind(i64::from(limit))
+            .push(" OFFSET ")
+            .push_bind(offset as i64);
+        Ok(query
+            .build_query_as::<ItemRow>()
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     pub async fn get_item(&self, id: i64) -> Result<ItemRow> {
@@ -236,7 +258,11 @@ impl Store {
             .ok_or(StoreError::ItemNotFound(id))
     }
 
-    pub async fn latest_analysis(&self, item_id: i64, analyzer: &str) -> Result<Option<AnalysisRow>> {
+    pub async fn latest_analysis(
+        &self,
+        item_id: i64,
+        analyzer: &str,
+    ) -> Result<Option<AnalysisRow>> {
         Ok(sqlx::query_as::<_, AnalysisRow>(
             "SELECT id, item_id, analyzer, engine_version, verdict, result_json, latency_ms, created_at \
              FROM analyses WHERE item_id = ? AND analyzer = ? ORDER BY id DESC LIMIT 1",

@@ -12,7 +12,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use blobs::{BlobStore, Sha256Hex};
-pub use items::{AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter};
+pub use items::{
+    AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -21,7 +23,11 @@ pub enum StoreError {
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{action} {path}: {source}")]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("not a sha256 hex digest: {0:?}")]
     InvalidHash(String),
     #[error("no item with id {0}")]
@@ -45,8 +51,11 @@ impl Store {
     /// Opens (creating if needed) the database and blob store in `data_dir` and applies pending
     /// migrations.
     pub async fn open(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::Io { action: "creating data directory", path: data_dir.into(), source })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            action: "creating data directory",
+            path: data_dir.into(),
+            source,
+        })?;
         let db_path = data_dir.join(DATABASE_FILE);
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(&db_path)
@@ -55,11 +64,18 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("../../migrations").run(&pool).await?;
         let blobs = BlobStore::open(&data_dir.join("blobs"))?;
         tracing::info!(db = %db_path.display(), "station database open");
-        Ok(Self { pool, blobs, data_dir: data_dir.to_path_buf() })
+        Ok(Self {
+            pool,
+            blobs,
+            data_dir: data_dir.to_path_buf(),
+        })
     }
 
     pub fn blobs(&self) -> &BlobStore {

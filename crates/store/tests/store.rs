@@ -1,5 +1,7 @@
 //! Integration tests against a real SQLite file in a temporary directory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
+
 use store::{ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, Store, VerdictFilter};
 
 fn photo(name: &str, sha: Option<store::Sha256Hex>, verdict: Option<&str>) -> NewItem {
@@ -9,10 +11,16 @@ fn photo(name: &str, sha: Option<store::Sha256Hex>, verdict: Option<&str>) -> Ne
         file_name: name.into(),
         source_path: format!("/photos/{name}"),
         byte_len: 1234,
-        status: if verdict.is_some() { ItemStatus::Analyzed } else { ItemStatus::Error },
+        status: if verdict.is_some() {
+            ItemStatus::Analyzed
+        } else {
+            ItemStatus::Error
+        },
         verdict: verdict.map(str::to_string),
         error_code: verdict.is_none().then(|| "corrupt".to_string()),
-        error_message: verdict.is_none().then(|| "the JPEG file is corrupt".to_string()),
+        error_message: verdict
+            .is_none()
+            .then(|| "the JPEG file is corrupt".to_string()),
         format: Some("jpeg".into()),
         width: Some(640),
         height: Some(480),
@@ -34,9 +42,23 @@ async fn items_survive_reopen_and_duplicates_are_one_item() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
     let sha = store.blobs().put(b"photo bytes").unwrap();
-    let first = store.record_item(&photo("a.jpg", Some(sha.clone()), Some("pass")), Some(&analysis("pass"))).await.unwrap();
-    let Recorded::New(id) = first else { panic!("expected a new item, got {first:?}") };
-    let again = store.record_item(&photo("copy-of-a.jpg", Some(sha.clone()), Some("pass")), None).await.unwrap();
+    let first = store
+        .record_item(
+            &photo("a.jpg", Some(sha.clone()), Some("pass")),
+            Some(&analysis("pass")),
+        )
+        .await
+        .unwrap();
+    let Recorded::New(id) = first else {
+        panic!("expected a new item, got {first:?}")
+    };
+    let again = store
+        .record_item(
+            &photo("copy-of-a.jpg", Some(sha.clone()), Some("pass")),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(again, Recorded::Duplicate(id));
     store.close().await;
 
@@ -44,7 +66,11 @@ async fn items_survive_reopen_and_duplicates_are_one_item() {
     assert_eq!(reopened.count_items(VerdictFilter::All).await.unwrap(), 1);
     let item = reopened.get_item(id).await.unwrap();
     assert_eq!(item.file_name, "a.jpg");
-    let latest = reopened.latest_analysis(id, "quality_gate").await.unwrap().unwrap();
+    let latest = reopened
+        .latest_analysis(id, "quality_gate")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(latest.verdict.as_deref(), Some("pass"));
     assert_eq!(reopened.blobs().read(&sha).unwrap(), b"photo bytes");
 }
@@ -53,7 +79,10 @@ async fn items_survive_reopen_and_duplicates_are_one_item() {
 async fn database_uses_wal() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
-    store.record_item(&photo("x.jpg", None, None), None).await.unwrap();
+    store
+        .record_item(&photo("x.jpg", None, None), None)
+        .await
+        .unwrap();
     assert!(dir.path().join("station.db-wal").exists());
 }
 
@@ -61,29 +90,50 @@ async fn database_uses_wal() {
 async fn filters_sorting_and_paging() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
-    for (i, verdict) in ["pass", "fail", "pass", "error", "fail", "pass"].iter().enumerate() {
+    for (i, verdict) in ["pass", "fail", "pass", "error", "fail", "pass"]
+        .iter()
+        .enumerate()
+    {
         let name = format!("{}-{verdict}.jpg", (b'f' - i as u8) as char);
         let sha = store.blobs().put(name.as_bytes()).unwrap();
         let v = (*verdict != "error").then_some(*verdict);
-        store.record_item(&photo(&name, Some(sha), v), v.map(analysis).as_ref()).await.unwrap();
+        store
+            .record_item(&photo(&name, Some(sha), v), v.map(analysis).as_ref())
+            .await
+            .unwrap();
     }
     assert_eq!(store.count_items(VerdictFilter::All).await.unwrap(), 6);
     assert_eq!(store.count_items(VerdictFilter::Pass).await.unwrap(), 3);
     assert_eq!(store.count_items(VerdictFilter::Fail).await.unwrap(), 2);
     assert_eq!(store.count_items(VerdictFilter::Error).await.unwrap(), 1);
 
-    let newest = store.list_items(VerdictFilter::All, ItemSort::Newest, 0, 10).await.unwrap();
+    let newest = store
+        .list_items(VerdictFilter::All, ItemSort::Newest, 0, 10)
+        .await
+        .unwrap();
     let ids: Vec<i64> = newest.iter().map(|r| r.id).collect();
     assert_eq!(ids, vec![6, 5, 4, 3, 2, 1]);
-    let by_verdict = store.list_items(VerdictFilter::All, ItemSort::Verdict, 0, 10).await.unwrap();
+    let by_verdict = store
+        .list_items(VerdictFilter::All, ItemSort::Verdict, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(by_verdict[0].status, "error");
     assert_eq!(by_verdict[1].verdict.as_deref(), Some("fail"));
     assert_eq!(by_verdict[5].verdict.as_deref(), Some("pass"));
-    let by_name = store.list_items(VerdictFilter::All, ItemSort::Name, 0, 10).await.unwrap();
+    let by_name = store
+        .list_items(VerdictFilter::All, ItemSort::Name, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(by_name[0].file_name, "a-pass.jpg");
-    let page = store.list_items(VerdictFilter::All, ItemSort::Oldest, 2, 2).await.unwrap();
+    let page = store
+        .list_items(VerdictFilter::All, ItemSort::Oldest, 2, 2)
+        .await
+        .unwrap();
     assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![3, 4]);
-    let fails = store.list_items(VerdictFilter::Fail, ItemSort::Oldest, 0, 10).await.unwrap();
+    let fails = store
+        .list_items(VerdictFilter::Fail, ItemSort::Oldest, 0, 10)
+        .await
+        .unwrap();
     assert!(fails.iter().all(|r| r.verdict.as_deref() == Some("fail")));
 }
 
@@ -91,7 +141,25 @@ async fn filters_sorting_and_paging() {
 async fn unread_items_are_found_by_path_and_size() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
-    let Recorded::New(id) = store.record_item(&photo("huge.jpg", None, None), None).await.unwrap() else { panic!() };
-    assert_eq!(store.find_unread_item("/photos/huge.jpg", 1234).await.unwrap(), Some(id));
-    assert_eq!(store.find_unread_item("/photos/huge.jpg", 999).await.unwrap(), None);
+    let Recorded::New(id) = store
+        .record_item(&photo("huge.jpg", None, None), None)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        store
+            .find_unread_item("/photos/huge.jpg", 1234)
+            .await
+            .unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        store
+            .find_unread_item("/photos/huge.jpg", 999)
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what Review Station needs on Debian 12 / Ubuntu, skipping whatever is already there.
+# Sourced by scripts/run.sh (app) and scripts/test.sh (tests, with --tests).
+#   apt:   WebKitGTK 4.1 + GTK dev files, librsvg, libxdo, OpenSSL, build tools, pkg-config,
+#          cmake + nasm (libjpeg-turbo is built from source with SIMD)
+#          tests also: webkit2gtk-driver (WebKitWebDriver), xvfb, xauth
+#   Rust:  stable toolchain via rustup when cargo is missing; tests also: tauri-driver 2.1.0
+#   npm:   the UI's packages (npm ci) when node_modules is missing or stale
+set -euo pipefail
+FOR_TESTS=0
+[[ "${1:-}" == "--tests" ]] && FOR_TESTS=1
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SUDO=""
+[[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
+say() { echo "setup: $*" >&2; }
+
+APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
+  build-essential file pkg-config cmake nasm curl ca-certificates)
+if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth); fi
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+  say "installing Node.js and npm (Node 20 or newer is required)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v cargo >/dev/null; then
+  say "installing the Rust toolchain with rustup"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+fi
+
+# Builds go to a cache outside the clone so repeated runs from fresh clones stay fast.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/review-station/target}"
+
+if [[ $FOR_TESTS -eq 1 ]] && ! command -v tauri-driver >/dev/null; then
+  say "installing tauri-driver 2.1.0"
+  cargo install tauri-driver --version 2.1.0 --locked --quiet
+fi
+
+stamp="$ROOT/node_modules/.package-lock.json"
+if [[ ! -f "$stamp" || "$ROOT/package-lock.json" -nt "$stamp" ]]; then
+  say "installing npm packages"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,95 @@
+//! Command line: `review-station [--data-dir DIR] [PHOTO|FOLDER ...]`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+pub const USAGE: &str = "usage: review-station [--data-dir DIR] [PHOTO|FOLDER ...]
+
+Opens Review Station and imports any photos or folders given.
+  --data-dir DIR   keep the database, photos and logs in DIR
+                   (default: the OS app-data directory; env REVIEW_STATION_DATA_DIR)
+  --version        print the version
+  --help           print this help";
+
+#[derive(Debug, Default, PartialEq)]
+pub struct Args {
+    pub data_dir: Option<PathBuf>,
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    Run(Args),
+    Exit(String),
+}
+
+impl Args {
+    pub fn parse(raw: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+        let mut args = Args {
+            data_dir: std::env::var_os("REVIEW_STATION_DATA_DIR").map(PathBuf::from),
+            ..Args::default()
+        };
+        let mut raw = raw.into_iter();
+        let mut only_paths = false;
+        while let Some(arg) = raw.next() {
+            match arg.to_str() {
+                Some("--") if !only_paths => only_paths = true,
+                Some("--help" | "-h") if !only_paths => return Ok(Parsed::Exit(USAGE.into())),
+                Some("--version" | "-V") if !only_paths => {
+                    return Ok(Parsed::Exit(format!(
+                        "review-station {}",
+                        env!("CARGO_PKG_VERSION")
+                    )))
+                }
+                Some("--data-dir") if !only_paths => {
+                    let dir = raw.next().ok_or("--data-dir needs a directory")?;
+                    args.data_dir = Some(PathBuf::from(dir));
+                }
+                Some(flag) if flag.starts_with("--data-dir=") && !only_paths => {
+                    args.data_dir = Some(PathBuf::from(&flag["--data-dir=".len()..]));
+                }
+                Some(flag) if flag.starts_with('-') && !only_paths => {
+                    return Err(format!("unknown option {flag}"))
+                }
+                _ => args.paths.push(absolute(PathBuf::from(arg))),
+            }
+        }
+        args.data_dir = args.data_dir.map(absolute);
+        Ok(Parsed::Run(args))
+    }
+}
+
+/// File managers pass absolute paths, shells may not; the station records absolute ones.
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Parsed, String> {
+        Args::parse(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn paths_and_data_dir() {
+        let Parsed::Run(args) =
+            parse(&["--data-dir", "/tmp/d", "/a.jpg", "--", "--odd-name.jpg"]).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(args.data_dir, Some(PathBuf::from("/tmp/d")));
+        assert_eq!(args.paths.len(), 2);
+        assert!(args.paths[1].ends_with("--odd-name.jpg"));
+    }
+
+    #[test]
+    fn errors_and_exits() {
+        assert!(parse(&["--frobnicate"])
+            .unwrap_err()
+            .contains("--frobnicate"));
+        assert!(parse(&["--data-dir"]).is_err());
+        assert!(matches!(parse(&["--help"]).unwrap(), Parsed::Exit(_)));
+    }
+}

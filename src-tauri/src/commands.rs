@@ -1,0 +1,126 @@
+//! Tauri commands: each forwards to one `Station` method. Errors cross as `{code, message}`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use station::{
+    AppInfo, ImportProgress, ImportSink, ImportStarted, ImportSummary, IpcError, ItemDetail,
+    ItemPage, ItemQuery, Station,
+};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::{Shell, PROCESS_START};
+
+/// Forwards import events to the main window.
+struct WindowSink<R: Runtime>(AppHandle<R>);
+
+impl<R: Runtime> ImportSink for WindowSink<R> {
+    fn started(&self, event: &ImportStarted) {
+        let _ = self.0.emit_to("main", "import-started", event);
+    }
+    fn progress(&self, event: &ImportProgress) {
+        let _ = self.0.emit_to("main", "import-progress", event);
+    }
+    fn finished(&self, event: &ImportSummary) {
+        let _ = self.0.emit_to("main", "import-finished", event);
+    }
+}
+
+/// Starts an import in the background and returns its job id at once.
+pub fn start_import<R: Runtime>(
+    app: &AppHandle<R>,
+    station: &Arc<Station>,
+    paths: Vec<PathBuf>,
+) -> u64 {
+    let (job_id, _) = station.new_job();
+    let station = Arc::clone(station);
+    let sink = Arc::new(WindowSink(app.clone()));
+    tauri::async_runtime::spawn(async move {
+        station.run_import(job_id, paths, sink).await;
+    });
+    job_id
+}
+
+/// Called by the UI once it is rendered and listening: reports cold-start time and starts the
+/// import of paths given on the command line.
+#[tauri::command]
+pub async fn ui_ready<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+) -> Result<Option<u64>, IpcError> {
+    let ready_ms = PROCESS_START
+        .get()
+        .map(|t| t.elapsed().as_secs_f64() * 1000.0)
+        .unwrap_or_default();
+    tracing::info!(ready_ms, "first screen interactive");
+    if std::env::var_os("REVIEW_STATION_EXIT_AFTER_READY").is_some() {
+        eprintln!("ready_ms={ready_ms:.1}");
+        app.exit(0);
+        return Ok(None);
+    }
+    let paths = std::mem::take(
+        &mut *shell
+            .startup_paths
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()),
+    );
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(start_import(&app, &shell.station, paths)))
+}
+
+#[tauri::command]
+pub async fn app_info(shell: State<'_, Shell>) -> Result<AppInfo, IpcError> {
+    Ok(shell.station.app_info().await)
+}
+
+#[tauri::command]
+pub async fn list_items(shell: State<'_, Shell>, query: ItemQuery) -> Result<ItemPage, IpcError> {
+    Ok(shell.station.list_items(query).await?)
+}
+
+#[tauri::command]
+pub async fn get_item(shell: State<'_, Shell>, id: i64) -> Result<ItemDetail, IpcError> {
+    Ok(shell.station.get_item(id).await?)
+}
+
+#[tauri::command]
+pub async fn import_paths<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    paths: Vec<PathBuf>,
+) -> Result<u64, IpcError> {
+    Ok(start_import(&app, &shell.station, paths))
+}
+
+/// Opens the native multi-select file dialog; the import starts when the user confirms.
+#[tauri::command]
+pub async fn pick_and_import<R: Runtime>(app: AppHandle<R>) -> Result<(), IpcError> {
+    let handle = app.clone();
+    app.dialog()
+        .file()
+        .set_title("Open photos")
+        .add_filter(
+            "Photos",
+            &["jpg", "jpeg", "png", "webp", "JPG", "JPEG", "PNG", "WEBP"],
+        )
+        .pick_files(move |picked| {
+            let paths: Vec<PathBuf> = picked
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| p.into_path().ok())
+                .collect();
+            if !paths.is_empty() {
+                let station = Arc::clone(&handle.state::<Shell>().station);
+                start_import(&handle, &station, paths);
+            }
+        });
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn cancel_import(shell: State<'_, Shell>, job_id: u64) -> Result<bool, IpcError> {
+    Ok(shell.station.cancel_job(job_id))
+}

@@ -1,0 +1,137 @@
+// End-to-end tests of the real app: the built binary, driven through tauri-driver and
+// WebKitWebDriver (run under Xvfb by scripts/test.sh). Each test has its own data directory.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Session, startDriver } from "./webdriver.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, "..", "fixtures");
+const app = process.env.REVIEW_STATION_BIN;
+const artifacts = process.env.E2E_ARTIFACTS ?? path.join(tmpdir(), "review-station-e2e");
+let driver;
+
+before(async () => {
+  assert.ok(app && existsSync(app), `REVIEW_STATION_BIN must point at the built app (got ${app})`);
+  mkdirSync(artifacts, { recursive: true });
+  driver = await startDriver();
+});
+
+after(() => driver?.stop());
+
+/** The list's rows as rendered: state, title and subtitle. */
+function rows(session) {
+  return session.script(`
+    return [...document.querySelectorAll('#list .item-row:not(.placeholder)')].map((r) => ({
+      id: Number(r.dataset.id),
+      state: r.dataset.state,
+      name: r.querySelector('.row-title').textContent,
+      sub: r.querySelector('.row-sub').textContent,
+    }));`);
+}
+
+test("photos from the command line get verdicts or a specific error, and survive a restart", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  const files = ["sharp.jpg", "blurred.jpg", "corrupt.jpg"].map((f) => path.join(fixtures, f));
+  let session = await Session.start(driver.base, app, ["--data-dir", dataDir, ...files]);
+  try {
+    const listed = await session.waitFor("three items in the list", async () => {
+      const r = await rows(session);
+      return r.length === 3 ? r : null;
+    });
+    const byName = Object.fromEntries(listed.map((r) => [r.name, r]));
+    assert.equal(byName["sharp.jpg"].state, "pass", JSON.stringify(listed));
+    assert.equal(byName["blurred.jpg"].state, "fail", JSON.stringify(listed));
+    assert.equal(byName["corrupt.jpg"].state, "error", JSON.stringify(listed));
+    assert.match(byName["corrupt.jpg"].sub, /JPEG file is corrupt/);
+
+    // The batch panel reports each file, the corrupt one with its specific error.
+    const batch = await session.waitFor("the import summary", async () => {
+      const title = await session.script("return document.getElementById('batch-title').textContent");
+      return title.startsWith("Done") ? title : null;
+    });
+    assert.match(batch, /2 imported, 1 failed/);
+    const failedRow = await session.script("return document.querySelector('.batch-row[data-status=failed] .batch-result').textContent");
+    assert.match(failedRow, /corrupt/);
+
+    // The blurred photo's view shows the reason, the figures against thresholds, and a retake hint.
+    await session.clickCss(`.item-row[data-id="${byName["blurred.jpg"].id}"]`);
+    const detail = await session.waitFor("the blurred photo's detail", async () => {
+      const d = await session.script(`
+        const el = document.querySelector('#detail .detail');
+        if (!el || el.dataset.itemId !== arguments[0]) return null;
+        return {
+          reasons: [...el.querySelectorAll('.reason')].map((r) => r.dataset.reason),
+          suggestions: [...el.querySelectorAll('.suggestions li')].map((r) => r.textContent),
+          blurRow: el.querySelector('tr[data-check=blur]')?.textContent ?? '',
+          imageLoaded: (() => { const img = el.querySelector('img.photo'); return !!img && img.complete && img.naturalWidth > 0; })(),
+        };`, String(byName["blurred.jpg"].id));
+      return d && d.imageLoaded ? d : null;
+    });
+    assert.deepEqual(detail.reasons, ["blur"]);
+    assert.match(detail.suggestions[0], /steady/);
+    assert.match(detail.blurRow, /≤ 0\.\d+.*fail/);
+
+    // The corrupt file's view shows its error.
+    await session.clickCss(`.item-row[data-id="${byName["corrupt.jpg"].id}"]`);
+    const errorText = await session.waitFor("the error detail", () =>
+      session.script("return document.querySelector('#detail .item-error')?.textContent ?? null"));
+    assert.match(errorText, /corrupt/);
+    writeFileSync(path.join(artifacts, "after-import.png"), await session.screenshot());
+  } finally {
+    await session.close();
+  }
+
+  // Restart on the same data directory, with nothing on the command line.
+  session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
+  try {
+    const again = await session.waitFor("the stored items after restart", async () => {
+      const r = await rows(session);
+      return r.length === 3 ? r : null;
+    });
+    assert.deepEqual(again.map((r) => r.state).sort(), ["error", "fail", "pass"]);
+    // Filtering to failures leaves only the blurred photo.
+    await session.script(`
+      const select = document.getElementById('filter-verdict');
+      select.value = 'fail';
+      select.dispatchEvent(new Event('change'));`);
+    const failed = await session.waitFor("the failed filter", async () => {
+      const r = await rows(session);
+      return r.length === 1 ? r : null;
+    });
+    assert.equal(failed[0].name, "blurred.jpg");
+  } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("the same file imported twice is one item, and the theme toggles", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  const folder = mkdtempSync(path.join(tmpdir(), "rs-e2e-photos-"));
+  copyFileSync(path.join(fixtures, "sharp.jpg"), path.join(folder, "same-photo-renamed.jpg"));
+  copyFileSync(path.join(fixtures, "blurred.jpg"), path.join(folder, "blurred.jpg"));
+  const sharp = path.join(fixtures, "sharp.jpg");
+  const session = await Session.start(driver.base, app, ["--data-dir", dataDir, sharp, folder]);
+  try {
+    const summary = await session.waitFor("the import summary", async () => {
+      const title = await session.script("return document.getElementById('batch-title').textContent");
+      return title.startsWith("Done") ? title : null;
+    });
+    // The folder holds sharp.jpg again under another name: it is recognized as the same photo.
+    assert.match(summary, /2 imported, 1 already there/);
+    const listed = await rows(session);
+    assert.equal(listed.length, 2, JSON.stringify(listed));
+    const before = await session.script("return document.documentElement.dataset.theme");
+    await session.clickCss("#theme-toggle");
+    const afterTheme = await session.script("return document.documentElement.dataset.theme");
+    assert.notEqual(afterTheme, before);
+  } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(folder, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,126 @@
+// A small W3C WebDriver client over fetch, plus tauri-driver process management. Enough for the
+// end-to-end tests: sessions, finding elements, clicking, reading text, running scripts.
+import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import net from "node:net";
+
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+/** Starts tauri-driver on free loopback ports and waits until it answers. */
+export async function startDriver() {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const proc = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/status`);
+      if (res.ok || res.status < 500) break;
+    } catch {
+      // not listening yet
+    }
+    if (proc.exitCode !== null) throw new Error(`tauri-driver exited with ${proc.exitCode}`);
+    if (Date.now() > deadline) throw new Error("tauri-driver did not start in 30 s");
+    await sleep(200);
+  }
+  return { base, stop: () => proc.kill("SIGTERM") };
+}
+
+async function call(base, method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value ?? json)}`);
+  return json.value;
+}
+
+export class Session {
+  static async start(base, application, args) {
+    const value = await call(base, "POST", "/session", {
+      capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application, args } } },
+    });
+    return new Session(base, value.sessionId);
+  }
+
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  cmd(method, path, body) {
+    return call(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  async findAll(css) {
+    const found = await this.cmd("POST", "/elements", { using: "css selector", value: css });
+    return found.map((e) => e[ELEMENT]);
+  }
+
+  text(element) {
+    return this.cmd("GET", `/element/${element}/text`);
+  }
+
+  click(element) {
+    return this.cmd("POST", `/element/${element}/click`, {});
+  }
+
+  /** Finds and clicks the first match, retrying when the list re-renders under the click. */
+  async clickCss(css, ms = 10_000) {
+    await this.waitFor(`a clickable ${css}`, async () => {
+      const [element] = await this.findAll(css);
+      if (!element) return false;
+      try {
+        await this.click(element);
+        return true;
+      } catch (error) {
+        if (/stale element/.test(String(error.message))) return false;
+        throw error;
+      }
+    }, ms);
+  }
+
+  script(source, ...args) {
+    return this.cmd("POST", "/execute/sync", { script: source, args });
+  }
+
+  /** Polls `probe` until it returns a truthy value or `ms` elapse. */
+  async waitFor(what, probe, ms = 30_000) {
+    const deadline = Date.now() + ms;
+    let last;
+    for (;;) {
+      try {
+        last = await probe();
+        if (last) return last;
+      } catch (error) {
+        last = error;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.message ?? last)}`);
+      await sleep(150);
+    }
+  }
+
+  async screenshot() {
+    return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
+  }
+
+  async close() {
+    await this.cmd("DELETE", "").catch(() => {});
+  }
+}

@@ -1,0 +1,49 @@
+// Typed access to the station's commands and events. Types come from ui/src/bindings, which
+// are generated from the Rust types (a test fails when they drift).
+import { invoke, convertFileSrc } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { AppInfo } from "./bindings/AppInfo";
+import type { ImportProgress } from "./bindings/ImportProgress";
+import type { ImportStarted } from "./bindings/ImportStarted";
+import type { ImportSummary } from "./bindings/ImportSummary";
+import type { IpcError } from "./bindings/IpcError";
+import type { ItemDetail } from "./bindings/ItemDetail";
+import type { ItemPage } from "./bindings/ItemPage";
+import type { ItemQuery } from "./bindings/ItemQuery";
+
+export function isIpcError(value: unknown): value is IpcError {
+  return typeof value === "object" && value !== null && "code" in value && "message" in value;
+}
+
+/** A readable message for anything a command may throw. */
+export function errorMessage(error: unknown): string {
+  if (isIpcError(error)) return `${error.message} (${error.code})`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export const api = {
+  uiReady: () => invoke<number | null>("ui_ready"),
+  appInfo: () => invoke<AppInfo>("app_info"),
+  listItems: (query: ItemQuery) => invoke<ItemPage>("list_items", { query }),
+  getItem: (id: number) => invoke<ItemDetail>("get_item", { id }),
+  importPaths: (paths: string[]) => invoke<number>("import_paths", { paths }),
+  pickAndImport: () => invoke<void>("pick_and_import"),
+  cancelImport: (jobId: number) => invoke<boolean>("cancel_import", { jobId }),
+};
+
+export const events = {
+  onImportStarted: (f: (e: ImportStarted) => void): Promise<UnlistenFn> =>
+    listen<ImportStarted>("import-started", (e) => f(e.payload)),
+  onImportProgress: (f: (e: ImportProgress) => void): Promise<UnlistenFn> =>
+    listen<ImportProgress>("import-progress", (e) => f(e.payload)),
+  onImportFinished: (f: (e: ImportSummary) => void): Promise<UnlistenFn> =>
+    listen<ImportSummary>("import-finished", (e) => f(e.payload)),
+  onDropHover: (f: (hovering: boolean) => void): Promise<UnlistenFn> =>
+    listen<boolean>("drop-hover", (e) => f(e.payload)),
+};
+
+/** URL of a stored photo, served by the app's `rsblob` protocol. */
+export function blobUrl(sha256: string): string {
+  return convertFileSrc(sha256, "rsblob");
+}

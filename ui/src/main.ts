@@ -1,0 +1,221 @@
+import { api, errorMessage, events } from "./api";
+import type { ImportProgress } from "./bindings/ImportProgress";
+import type { ImportSummary } from "./bindings/ImportSummary";
+import type { ItemRow } from "./bindings/ItemRow";
+import type { ItemSort } from "./bindings/ItemSort";
+import type { VerdictFilter } from "./bindings/VerdictFilter";
+import { emptyDetail, renderDetail } from "./detail";
+import { byId, h } from "./dom";
+import { STATE_LABELS, formatDate, itemState } from "./format";
+import { setupTheme } from "./theme";
+import { PagedList, scrollToReveal, visibleRange } from "./virtual-list";
+import "./styles.css";
+
+const ROW_HEIGHT = 52;
+
+const listEl = byId("list");
+const spacer = byId("list-spacer");
+const detailEl = byId("detail");
+const countEl = byId("count");
+const banner = byId("banner");
+const filterSelect = byId<HTMLSelectElement>("filter-verdict");
+const sortSelect = byId<HTMLSelectElement>("sort");
+
+let selectedIndex = -1;
+let selectedId: number | null = null;
+let detailRequest = 0;
+
+function showBanner(message: string | null): void {
+  banner.hidden = message === null;
+  banner.textContent = message ?? "";
+}
+
+const items = new PagedList<ItemRow>(
+  (offset, limit) => api.listItems({
+    verdict: filterSelect.value as VerdictFilter,
+    sort: sortSelect.value as ItemSort,
+    offset,
+    limit,
+  }),
+  () => renderList(),
+  200,
+  (error) => showBanner(`Could not load the list: ${errorMessage(error)}`),
+);
+
+function renderRow(index: number, item: ItemRow | undefined): HTMLElement {
+  if (!item) {
+    return h("div", { class: "item-row placeholder", style: undefined }, h("span", { class: "muted" }, "…"));
+  }
+  const state = itemState(item);
+  const subtitle = state === "error" ? item.error_message ?? "" : `${item.width}×${item.height} · ${formatDate(item.created_at)}`;
+  const row = h("div", {
+    class: `item-row${index === selectedIndex ? " selected" : ""}`,
+    role: "option",
+    "aria-selected": index === selectedIndex ? "true" : "false",
+    "data-id": item.id,
+    "data-state": state,
+  },
+  h("span", { class: `verdict verdict-${state}` }, STATE_LABELS[state]),
+  h("span", { class: "row-text" },
+    h("span", { class: "row-title" }, item.file_name),
+    h("span", { class: `row-sub${state === "error" ? " item-error-text" : ""}` }, subtitle)));
+  row.addEventListener("click", () => select(index));
+  return row;
+}
+
+function renderList(): void {
+  spacer.style.height = `${items.total * ROW_HEIGHT}px`;
+  countEl.textContent = `${items.total} item${items.total === 1 ? "" : "s"}`;
+  const range = visibleRange(listEl.scrollTop, listEl.clientHeight, ROW_HEIGHT, items.total);
+  const rows: HTMLElement[] = [];
+  for (let i = range.start; i < range.end; i++) {
+    const row = renderRow(i, items.get(i));
+    row.style.top = `${i * ROW_HEIGHT}px`;
+    rows.push(row);
+  }
+  spacer.replaceChildren(...rows);
+  if (items.total === 0 && selectedId === null) detailEl.replaceChildren(emptyDetail());
+}
+
+async function select(index: number): Promise<void> {
+  if (index < 0 || index >= items.total) return;
+  selectedIndex = index;
+  listEl.scrollTop = scrollToReveal(index, listEl.scrollTop, listEl.clientHeight, ROW_HEIGHT);
+  renderList();
+  const item = items.get(index);
+  if (!item) return;
+  selectedId = item.id;
+  const request = ++detailRequest;
+  try {
+    const detail = await api.getItem(item.id);
+    if (request === detailRequest) detailEl.replaceChildren(renderDetail(detail));
+  } catch (error) {
+    if (request === detailRequest) detailEl.replaceChildren(h("p", { class: "item-error" }, errorMessage(error)));
+  }
+}
+
+async function reload(): Promise<void> {
+  await items.reset();
+  if (selectedId === null) {
+    if (items.total > 0) await select(0);
+    else renderList();
+    return;
+  }
+  // New items shift positions: keep the highlight on the item being viewed.
+  const id = selectedId;
+  selectedIndex = items.findLoaded((row) => row.id === id);
+  renderList();
+}
+
+listEl.addEventListener("scroll", () => renderList(), { passive: true });
+new ResizeObserver(() => renderList()).observe(listEl);
+filterSelect.addEventListener("change", () => { selectedId = null; selectedIndex = -1; void reload(); });
+sortSelect.addEventListener("change", () => { selectedId = null; selectedIndex = -1; void reload(); });
+
+document.addEventListener("keydown", (event) => {
+  const target = event.target as HTMLElement | null;
+  if (target && (target.tagName === "SELECT" || target.tagName === "INPUT")) return;
+  if (event.key === "ArrowDown" || event.key === "j") { event.preventDefault(); void select(Math.min(items.total - 1, selectedIndex + 1)); }
+  else if (event.key === "ArrowUp" || event.key === "k") { event.preventDefault(); void select(Math.max(0, selectedIndex - 1)); }
+  else if (event.key === "o" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); void openPhotos(); }
+  else if (event.key === "+" || event.key === "=" || event.key === "-") {
+    const viewer = detailEl.querySelector<HTMLElement & { zoomStep?: (d: 1 | -1) => void }>("[data-zoomable]");
+    viewer?.zoomStep?.(event.key === "-" ? -1 : 1);
+  }
+});
+
+// --- Imports: progress bar, cancel, per-file outcomes ---------------------------------------
+const importPanel = byId("import-panel");
+const importBar = byId<HTMLProgressElement>("import-progress");
+const importLabel = byId("import-label");
+const batch = byId("batch");
+const batchList = byId("batch-list");
+const batchTitle = byId("batch-title");
+let activeJob: number | null = null;
+let refreshTimer: number | undefined;
+
+function scheduleRefresh(): void {
+  // Progress can arrive hundreds of times a second; refresh the list at most every 250 ms.
+  if (refreshTimer !== undefined) return;
+  refreshTimer = window.setTimeout(() => { refreshTimer = undefined; void reload(); }, 250);
+}
+
+function outcomeRow(event: ImportProgress): HTMLElement {
+  const { outcome } = event;
+  const result = outcome.result;
+  let status: string;
+  let text: string;
+  switch (result.kind) {
+    case "imported": status = result.verdict; text = result.verdict === "pass" ? "Pass" : "Fail"; break;
+    case "duplicate": status = "duplicate"; text = "Already imported"; break;
+    case "failed": status = "failed"; text = result.message; break;
+  }
+  return h("li", { class: `batch-row batch-${status}`, "data-status": status, title: outcome.path },
+    h("span", { class: "batch-name" }, outcome.file_name),
+    h("span", { class: "batch-result" }, text));
+}
+
+void events.onImportStarted((e) => {
+  activeJob = e.job_id;
+  importPanel.hidden = false;
+  importBar.max = Math.max(1, e.total);
+  importBar.value = 0;
+  importLabel.textContent = `0 / ${e.total}`;
+  batch.hidden = false;
+  batchTitle.textContent = `Importing ${e.total} file${e.total === 1 ? "" : "s"}`;
+  batchList.replaceChildren();
+});
+
+void events.onImportProgress((e) => {
+  importBar.max = Math.max(1, e.total);
+  importBar.value = e.done;
+  importLabel.textContent = `${e.done} / ${e.total}`;
+  batchList.prepend(outcomeRow(e));
+  scheduleRefresh();
+});
+
+void events.onImportFinished((summary: ImportSummary) => {
+  if (activeJob === summary.job_id) activeJob = null;
+  importPanel.hidden = true;
+  const parts = [`${summary.imported} imported`];
+  if (summary.duplicates) parts.push(`${summary.duplicates} already there`);
+  if (summary.failed) parts.push(`${summary.failed} failed`);
+  batchTitle.textContent = `${summary.cancelled ? "Cancelled" : "Done"}: ${parts.join(", ")}`;
+  void reload();
+});
+
+const dropOverlay = byId("drop-overlay");
+void events.onDropHover((hovering) => { dropOverlay.hidden = !hovering; });
+
+byId("import-cancel").addEventListener("click", () => {
+  if (activeJob !== null) void api.cancelImport(activeJob);
+});
+byId("batch-close").addEventListener("click", () => { batch.hidden = true; });
+
+async function openPhotos(): Promise<void> {
+  try {
+    await api.pickAndImport();
+  } catch (error) {
+    showBanner(`Could not open the file dialog: ${errorMessage(error)}`);
+  }
+}
+byId("open-photos").addEventListener("click", () => void openPhotos());
+
+setupTheme(byId<HTMLButtonElement>("theme-toggle"));
+
+async function start(): Promise<void> {
+  try {
+    const info = await api.appInfo();
+    if (info.gate_config_error) {
+      showBanner(`Quality gate thresholds not loaded, defaults in use: ${info.gate_config_error}`);
+    }
+    document.title = `Review Station ${info.version}`;
+  } catch (error) {
+    showBanner(errorMessage(error));
+  }
+  await reload();
+  // Listeners are registered above, so the command-line import's progress is not missed.
+  await api.uiReady();
+}
+
+void start();
