@@ -60,6 +60,8 @@ fn main() {
     let labels = std::fs::read_to_string(dir.join("labels.csv")).expect("labels.csv");
     let limits = IntakeLimits::default();
     let mut results: Vec<(String, QualityReport)> = Vec::new();
+    // Upscaled 4000×3000 copies, reported separately to show the measures are resolution-independent.
+    let mut large: Vec<(String, QualityReport)> = Vec::new();
     for line in labels.lines().skip(1) {
         let mut fields = line.split(',');
         let (Some(path), Some(label)) = (fields.next(), fields.next()) else {
@@ -67,7 +69,12 @@ fn main() {
         };
         let bytes = std::fs::read(dir.join(path)).unwrap();
         match assess(&bytes, &limits, &config) {
-            Ok(report) => results.push((label.to_string(), report)),
+            Ok(report) => {
+                if path.starts_with("large/") {
+                    large.push((label.to_string(), report.clone()));
+                }
+                results.push((label.to_string(), report));
+            }
             Err(e) => println!("{path}: {e}"),
         }
     }
@@ -114,6 +121,14 @@ fn main() {
         "usable photos rejected: {false_rejects}/{oks}; unusable photos passed: {missed}/{}",
         results.len() - oks
     );
+
+    for label in ["ok", "blur"] {
+        let subset: Vec<_> = large.iter().filter(|(l, _)| l == label).collect();
+        if !subset.is_empty() {
+            let right = subset.iter().filter(|(l, r)| is_right(l, r)).count();
+            println!("  of which 4000×3000 {label}: {right}/{} right", subset.len());
+        }
+    }
 
     println!("\nMeasures per label (p5 / p50 / p95):");
     for check in [GateCheck::Blur, GateCheck::Blank, GateCheck::Dark] {

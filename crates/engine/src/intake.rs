@@ -240,7 +240,7 @@ pub fn probe(bytes: &[u8], limits: &IntakeLimits) -> Result<ImageInfo, IntakeErr
 /// Decodes to a grayscale image whose long side is at most `max_long_side`.
 ///
 /// JPEGs are decoded at the smallest DCT scale (1/8, 1/4, 1/2) that still leaves the long side at
-/// least `max_long_side`, which skips most of the inverse DCT and all chroma upsampling; the rest
+/// least 15/16 of `max_long_side`, which skips most of the inverse DCT and all chroma upsampling; the rest
 /// is an exact area average. Orientation is not applied to the pixels: every gate metric is
 /// symmetric in the two axes, and `info` carries the displayed size.
 pub fn decode_for_gate(
@@ -276,7 +276,10 @@ fn decode_jpeg_reduced(bytes: &[u8], max_long_side: usize) -> Result<Decoded, In
         turbojpeg::ScalingFactor::ONE_HALF,
     ]
     .into_iter()
-    .find(|s| s.scale(long_side) >= max_long_side)
+    // Entropy decoding dominates; the next smaller DCT scale saves a fifth of the time. Accept
+    // a working image down to 15/16 of the requested size for it (a 4000 px photo decodes at
+    // 1/8 to 500 px instead of at 1/4 to 1000 px): the measures do not move at that ratio.
+    .find(|s| s.scale(long_side) * 16 >= max_long_side * 15)
     .unwrap_or(turbojpeg::ScalingFactor::ONE);
     let scale = if header.is_lossless {
         turbojpeg::ScalingFactor::ONE
@@ -488,6 +491,13 @@ mod tests {
         assert_eq!(gate.decode_scale, "1/8");
         assert_eq!((gate.width, gate.height), (512, 256));
         assert_eq!((gate.info.width, gate.info.height), (4096, 2048));
+        // A 4000 px photo takes the 1/8 scale too (500 px ≥ 15/16 of 512), a 3000 px one 1/4.
+        let jpeg = encode(image::ImageFormat::Jpeg, 4000, 3000);
+        let gate = decode_for_gate(&jpeg, &IntakeLimits::default(), 512).unwrap();
+        assert_eq!((gate.decode_scale.as_str(), gate.width, gate.height), ("1/8", 500, 375));
+        let jpeg = encode(image::ImageFormat::Jpeg, 3000, 2000);
+        let gate = decode_for_gate(&jpeg, &IntakeLimits::default(), 512).unwrap();
+        assert_eq!((gate.decode_scale.as_str(), gate.width, gate.height), ("1/4", 512, 341));
 
         let png = encode(image::ImageFormat::Png, 1000, 500);
         let gate = decode_for_gate(&png, &IntakeLimits::default(), 512).unwrap();

@@ -65,11 +65,11 @@ impl Default for GateConfig {
         Self {
             working_long_side: 512,
             min_short_side: 240,
-            min_contrast: 12.0,
+            min_contrast: 20.0,
             min_mean_luma: 45.0,
-            max_highlight_share: 0.30,
-            max_mean_luma: 215.0,
-            max_blur_effect: 0.45,
+            max_highlight_share: 0.20,
+            max_mean_luma: 180.0,
+            max_blur_effect: 0.55,
         }
     }
 }
