@@ -2,10 +2,11 @@
 // WebKitWebDriver (run under Xvfb by scripts/test.sh). Each test has its own data directory.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
 import { Session, startDriver } from "./webdriver.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -129,6 +130,74 @@ test("the same file imported twice is one item, and the theme toggles", async ()
     await session.clickCss("#theme-toggle");
     const afterTheme = await session.script("return document.documentElement.dataset.theme");
     assert.notEqual(afterTheme, before);
+  } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("the native file dialog imports the chosen photo", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  const session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
+  const xdotool = (args) => execFileSync("xdotool", args, { encoding: "utf8" }).trim();
+  try {
+    await session.waitFor("the empty state", () => session.script("return document.querySelector('#detail .empty') !== null"));
+    await session.clickCss("#open-photos");
+    // The GTK file chooser is a separate native window: type a path into it as a user would.
+    const dialog = await session.waitFor("the file dialog", () => {
+      try {
+        return xdotool(["search", "--name", "^Open photos$"]).split("\n")[0];
+      } catch {
+        return null;
+      }
+    });
+    xdotool(["windowfocus", "--sync", dialog]);
+    xdotool(["key", "--window", dialog, "ctrl+l"]);
+    await new Promise((r) => setTimeout(r, 300));
+    xdotool(["type", "--delay", "5", path.join(fixtures, "blurred.jpg")]);
+    await new Promise((r) => setTimeout(r, 300));
+    xdotool(["key", "Return"]);
+    const listed = await session.waitFor("the picked photo in the list", async () => {
+      const r = await rows(session);
+      return r.length === 1 ? r : null;
+    });
+    assert.equal(listed[0].name, "blurred.jpg");
+    assert.equal(listed[0].state, "fail");
+  } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("a large batch shows progress and can be cancelled, keeping what was done", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  const folder = mkdtempSync(path.join(tmpdir(), "rs-e2e-batch-"));
+  // 400 distinct files (each a valid JPEG with a different trailer after its end marker).
+  const photo = readFileSync(path.join(fixtures, "sharp.jpg"));
+  for (let i = 0; i < 400; i++) {
+    writeFileSync(path.join(folder, `shot-${String(i).padStart(3, "0")}.jpg`), Buffer.concat([photo, Buffer.from(`#${i}`)]));
+  }
+  const session = await Session.start(driver.base, app, ["--data-dir", dataDir, folder]);
+  try {
+    const progress = await session.waitFor("the progress bar moving", () => session.script(`
+      const panel = document.getElementById('import-panel');
+      const bar = document.getElementById('import-progress');
+      return !panel.hidden && bar.value > 0 ? { value: bar.value, max: bar.max } : null;`), 60_000);
+    assert.equal(progress.max, 400);
+    await session.clickCss("#import-cancel");
+    const title = await session.waitFor("the cancelled summary", async () => {
+      const t = await session.script("return document.getElementById('batch-title').textContent");
+      return /^(Cancelled|Done)/.test(t) ? t : null;
+    });
+    assert.match(title, /^Cancelled: \d+ imported/);
+    const imported = Number(title.match(/(\d+) imported/)[1]);
+    assert.ok(imported > 0 && imported < 400, title);
+    const count = await session.waitFor("the list count", async () => {
+      const text = await session.script("return document.getElementById('count').textContent");
+      return text === `${imported} items` ? text : null;
+    });
+    assert.ok(count);
   } finally {
     await session.close();
     rmSync(dataDir, { recursive: true, force: true });

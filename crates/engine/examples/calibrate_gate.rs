@@ -126,7 +126,10 @@ fn main() {
         let subset: Vec<_> = large.iter().filter(|(l, _)| l == label).collect();
         if !subset.is_empty() {
             let right = subset.iter().filter(|(l, r)| is_right(l, r)).count();
-            println!("  of which 4000×3000 {label}: {right}/{} right", subset.len());
+            println!(
+                "  of which 4000×3000 {label}: {right}/{} right",
+                subset.len()
+            );
         }
     }
 

@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: gate_profile FILE.jpg");
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: gate_profile FILE.jpg");
     let bytes = std::fs::read(path).unwrap();
     let limits = engine::IntakeLimits::default();
     let n = 20;
@@ -14,7 +16,10 @@ fn main() {
         for _ in 0..n {
             f();
         }
-        println!("{label:<28} {:>8.2} ms", t.elapsed().as_secs_f64() * 1000.0 / f64::from(n));
+        println!(
+            "{label:<28} {:>8.2} ms",
+            t.elapsed().as_secs_f64() * 1000.0 / f64::from(n)
+        );
     };
     time("probe (header, EXIF)", &mut || {
         std::hint::black_box(engine::probe(&bytes, &limits).unwrap());

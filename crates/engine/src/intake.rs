@@ -494,10 +494,16 @@ mod tests {
         // A 4000 px photo takes the 1/8 scale too (500 px ≥ 15/16 of 512), a 3000 px one 1/4.
         let jpeg = encode(image::ImageFormat::Jpeg, 4000, 3000);
         let gate = decode_for_gate(&jpeg, &IntakeLimits::default(), 512).unwrap();
-        assert_eq!((gate.decode_scale.as_str(), gate.width, gate.height), ("1/8", 500, 375));
+        assert_eq!(
+            (gate.decode_scale.as_str(), gate.width, gate.height),
+            ("1/8", 500, 375)
+        );
         let jpeg = encode(image::ImageFormat::Jpeg, 3000, 2000);
         let gate = decode_for_gate(&jpeg, &IntakeLimits::default(), 512).unwrap();
-        assert_eq!((gate.decode_scale.as_str(), gate.width, gate.height), ("1/4", 512, 341));
+        assert_eq!(
+            (gate.decode_scale.as_str(), gate.width, gate.height),
+            ("1/4", 512, 341)
+        );
 
         let png = encode(image::ImageFormat::Png, 1000, 500);
         let gate = decode_for_gate(&png, &IntakeLimits::default(), 512).unwrap();
