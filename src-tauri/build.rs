@@ -7,8 +7,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "list_items",
     "get_item",
-    "import_paths",
-    "pick_and_import",
+        "pick_and_import",
     "cancel_import",
 ];
 

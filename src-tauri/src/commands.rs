@@ -1,4 +1,6 @@
 //! Tauri commands: each forwards to one `Station` method. Errors cross as `{code, message}`.
+//! No command takes a file path from the webview: imports start from the native dialog, a drop
+//! on the window, or the command line, so a compromised page cannot make the app read a file.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,15 +86,6 @@ pub async fn list_items(shell: State<'_, Shell>, query: ItemQuery) -> Result<Ite
 #[tauri::command]
 pub async fn get_item(shell: State<'_, Shell>, id: i64) -> Result<ItemDetail, IpcError> {
     Ok(shell.station.get_item(id).await?)
-}
-
-#[tauri::command]
-pub async fn import_paths<R: Runtime>(
-    app: AppHandle<R>,
-    shell: State<'_, Shell>,
-    paths: Vec<PathBuf>,
-) -> Result<u64, IpcError> {
-    Ok(start_import(&app, &shell.station, paths))
 }
 
 /// Opens the native multi-select file dialog; the import starts when the user confirms.

@@ -51,7 +51,6 @@ fn main() {
             commands::app_info,
             commands::list_items,
             commands::get_item,
-            commands::import_paths,
             commands::pick_and_import,
             commands::cancel_import,
         ])

@@ -27,7 +27,6 @@ export const api = {
   appInfo: () => invoke<AppInfo>("app_info"),
   listItems: (query: ItemQuery) => invoke<ItemPage>("list_items", { query }),
   getItem: (id: number) => invoke<ItemDetail>("get_item", { id }),
-  importPaths: (paths: string[]) => invoke<number>("import_paths", { paths }),
   pickAndImport: () => invoke<void>("pick_and_import"),
   cancelImport: (jobId: number) => invoke<boolean>("cancel_import", { jobId }),
 };

@@ -12,6 +12,7 @@ import { PagedList, scrollToReveal, visibleRange } from "./virtual-list";
 import "./styles.css";
 
 const ROW_HEIGHT = 52;
+const BATCH_ROWS_SHOWN = 300;
 
 const listEl = byId("list");
 const spacer = byId("list-spacer");
@@ -82,8 +83,8 @@ async function select(index: number): Promise<void> {
   selectedIndex = index;
   listEl.scrollTop = scrollToReveal(index, listEl.scrollTop, listEl.clientHeight, ROW_HEIGHT);
   renderList();
-  const item = items.get(index);
-  if (!item) return;
+  const item = items.get(index) ?? (await items.ensure(index));
+  if (!item || index !== selectedIndex) return;
   selectedId = item.id;
   const request = ++detailRequest;
   try {
@@ -171,6 +172,8 @@ void events.onImportProgress((e) => {
   importBar.value = e.done;
   importLabel.textContent = `${e.done} / ${e.total}`;
   batchList.prepend(outcomeRow(e));
+  // Bounded: a 10,000-photo card must not grow the DOM without end (errors stay in the list).
+  while (batchList.childElementCount > BATCH_ROWS_SHOWN) batchList.lastElementChild?.remove();
   scheduleRefresh();
 });
 

@@ -44,6 +44,14 @@ describe("PagedList", () => {
     expect(list.findLoaded((v) => v === 150)).toBe(-1);
   });
 
+  it("ensure waits for a page already in flight", async () => {
+    const log: number[] = [];
+    const list = new PagedList(source(1000, log), () => {}, 100);
+    expect(list.get(420)).toBeUndefined();
+    expect(await list.ensure(421)).toBe(421);
+    expect(log).toEqual([400]);
+  });
+
   it("ignores answers that arrive after a reset", async () => {
     let resolveSlow: (v: { total: number; offset: number; items: string[] }) => void = () => {};
     let calls = 0;

@@ -39,7 +39,7 @@ export interface Page<T> {
 export class PagedList<T> {
   total = 0;
   private pages = new Map<number, T[]>();
-  private loading = new Set<number>();
+  private loading = new Map<number, Promise<void>>();
   private generation = 0;
 
   constructor(
@@ -74,20 +74,32 @@ export class PagedList<T> {
     await this.load(0);
   }
 
-  private async load(page: number): Promise<void> {
-    if (this.loading.has(page) || this.pages.has(page)) return;
+  /** The row at `index`, loading its page first if needed. */
+  async ensure(index: number): Promise<T | undefined> {
+    const page = Math.floor(index / this.pageSize);
+    await this.load(page);
+    return this.pages.get(page)?.[index - page * this.pageSize];
+  }
+
+  private load(page: number): Promise<void> {
+    if (this.pages.has(page)) return Promise.resolve();
+    const pending = this.loading.get(page);
+    if (pending) return pending;
     const generation = this.generation;
-    this.loading.add(page);
-    try {
-      const result = await this.fetchPage(page * this.pageSize, this.pageSize);
-      if (generation !== this.generation) return;
-      this.total = result.total;
-      this.pages.set(page, result.items);
-      this.onChange();
-    } catch (error) {
-      if (generation === this.generation) this.onError(error);
-    } finally {
-      if (generation === this.generation) this.loading.delete(page);
-    }
+    const request = (async () => {
+      try {
+        const result = await this.fetchPage(page * this.pageSize, this.pageSize);
+        if (generation !== this.generation) return;
+        this.total = result.total;
+        this.pages.set(page, result.items);
+        this.onChange();
+      } catch (error) {
+        if (generation === this.generation) this.onError(error);
+      } finally {
+        if (generation === this.generation) this.loading.delete(page);
+      }
+    })();
+    this.loading.set(page, request);
+    return request;
   }
 }
