@@ -7,7 +7,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "list_items",
     "get_item",
-        "pick_and_import",
+    "pick_and_import",
     "cancel_import",
 ];
 
