@@ -51,7 +51,7 @@ fn darkening_and_overexposing_a_real_photo_fail_the_right_checks() {
     };
     let mut dark = image.clone();
     dark.pixels_mut().for_each(|p| p.0 = p.0.map(|v| v / 7));
-    let mut bright = image.clone();
+    let mut bright = image;
     bright
         .pixels_mut()
         .for_each(|p| p.0 = p.0.map(|v| v.saturating_mul(3)));
