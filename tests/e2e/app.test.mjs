@@ -145,14 +145,16 @@ test("the native file dialog imports the chosen photo", async () => {
     await session.waitFor("the empty state", () => session.script("return document.querySelector('#detail .empty') !== null"));
     await session.clickCss("#open-photos");
     // The GTK file chooser is a separate native window: type a path into it as a user would.
+    // Found once it is mapped and can take the keyboard focus.
     const dialog = await session.waitFor("the file dialog", () => {
       try {
-        return xdotool(["search", "--name", "^Open photos$"]).split("\n")[0];
+        const id = xdotool(["search", "--onlyvisible", "--name", "^Open photos$"]).split("\n")[0];
+        xdotool(["windowfocus", "--sync", id]);
+        return id;
       } catch {
         return null;
       }
     });
-    xdotool(["windowfocus", "--sync", dialog]);
     xdotool(["key", "--window", dialog, "ctrl+l"]);
     await new Promise((r) => setTimeout(r, 300));
     xdotool(["type", "--delay", "5", path.join(fixtures, "blurred.jpg")]);
