@@ -5,7 +5,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 status=0
 for manifest in crates/*/Cargo.toml; do
   name=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
-  if cargo tree -p "$name" --edges normal,build --prefix none --format '{p}' 2>/dev/null | grep -Eq '^tauri(-[a-z-]+)? '; then
+  tree=$(cargo tree -p "$name" --edges normal,build --prefix none --format '{p}')
+  if grep -Eq '^tauri(-[a-z-]+)? ' <<<"$tree"; then
     echo "layering: crate $name depends on tauri" >&2
     status=1
   fi
