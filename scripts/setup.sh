@@ -4,7 +4,7 @@
 #   apt:   WebKitGTK 4.1 + GTK dev files, librsvg, libxdo, OpenSSL, build tools, pkg-config,
 #          cmake + nasm (libjpeg-turbo is built from source with SIMD)
 #          tests also: webkit2gtk-driver (WebKitWebDriver), xvfb, xauth, xdotool (drives the
-#          native file dialog)
+#          native file dialog and drags), python3-gi + gir1.2-gtk-3.0 (a drag source window)
 #   Rust:  stable toolchain via rustup when cargo is missing; tests also: tauri-driver 2.1.0
 #   npm:   the UI's packages (npm ci) when node_modules is missing or stale
 set -euo pipefail
@@ -17,7 +17,7 @@ say() { echo "setup: $*" >&2; }
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   build-essential file pkg-config cmake nasm curl ca-certificates)
-if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool); fi
+if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { Session, startDriver } from "./webdriver.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -201,6 +201,56 @@ test("a large batch shows progress and can be cancelled, keeping what was done",
     });
     assert.ok(count);
   } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("a file and a folder dragged from another application are imported on drop", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  const session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
+  const xdotool = (args) => execFileSync("xdotool", args, { encoding: "utf8" }).trim();
+  // A GTK window offering a file and a folder as text/uri-list, as a file manager does.
+  const folder = mkdtempSync(path.join(tmpdir(), "rs-e2e-drop-"));
+  mkdirSync(path.join(folder, "aisle 3"));
+  copyFileSync(path.join(fixtures, "blurred.jpg"), path.join(folder, "aisle 3", "blurred.jpg"));
+  const source = spawn("/usr/bin/python3", [path.join(here, "drag_source.py"), "1300", "700",
+    path.join(fixtures, "sharp.jpg"), folder], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await session.waitFor("the empty state", () => session.script("return document.querySelector('#detail .empty') !== null"));
+    await new Promise((resolve, reject) => {
+      source.stdout.once("data", resolve);
+      source.once("exit", (code) => reject(new Error(`drag source exited with ${code}`)));
+    });
+    await session.waitFor("the drag source window", () => {
+      try {
+        return xdotool(["search", "--onlyvisible", "--name", "^e2e drag source$"]);
+      } catch {
+        return null;
+      }
+    });
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    xdotool(["mousemove", "1340", "730"]);
+    await sleep(200);
+    xdotool(["mousedown", "1"]);
+    await sleep(200);
+    for (let i = 0; i <= 20; i++) {
+      xdotool(["mousemove", String(1340 - i * 40), String(730 - i * 20)]);
+      await sleep(40);
+    }
+    const overlay = await session.waitFor("the drop overlay", () =>
+      session.script("return document.getElementById('drop-overlay').hidden === false"), 5_000);
+    assert.ok(overlay);
+    xdotool(["mouseup", "1"]);
+    const listed = await session.waitFor("the dropped photos in the list", async () => {
+      const r = await rows(session);
+      return r.length === 2 ? r : null;
+    });
+    assert.deepEqual(listed.map((r) => `${r.name}:${r.state}`).sort(), ["blurred.jpg:fail", "sharp.jpg:pass"]);
+    assert.equal(await session.script("return document.getElementById('drop-overlay').hidden"), true);
+  } finally {
+    source.kill("SIGTERM");
     await session.close();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(folder, { recursive: true, force: true });
