@@ -5,6 +5,9 @@
 #          cmake + nasm (libjpeg-turbo is built from source with SIMD)
 #          tests also: webkit2gtk-driver (WebKitWebDriver), xvfb, xauth, xdotool (drives the
 #          native file dialog and drags), python3-gi + gir1.2-gtk-3.0 (a drag source window)
+#          python3 + pip + venv (the model fetch step)
+#   models: models/fetch.py downloads, verifies (sha256) and converts the models of
+#          models/manifest.toml into ~/.cache/review-station/models; nothing when all are there
 #   Rust:  stable toolchain via rustup when cargo is missing; tests also: tauri-driver 2.1.0
 #   npm:   the UI's packages (npm ci) when node_modules is missing or stale
 set -euo pipefail
@@ -16,7 +19,7 @@ SUDO=""
 say() { echo "setup: $*" >&2; }
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
-  build-essential file pkg-config cmake nasm curl ca-certificates)
+  build-essential file pkg-config cmake nasm curl ca-certificates python3 python3-pip python3-venv)
 if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -52,3 +55,5 @@ if [[ ! -f "$stamp" || "$ROOT/package-lock.json" -nt "$stamp" ]]; then
   say "installing npm packages"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+python3 "$ROOT/models/fetch.py" || { say "the model fetch failed (see above)"; exit 1; }

@@ -5,6 +5,7 @@
 const COMMANDS: &[&str] = &[
     "ui_ready",
     "app_info",
+    "engine_status",
     "list_items",
     "get_item",
     "pick_and_import",

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use station::{
-    AppInfo, ImportProgress, ImportSink, ImportStarted, ImportSummary, IpcError, ItemDetail,
-    ItemPage, ItemQuery, Station,
+    AppInfo, EngineStatus, ImportProgress, ImportSink, ImportStarted, ImportSummary, IpcError,
+    ItemDetail, ItemPage, ItemQuery, Station,
 };
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -76,6 +76,11 @@ pub async fn ui_ready<R: Runtime>(
 #[tauri::command]
 pub async fn app_info(shell: State<'_, Shell>) -> Result<AppInfo, IpcError> {
     Ok(shell.station.app_info().await)
+}
+
+#[tauri::command]
+pub async fn engine_status(shell: State<'_, Shell>) -> Result<EngineStatus, IpcError> {
+    Ok(shell.station.engine_status().await)
 }
 
 #[tauri::command]

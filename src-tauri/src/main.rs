@@ -49,6 +49,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::ui_ready,
             commands::app_info,
+            commands::engine_status,
             commands::list_items,
             commands::get_item,
             commands::pick_and_import,

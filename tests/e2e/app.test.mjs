@@ -110,7 +110,7 @@ test("photos from the command line get verdicts or a specific error, and survive
   }
 });
 
-test("the same file imported twice is one item, and the theme toggles", async () => {
+test("the same file imported twice is one item, the engine panel shows the runtime, and the theme toggles", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
   const folder = mkdtempSync(path.join(tmpdir(), "rs-e2e-photos-"));
   copyFileSync(path.join(fixtures, "sharp.jpg"), path.join(folder, "same-photo-renamed.jpg"));
@@ -126,6 +126,14 @@ test("the same file imported twice is one item, and the theme toggles", async ()
     assert.match(summary, /2 imported, 1 already there/);
     const listed = await rows(session);
     assert.equal(listed.length, 2, JSON.stringify(listed));
+    // The Engine panel: ONNX Runtime loaded, the CPU provider, every model verified.
+    await session.clickCss("#engine-button");
+    const engine = await session.waitFor("the engine status", () => session.script(`
+      const summary = document.querySelector('#engine-summary');
+      return summary ? { summary: summary.textContent, models: document.querySelectorAll('#engine-body tr[data-model]').length } : null;`));
+    assert.equal(engine.summary, "Available on CPUExecutionProvider");
+    assert.ok(engine.models >= 5, JSON.stringify(engine));
+    await session.clickCss("#engine-close");
     const before = await session.script("return document.documentElement.dataset.theme");
     await session.clickCss("#theme-toggle");
     const afterTheme = await session.script("return document.documentElement.dataset.theme");

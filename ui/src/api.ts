@@ -3,6 +3,7 @@
 import { invoke, convertFileSrc } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "./bindings/AppInfo";
+import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ImportProgress } from "./bindings/ImportProgress";
 import type { ImportStarted } from "./bindings/ImportStarted";
 import type { ImportSummary } from "./bindings/ImportSummary";
@@ -25,6 +26,7 @@ export function errorMessage(error: unknown): string {
 export const api = {
   uiReady: () => invoke<number | null>("ui_ready"),
   appInfo: () => invoke<AppInfo>("app_info"),
+  engineStatus: () => invoke<EngineStatus>("engine_status"),
   listItems: (query: ItemQuery) => invoke<ItemPage>("list_items", { query }),
   getItem: (id: number) => invoke<ItemDetail>("get_item", { id }),
   pickAndImport: () => invoke<void>("pick_and_import"),

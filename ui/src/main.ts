@@ -7,6 +7,7 @@ import type { VerdictFilter } from "./bindings/VerdictFilter";
 import { emptyDetail, renderDetail } from "./detail";
 import { byId, h } from "./dom";
 import { STATE_LABELS, formatDate, itemState } from "./format";
+import { setupEnginePanel } from "./engine-panel";
 import { setupTheme } from "./theme";
 import { PagedList, scrollToReveal, visibleRange } from "./virtual-list";
 import "./styles.css";
@@ -217,6 +218,8 @@ async function start(): Promise<void> {
     showBanner(errorMessage(error));
   }
   await reload();
+  // The engine check loads ONNX Runtime and hashes the models: after the first screen.
+  setupEnginePanel();
   // Listeners are registered above, so the command-line import's progress is not missed.
   await api.uiReady();
 }

@@ -3,8 +3,10 @@
 //! Pure functions over bytes: no database, no UI, no global state. Callers own threading
 //! (every function here is CPU-bound and synchronous; run it on a blocking worker).
 
+pub mod category;
 pub mod intake;
 pub mod quality;
+pub mod runtime;
 
 pub use intake::{
     decode_for_gate, probe, GateImage, ImageFormat, ImageInfo, IntakeError, IntakeLimits,

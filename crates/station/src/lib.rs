@@ -32,6 +32,7 @@ pub struct Station {
     limits: IntakeLimits,
     jobs: Mutex<HashMap<u64, CancellationToken>>,
     next_job: AtomicU64,
+    models_dir: PathBuf,
 }
 
 impl Station {
@@ -51,6 +52,7 @@ impl Station {
             limits: IntakeLimits::default(),
             jobs: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(1),
+            models_dir: engine::runtime::default_models_dir(),
         }))
     }
 
@@ -76,6 +78,54 @@ impl Station {
             gate_config: self.gate_config(),
             max_file_bytes: self.limits.max_bytes,
             max_pixels: self.limits.max_pixels,
+        }
+    }
+
+    /// Loads ONNX Runtime (once) and verifies every model against the manifest. Hashing the
+    /// models takes a fraction of a second, so it runs on a blocking worker.
+    pub async fn engine_status(&self) -> EngineStatus {
+        let models_dir = self.models_dir.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let library = engine::runtime::runtime_library(&models_dir)?;
+            let models = engine::runtime::verify_models(&models_dir)?;
+            let runtime = engine::runtime::Runtime::shared(&library);
+            Ok::<_, engine::runtime::RuntimeError>((library, models, runtime))
+        })
+        .await;
+        let base = |error: String| EngineStatus {
+            available: false,
+            engine_version: engine::ENGINE_VERSION.into(),
+            provider: None,
+            runtime_library: String::new(),
+            models_dir: self.models_dir.display().to_string(),
+            models: Vec::new(),
+            error: Some(error),
+        };
+        match checked {
+            Err(join) => base(format!("engine check failed: {join}")),
+            Ok(Err(error)) => base(error.to_string()),
+            Ok(Ok((library, models, runtime))) => {
+                let broken: Vec<String> = models
+                    .iter()
+                    .filter(|m| m.state != "ok")
+                    .map(|m| format!("{} is {}", m.name, m.state))
+                    .collect();
+                let (provider, runtime_error) = match &runtime {
+                    Ok(runtime) => (Some(runtime.provider().to_string()), None),
+                    Err(error) => (None, Some(error.to_string())),
+                };
+                let error =
+                    runtime_error.or_else(|| (!broken.is_empty()).then(|| broken.join("; ")));
+                EngineStatus {
+                    available: error.is_none(),
+                    engine_version: engine::ENGINE_VERSION.into(),
+                    provider,
+                    runtime_library: library.display().to_string(),
+                    models_dir: self.models_dir.display().to_string(),
+                    models,
+                    error,
+                }
+            }
         }
     }
 

@@ -54,6 +54,21 @@ pub struct AppInfo {
     pub max_pixels: u64,
 }
 
+/// The local engine as installed: runtime, execution provider and every model's state.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EngineStatus {
+    /// True when the runtime loaded and every model is present with its recorded hash.
+    pub available: bool,
+    pub engine_version: String,
+    /// Execution provider sessions run on (e.g. `CPUExecutionProvider`), when loaded.
+    pub provider: Option<String>,
+    pub runtime_library: String,
+    pub models_dir: String,
+    pub models: Vec<engine::runtime::ModelStatus>,
+    /// Why the engine is unavailable, in one line.
+    pub error: Option<String>,
+}
+
 /// What happened to one file of an import.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -129,6 +144,7 @@ mod tests {
         ItemPage::export_all(&cfg).unwrap();
         ItemDetail::export_all(&cfg).unwrap();
         AppInfo::export_all(&cfg).unwrap();
+        EngineStatus::export_all(&cfg).unwrap();
         ImportProgress::export_all(&cfg).unwrap();
         ImportSummary::export_all(&cfg).unwrap();
         ImportStarted::export_all(&cfg).unwrap();

@@ -327,3 +327,16 @@ async fn blob_paths_reject_traversal() {
     let err = station.blob_path("../../station.db").unwrap_err();
     assert_eq!(station::IpcError::from(err).code, "invalid_request");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_reports_its_runtime_and_models() {
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let status = station.engine_status().await;
+    assert!(status.available, "{:?}", status.error);
+    assert_eq!(status.provider.as_deref(), Some("CPUExecutionProvider"));
+    assert!(status
+        .models
+        .iter()
+        .any(|m| m.package == "rapidocr==3.10.0" && m.state == "ok"));
+}

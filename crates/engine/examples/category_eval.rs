@@ -1,0 +1,164 @@
+//! Category gate accuracy on a folder laid out as `<Section>/<Coarse class>/[<Fine class>/]*.jpg`
+//! (../shared/datasets/grocery-dev/train): leave-one-out with at most 8 reference photos per
+//! coarse class. Prints section-level and coarse-class accuracy, the section confusion matrix,
+//! the most frequent coarse confusions, and the time per embedding.
+//!
+//! `cargo run --release -p engine --example category_eval -- DIR [MAX_REFS]`
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use engine::category::{nearest, prototype, CategoryModel};
+use engine::runtime::{default_models_dir, runtime_library, Runtime};
+use engine::IntakeLimits;
+
+struct Photo {
+    section: String,
+    coarse: String,
+    feature: Vec<f32>,
+}
+
+fn photos(dir: &Path) -> Vec<(String, String, PathBuf)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jpg") {
+                let rel: Vec<String> = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.to_string_lossy().into_owned())
+                    .collect();
+                if rel.len() >= 3 {
+                    out.push((rel[0].clone(), rel[1].clone(), p));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.2.cmp(&b.2));
+    out
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(args.next().expect("usage: category_eval DIR [MAX_REFS]"));
+    let max_refs: usize = args.next().map_or(8, |a| a.parse().unwrap());
+    let models = default_models_dir();
+    let runtime = Runtime::shared(&runtime_library(&models).unwrap()).unwrap();
+    let mut model = CategoryModel::open(
+        &runtime,
+        &models.join("category/efficientnet_lite0.onnx"),
+        1,
+    )
+    .unwrap();
+    let limits = IntakeLimits::default();
+    let listed = photos(&dir);
+    let started = Instant::now();
+    let data: Vec<Photo> = listed
+        .iter()
+        .map(|(section, coarse, path)| Photo {
+            section: section.clone(),
+            coarse: coarse.clone(),
+            feature: model
+                .embed(&std::fs::read(path).unwrap(), &limits)
+                .unwrap()
+                .feature,
+        })
+        .collect();
+    let per_photo = started.elapsed().as_secs_f64() * 1000.0 / data.len() as f64;
+
+    let classes: Vec<String> = {
+        let mut c: Vec<String> = data.iter().map(|p| p.coarse.clone()).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let section_of: BTreeMap<&str, &str> = data
+        .iter()
+        .map(|p| (p.coarse.as_str(), p.section.as_str()))
+        .collect();
+    let sections: Vec<&str> = {
+        let mut s: Vec<&str> = section_of.values().copied().collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let (mut coarse_right, mut section_right) = (0, 0);
+    let mut confusion = vec![vec![0usize; sections.len()]; sections.len()];
+    let mut coarse_confusions: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut margins = Vec::new();
+    for (i, photo) in data.iter().enumerate() {
+        // Leave-one-out: prototypes from up to `max_refs` other photos of each class.
+        let prototypes: Vec<Vec<f32>> = classes
+            .iter()
+            .map(|class| {
+                prototype(
+                    data.iter()
+                        .enumerate()
+                        .filter(|(j, p)| *j != i && &p.coarse == class)
+                        .take(max_refs)
+                        .map(|(_, p)| p.feature.as_slice()),
+                )
+            })
+            .collect();
+        let (best, _similarity, margin) = nearest(&photo.feature, &prototypes).unwrap();
+        margins.push(margin);
+        let predicted = &classes[best];
+        let predicted_section = section_of[predicted.as_str()];
+        if predicted == &photo.coarse {
+            coarse_right += 1;
+        } else {
+            *coarse_confusions
+                .entry((photo.coarse.clone(), predicted.clone()))
+                .or_default() += 1;
+        }
+        if predicted_section == photo.section {
+            section_right += 1;
+        }
+        let a = sections.iter().position(|s| *s == photo.section).unwrap();
+        let b = sections
+            .iter()
+            .position(|s| *s == predicted_section)
+            .unwrap();
+        confusion[a][b] += 1;
+    }
+    let n = data.len() as f64;
+    println!("Category gate, leave-one-out, ≤ {max_refs} reference photos per class, {} photos, {} coarse classes", data.len(), classes.len());
+    println!(
+        "section accuracy      {:.3} ({section_right}/{})",
+        f64::from(section_right) / n,
+        data.len()
+    );
+    println!(
+        "coarse-class accuracy {:.3} ({coarse_right}/{})",
+        f64::from(coarse_right) / n,
+        data.len()
+    );
+    println!("embedding: {per_photo:.1} ms per photo (decode + resize + network, 1 thread)");
+    println!("\nsection confusion (rows: truth, columns: predicted)");
+    print!("{:<12}", "");
+    for s in &sections {
+        print!("{s:>12}");
+    }
+    println!();
+    for (a, row) in confusion.iter().enumerate() {
+        print!("{:<12}", sections[a]);
+        for v in row {
+            print!("{v:>12}");
+        }
+        println!();
+    }
+    let mut top: Vec<_> = coarse_confusions.into_iter().collect();
+    top.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    println!("\nmost frequent coarse confusions (truth → predicted: count)");
+    for ((truth, predicted), count) in top.iter().take(10) {
+        println!("  {truth} → {predicted}: {count}");
+    }
+}

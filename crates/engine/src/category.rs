@@ -1,0 +1,192 @@
+//! Category gate: "is this photo of the category it claims to be?". A photo is embedded with
+//! EfficientNet-Lite0 (the 1280-d pooled feature, L2-normalized); each category is the mean
+//! embedding (prototype) of a few reference photos; the verdict is the nearest prototype by
+//! cosine similarity, with the margin to the runner-up.
+
+use crate::intake::{probe, IntakeError, IntakeLimits};
+use crate::runtime::{Model, Runtime, RuntimeError};
+
+/// Input side of the network; photos are resized so the short side is 256, then centre-cropped.
+pub const INPUT_SIDE: usize = 224;
+const RESIZE_SHORT_SIDE: u32 = 256;
+pub const FEATURE_DIM: usize = 1280;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CategoryError {
+    #[error(transparent)]
+    Intake(#[from] IntakeError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("the category model returned no `{0}` output")]
+    MissingOutput(&'static str),
+}
+
+/// A photo as the category gate sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedding {
+    /// L2-normalized pooled feature.
+    pub feature: Vec<f32>,
+    /// The five most likely ImageNet classes (index, probability), most likely first.
+    pub imagenet_top5: Vec<(usize, f32)>,
+}
+
+/// RGB, short side to 256 (bilinear), centre crop 224, scaled to [-1, 1], NCHW.
+pub fn preprocess(bytes: &[u8], limits: &IntakeLimits) -> Result<Vec<f32>, IntakeError> {
+    let info = probe(bytes, limits)?;
+    let image = image::load_from_memory(bytes).map_err(|e| IntakeError::Corrupt {
+        format: match info.format {
+            crate::ImageFormat::Jpeg => "JPEG",
+            crate::ImageFormat::Png => "PNG",
+            crate::ImageFormat::Webp => "WebP",
+        },
+        detail: e.to_string(),
+    })?;
+    let (w, h) = (image.width(), image.height());
+    let scale = f64::from(RESIZE_SHORT_SIDE) / f64::from(w.min(h));
+    let (rw, rh) = (
+        ((f64::from(w) * scale).round() as u32).max(RESIZE_SHORT_SIDE),
+        ((f64::from(h) * scale).round() as u32).max(RESIZE_SHORT_SIDE),
+    );
+    let resized = image
+        .resize_exact(rw, rh, image::imageops::FilterType::Triangle)
+        .into_rgb8();
+    let (x0, y0) = (
+        (rw as usize - INPUT_SIDE) / 2,
+        (rh as usize - INPUT_SIDE) / 2,
+    );
+    let plane = INPUT_SIDE * INPUT_SIDE;
+    let mut out = vec![0f32; 3 * plane];
+    for y in 0..INPUT_SIDE {
+        for x in 0..INPUT_SIDE {
+            let p = resized.get_pixel((x0 + x) as u32, (y0 + y) as u32).0;
+            for c in 0..3 {
+                out[c * plane + y * INPUT_SIDE + x] = f32::from(p[c]) / 127.5 - 1.0;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The category network, one session (give each worker its own).
+#[derive(Debug)]
+pub struct CategoryModel {
+    model: Model,
+    classes: Vec<String>,
+}
+
+impl CategoryModel {
+    pub fn open(
+        runtime: &Runtime,
+        path: &std::path::Path,
+        threads: usize,
+    ) -> Result<Self, RuntimeError> {
+        let model = runtime.open("category", path, threads)?;
+        // The converter stores the ImageNet class names in the model's metadata as a JSON array.
+        let classes = model
+            .metadata("classes")
+            .and_then(|json| serde_json_array(&json))
+            .unwrap_or_default();
+        Ok(Self { model, classes })
+    }
+
+    /// ImageNet class name by index ("" when unknown).
+    pub fn class_name(&self, index: usize) -> &str {
+        self.classes.get(index).map_or("", String::as_str)
+    }
+
+    pub fn embed(
+        &mut self,
+        bytes: &[u8],
+        limits: &IntakeLimits,
+    ) -> Result<Embedding, CategoryError> {
+        let input = preprocess(bytes, limits)?;
+        let outputs = self.model.run(&[1, 3, INPUT_SIDE, INPUT_SIDE], input)?;
+        let find = |name: &'static str| {
+            outputs
+                .iter()
+                .find(|o| o.name == name)
+                .ok_or(CategoryError::MissingOutput(name))
+        };
+        let mut feature = find("features")?.data.clone();
+        normalize(&mut feature);
+        let probabilities = &find("probabilities")?.data;
+        let mut ranked: Vec<(usize, f32)> = probabilities.iter().copied().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(5);
+        Ok(Embedding {
+            feature,
+            imagenet_top5: ranked,
+        })
+    }
+}
+
+/// Parses a JSON array of strings without pulling a JSON crate into the engine.
+fn serde_json_array(json: &str) -> Option<Vec<String>> {
+    toml::from_str::<std::collections::BTreeMap<String, Vec<String>>>(&format!("v = {json}"))
+        .ok()
+        .and_then(|mut m| m.remove("v"))
+}
+
+pub fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > f32::EPSILON {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The mean of normalized embeddings, normalized again.
+pub fn prototype<'a>(members: impl IntoIterator<Item = &'a [f32]>) -> Vec<f32> {
+    let mut sum = vec![0f32; FEATURE_DIM];
+    for member in members {
+        sum.iter_mut().zip(member).for_each(|(s, m)| *s += m);
+    }
+    normalize(&mut sum);
+    sum
+}
+
+/// Nearest category: (index, similarity, margin to the runner-up).
+pub fn nearest(feature: &[f32], prototypes: &[Vec<f32>]) -> Option<(usize, f32, f32)> {
+    let mut scored: Vec<(usize, f32)> = prototypes
+        .iter()
+        .map(|p| cosine(feature, p))
+        .enumerate()
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (best, similarity) = *scored.first()?;
+    let margin = scored
+        .get(1)
+        .map_or(similarity, |second| similarity - second.1);
+    Some((best, similarity, margin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_prototype_with_margin() {
+        let mut a = vec![0f32; FEATURE_DIM];
+        a[0] = 1.0;
+        let mut b = vec![0f32; FEATURE_DIM];
+        b[1] = 1.0;
+        let mut query = vec![0f32; FEATURE_DIM];
+        query[0] = 0.9;
+        query[1] = 0.1;
+        normalize(&mut query);
+        let (best, similarity, margin) = nearest(&query, &[a, b]).unwrap();
+        assert_eq!(best, 0);
+        assert!(similarity > 0.99 && margin > 0.8, "{similarity} {margin}");
+    }
+
+    #[test]
+    fn class_names_parse_from_json() {
+        assert_eq!(
+            serde_json_array(r#"["tench", "goldfish"]"#).unwrap(),
+            vec!["tench", "goldfish"]
+        );
+    }
+}

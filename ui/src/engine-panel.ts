@@ -1,0 +1,43 @@
+// The Engine panel: is the local engine usable, on which execution provider, with which models.
+import { api, errorMessage } from "./api";
+import type { EngineStatus } from "./bindings/EngineStatus";
+import { byId, h } from "./dom";
+
+export function renderEngine(status: EngineStatus): HTMLElement {
+  const rows = status.models.map((m) => h("tr", { "data-model": m.name },
+    h("td", {}, m.name),
+    h("td", {}, m.package),
+    h("td", { class: m.state === "ok" ? "model-ok" : "model-bad", title: m.detail ?? "" }, m.state === "ok" ? "ok" : `${m.state}: ${m.detail ?? ""}`),
+    h("td", {}, m.license)));
+  return h("div", {},
+    h("p", { class: status.available ? "model-ok" : "model-bad", id: "engine-summary" },
+      status.available ? `Available on ${status.provider ?? "?"}` : `Unavailable: ${status.error ?? "unknown reason"}`),
+    h("p", { class: "muted small" }, `${status.engine_version} · runtime ${status.runtime_library || "—"} · models in ${status.models_dir}`),
+    h("table", {},
+      h("thead", {}, h("tr", {}, h("th", {}, "Model"), h("th", {}, "Source"), h("th", {}, "State"), h("th", {}, "Licence"))),
+      h("tbody", {}, ...rows)));
+}
+
+export function setupEnginePanel(): void {
+  const panel = byId("engine-panel");
+  const body = byId("engine-body");
+  const badge = byId("engine-state");
+  const refresh = async () => {
+    try {
+      const status = await api.engineStatus();
+      badge.textContent = status.available ? "ready" : "unavailable";
+      badge.className = `engine-state ${status.available ? "ok" : "bad"}`;
+      body.replaceChildren(renderEngine(status));
+    } catch (error) {
+      badge.textContent = "error";
+      badge.className = "engine-state bad";
+      body.replaceChildren(h("p", { class: "model-bad" }, errorMessage(error)));
+    }
+  };
+  byId("engine-button").addEventListener("click", () => {
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden) void refresh();
+  });
+  byId("engine-close").addEventListener("click", () => { panel.hidden = true; });
+  void refresh();
+}
