@@ -5,6 +5,7 @@
 
 pub mod category;
 pub mod intake;
+pub mod ocr;
 pub mod quality;
 pub mod runtime;
 

@@ -77,3 +77,27 @@ fn the_recognizer_carries_its_dictionary() {
         dictionary.lines().count()
     );
 }
+
+#[test]
+fn ocr_reads_a_real_receipt() {
+    let models = default_models_dir();
+    let runtime = Runtime::shared(&runtime_library(&models).unwrap()).unwrap();
+    let mut ocr =
+        engine::ocr::Ocr::open(&runtime, &models, 2, engine::ocr::OcrOptions::default()).unwrap();
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sroie");
+    let image = image::open(fixtures.join("000.jpg")).unwrap().into_rgb8();
+    let lines = ocr.run(&image).unwrap();
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    // Lines the ground truth (000.csv) has, read exactly.
+    for expected in ["25/12/2018 8:13:39 PM", "81100 JOHOR BAHRU,", "789417-W"] {
+        assert!(texts.contains(&expected), "{expected:?} not in {texts:#?}");
+    }
+    // Reading order: the date line comes after the shop's address.
+    let pos = |t: &str| texts.iter().position(|x| *x == t).unwrap();
+    assert!(pos("81100 JOHOR BAHRU,") < pos("25/12/2018 8:13:39 PM"));
+    assert!(lines.iter().all(|l| (0.0..=1.0).contains(&l.confidence)));
+    assert!(ocr.last_model_seconds > 0.0);
+    // A blank page yields no lines, not an error.
+    let blank = image::RgbImage::from_pixel(600, 800, image::Rgb([255, 255, 255]));
+    assert!(ocr.run(&blank).unwrap().is_empty());
+}

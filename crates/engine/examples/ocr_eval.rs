@@ -1,0 +1,117 @@
+//! Runs the OCR pipeline over images and writes one JSON line per image (the format of
+//! tools/ocr/score_cer.py): `{"image", "seconds", "model_seconds", "lines": [{"box", "text", "score"}]}`.
+//! A summary (median seconds per image, model time, overhead) goes to stderr.
+//!
+//! `cargo run --release -p engine --example ocr_eval -- [--threads N] [--det-max-side PX] [--no-cls] IMAGE_OR_DIR... > out.jsonl`
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use engine::ocr::{Ocr, OcrOptions};
+use engine::runtime::{default_models_dir, runtime_library, Runtime};
+
+fn main() {
+    let mut threads = 2usize;
+    let mut options = OcrOptions::default();
+    let mut inputs = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--threads" => threads = args.next().unwrap().parse().unwrap(),
+            "--det-max-side" => options.det_max_side = args.next().unwrap().parse().unwrap(),
+            "--det-min-side" => options.det_min_side = args.next().unwrap().parse().unwrap(),
+            "--rec-batch" => options.rec_batch = args.next().unwrap().parse().unwrap(),
+            "--no-cls" => options.use_angle_classifier = false,
+            _ => inputs.push(PathBuf::from(arg)),
+        }
+    }
+    let mut files: Vec<PathBuf> = inputs
+        .iter()
+        .flat_map(|p| {
+            if p.is_dir() {
+                std::fs::read_dir(p)
+                    .unwrap()
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
+                    .collect()
+            } else {
+                vec![p.clone()]
+            }
+        })
+        .collect();
+    files.sort();
+    let models = default_models_dir();
+    let runtime = Runtime::shared(&runtime_library(&models).unwrap()).unwrap();
+    let mut ocr = Ocr::open(&runtime, &models, threads, options).unwrap();
+    // Warm-up (first runs allocate and pick kernels).
+    if let Some(first) = files.first() {
+        ocr.run(&image::open(first).unwrap().into_rgb8()).unwrap();
+    }
+    let (mut seconds, mut model_seconds) = (Vec::new(), Vec::new());
+    for file in &files {
+        let started = Instant::now();
+        let image = image::open(file).unwrap().into_rgb8();
+        let lines = ocr.run(&image).unwrap();
+        let elapsed = started.elapsed().as_secs_f64();
+        seconds.push(elapsed);
+        model_seconds.push(ocr.last_model_seconds);
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{{\"box\": {}, \"text\": {}, \"score\": {:.4}}}",
+                    serde_json_like(&l.polygon),
+                    json_string(&l.text),
+                    l.confidence
+                )
+            })
+            .collect();
+        println!(
+            "{{\"image\": {}, \"seconds\": {elapsed:.4}, \"model_seconds\": {:.4}, \"lines\": [{}]}}",
+            json_string(&file.display().to_string()),
+            ocr.last_model_seconds,
+            lines.join(", ")
+        );
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let total = median(&mut seconds);
+    let model = median(&mut model_seconds);
+    eprintln!(
+        "{} images, {threads} threads: median {total:.3} s per image, models {model:.3} s, pipeline overhead {:.3} s",
+        files.len(),
+        total - model
+    );
+}
+
+fn serde_json_like(polygon: &[[f32; 2]; 4]) -> String {
+    let points: Vec<String> = polygon
+        .iter()
+        .map(|[x, y]| format!("[{x:.1}, {y:.1}]"))
+        .collect();
+    format!("[{}]", points.join(", "))
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
