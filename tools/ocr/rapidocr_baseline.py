@@ -20,11 +20,14 @@ Cls batch 6 thresh 0.9, Rec shape 3x48x320 batch 6, Global.text_score=0.5.
 Every ONNX Runtime session gets intra_op_num_threads=N (inter_op too; sequential
 execution is ORT's default); cv2.setNumThreads(N) caps OpenCV's pool as well.
 
+--no-cls turns the classifier off (Global.use_cls=false), for diagnosis only.
+
 One untimed warm-up call on the first image, then each image is timed end to end:
 engine(path) (file read + decode + det + cls + rec) plus conversion to plain lists.
 Output: one JSON line per image on stdout (or --json-out F):
     {"image": path, "seconds": s, "lines": [{"box": [[x,y]x4], "text": str, "score": float}]}
-Summary (count, median/mean/min/max seconds) goes to stderr.
+--repeat R times each image R times and reports the median (use it for a single A4 page).
+Summary (count, median/mean/min/max of the per-image seconds) goes to stderr.
 """
 import argparse
 import importlib.metadata
@@ -65,12 +68,13 @@ def collect(paths):
     return out
 
 
-def build_engine(threads):
+def build_engine(threads, use_cls=True):
     for p in (DET, REC, CLS):
         if not os.path.exists(p):
             sys.exit(f"missing model {p}")
     params = {
         "Global.log_level": "warning",
+        "Global.use_cls": use_cls,
         "Det.model_path": DET,
         "Rec.model_path": REC,
         "Cls.model_path": CLS,
@@ -101,7 +105,8 @@ def describe(engine, threads):
                 "unclip_ratio": d.unclip_ratio, "use_dilation": d.use_dilation,
                 "score_mode": str(d.score_mode)},
         "cls": {"batch": k.cls_batch_num, "thresh": k.cls_thresh,
-                "shape": list(engine.text_cls.cls_image_shape) if engine.text_cls else None},
+                "shape": list(engine.text_cls.cls_image_shape) if engine.text_cls else None,
+                "used": bool(g.use_cls)},
         "rec": {"batch": r.rec_batch_num, "shape": list(r.rec_img_shape)},
     }
 
@@ -123,6 +128,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("inputs", nargs="+", help="image files and/or directories of images")
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads per ORT session")
+    ap.add_argument("--no-cls", action="store_true",
+                    help="skip the 0/180 degree line classifier (diagnostic; default runs it)")
+    ap.add_argument("--repeat", type=int, default=1, metavar="R",
+                    help="time each image R times; 'seconds' is the median of the R runs")
     ap.add_argument("--json-out", help="write the JSON lines here instead of stdout")
     a = ap.parse_args()
 
@@ -130,13 +139,15 @@ def main():
     if not images:
         sys.exit("no images")
     cv2.setNumThreads(a.threads)
-    engine = build_engine(a.threads)
+    engine = build_engine(a.threads, use_cls=not a.no_cls)
 
     run_one(engine, images[0])  # warm-up: loads the three sessions, first-run allocations
     info = describe(engine, a.threads)
     # check the live ORT sessions: intended model files and thread counts
     sessions = {}
     for name, want in (("text_det", DET), ("text_rec", REC), ("text_cls", CLS)):
+        if name == "text_cls" and a.no_cls:
+            continue
         m = getattr(engine, name, None)
         if m is None:
             sys.exit(f"{name} was not loaded by the warm-up run")
@@ -155,7 +166,8 @@ def main():
     secs = []
     try:
         for i, p in enumerate(images):
-            s, lines = run_one(engine, p)
+            runs = [run_one(engine, p) for _ in range(max(1, a.repeat))]
+            s, lines = statistics.median(r[0] for r in runs), runs[-1][1]
             secs.append(s)
             out.write(json.dumps({"image": p, "seconds": round(s, 4), "lines": lines},
                                  ensure_ascii=False) + "\n")
@@ -165,7 +177,7 @@ def main():
     finally:
         if out is not sys.stdout:
             out.close()
-    summary = {"images": len(secs), "threads": a.threads,
+    summary = {"images": len(secs), "threads": a.threads, "repeat": a.repeat,
                "median_s": round(statistics.median(secs), 4),
                "mean_s": round(statistics.fmean(secs), 4),
                "min_s": round(min(secs), 4), "max_s": round(max(secs), 4),

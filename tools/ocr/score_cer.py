@@ -30,8 +30,11 @@ Metrics (texts compared case-sensitively after stripping surrounding whitespace)
   match_share  = matched GT lines / GT lines
   also: exact-line share, counts, unmatched predictions (false positives are not in CER).
 Levenshtein distance, unit costs, on Unicode code points. Prints one JSON object.
---collapse-spaces additionally folds runs of internal whitespace to one space on both sides
-(off by default; the default is the reference setting).
+Options that loosen the comparison (both off by default; the default is the reference setting):
+--collapse-spaces folds runs of internal whitespace to one space on both sides;
+--ignore-case upper-cases both sides. SROIE's box/ transcriptions are entirely upper case
+while receipts print mixed case, so the case-sensitive SROIE CER is dominated by case;
+report --ignore-case alongside it. (Upper-casing is per code point, str.upper.)
 """
 import argparse
 import json
@@ -158,6 +161,8 @@ def main():
     g.add_argument("--a4", metavar="GT.json", help="ground truth from make_a4_invoice.py")
     ap.add_argument("--collapse-spaces", action="store_true",
                     help="fold internal whitespace runs to one space before comparing")
+    ap.add_argument("--ignore-case", action="store_true",
+                    help="compare upper-cased texts (SROIE's box/ labels are all upper case)")
     ap.add_argument("--worst", type=int, default=0, metavar="K",
                     help="also list the K GT lines with the most edits")
     ap.add_argument("--per-image", action="store_true", help="include per-image CER")
@@ -165,7 +170,9 @@ def main():
 
     def norm(s):
         s = (s or "").strip()
-        return " ".join(s.split()) if a.collapse_spaces else s
+        if a.collapse_spaces:
+            s = " ".join(s.split())
+        return s.upper() if a.ignore_case else s
 
     preds = load_preds(a.pred)
     pairs = []  # (image id, gt lines, pred lines)
@@ -241,6 +248,7 @@ def main():
         "pred_lines": tot["pred_lines"],
         "unmatched_pred_lines": tot["pred_lines"] - tot["matched_lines"],
         "collapse_spaces": a.collapse_spaces,
+        "ignore_case": a.ignore_case,
     }
     if missing_gt:
         out["images_without_gt"] = missing_gt
