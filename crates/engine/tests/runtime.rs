@@ -101,3 +101,27 @@ fn ocr_reads_a_real_receipt() {
     let blank = image::RgbImage::from_pixel(600, 800, image::Rgb([255, 255, 255]));
     assert!(ocr.run(&blank).unwrap().is_empty());
 }
+
+#[test]
+fn ocr_handles_degenerate_sizes() {
+    let models = default_models_dir();
+    let runtime = Runtime::shared(&runtime_library(&models).unwrap()).unwrap();
+    let mut ocr =
+        engine::ocr::Ocr::open(&runtime, &models, 2, engine::ocr::OcrOptions::default()).unwrap();
+    let tiny = image::RgbImage::from_pixel(1, 1, image::Rgb([0, 0, 0]));
+    assert!(ocr.run(&tiny).unwrap().is_empty());
+    // A 30000×200 strip: the detector input is bounded by det_max_side, so this stays small.
+    let strip = image::RgbImage::from_fn(30_000, 200, |x, _| {
+        if (x / 50) % 2 == 0 {
+            image::Rgb([255, 255, 255])
+        } else {
+            image::Rgb([0, 0, 0])
+        }
+    });
+    ocr.run(&strip).unwrap();
+    let empty = image::RgbImage::new(0, 0);
+    assert!(matches!(
+        ocr.run(&empty),
+        Err(engine::ocr::OcrError::EmptyImage)
+    ));
+}
