@@ -23,6 +23,13 @@ before(async () => {
 
 after(() => driver?.stop());
 
+/** Runs xdotool (drives native windows: the file dialog, drags) and returns its output. */
+const xdotool = (args) => execFileSync("xdotool", args, { encoding: "utf8" }).trim();
+
+/** Waits for the first screen of an empty station. */
+const waitForEmptyState = (session) =>
+  session.waitFor("the empty state", () => session.script("return document.querySelector('#detail .empty') !== null"));
+
 /** The list's rows as rendered: state, title and subtitle. */
 function rows(session) {
   return session.script(`
@@ -148,9 +155,8 @@ test("the same file imported twice is one item, the engine panel shows the runti
 test("the native file dialog imports the chosen photo", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
   const session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
-  const xdotool = (args) => execFileSync("xdotool", args, { encoding: "utf8" }).trim();
   try {
-    await session.waitFor("the empty state", () => session.script("return document.querySelector('#detail .empty') !== null"));
+    await waitForEmptyState(session);
     await session.clickCss("#open-photos");
     // The GTK file chooser is a separate native window: type a path into it as a user would.
     // Found once it is mapped and can take the keyboard focus.
@@ -218,7 +224,6 @@ test("a large batch shows progress and can be cancelled, keeping what was done",
 test("a file and a folder dragged from another application are imported on drop", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
   const session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
-  const xdotool = (args) => execFileSync("xdotool", args, { encoding: "utf8" }).trim();
   // A GTK window offering a file and a folder as text/uri-list, as a file manager does.
   const folder = mkdtempSync(path.join(tmpdir(), "rs-e2e-drop-"));
   mkdirSync(path.join(folder, "aisle 3"));
@@ -226,7 +231,7 @@ test("a file and a folder dragged from another application are imported on drop"
   const source = spawn("/usr/bin/python3", [path.join(here, "drag_source.py"), "1300", "700",
     path.join(fixtures, "sharp.jpg"), folder], { stdio: ["ignore", "pipe", "inherit"] });
   try {
-    await session.waitFor("the empty state", () => session.script("return document.querySelector('#detail .empty') !== null"));
+    await waitForEmptyState(session);
     await new Promise((resolve, reject) => {
       source.stdout.once("data", resolve);
       source.once("exit", (code) => reject(new Error(`drag source exited with ${code}`)));

@@ -78,12 +78,16 @@ fn the_recognizer_carries_its_dictionary() {
     );
 }
 
-#[test]
-fn ocr_reads_a_real_receipt() {
+/// The OCR pipeline with default options on the fetched models, 2 threads.
+fn open_ocr() -> engine::ocr::Ocr {
     let models = default_models_dir();
     let runtime = Runtime::shared(&runtime_library(&models).unwrap()).unwrap();
-    let mut ocr =
-        engine::ocr::Ocr::open(&runtime, &models, 2, engine::ocr::OcrOptions::default()).unwrap();
+    engine::ocr::Ocr::open(&runtime, &models, 2, engine::ocr::OcrOptions::default()).unwrap()
+}
+
+#[test]
+fn ocr_reads_a_real_receipt() {
+    let mut ocr = open_ocr();
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sroie");
     let image = image::open(fixtures.join("000.jpg")).unwrap().into_rgb8();
     let lines = ocr.run(&image).unwrap();
@@ -104,10 +108,7 @@ fn ocr_reads_a_real_receipt() {
 
 #[test]
 fn ocr_handles_degenerate_sizes() {
-    let models = default_models_dir();
-    let runtime = Runtime::shared(&runtime_library(&models).unwrap()).unwrap();
-    let mut ocr =
-        engine::ocr::Ocr::open(&runtime, &models, 2, engine::ocr::OcrOptions::default()).unwrap();
+    let mut ocr = open_ocr();
     let tiny = image::RgbImage::from_pixel(1, 1, image::Rgb([0, 0, 0]));
     assert!(ocr.run(&tiny).unwrap().is_empty());
     // A 30000×200 strip: the detector input is bounded by det_max_side, so this stays small.
