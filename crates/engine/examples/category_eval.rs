@@ -3,7 +3,11 @@
 //! coarse class. Prints section-level and coarse-class accuracy, the section confusion matrix,
 //! the most frequent coarse confusions, and the time per embedding.
 //!
-//! `cargo run --release -p engine --example category_eval -- DIR [MAX_REFS]`
+//! With `NOTHING_DIR` (photos of nothing: blank walls, floors, lens caps) it also prints how
+//! similar real photos and photos of nothing are to the nearest section prototype, which is
+//! what the `irrelevant` threshold (`min_similarity`) is chosen from.
+//!
+//! `cargo run --release -p engine --example category_eval -- DIR [MAX_REFS] [NOTHING_DIR]`
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use engine::category::{nearest, prototype, CategoryModel};
-use engine::runtime::{default_models_dir, runtime_library, Runtime};
+use engine::runtime::{default_models_dir, Runtime};
 use engine::IntakeLimits;
 
 struct Photo {
@@ -50,8 +54,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().expect("usage: category_eval DIR [MAX_REFS]"));
     let max_refs: usize = args.next().map_or(8, |a| a.parse().unwrap());
+    let nothing_dir = args.next().map(PathBuf::from);
     let models = default_models_dir();
-    let runtime = Runtime::shared(&runtime_library(&models).unwrap()).unwrap();
+    let runtime = Runtime::shared(&models).unwrap();
     let mut model = CategoryModel::open(
         &runtime,
         &models.join("category/efficientnet_lite0.onnx"),
@@ -154,6 +159,66 @@ fn main() {
             print!("{v:>12}");
         }
         println!();
+    }
+    if let Some(nothing_dir) = nothing_dir {
+        // Section prototypes as a store would define them: ≤ max_refs photos per section.
+        let section_prototype = |section: &str, skip: Option<usize>| {
+            prototype(
+                data.iter()
+                    .enumerate()
+                    .filter(|(j, p)| Some(*j) != skip && p.section == section)
+                    .take(max_refs)
+                    .map(|(_, p)| p.feature.as_slice()),
+            )
+        };
+        let best = |feature: &[f32], skip: Option<usize>| {
+            let protos: Vec<Vec<f32>> = sections
+                .iter()
+                .map(|s| section_prototype(s, skip))
+                .collect();
+            nearest(feature, &protos).unwrap().1
+        };
+        let mut real: Vec<f32> = data
+            .iter()
+            .enumerate()
+            .map(|(i, p)| best(&p.feature, Some(i)))
+            .collect();
+        let mut nothing: Vec<f32> = std::fs::read_dir(&nothing_dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
+            .filter_map(|p| model.embed(&std::fs::read(&p).unwrap(), &limits).ok())
+            .map(|e| best(&e.feature, None))
+            .collect();
+        real.sort_by(f32::total_cmp);
+        nothing.sort_by(f32::total_cmp);
+        let pct = |v: &[f32], q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        println!("\nsimilarity to the nearest section prototype (≤ {max_refs} refs per section)");
+        println!(
+            "  real photos ({}): min {:.3}  p1 {:.3}  p5 {:.3}  median {:.3}",
+            real.len(),
+            real[0],
+            pct(&real, 0.01),
+            pct(&real, 0.05),
+            pct(&real, 0.5)
+        );
+        println!(
+            "  nothing ({}):     median {:.3}  p95 {:.3}  p99 {:.3}  max {:.3}",
+            nothing.len(),
+            pct(&nothing, 0.5),
+            pct(&nothing, 0.95),
+            pct(&nothing, 0.99),
+            nothing[nothing.len() - 1]
+        );
+        for threshold in [0.20f32, 0.25, 0.30, 0.35, 0.40, 0.45] {
+            let rejected_real = real.iter().filter(|&&s| s < threshold).count();
+            let caught = nothing.iter().filter(|&&s| s < threshold).count();
+            println!(
+                "  min_similarity {threshold:.2}: real photos called irrelevant {rejected_real}/{}, nothing caught {caught}/{}",
+                real.len(), nothing.len()
+            );
+        }
     }
     let mut top: Vec<_> = coarse_confusions.into_iter().collect();
     top.sort_by_key(|entry| std::cmp::Reverse(entry.1));

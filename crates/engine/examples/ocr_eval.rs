@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use engine::ocr::{Ocr, OcrOptions};
-use engine::runtime::{default_models_dir, runtime_library, Runtime};
+use engine::runtime::{default_models_dir, Runtime};
 
 fn main() {
     let mut threads = 2usize;
@@ -49,7 +49,7 @@ fn main() {
         .collect();
     files.sort();
     let models = default_models_dir();
-    let runtime = Runtime::shared(&runtime_library(&models).unwrap()).unwrap();
+    let runtime = Runtime::shared(&models).unwrap();
     let mut ocr = Ocr::open(&runtime, &models, threads, options).unwrap();
     // Warm-up (first runs allocate and pick kernels).
     if let Some(first) = files.first() {

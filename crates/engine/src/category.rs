@@ -163,6 +163,149 @@ pub fn nearest(feature: &[f32], prototypes: &[Vec<f32>]) -> Option<(usize, f32, 
     Some((best, similarity, margin))
 }
 
+/// Thresholds of the category verdict.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct CategoryThresholds {
+    /// Below this cosine similarity to every category the photo is `irrelevant`.
+    pub min_similarity: f32,
+    /// Below this margin between the two nearest categories the verdict is `uncertain`.
+    pub min_margin: f32,
+}
+
+impl Default for CategoryThresholds {
+    fn default() -> Self {
+        // Measured on grocery-dev (BENCHMARKS.md, "Category gate"): real photos sit at 0.35 or
+        // more from their nearest section prototype (median 0.59), photos of nothing at 0.16
+        // or less; 0.25 leaves a margin on both sides.
+        Self {
+            min_similarity: 0.25,
+            min_margin: 0.02,
+        }
+    }
+}
+
+/// A store's categories, each the prototype of its reference photos and/or a set of ImageNet
+/// classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategorySet {
+    pub names: Vec<String>,
+    /// Mean embedding of the category's reference photos, when it has any.
+    pub prototypes: Vec<Option<Vec<f32>>>,
+    /// ImageNet class indices that also mean the category (appliances); their summed
+    /// probability is the category's score when it exceeds the prototype similarity.
+    pub imagenet: Vec<Vec<usize>>,
+    pub thresholds: CategoryThresholds,
+}
+
+/// What the category gate says of one photo.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct CategoryVerdict {
+    /// `match`, `wrong_category`, `uncertain`, `irrelevant`, or `predicted` when no category
+    /// was expected.
+    pub verdict: String,
+    pub expected: Option<String>,
+    pub predicted: Option<String>,
+    /// Cosine similarity to the predicted category's prototype.
+    pub similarity: f32,
+    /// Similarity gap to the runner-up category.
+    pub margin: f32,
+    /// Every category, most similar first.
+    pub scores: Vec<CategoryScore>,
+    /// The most likely ImageNet classes, for context.
+    pub imagenet_top: Vec<CategoryScore>,
+    pub thresholds: CategoryThresholds,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct CategoryScore {
+    pub name: String,
+    pub score: f32,
+}
+
+impl CategorySet {
+    /// Judges a photo's embedding against the categories, optionally against the one expected.
+    /// `probabilities` are the photo's most likely ImageNet classes (index, probability); the
+    /// names of those in `imagenet_top` are reported with the verdict.
+    pub fn judge(
+        &self,
+        feature: &[f32],
+        probabilities: &[(usize, f32)],
+        expected: Option<&str>,
+        imagenet_top: Vec<CategoryScore>,
+    ) -> CategoryVerdict {
+        let mut scores: Vec<CategoryScore> = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let similarity = self
+                    .prototypes
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .map_or(f32::NEG_INFINITY, |p| cosine(feature, p));
+                let classes = self.imagenet.get(i).map_or(&[][..], Vec::as_slice);
+                let mass: f32 = probabilities
+                    .iter()
+                    .filter(|(index, _)| classes.contains(index))
+                    .map(|(_, p)| p)
+                    .sum();
+                let score = if classes.is_empty() {
+                    similarity
+                } else {
+                    similarity.max(mass)
+                };
+                CategoryScore {
+                    name: name.clone(),
+                    score: if score.is_finite() { score } else { 0.0 },
+                }
+            })
+            .collect();
+        scores.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let (similarity, predicted) = scores
+            .first()
+            .map_or((0.0, None), |s| (s.score, Some(s.name.clone())));
+        let margin = match (scores.first(), scores.get(1)) {
+            (Some(a), Some(b)) => a.score - b.score,
+            (Some(a), None) => a.score,
+            _ => 0.0,
+        };
+        let expected_known = expected.filter(|e| self.names.iter().any(|n| n == e));
+        let verdict = if predicted.is_none() || similarity < self.thresholds.min_similarity {
+            "irrelevant"
+        } else if let Some(expected) = expected_known {
+            let expected_score = scores
+                .iter()
+                .find(|s| s.name == expected)
+                .map_or(0.0, |s| s.score);
+            if predicted.as_deref() == Some(expected) {
+                if margin < self.thresholds.min_margin {
+                    "uncertain"
+                } else {
+                    "match"
+                }
+            } else if similarity - expected_score < self.thresholds.min_margin {
+                "uncertain"
+            } else {
+                "wrong_category"
+            }
+        } else if margin < self.thresholds.min_margin {
+            "uncertain"
+        } else {
+            "predicted"
+        };
+        CategoryVerdict {
+            verdict: verdict.into(),
+            expected: expected.map(str::to_string),
+            predicted,
+            similarity,
+            margin,
+            scores,
+            imagenet_top,
+            thresholds: self.thresholds,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +323,71 @@ mod tests {
         let (best, similarity, margin) = nearest(&query, &[a, b]).unwrap();
         assert_eq!(best, 0);
         assert!(similarity > 0.99 && margin > 0.8, "{similarity} {margin}");
+    }
+
+    fn set() -> CategorySet {
+        let axis = |i: usize| {
+            let mut v = vec![0f32; FEATURE_DIM];
+            v[i] = 1.0;
+            v
+        };
+        CategorySet {
+            names: vec!["Fruit".into(), "Vegetables".into(), "Appliances".into()],
+            prototypes: vec![Some(axis(0)), Some(axis(1)), None],
+            imagenet: vec![Vec::new(), Vec::new(), vec![760, 534]],
+            thresholds: CategoryThresholds::default(),
+        }
+    }
+
+    fn photo(a: f32, b: f32, c: f32) -> Vec<f32> {
+        let mut v = vec![0f32; FEATURE_DIM];
+        (v[0], v[1], v[2]) = (a, b, c);
+        normalize(&mut v);
+        v
+    }
+
+    #[test]
+    fn verdicts_cover_match_wrong_uncertain_and_irrelevant() {
+        let set = set();
+        let judge = |f: &[f32], e: Option<&str>| set.judge(f, &[], e, Vec::new()).verdict;
+        assert_eq!(judge(&photo(0.9, 0.2, 0.1), Some("Fruit")), "match");
+        assert_eq!(
+            judge(&photo(0.9, 0.2, 0.1), Some("Vegetables")),
+            "wrong_category"
+        );
+        assert_eq!(judge(&photo(0.6, 0.595, 0.1), Some("Fruit")), "uncertain");
+        assert_eq!(judge(&photo(0.1, 0.1, 0.95), Some("Fruit")), "irrelevant");
+        assert_eq!(judge(&photo(0.9, 0.2, 0.1), None), "predicted");
+        // An expected category the store does not define is reported, not matched.
+        let v = set.judge(&photo(0.9, 0.2, 0.1), &[], Some("Dairy"), Vec::new());
+        assert_eq!(
+            (v.verdict.as_str(), v.expected.as_deref()),
+            ("predicted", Some("Dairy"))
+        );
+        // A refrigerator photo: ImageNet says so (760 = refrigerator, 534 = dishwasher).
+        let fridge = set.judge(
+            &photo(0.1, 0.1, 0.95),
+            &[(760, 0.7), (534, 0.1)],
+            Some("Appliances"),
+            Vec::new(),
+        );
+        assert_eq!(
+            (fridge.verdict.as_str(), fridge.predicted.as_deref()),
+            ("match", Some("Appliances"))
+        );
+        assert!((fridge.similarity - 0.8).abs() < 1e-6);
+        let empty = CategorySet {
+            names: Vec::new(),
+            prototypes: Vec::new(),
+            imagenet: Vec::new(),
+            thresholds: CategoryThresholds::default(),
+        };
+        assert_eq!(
+            empty
+                .judge(&photo(1.0, 0.0, 0.0), &[], None, Vec::new())
+                .verdict,
+            "irrelevant"
+        );
     }
 
     #[test]

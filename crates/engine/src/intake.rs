@@ -65,7 +65,7 @@ pub enum IntakeError {
     Empty,
     #[error("the file is {bytes} bytes; the limit is {limit} bytes")]
     FileTooLarge { bytes: u64, limit: u64 },
-    #[error("not a JPEG, PNG or WebP image ({detected})")]
+    #[error("not a JPEG, PNG, WebP image or a PDF ({detected})")]
     UnsupportedFormat { detected: String },
     #[error("the image claims {width}×{height} pixels, above the limit of {limit} pixels; refused before decoding")]
     TooManyPixels { width: u32, height: u32, limit: u64 },
@@ -235,6 +235,23 @@ pub fn probe(bytes: &[u8], limits: &IntakeLimits) -> Result<ImageInfo, IntakeErr
         height,
         exif_orientation,
     })
+}
+
+/// Decodes the full image upright (EXIF orientation applied), as a viewer shows it: OCR boxes
+/// then line up with what the user sees.
+pub fn decode_upright(bytes: &[u8], limits: &IntakeLimits) -> Result<image::RgbImage, IntakeError> {
+    let info = probe(bytes, limits)?;
+    let corrupt = |detail: String| classify_decode_error(info.format, detail);
+    let mut decoder = ImageReader::with_format(Cursor::new(bytes), info.format.to_image_format())
+        .into_decoder()
+        .map_err(|e| corrupt(e.to_string()))?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image =
+        image::DynamicImage::from_decoder(decoder).map_err(|e| corrupt(e.to_string()))?;
+    image.apply_orientation(orientation);
+    Ok(image.into_rgb8())
 }
 
 /// Decodes to a grayscale image whose long side is at most `max_long_side`.
@@ -535,6 +552,8 @@ mod tests {
         let jpeg = with_exif_orientation(&encode(image::ImageFormat::Jpeg, 640, 480), 6);
         let info = probe(&jpeg, &IntakeLimits::default()).unwrap();
         assert_eq!(info.exif_orientation, 6);
+        let upright = decode_upright(&jpeg, &IntakeLimits::default()).unwrap();
+        assert_eq!((upright.width(), upright.height()), (480, 640));
         assert_eq!((info.width, info.height), (480, 640));
         let upright = with_exif_orientation(&encode(image::ImageFormat::Jpeg, 640, 480), 1);
         let info = probe(&upright, &IntakeLimits::default()).unwrap();

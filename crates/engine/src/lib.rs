@@ -1,13 +1,17 @@
 //! The station's local vision engine.
 //!
-//! Pure functions over bytes: no database, no UI, no global state. Callers own threading
-//! (every function here is CPU-bound and synchronous; run it on a blocking worker).
+//! Pure functions over bytes: no database, no UI. The one process-wide state is ONNX Runtime
+//! (it allows one environment per process). Every function here is CPU-bound and synchronous:
+//! run it on a blocking worker.
 
 pub mod category;
 pub mod intake;
 pub mod ocr;
+pub mod pdf;
+pub mod pool;
 pub mod quality;
 pub mod runtime;
+pub mod workers;
 
 pub use intake::{
     decode_for_gate, probe, GateImage, ImageFormat, ImageInfo, IntakeError, IntakeLimits,

@@ -36,6 +36,9 @@ pub struct ManifestEntry {
     pub file: String,
     pub sha256: String,
     pub license: String,
+    /// Installed only on request (the GPU runtime); its absence does not disable the engine.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,7 +61,7 @@ pub struct ModelStatus {
     pub package: String,
     pub license: String,
     pub path: String,
-    /// `ok`, `missing` or `corrupt`.
+    /// `ok`, `missing`, `corrupt`, or `not_installed` for an optional file.
     pub state: String,
     pub detail: Option<String>,
 }
@@ -69,14 +72,17 @@ pub fn verify_models(models_dir: &Path) -> Result<Vec<ModelStatus>, RuntimeError
         .into_iter()
         .map(|entry| {
             let path = models_dir.join(&entry.file);
-            let (state, detail) = match std::fs::read(&path) {
+            let (state, detail) = match hash_file(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && entry.optional => (
+                    "not_installed",
+                    Some("optional: `python3 models/fetch.py --gpu` installs it".to_string()),
+                ),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
                     "missing",
                     Some("not installed: run `python3 models/fetch.py`".to_string()),
                 ),
                 Err(e) => ("missing", Some(format!("unreadable: {e}"))),
-                Ok(bytes) => {
-                    let actual = hex::encode(Sha256::digest(&bytes));
+                Ok(actual) => {
                     if actual == entry.sha256 {
                         ("ok", None)
                     } else {
@@ -103,21 +109,76 @@ pub fn verify_models(models_dir: &Path) -> Result<Vec<ModelStatus>, RuntimeError
         .collect())
 }
 
+/// Which execution provider sessions should use: `REVIEW_STATION_PROVIDER=cpu|cuda|auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderPreference {
+    /// CUDA when an NVIDIA GPU and the GPU runtime are installed, CPU otherwise.
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+impl ProviderPreference {
+    pub fn from_env() -> Self {
+        match std::env::var("REVIEW_STATION_PROVIDER").as_deref() {
+            Ok("cpu") => Self::Cpu,
+            Ok("cuda") => Self::Cuda,
+            _ => Self::Auto,
+        }
+    }
+}
+
+pub const CPU_PROVIDER: &str = "CPUExecutionProvider";
+pub const CUDA_PROVIDER: &str = "CUDAExecutionProvider";
+
+/// A file's sha256, streamed (the GPU runtime holds files of half a gigabyte) and remembered
+/// for as long as the file's size and modification time stay the same.
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    type Seen = std::collections::HashMap<PathBuf, (u64, std::time::SystemTime, String)>;
+    static SEEN: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
+    let metadata = std::fs::metadata(path)?;
+    let stamp = (metadata.len(), metadata.modified()?);
+    let lock = || {
+        SEEN.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some((len, modified, sha)) = lock().as_ref().and_then(|seen| seen.get(path)) {
+        if (*len, *modified) == stamp {
+            return Ok(sha.clone());
+        }
+    }
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    let sha = hex::encode(hasher.finalize());
+    lock()
+        .get_or_insert_with(Default::default)
+        .insert(path.to_path_buf(), (stamp.0, stamp.1, sha.clone()));
+    Ok(sha)
+}
+
 /// The loaded ONNX Runtime. Create it once per process.
 #[derive(Debug)]
 pub struct Runtime {
     environment: ort::environment::Environment,
     library: PathBuf,
+    /// Sessions ask for CUDA first when this is set.
+    try_cuda: bool,
+    /// Why sessions run on the CPU although a GPU was wanted or present; `None` when they do not,
+    /// or when no GPU was ever in question.
+    cpu_reason: std::sync::Mutex<Option<String>>,
+    /// Set once a session was created on the CUDA provider.
+    cuda_active: std::sync::atomic::AtomicBool,
 }
 
 /// ONNX Runtime allows one environment per process: the loaded runtime is shared.
 static SHARED: std::sync::Mutex<Option<std::sync::Arc<Runtime>>> = std::sync::Mutex::new(None);
 
 impl Runtime {
-    /// The process's runtime, loading the shared library at `library` (e.g.
-    /// `runtime/libonnxruntime.so.1.31.1`) on first use. A failed load is retried next time, so
-    /// installing the models while the app runs makes the engine available.
-    pub fn shared(library: &Path) -> Result<std::sync::Arc<Self>, RuntimeError> {
+    /// The process's runtime, loading ONNX Runtime from `models_dir` on first use: the GPU
+    /// build when it is installed, an NVIDIA device is present and the preference allows it, the
+    /// CPU build otherwise. A failed load is retried next time, so installing the models while
+    /// the app runs makes the engine available.
+    pub fn shared(models_dir: &Path) -> Result<std::sync::Arc<Self>, RuntimeError> {
         // The guarded value is an Option<Arc>; a panic elsewhere cannot leave it half-written.
         let mut shared = SHARED
             .lock()
@@ -125,27 +186,47 @@ impl Runtime {
         if let Some(runtime) = shared.as_ref() {
             return Ok(std::sync::Arc::clone(runtime));
         }
-        let runtime = std::sync::Arc::new(Self::load(library)?);
+        let runtime = std::sync::Arc::new(Self::load(models_dir, ProviderPreference::from_env())?);
         *shared = Some(std::sync::Arc::clone(&runtime));
         Ok(runtime)
     }
 
-    fn load(library: &Path) -> Result<Self, RuntimeError> {
+    fn load(models_dir: &Path, preference: ProviderPreference) -> Result<Self, RuntimeError> {
+        let choice = choose_library(models_dir, preference, nvidia_device_present())?;
+        let library = choice.library;
         let fail = |detail: String| RuntimeError::Library {
-            path: library.to_path_buf(),
+            path: library.clone(),
             detail,
         };
         if !library.is_file() {
             return Err(fail("not installed: run `python3 models/fetch.py`".into()));
         }
-        let builder = ort::init_from(library).map_err(|e| fail(e.to_string()))?;
+        let mut cpu_reason = choice.cpu_reason;
+        if choice.gpu {
+            // The CUDA provider resolves CUDA and cuDNN when a session asks for it; the fetch
+            // step puts them beside the GPU library, so load them from there first.
+            let dir = library.parent().unwrap_or(models_dir);
+            if let Err(e) = ort::ep::cuda::preload_dylibs(Some(dir), Some(dir)) {
+                cpu_reason = Some(format!("CUDA libraries could not be loaded: {e}"));
+            }
+        }
+        let builder = ort::init_from(&library).map_err(|e| fail(e.to_string()))?;
         let environment = builder
             .with_name("review-station")
             .build()
             .map_err(|e| fail(e.to_string()))?;
+        let cuda_built_in =
+            <ort::ep::CUDA as ort::ep::ExecutionProvider>::is_available().unwrap_or(false);
+        let try_cuda = choice.gpu && cpu_reason.is_none() && cuda_built_in;
+        if choice.gpu && !cuda_built_in && cpu_reason.is_none() {
+            cpu_reason = Some(format!("{} has no CUDA provider", library.display()));
+        }
         Ok(Self {
             environment,
-            library: library.to_path_buf(),
+            library,
+            try_cuda,
+            cpu_reason: std::sync::Mutex::new(cpu_reason),
+            cuda_active: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -153,37 +234,136 @@ impl Runtime {
         &self.library
     }
 
-    /// The execution provider sessions run on. Only the CPU provider is registered in this build.
+    /// The execution provider sessions run on.
     pub fn provider(&self) -> &'static str {
-        "CPUExecutionProvider"
+        if self.cuda_active.load(std::sync::atomic::Ordering::Relaxed) {
+            CUDA_PROVIDER
+        } else {
+            CPU_PROVIDER
+        }
     }
 
-    /// Opens a model with full graph optimization and `threads` intra-op threads.
+    /// Whether sessions are created on CUDA first (the GPU build loaded, a device present).
+    pub fn wants_gpu(&self) -> bool {
+        self.try_cuda
+    }
+
+    /// Why sessions run on the CPU although a GPU was wanted or present.
+    pub fn cpu_reason(&self) -> Option<String> {
+        self.cpu_reason
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Opens a model with full graph optimization and `threads` intra-op threads, on CUDA when
+    /// the runtime has it (registration must succeed, else the session is built again on CPU and
+    /// the reason kept: a silent fallback would misreport the provider).
     pub fn open(&self, name: &str, path: &Path, threads: usize) -> Result<Model, RuntimeError> {
         let fail = |detail: String| RuntimeError::Model {
             name: name.into(),
             path: path.to_path_buf(),
             detail,
         };
-        let session = ort::session::Session::builder(&self.environment)
-            .map_err(|e| fail(e.to_string()))?
-            .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
-            .map_err(|e| fail(e.to_string()))?
-            .with_intra_threads(threads.max(1))
-            .map_err(|e| fail(e.to_string()))?
+        if !path.is_file() {
+            return Err(fail("not installed: run `python3 models/fetch.py`".into()));
+        }
+        let builder = || {
+            ort::session::Session::builder(&self.environment)
+                .map_err(|e| fail(e.to_string()))?
+                .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
+                .map_err(|e| fail(e.to_string()))?
+                .with_intra_threads(threads.max(1))
+                .map_err(|e| fail(e.to_string()))
+        };
+        if self.try_cuda {
+            let attempt = builder()?
+                .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+                .map_err(|e| e.to_string())
+                .and_then(|mut b| b.commit_from_file(path).map_err(|e| e.to_string()));
+            match attempt {
+                Ok(session) => {
+                    self.cuda_active
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(Model {
+                        name: name.into(),
+                        provider: CUDA_PROVIDER,
+                        session,
+                    });
+                }
+                Err(detail) => {
+                    tracing::warn!(model = name, %detail, "CUDA session failed; using CPU");
+                    *self
+                        .cpu_reason
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(format!("CUDA session for {name} failed: {detail}"));
+                }
+            }
+        }
+        let session = builder()?
             .commit_from_file(path)
             .map_err(|e| fail(e.to_string()))?;
         Ok(Model {
             name: name.into(),
+            provider: CPU_PROVIDER,
             session,
         })
     }
+}
+
+/// Which ONNX Runtime build to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryChoice {
+    pub library: PathBuf,
+    pub gpu: bool,
+    pub cpu_reason: Option<String>,
+}
+
+/// The GPU build when it is installed, a device is present and the preference allows it.
+pub fn choose_library(
+    models_dir: &Path,
+    preference: ProviderPreference,
+    device_present: bool,
+) -> Result<LibraryChoice, RuntimeError> {
+    let cpu = runtime_library(models_dir)?;
+    let gpu = gpu_runtime_library(models_dir)?;
+    let cpu_with = |reason: Option<String>| LibraryChoice {
+        library: cpu.clone(),
+        gpu: false,
+        cpu_reason: reason,
+    };
+    Ok(match preference {
+        ProviderPreference::Cpu => cpu_with(None),
+        _ if !device_present => cpu_with(
+            (preference == ProviderPreference::Cuda)
+                .then(|| "CUDA was asked for, but no NVIDIA GPU is present".to_string()),
+        ),
+        _ => match gpu {
+            Some(library) if library.is_file() => LibraryChoice {
+                library,
+                gpu: true,
+                cpu_reason: None,
+            },
+            _ => cpu_with(Some(
+                "an NVIDIA GPU is present but the GPU runtime is not installed: run \
+                 `python3 models/fetch.py --gpu`"
+                    .to_string(),
+            )),
+        },
+    })
+}
+
+/// An NVIDIA driver exposes its control device; without it CUDA cannot run.
+pub fn nvidia_device_present() -> bool {
+    Path::new("/dev/nvidiactl").exists()
 }
 
 /// One model session. `run` needs `&mut self`: give each worker its own.
 #[derive(Debug)]
 pub struct Model {
     name: String,
+    provider: &'static str,
     session: ort::session::Session,
 }
 
@@ -198,6 +378,11 @@ pub struct Output {
 impl Model {
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The execution provider this session runs on.
+    pub fn provider(&self) -> &'static str {
+        self.provider
     }
 
     /// A custom metadata value of the model (e.g. the recognizer's `character` dictionary).
@@ -269,4 +454,47 @@ pub fn runtime_library(models_dir: &Path) -> Result<PathBuf, RuntimeError> {
         .find(|e| e.name == "onnxruntime")
         .ok_or_else(|| RuntimeError::Manifest("no onnxruntime entry".into()))?;
     Ok(models_dir.join(entry.file))
+}
+
+/// The GPU build's path inside a models directory, when the manifest lists one.
+pub fn gpu_runtime_library(models_dir: &Path) -> Result<Option<PathBuf>, RuntimeError> {
+    Ok(manifest()?
+        .into_iter()
+        .find(|e| e.name == "onnxruntime-gpu")
+        .map(|entry| models_dir.join(entry.file)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gpu_build_is_chosen_only_with_a_device_and_the_library() {
+        let dir = tempfile::tempdir().unwrap();
+        let gpu = gpu_runtime_library(dir.path()).unwrap().unwrap();
+        let cpu = runtime_library(dir.path()).unwrap();
+        let choose = |p, device| choose_library(dir.path(), p, device).unwrap();
+
+        let no_device = choose(ProviderPreference::Auto, false);
+        assert_eq!(
+            (
+                no_device.library.clone(),
+                no_device.gpu,
+                no_device.cpu_reason
+            ),
+            (cpu.clone(), false, None)
+        );
+        let asked = choose(ProviderPreference::Cuda, false);
+        assert!(asked.cpu_reason.unwrap().contains("no NVIDIA GPU"));
+        let not_installed = choose(ProviderPreference::Auto, true);
+        assert!(!not_installed.gpu);
+        assert!(not_installed.cpu_reason.unwrap().contains("--gpu"));
+
+        std::fs::create_dir_all(gpu.parent().unwrap()).unwrap();
+        std::fs::write(&gpu, b"").unwrap();
+        let installed = choose(ProviderPreference::Auto, true);
+        assert_eq!((installed.library, installed.gpu), (gpu, true));
+        let forced_cpu = choose(ProviderPreference::Cpu, true);
+        assert_eq!((forced_cpu.library, forced_cpu.gpu), (cpu, false));
+    }
 }

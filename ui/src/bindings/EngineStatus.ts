@@ -12,7 +12,15 @@ available: boolean, engine_version: string,
 /**
  * Execution provider sessions run on (e.g. `CPUExecutionProvider`), when loaded.
  */
-provider: string | null, runtime_library: string, models_dir: string, models: Array<ModelStatus>, 
+provider: string | null, 
+/**
+ * Why sessions run on the CPU although a GPU is present or was asked for.
+ */
+provider_note: string | null, 
+/**
+ * Engine workers (each with its own sessions) and intra-op threads per session.
+ */
+workers: number, threads_per_worker: number, runtime_library: string, models_dir: string, models: Array<ModelStatus>, 
 /**
  * Why the engine is unavailable, in one line.
  */

@@ -4,4 +4,4 @@ import type { QualityVerdict } from "./QualityVerdict";
 /**
  * What happened to one file of an import.
  */
-export type FileResult = { "kind": "imported", item_id: number, verdict: QualityVerdict, } | { "kind": "duplicate", item_id: number, } | { "kind": "failed", item_id: number | null, code: string, message: string, };
+export type FileResult = { "kind": "imported", item_id: number, verdict: QualityVerdict, } | { "kind": "document", item_id: number, page_count: number, } | { "kind": "duplicate", item_id: number, } | { "kind": "failed", item_id: number | null, code: string, message: string, };

@@ -3,4 +3,8 @@
 /**
  * An item as listed. Field names are the IPC contract (see ui/src/bindings).
  */
-export type ItemRow = { id: number, blob_sha256: string | null, file_name: string, source_path: string, byte_len: number, status: string, verdict: string | null, error_code: string | null, error_message: string | null, format: string | null, width: number | null, height: number | null, created_at: string, };
+export type ItemRow = { id: number, blob_sha256: string | null, file_name: string, source_path: string, byte_len: number, status: string, verdict: string | null, error_code: string | null, error_message: string | null, format: string | null, width: number | null, height: number | null, created_at: string, 
+/**
+ * `photo` or `document`.
+ */
+kind: string, page_count: number | null, expected_category: string | null, category_verdict: string | null, };

@@ -9,6 +9,6 @@ export type ModelStatus = { name: string, purpose: string,
  */
 package: string, license: string, path: string, 
 /**
- * `ok`, `missing` or `corrupt`.
+ * `ok`, `missing`, `corrupt`, or `not_installed` for an optional file.
  */
 state: string, detail: string | null, };

@@ -1,0 +1,188 @@
+//! Per-store configuration (`stores.toml` in the data directory): each store's categories for
+//! the category gate, each defined by a folder of reference photos and/or ImageNet classes.
+
+use std::path::{Path, PathBuf};
+
+use engine::category::CategoryThresholds;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+pub const STORES_FILE: &str = "stores.toml";
+
+/// Written on first start so the file documents itself.
+pub const DEFAULT_STORES_TOML: &str = include_str!("../../../config/stores.toml");
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoresFile {
+    #[serde(default)]
+    store: Vec<StoreSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSpec {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub thresholds: Option<CategoryThresholds>,
+    #[serde(default)]
+    pub category: Vec<CategorySpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategorySpec {
+    pub name: String,
+    /// Folder of reference photos; relative paths are taken from the data directory.
+    pub references: Option<PathBuf>,
+    /// ImageNet class names that also mean this category (appliances: "refrigerator", …).
+    #[serde(default)]
+    pub imagenet: Vec<String>,
+}
+
+/// A category as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct CategoryInfo {
+    pub name: String,
+    pub references_dir: Option<String>,
+    pub reference_count: u32,
+    pub imagenet: Vec<String>,
+    /// Why this category cannot be used (missing folder, no photos, unknown class).
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct StoreInfo {
+    pub id: String,
+    pub name: String,
+    pub categories: Vec<CategoryInfo>,
+    pub thresholds: CategoryThresholds,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct StoresInfo {
+    pub config_path: String,
+    pub stores: Vec<StoreInfo>,
+    /// The store whose categories judge photos.
+    pub active: Option<String>,
+    /// Set when the file was rejected; the stores then come from the last valid file, if any.
+    pub error: Option<String>,
+}
+
+/// Photos a reference folder may hold.
+const REFERENCE_EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
+/// A category's prototype needs few photos; more only slow down the first build.
+pub const MAX_REFERENCES: usize = 64;
+
+/// Parses and checks a stores file. Folders are resolved against `data_dir`.
+pub fn parse(text: &str, data_dir: &Path) -> Result<Vec<StoreSpec>, String> {
+    let file: StoresFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut ids = std::collections::HashSet::new();
+    for store in &file.store {
+        if store.id.trim().is_empty() {
+            return Err("a store has an empty id".into());
+        }
+        if !ids.insert(store.id.clone()) {
+            return Err(format!("store id {:?} appears twice", store.id));
+        }
+        let mut names = std::collections::HashSet::new();
+        for category in &store.category {
+            if category.name.trim().is_empty() {
+                return Err(format!(
+                    "store {:?} has a category with an empty name",
+                    store.id
+                ));
+            }
+            if !names.insert(category.name.clone()) {
+                return Err(format!(
+                    "store {:?}: category {:?} appears twice",
+                    store.id, category.name
+                ));
+            }
+            if category.references.is_none() && category.imagenet.is_empty() {
+                return Err(format!(
+                    "store {:?}: category {:?} needs `references` (a folder of photos) or `imagenet` classes",
+                    store.id, category.name
+                ));
+            }
+        }
+        if let Some(t) = &store.thresholds {
+            if !(-1.0..=1.0).contains(&t.min_similarity) || !(0.0..=2.0).contains(&t.min_margin) {
+                return Err(format!(
+                    "store {:?}: thresholds out of range (min_similarity −1…1, min_margin 0…2)",
+                    store.id
+                ));
+            }
+        }
+    }
+    Ok(file
+        .store
+        .into_iter()
+        .map(|mut store| {
+            for category in &mut store.category {
+                if let Some(dir) = &category.references {
+                    if dir.is_relative() {
+                        category.references = Some(data_dir.join(dir));
+                    }
+                }
+            }
+            store
+        })
+        .collect())
+}
+
+/// The photos of a reference folder (not recursive), sorted, at most [`MAX_REFERENCES`].
+pub fn reference_photos(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut photos: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| REFERENCE_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    photos.sort();
+    photos.truncate(MAX_REFERENCES);
+    if photos.is_empty() {
+        return Err(format!(
+            "{} holds no JPEG, PNG or WebP photos",
+            dir.display()
+        ));
+    }
+    Ok(photos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_parses() {
+        let stores = parse(DEFAULT_STORES_TOML, Path::new("/data")).unwrap();
+        assert!(stores.is_empty() || stores.iter().all(|s| !s.category.is_empty()));
+    }
+
+    #[test]
+    fn invalid_files_are_rejected_with_the_reason() {
+        let data = Path::new("/data");
+        let dup = "[[store]]\nid='a'\nname='A'\n[[store]]\nid='a'\nname='B'\n";
+        assert!(parse(dup, data).unwrap_err().contains("appears twice"));
+        let empty_cat = "[[store]]\nid='a'\nname='A'\n[[store.category]]\nname='Fruit'\n";
+        assert!(parse(empty_cat, data)
+            .unwrap_err()
+            .contains("needs `references`"));
+        let unknown = "[[store]]\nid='a'\nname='A'\ncolour='red'\n";
+        assert!(parse(unknown, data).unwrap_err().contains("colour"));
+        assert!(parse("[[store]", data).is_err());
+        let ok = "[[store]]\nid='a'\nname='A'\n[[store.category]]\nname='Fruit'\nreferences='refs/fruit'\n";
+        let stores = parse(ok, data).unwrap();
+        assert_eq!(
+            stores[0].category[0].references.as_deref(),
+            Some(Path::new("/data/refs/fruit"))
+        );
+    }
+}
