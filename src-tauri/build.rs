@@ -10,6 +10,11 @@ const COMMANDS: &[&str] = &[
     "get_item",
     "pick_and_import",
     "cancel_import",
+    "list_stores",
+    "set_active_store",
+    "judge_category",
+    "new_job",
+    "read_text",
 ];
 
 fn main() {

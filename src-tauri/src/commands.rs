@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use station::{
-    AppInfo, EngineStatus, ImportProgress, ImportSink, ImportStarted, ImportSummary, IpcError,
-    ItemDetail, ItemPage, ItemQuery, Station,
+    AppInfo, CategoryResult, EngineStatus, ImportProgress, ImportSink, ImportStarted,
+    ImportSummary, IpcError, ItemDetail, ItemPage, ItemQuery, OcrPage, Station, StoresInfo,
 };
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -99,10 +99,12 @@ pub async fn pick_and_import<R: Runtime>(app: AppHandle<R>) -> Result<(), IpcErr
     let handle = app.clone();
     app.dialog()
         .file()
-        .set_title("Open photos")
+        .set_title("Open photos or PDFs")
         .add_filter(
-            "Photos",
-            &["jpg", "jpeg", "png", "webp", "JPG", "JPEG", "PNG", "WEBP"],
+            "Photos and PDF documents",
+            &[
+                "jpg", "jpeg", "png", "webp", "pdf", "JPG", "JPEG", "PNG", "WEBP", "PDF",
+            ],
         )
         .pick_files(move |picked| {
             let paths: Vec<PathBuf> = picked
@@ -118,7 +120,45 @@ pub async fn pick_and_import<R: Runtime>(app: AppHandle<R>) -> Result<(), IpcErr
     Ok(())
 }
 
+/// Cancels an import or a text read.
 #[tauri::command]
 pub async fn cancel_import(shell: State<'_, Shell>, job_id: u64) -> Result<bool, IpcError> {
     Ok(shell.station.cancel_job(job_id))
+}
+
+#[tauri::command]
+pub async fn list_stores(shell: State<'_, Shell>) -> Result<StoresInfo, IpcError> {
+    Ok(shell.station.stores().await)
+}
+
+#[tauri::command]
+pub async fn set_active_store(shell: State<'_, Shell>, id: String) -> Result<StoresInfo, IpcError> {
+    Ok(shell.station.set_active_store(&id).await?)
+}
+
+#[tauri::command]
+pub async fn judge_category(
+    shell: State<'_, Shell>,
+    id: i64,
+    expected: Option<String>,
+) -> Result<CategoryResult, IpcError> {
+    Ok(shell.station.judge_category(id, expected).await?)
+}
+
+/// Registers a job the UI can cancel before a long call (reading a page) that takes it.
+#[tauri::command]
+pub async fn new_job(shell: State<'_, Shell>) -> Result<u64, IpcError> {
+    Ok(shell.station.new_job().0)
+}
+
+/// Reads a photo's or a page's text; `job_id` (from `new_job`) lets the UI cancel the wait.
+#[tauri::command]
+pub async fn read_text(
+    shell: State<'_, Shell>,
+    id: i64,
+    page: u32,
+    rerun: bool,
+    job_id: u64,
+) -> Result<OcrPage, IpcError> {
+    Ok(shell.station.read_text_job(job_id, id, page, rerun).await?)
 }

@@ -54,6 +54,11 @@ fn main() {
             commands::get_item,
             commands::pick_and_import,
             commands::cancel_import,
+            commands::list_stores,
+            commands::set_active_store,
+            commands::judge_category,
+            commands::new_job,
+            commands::read_text,
         ])
         .setup(move |app| {
             let data_dir = match &args.data_dir {

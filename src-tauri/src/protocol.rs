@@ -1,5 +1,6 @@
-//! `rsblob://localhost/<sha256>`: serves stored photos to the webview. The hash is validated in
-//! `Station::blob_path`, so a request can never read outside the blob directory.
+//! `rsblob://localhost/<sha256>`: serves stored photos to the webview;
+//! `rsblob://localhost/page/<sha256>/<n>`: page n of a stored PDF, rendered to PNG (and cached).
+//! Hashes are validated in the station, so a request can never read outside the data directory.
 
 use tauri::http::{header, Request, Response, StatusCode};
 use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
@@ -13,7 +14,47 @@ pub fn serve_blob<R: Runtime>(
     request: Request<Vec<u8>>,
     responder: UriSchemeResponder,
 ) {
-    let sha = request.uri().path().trim_start_matches('/').to_string();
+    // Slashes may arrive percent-encoded; hashes and page numbers have no other escapes.
+    let path = request
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .replace("%2F", "/")
+        .replace("%2f", "/");
+    if let Some(rest) = path.strip_prefix("page/") {
+        let station = std::sync::Arc::clone(&ctx.app_handle().state::<Shell>().station);
+        let (sha, page) = rest.split_once('/').unwrap_or((rest, ""));
+        let (sha, page) = (sha.to_string(), page.parse::<u32>().ok());
+        tauri::async_runtime::spawn(async move {
+            let response = match page {
+                None => plain(StatusCode::BAD_REQUEST, "not a page number"),
+                Some(page) => match station.page_png(&sha, page).await {
+                    Ok(png) => Response::builder()
+                        .header(header::CONTENT_TYPE, "image/png")
+                        .header("X-Content-Type-Options", "nosniff")
+                        .header(
+                            header::CACHE_CONTROL,
+                            "private, max-age=31536000, immutable",
+                        )
+                        .body(png),
+                    Err(error) => {
+                        let status = match station::IpcError::from(error).code.as_str() {
+                            "invalid_request" => StatusCode::BAD_REQUEST,
+                            "not_found" | "page_out_of_range" => StatusCode::NOT_FOUND,
+                            _ => StatusCode::UNPROCESSABLE_ENTITY,
+                        };
+                        plain(status, "page not available")
+                    }
+                },
+            };
+            match response {
+                Ok(response) => responder.respond(response),
+                Err(error) => tracing::error!(%error, "building a page response failed"),
+            }
+        });
+        return;
+    }
+    let sha = path;
     let path = ctx.app_handle().state::<Shell>().station.blob_path(&sha);
     // Reading a multi-megabyte photo must not hold up the webview's thread.
     std::thread::spawn(move || {

@@ -269,3 +269,85 @@ test("a file and a folder dragged from another application are imported on drop"
     rmSync(folder, { recursive: true, force: true });
   }
 });
+
+test("photos get a category verdict and an OCR overlay; PDFs show their pages and text layer", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  const refs = path.join(fixtures, "grocery", "references");
+  writeFileSync(path.join(dataDir, "stores.toml"), [
+    "[[store]]", "id = 'main-street'", "name = 'Main Street'",
+    ...["Fruit", "Vegetables", "Packages"].flatMap((c) => ["[[store.category]]", `name = '${c}'`, `references = '${path.join(refs, c)}'`]),
+  ].join("\n"));
+  const fruit = path.join(fixtures, "grocery", "queries", "Fruit", "Passion-Fruit-Passion-Fruit_002.jpg");
+  const files = [fruit, path.join(fixtures, "sroie", "000.jpg"), ...["text-invoice.pdf", "many-pages.pdf", "encrypted.pdf"].map((f) => path.join(fixtures, "pdf", f))];
+  const session = await Session.start(driver.base, app, ["--data-dir", dataDir, ...files]);
+  const detailOf = (id) => session.waitFor(`the detail of item ${id}`, () => session.script(
+    "const el = document.querySelector('#detail .detail'); return el && el.dataset.itemId === arguments[0];", String(id)));
+  try {
+    await session.waitFor("the import summary", async () => {
+      const title = await session.script("return document.getElementById('batch-title').textContent");
+      return title.startsWith("Done") ? title : null;
+    }, 60_000);
+    const listed = Object.fromEntries((await rows(session)).map((r) => [r.name, r]));
+    assert.equal(listed["many-pages.pdf"].state, "document");
+    assert.match(listed["many-pages.pdf"].sub, /^500 pages/);
+    assert.equal(listed["encrypted.pdf"].state, "error");
+    assert.match(listed["encrypted.pdf"].sub, /password-protected/);
+    assert.equal(await session.script("return document.getElementById('store-select').selectedOptions[0].textContent"), "Main Street");
+    await session.clickCss("#batch-close");
+
+    // The category verdict sits beside the quality verdict; changing the expected category judges again.
+    await session.clickCss(`.item-row[data-id="${listed[path.basename(fruit)].id}"]`);
+    await detailOf(listed[path.basename(fruit)].id);
+    const predicted = await session.waitFor("the category verdict", () => session.script(
+      "const v = document.querySelector('[data-category-verdict]'); return v ? [v.dataset.categoryVerdict, document.querySelector('.predicted')?.textContent] : null;"));
+    assert.deepEqual(predicted, ["predicted", "Fruit"]);
+    await session.script(`
+      const select = document.querySelector('.expected-category');
+      select.value = 'Vegetables';
+      select.dispatchEvent(new Event('change'));`);
+    await session.waitFor("the wrong-category verdict", () => session.script(
+      "return document.querySelector('[data-category-verdict]')?.dataset.categoryVerdict === 'wrong_category';"));
+
+    // OCR on a receipt photo, from the keyboard: boxes over the photo, lines beside it, copy.
+    await session.clickCss(`.item-row[data-id="${listed["000.jpg"].id}"]`);
+    await detailOf(listed["000.jpg"].id);
+    await session.press("t");
+    const ocr = await session.waitFor("the OCR result", () => session.script(`
+      const status = document.querySelector('.text-status');
+      const boxes = document.querySelectorAll('.ocr-overlay polygon').length;
+      return boxes > 0 ? { status: status.textContent, boxes, lines: [...document.querySelectorAll('.text-lines li')].map((l) => l.textContent),
+        title: document.querySelector('.ocr-overlay polygon title').textContent,
+        overlay: document.querySelector('.ocr-overlay').getBoundingClientRect().width,
+        image: document.querySelector('img.photo').getBoundingClientRect().width } : null;`), 60_000);
+    assert.ok(ocr.lines.includes("789417-W"), JSON.stringify(ocr.lines));
+    assert.equal(ocr.boxes, ocr.lines.length);
+    assert.match(ocr.status, /\d+ lines · OCR on CPUExecutionProvider/);
+    assert.match(ocr.title, / — \d+ %$/);
+    assert.ok(Math.abs(ocr.overlay - ocr.image) < 2, `overlay ${ocr.overlay} px over image ${ocr.image} px`);
+    writeFileSync(path.join(artifacts, "ocr-overlay.png"), await session.screenshot());
+    await session.press("c");
+    await session.waitFor("the copy confirmation", () => session.script(
+      "return /^Copied \\d+ lines\\.$/.test(document.querySelector('.text-status').textContent);"));
+
+    // A PDF with a text layer: read directly, no OCR; pages turn from the keyboard.
+    await session.clickCss(`.item-row[data-id="${listed["many-pages.pdf"].id}"]`);
+    await detailOf(listed["many-pages.pdf"].id);
+    const first = await session.waitFor("page 1's text layer", () => session.script(`
+      const status = document.querySelector('.text-status');
+      return status?.dataset.source === 'text_layer' ? [document.querySelector('.page-label').textContent, document.querySelector('.text-lines li')?.textContent] : null;`));
+    assert.deepEqual(first, ["Page 1 of 500", "Page 1"]);
+    await session.press("\uE00F", "\uE00F"); // PageDown twice
+    await session.waitFor("page 3's text and image", () => session.script(`
+      const img = document.querySelector('img.photo');
+      return document.querySelector('.page-label').textContent === 'Page 3 of 500'
+        && document.querySelector('.text-lines li')?.textContent === 'Page 3'
+        && img.complete && img.naturalWidth > 0 && img.src.endsWith('/3');`));
+    writeFileSync(path.join(artifacts, "pdf-page.png"), await session.screenshot());
+  } catch (error) {
+    writeFileSync(path.join(artifacts, "engine-ui.png"), await session.screenshot());
+    throw error;
+  } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

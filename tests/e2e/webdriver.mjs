@@ -96,6 +96,14 @@ export class Session {
     }, ms);
   }
 
+  /** Presses and releases keys as a user would (W3C actions); `keys` are characters or
+   *  WebDriver key codes such as "\uE00F" (PageDown). */
+  async press(...keys) {
+    const actions = keys.flatMap((key) => [{ type: "keyDown", value: key }, { type: "keyUp", value: key }]);
+    await this.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
+    await this.cmd("DELETE", "/actions").catch(() => {});
+  }
+
   script(source, ...args) {
     return this.cmd("POST", "/execute/sync", { script: source, args });
   }

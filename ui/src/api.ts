@@ -11,6 +11,9 @@ import type { IpcError } from "./bindings/IpcError";
 import type { ItemDetail } from "./bindings/ItemDetail";
 import type { ItemPage } from "./bindings/ItemPage";
 import type { ItemQuery } from "./bindings/ItemQuery";
+import type { CategoryResult } from "./bindings/CategoryResult";
+import type { OcrPage } from "./bindings/OcrPage";
+import type { StoresInfo } from "./bindings/StoresInfo";
 
 export function isIpcError(value: unknown): value is IpcError {
   return typeof value === "object" && value !== null && "code" in value && "message" in value;
@@ -31,6 +34,12 @@ export const api = {
   getItem: (id: number) => invoke<ItemDetail>("get_item", { id }),
   pickAndImport: () => invoke<void>("pick_and_import"),
   cancelImport: (jobId: number) => invoke<boolean>("cancel_import", { jobId }),
+  listStores: () => invoke<StoresInfo>("list_stores"),
+  setActiveStore: (id: string) => invoke<StoresInfo>("set_active_store", { id }),
+  judgeCategory: (id: number, expected: string | null) => invoke<CategoryResult>("judge_category", { id, expected }),
+  newJob: () => invoke<number>("new_job"),
+  readText: (id: number, page: number, rerun: boolean, jobId: number) =>
+    invoke<OcrPage>("read_text", { id, page, rerun, jobId }),
 };
 
 export const events = {
@@ -47,4 +56,10 @@ export const events = {
 /** URL of a stored photo, served by the app's `rsblob` protocol. */
 export function blobUrl(sha256: string): string {
   return convertFileSrc(sha256, "rsblob");
+}
+
+/** URL of a rendered PDF page (1-based), served by the same protocol. */
+export function pageUrl(sha256: string, page: number): string {
+  // convertFileSrc would percent-encode the slashes; the protocol's base URL is platform-specific.
+  return `${convertFileSrc("", "rsblob")}page/${sha256}/${page}`;
 }

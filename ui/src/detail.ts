@@ -1,8 +1,12 @@
-// The item view: the photo with zoom, the gate figures against thresholds, verdict, reasons
-// and retake suggestions, or the specific error for a file that could not be analyzed.
-import { blobUrl } from "./api";
+// The item view: the photo (or the document's page) with zoom and the text overlay, the gate
+// figures against thresholds, verdict, reasons and retake suggestions, the category verdict, the
+// text — or the specific error for a file that could not be analyzed.
+import { blobUrl, pageUrl } from "./api";
 import type { ItemDetail } from "./bindings/ItemDetail";
+import type { StoresInfo } from "./bindings/StoresInfo";
+import { categoryPanel } from "./category-panel";
 import { h } from "./dom";
+import { Overlay, TextPanel } from "./text-panel";
 import {
   CHECK_LABELS, REASON_LABELS, STATE_LABELS, formatBytes, formatDate, formatThreshold, formatValue, itemState,
 } from "./format";
@@ -11,12 +15,20 @@ const ZOOM_STEPS = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8];
 
 export function emptyDetail(): HTMLElement {
   return h("div", { class: "empty" },
-    h("p", {}, "Drop photos or folders anywhere in this window, or use Open photos…"),
-    h("p", { class: "muted" }, "JPEG, PNG and WebP. Each photo gets a quality verdict at once, with no network."));
+    h("p", {}, "Drop photos, PDFs or folders anywhere in this window, or use Open photos…"),
+    h("p", { class: "muted" }, "JPEG, PNG, WebP and PDF. Each photo gets a quality verdict at once, with no network."));
+}
+
+interface Viewer {
+  element: HTMLElement;
+  img: HTMLImageElement;
+  frame: HTMLElement;
+  toolbar: HTMLElement;
+  step: (direction: 1 | -1) => void;
 }
 
 /** Zoomable photo viewer. `fit` scales the photo into the frame; otherwise `zoom` × natural size. */
-function photoViewer(src: string, alt: string): HTMLElement {
+function photoViewer(src: string, alt: string): Viewer {
   const img = h("img", { src, alt, class: "photo", draggable: "false" });
   const frame = h("div", { class: "photo-frame fit" }, img);
   const label = h("span", { class: "zoom-label muted" }, "Fit");
@@ -63,12 +75,22 @@ function photoViewer(src: string, alt: string): HTMLElement {
     button("100 %", "Actual pixels (1)", () => { fit = false; zoom = 1; apply(); }),
     label);
   const viewer = h("div", { class: "viewer" }, toolbar, frame);
-  viewer.dataset.zoomable = "true";
-  (viewer as HTMLElement & { zoomStep?: (d: 1 | -1) => void }).zoomStep = step;
-  return viewer;
+  return { element: viewer, img, frame, toolbar, step };
 }
 
-export function renderDetail(detail: ItemDetail): HTMLElement {
+/** What the main window needs of the item shown: its element, its keys, and clean-up. */
+export interface DetailView {
+  element: HTMLElement;
+  /** Handles a key for this item; returns true when it did. */
+  key: (event: KeyboardEvent) => boolean;
+  dispose: () => void;
+}
+
+function staticView(element: HTMLElement): DetailView {
+  return { element, key: () => false, dispose: () => undefined };
+}
+
+export function renderDetail(detail: ItemDetail, stores: StoresInfo | null = null): DetailView {
   const { item, quality, analysis } = detail;
   const state = itemState(item);
   const header = h("div", { class: "detail-head" },
@@ -81,16 +103,24 @@ export function renderDetail(detail: ItemDetail): HTMLElement {
     analysis ? h("dt", {}, "Engine") : null,
     analysis ? h("dd", {}, `${analysis.engine_version} · ${analysis.latency_ms.toFixed(1)} ms`) : null);
 
-  if (state === "error") {
-    return h("article", { class: "detail", "data-item-id": item.id },
+  if (state === "error" || !item.blob_sha256) {
+    return staticView(h("article", { class: "detail", "data-item-id": item.id },
       header,
       h("div", { class: "item-error", role: "alert" },
         h("strong", {}, "Could not analyze this file: "), item.error_message ?? "unknown error",
         h("code", { class: "error-code" }, item.error_code ?? "")),
-      facts);
+      facts));
   }
 
-  const viewer = item.blob_sha256 ? photoViewer(blobUrl(item.blob_sha256), item.file_name) : null;
+  const sha = item.blob_sha256;
+  const isDocument = item.kind === "document";
+  const pageCount = Math.max(1, item.page_count ?? 1);
+  let page = 1;
+  const viewer = photoViewer(isDocument ? pageUrl(sha, 1) : blobUrl(sha), item.file_name);
+  let text: TextPanel | null = null;
+  const overlay = new Overlay(viewer.img, (index) => text?.highlightLine(index));
+  viewer.frame.append(overlay.svg);
+  text = new TextPanel({ itemId: item.id, overlay, automatic: isDocument });
   const sections: HTMLElement[] = [];
   if (quality) {
     if (quality.reasons.length > 0) {
@@ -114,7 +144,43 @@ export function renderDetail(detail: ItemDetail): HTMLElement {
         `Measured on a ${quality.working_width}×${quality.working_height} working image (JPEG decoded at ${quality.decode_scale}). ` +
         `Clipped highlights ${(quality.highlight_share * 100).toFixed(1)} %, deep shadows ${(quality.shadow_share * 100).toFixed(1)} %.`)));
   }
-  return h("article", { class: "detail", "data-item-id": item.id },
+  if (!isDocument) sections.push(categoryPanel(item.id, detail.category, stores));
+  sections.push(text.element);
+
+  const pageLabel = h("span", { class: "page-label" }, `Page 1 of ${pageCount}`);
+  const goTo = (next: number) => {
+    if (next < 1 || next > pageCount || next === page) return;
+    page = next;
+    pageLabel.textContent = `Page ${page} of ${pageCount}`;
+    viewer.img.src = pageUrl(sha, page);
+    text?.load(page);
+  };
+  if (isDocument) {
+    const nav = (label: string, title: string, delta: number) => {
+      const b = h("button", { title, class: delta < 0 ? "page-prev" : "page-next" }, label);
+      b.addEventListener("click", () => goTo(page + delta));
+      return b;
+    };
+    viewer.toolbar.append(h("span", { class: "page-nav" },
+      nav("◀", "Previous page (PageUp, [)", -1), pageLabel, nav("▶", "Next page (PageDown, ])", 1)));
+  }
+  text.load(1);
+
+  const element = h("article", { class: "detail", "data-item-id": item.id, "data-kind": item.kind },
     header,
-    h("div", { class: "detail-body" }, viewer, h("div", { class: "detail-side" }, ...sections, facts)));
+    h("div", { class: "detail-body" }, viewer.element, h("div", { class: "detail-side" }, ...sections, facts)));
+  const key = (event: KeyboardEvent): boolean => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return false;
+    switch (event.key) {
+      case "+": case "=": viewer.step(1); return true;
+      case "-": viewer.step(-1); return true;
+      case "t": void text?.read(false); return true;
+      case "b": text?.toggleBoxes(); return true;
+      case "c": void text?.copy(); return true;
+      case "PageDown": case "]": goTo(page + 1); return isDocument;
+      case "PageUp": case "[": goTo(page - 1); return isDocument;
+      default: return false;
+    }
+  };
+  return { element, key, dispose: () => { text?.cancel(); overlay.dispose(); } };
 }

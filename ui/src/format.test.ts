@@ -1,13 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { ItemRow } from "./bindings/ItemRow";
-import { formatBytes, formatThreshold, formatValue, itemState } from "./format";
+import {
+  formatBytes, formatConfidence, formatThreshold, formatValue, itemState, linesText, polygonPoints, rowSubtitle,
+} from "./format";
 import { initialTheme } from "./theme";
 import { errorMessage } from "./api";
 
 const row = (over: Partial<ItemRow>): ItemRow => ({
   id: 1, blob_sha256: null, file_name: "a.jpg", source_path: "/a.jpg", byte_len: 10, status: "analyzed",
   verdict: "pass", error_code: null, error_message: null, format: "jpeg", width: 10, height: 10,
-  created_at: "2026-11-21T10:00:00Z", ...over,
+  created_at: "2026-11-21T10:00:00Z", kind: "photo", page_count: null, expected_category: null,
+  category_verdict: null, ...over,
 });
 
 describe("format", () => {
@@ -23,6 +26,17 @@ describe("format", () => {
     expect(itemState(row({}))).toBe("pass");
     expect(itemState(row({ verdict: "fail" }))).toBe("fail");
     expect(itemState(row({ status: "error", verdict: null }))).toBe("error");
+    expect(itemState(row({ kind: "document", verdict: null, page_count: 3 }))).toBe("document");
+    expect(itemState(row({ kind: "document", status: "error", verdict: null }))).toBe("error");
+  });
+  it("describes rows and text lines", () => {
+    expect(rowSubtitle(row({ kind: "document", page_count: 500 }))).toMatch(/^500 pages · /);
+    expect(rowSubtitle(row({ kind: "document", page_count: 1 }))).toMatch(/^1 page · /);
+    expect(rowSubtitle(row({ status: "error", error_message: "the PDF is password-protected" }))).toBe("the PDF is password-protected");
+    expect(rowSubtitle(row({ width: 640, height: 480 }))).toMatch(/^640×480 · /);
+    expect(linesText([{ text: "TOTAL" }, { text: "12.50" }])).toBe("TOTAL\n12.50");
+    expect(polygonPoints([[1, 2], [3.25, 2], [3.25, 4], [1, 4]])).toBe("1.0,2.0 3.3,2.0 3.3,4.0 1.0,4.0");
+    expect(formatConfidence(0.876)).toBe("88 %");
   });
   it("formats bytes", () => {
     expect(formatBytes(512)).toBe("512 B");

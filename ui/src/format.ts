@@ -39,14 +39,49 @@ export function formatThreshold(outcome: CheckOutcome): string {
   return `${op} ${formatValue(outcome.check, outcome.threshold)}`;
 }
 
-export type ItemState = "pass" | "fail" | "error";
+export type ItemState = "pass" | "fail" | "error" | "document";
 
 export function itemState(item: ItemRow): ItemState {
   if (item.status === "error") return "error";
+  if (item.kind === "document") return "document";
   return item.verdict === "pass" ? "pass" : "fail";
 }
 
-export const STATE_LABELS: Record<ItemState, string> = { pass: "Pass", fail: "Fail", error: "Error" };
+export const STATE_LABELS: Record<ItemState, string> = { pass: "Pass", fail: "Fail", error: "Error", document: "PDF" };
+
+/** Category-gate verdicts as reviewers read them. */
+export const CATEGORY_LABELS: Record<string, string> = {
+  match: "Right category",
+  wrong_category: "Wrong category",
+  uncertain: "Uncertain category",
+  irrelevant: "Irrelevant",
+  predicted: "Category",
+};
+
+/** A list row's second line. */
+export function rowSubtitle(item: ItemRow): string {
+  if (item.status === "error") return item.error_message ?? "";
+  if (item.kind === "document") {
+    const pages = item.page_count ?? 0;
+    return `${pages} page${pages === 1 ? "" : "s"} · ${formatDate(item.created_at)}`;
+  }
+  return `${item.width}×${item.height} · ${formatDate(item.created_at)}`;
+}
+
+/** The lines' text in reading order, one per line, as copied to the clipboard. */
+export function linesText(lines: { text: string }[]): string {
+  return lines.map((l) => l.text).join("\n");
+}
+
+/** SVG `points` of a line's polygon. */
+export function polygonPoints(polygon: [number, number][] | number[][]): string {
+  return polygon.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" ");
+}
+
+/** A confidence (0..1) as a percentage. */
+export function formatConfidence(confidence: number): string {
+  return `${(confidence * 100).toFixed(0)} %`;
+}
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

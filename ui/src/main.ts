@@ -4,9 +4,10 @@ import type { ImportSummary } from "./bindings/ImportSummary";
 import type { ItemRow } from "./bindings/ItemRow";
 import type { ItemSort } from "./bindings/ItemSort";
 import type { VerdictFilter } from "./bindings/VerdictFilter";
-import { emptyDetail, renderDetail } from "./detail";
+import type { StoresInfo } from "./bindings/StoresInfo";
+import { emptyDetail, renderDetail, type DetailView } from "./detail";
 import { byId, h } from "./dom";
-import { STATE_LABELS, formatDate, itemState } from "./format";
+import { CATEGORY_LABELS, STATE_LABELS, itemState, rowSubtitle } from "./format";
 import { setupEnginePanel } from "./engine-panel";
 import { setupTheme } from "./theme";
 import { PagedList, scrollToReveal, visibleRange } from "./virtual-list";
@@ -26,6 +27,14 @@ const sortSelect = byId<HTMLSelectElement>("sort");
 let selectedIndex = -1;
 let selectedId: number | null = null;
 let detailRequest = 0;
+let currentView: DetailView | null = null;
+let stores: StoresInfo | null = null;
+
+function showView(view: DetailView | null, fallback?: HTMLElement): void {
+  currentView?.dispose();
+  currentView = view;
+  detailEl.replaceChildren(view?.element ?? fallback ?? emptyDetail());
+}
 
 function showBanner(message: string | null): void {
   banner.hidden = message === null;
@@ -49,7 +58,8 @@ function renderRow(index: number, item: ItemRow | undefined): HTMLElement {
     return h("div", { class: "item-row placeholder", style: undefined }, h("span", { class: "muted" }, "…"));
   }
   const state = itemState(item);
-  const subtitle = state === "error" ? item.error_message ?? "" : `${item.width}×${item.height} · ${formatDate(item.created_at)}`;
+  const subtitle = rowSubtitle(item);
+  const category = item.category_verdict;
   const row = h("div", {
     class: `item-row${index === selectedIndex ? " selected" : ""}`,
     role: "option",
@@ -60,7 +70,10 @@ function renderRow(index: number, item: ItemRow | undefined): HTMLElement {
   h("span", { class: `verdict verdict-${state}` }, STATE_LABELS[state]),
   h("span", { class: "row-text" },
     h("span", { class: "row-title" }, item.file_name),
-    h("span", { class: `row-sub${state === "error" ? " item-error-text" : ""}` }, subtitle)));
+    h("span", { class: `row-sub${state === "error" ? " item-error-text" : ""}` }, subtitle)),
+  category && category !== "predicted" && category !== "match"
+    ? h("span", { class: `chip category-${category}`, title: CATEGORY_LABELS[category] ?? category }, CATEGORY_LABELS[category] ?? category)
+    : null);
   row.addEventListener("click", () => select(index));
   return row;
 }
@@ -76,7 +89,7 @@ function renderList(): void {
     rows.push(row);
   }
   spacer.replaceChildren(...rows);
-  if (items.total === 0 && selectedId === null) detailEl.replaceChildren(emptyDetail());
+  if (items.total === 0 && selectedId === null && currentView === null) detailEl.replaceChildren(emptyDetail());
 }
 
 async function select(index: number): Promise<void> {
@@ -90,9 +103,9 @@ async function select(index: number): Promise<void> {
   const request = ++detailRequest;
   try {
     const detail = await api.getItem(item.id);
-    if (request === detailRequest) detailEl.replaceChildren(renderDetail(detail));
+    if (request === detailRequest) showView(renderDetail(detail, stores));
   } catch (error) {
-    if (request === detailRequest) detailEl.replaceChildren(h("p", { class: "item-error" }, errorMessage(error)));
+    if (request === detailRequest) showView(null, h("p", { class: "item-error" }, errorMessage(error)));
   }
 }
 
@@ -120,10 +133,7 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "ArrowDown" || event.key === "j") { event.preventDefault(); void select(Math.min(items.total - 1, selectedIndex + 1)); }
   else if (event.key === "ArrowUp" || event.key === "k") { event.preventDefault(); void select(Math.max(0, selectedIndex - 1)); }
   else if (event.key === "o" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); void openPhotos(); }
-  else if (event.key === "+" || event.key === "=" || event.key === "-") {
-    const viewer = detailEl.querySelector<HTMLElement & { zoomStep?: (d: 1 | -1) => void }>("[data-zoomable]");
-    viewer?.zoomStep?.(event.key === "-" ? -1 : 1);
-  }
+  else if (currentView?.key(event)) event.preventDefault();
 });
 
 // --- Imports: progress bar, cancel, per-file outcomes ---------------------------------------
@@ -149,6 +159,7 @@ function outcomeRow(event: ImportProgress): HTMLElement {
   let text: string;
   switch (result.kind) {
     case "imported": status = result.verdict; text = result.verdict === "pass" ? "Pass" : "Fail"; break;
+    case "document": status = "document"; text = `PDF, ${result.page_count} page${result.page_count === 1 ? "" : "s"}`; break;
     case "duplicate": status = "duplicate"; text = "Already imported"; break;
     case "failed": status = "failed"; text = result.message; break;
   }
@@ -207,6 +218,35 @@ byId("open-photos").addEventListener("click", () => void openPhotos());
 
 setupTheme(byId<HTMLButtonElement>("theme-toggle"));
 
+// --- Stores: whose categories judge photos ----------------------------------------------------
+const storeSelect = byId<HTMLSelectElement>("store-select");
+
+function showStores(info: StoresInfo): void {
+  stores = info;
+  storeSelect.replaceChildren(...(info.stores.length === 0
+    ? [h("option", { value: "" }, "No stores")]
+    : info.stores.map((s) => h("option", { value: s.id, selected: s.id === info.active }, s.name))));
+  storeSelect.disabled = info.stores.length === 0;
+  storeSelect.title = `Stores and their categories: ${info.config_path}`;
+  if (info.error) showBanner(`Stores config not applied: ${info.error}`);
+}
+
+async function loadStores(): Promise<void> {
+  try {
+    showStores(await api.listStores());
+  } catch (error) {
+    showBanner(`Could not load the stores: ${errorMessage(error)}`);
+  }
+}
+
+storeSelect.addEventListener("change", async () => {
+  try {
+    showStores(await api.setActiveStore(storeSelect.value));
+  } catch (error) {
+    showBanner(errorMessage(error));
+  }
+});
+
 async function start(): Promise<void> {
   try {
     const info = await api.appInfo();
@@ -217,6 +257,7 @@ async function start(): Promise<void> {
   } catch (error) {
     showBanner(errorMessage(error));
   }
+  await loadStores();
   await reload();
   // The engine check loads ONNX Runtime and hashes the models: after the first screen.
   setupEnginePanel();

@@ -68,11 +68,12 @@ pub struct ModelStatus {
 
 /// Checks every manifest file in `models_dir`: present, and the sha256 the manifest records.
 pub fn verify_models(models_dir: &Path) -> Result<Vec<ModelStatus>, RuntimeError> {
-    Ok(manifest()?
+    let mut stamps = Stamps::load(models_dir);
+    let statuses = manifest()?
         .into_iter()
         .map(|entry| {
             let path = models_dir.join(&entry.file);
-            let (state, detail) = match hash_file(&path) {
+            let (state, detail) = match hash_file(&path, &mut stamps) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && entry.optional => (
                     "not_installed",
                     Some("optional: `python3 models/fetch.py --gpu` installs it".to_string()),
@@ -106,7 +107,9 @@ pub fn verify_models(models_dir: &Path) -> Result<Vec<ModelStatus>, RuntimeError
                 detail,
             }
         })
-        .collect())
+        .collect();
+    stamps.save(models_dir);
+    Ok(statuses)
 }
 
 /// Which execution provider sessions should use: `REVIEW_STATION_PROVIDER=cpu|cuda|auto`.
@@ -131,29 +134,75 @@ impl ProviderPreference {
 pub const CPU_PROVIDER: &str = "CPUExecutionProvider";
 pub const CUDA_PROVIDER: &str = "CUDAExecutionProvider";
 
-/// A file's sha256, streamed (the GPU runtime holds files of half a gigabyte) and remembered
-/// for as long as the file's size and modification time stay the same.
-fn hash_file(path: &Path) -> std::io::Result<String> {
-    type Seen = std::collections::HashMap<PathBuf, (u64, std::time::SystemTime, String)>;
-    static SEEN: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
+/// A file's sha256, streamed (the GPU runtime holds files of half a gigabyte). Hashes are kept
+/// in `<models>/.verified.toml` keyed by size and modification time, so a restart does not hash
+/// gigabytes again; any change to a file changes its stamp and it is hashed anew.
+fn hash_file(path: &Path, stamps: &mut Stamps) -> std::io::Result<String> {
     let metadata = std::fs::metadata(path)?;
-    let stamp = (metadata.len(), metadata.modified()?);
-    let lock = || {
-        SEEN.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    };
-    if let Some((len, modified, sha)) = lock().as_ref().and_then(|seen| seen.get(path)) {
-        if (*len, *modified) == stamp {
-            return Ok(sha.clone());
+    let modified_ns = metadata
+        .modified()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos().to_string())
+        .unwrap_or_default();
+    let key = path.display().to_string();
+    if let Some(stamp) = stamps.file.get(&key) {
+        if stamp.len == metadata.len().to_string() && stamp.modified_ns == modified_ns {
+            return Ok(stamp.sha256.clone());
         }
     }
     let mut hasher = Sha256::new();
     std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
     let sha = hex::encode(hasher.finalize());
-    lock()
-        .get_or_insert_with(Default::default)
-        .insert(path.to_path_buf(), (stamp.0, stamp.1, sha.clone()));
+    stamps.file.insert(
+        key,
+        Stamp {
+            len: metadata.len().to_string(),
+            modified_ns,
+            sha256: sha.clone(),
+        },
+    );
+    stamps.changed = true;
     Ok(sha)
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Stamps {
+    #[serde(default)]
+    file: std::collections::BTreeMap<String, Stamp>,
+    #[serde(skip)]
+    changed: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Stamp {
+    len: String,
+    modified_ns: String,
+    sha256: String,
+}
+
+const STAMPS_FILE: &str = ".verified.toml";
+
+impl Stamps {
+    fn load(models_dir: &Path) -> Self {
+        std::fs::read_to_string(models_dir.join(STAMPS_FILE))
+            .ok()
+            .and_then(|text| toml::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    /// Best effort: without it the next start hashes again, nothing worse.
+    fn save(&self, models_dir: &Path) {
+        if !self.changed || !models_dir.is_dir() {
+            return;
+        }
+        let Ok(text) = toml::to_string(self) else {
+            return;
+        };
+        let tmp = models_dir.join(format!("{STAMPS_FILE}.{}", std::process::id()));
+        if std::fs::write(&tmp, text).is_ok() {
+            let _ = std::fs::rename(&tmp, models_dir.join(STAMPS_FILE));
+        }
+    }
 }
 
 /// The loaded ONNX Runtime. Create it once per process.

@@ -486,6 +486,25 @@ impl Station {
         Ok(result)
     }
 
+    /// [`Station::read_text`] under a job the UI can cancel. Cancelling stops the wait at once;
+    /// a page already inside the models finishes on its worker (a few seconds at most) and is
+    /// not recorded.
+    pub async fn read_text_job(
+        &self,
+        job_id: u64,
+        item_id: i64,
+        page: u32,
+        rerun: bool,
+    ) -> Result<OcrPage, StationError> {
+        let token = self.job_token(job_id);
+        let result = tokio::select! {
+            result = self.read_text(item_id, page, rerun) => result,
+            () = token.cancelled() => Err(StationError::Cancelled),
+        };
+        self.finish_job(job_id);
+        result
+    }
+
     async fn ocr_image(
         &self,
         engine: &Arc<Engine>,

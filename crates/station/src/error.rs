@@ -11,6 +11,8 @@ pub enum StationError {
     InvalidRequest(String),
     #[error("the local engine is unavailable: {0}")]
     EngineUnavailable(String),
+    #[error("cancelled")]
+    Cancelled,
     #[error("no store is configured: add one to stores.toml in the data directory")]
     NoStore,
     /// An analysis could not run on this item; `code` names the cause (e.g. `pdf_encrypted`).
@@ -28,6 +30,7 @@ impl StationError {
             Self::InvalidRequest(_) => "invalid_request",
             Self::EngineUnavailable(_) => "engine_unavailable",
             Self::NoStore => "no_store",
+            Self::Cancelled => "cancelled",
             Self::Analysis { code, .. } => code,
         }
     }

@@ -202,6 +202,11 @@ impl Station {
         }
     }
 
+    /// The token of a registered job; an unknown id gets a fresh token nobody cancels.
+    fn job_token(&self, job_id: u64) -> CancellationToken {
+        self.jobs_lock().get(&job_id).cloned().unwrap_or_default()
+    }
+
     fn finish_job(&self, job_id: u64) {
         self.jobs_lock().remove(&job_id);
     }
