@@ -162,7 +162,7 @@ test("the native file dialog imports the chosen photo", async () => {
     // Found once it is mapped and can take the keyboard focus.
     const dialog = await session.waitFor("the file dialog", () => {
       try {
-        const id = xdotool(["search", "--onlyvisible", "--name", "^Open photos$"]).split("\n")[0];
+        const id = xdotool(["search", "--onlyvisible", "--name", "^Open photos or PDFs$"]).split("\n")[0];
         xdotool(["windowfocus", "--sync", id]);
         return id;
       } catch {
