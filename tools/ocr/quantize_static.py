@@ -6,12 +6,16 @@ Needs onnx next to onnxruntime/rapidocr (the ocr-venv of tools/ocr/requirements.
     python3 -m venv /tmp/qvenv
     /tmp/qvenv/bin/pip install onnxruntime==1.31.1 rapidocr==3.10.0 onnx sympy
     P=/tmp/qvenv/bin/python; Q=~/.cache/review-station/ocr-bench/quant
-    $P tools/ocr/quantize_static.py calib   --out $Q/calib          # calibration tensors
-    $P tools/ocr/quantize_static.py quantize --calib $Q/calib --out $Q [--variants NAME ...]
-    $P tools/ocr/quantize_static.py bench   $Q/rec_*.onnx           # rec batch latency
-    $P tools/ocr/quantize_static.py e2e --rec $Q/rec_X.onnx [--det $Q/det_Y.onnx] \\
-        --threads 2 --json-out OUT.jsonl /work/shared/datasets/sroie-dev/img
-    python3 tools/ocr/score_cer.py OUT.jsonl --sroie /work/shared/datasets/sroie-dev --ignore-case
+    $P tools/ocr/quantize_static.py calib --out $Q/calib              # calibration tensors
+    $P tools/ocr/quantize_static.py quantize --calib $Q/calib --out $Q \
+        --variants rec_u8s8_minmax_all_nohead_prefuse                   # -> $Q/NAME.onnx
+    $P tools/ocr/quantize_static.py bench MODEL.onnx...                 # rec batch latency
+    $P tools/ocr/quantize_static.py compare /work/shared/datasets/sroie-dev/img --out $Q/e2e \
+        --variants fp32= int8=$Q/rec_u8s8_minmax_all_nohead_prefuse.onnx  # end to end
+    $P tools/ocr/quantize_static.py e2e --rec $Q/NAME.onnx [--det D.onnx] \
+        --threads 2 --json-out OUT.jsonl IMAGES...        # = rapidocr_baseline.py, other models
+    python3 tools/ocr/score_cer.py $Q/e2e/int8.jsonl --sroie /work/shared/datasets/sroie-dev \
+        --ignore-case
 
 Calibration data (never SROIE): `calib` renders 16 synthetic receipt/invoice-like pages with
 Pillow (DejaVu Sans/Serif/Mono/Condensed, regular and bold, 15-30 px text; store names,
@@ -25,17 +29,26 @@ batch), (x/255-0.5)/0.5, BGR, NCHW, zero padding on the right), so the calibrati
 widths. The detector inputs of the same run are captured too (for the det variants).
 Calibration tensors are stored as .npy files (rec_*.npy, det_*.npy) under --out.
 
-`quantize` runs onnxruntime.quantization.quant_pre_process (shape inference + ONNX-level
-optimization) and quantize_static (QuantFormat.QDQ, per-channel weights) for the named variants
-(see VARIANTS), then copies metadata_props (the recognizer's `character` dictionary) from the
-fp32 model. `bench` times a fixed batch (6x3x48x320 and 6x3x48x640) with 2 intra-op threads and
-ORT_ENABLE_ALL and prints medians. `e2e` runs tools/ocr/rapidocr_baseline.py with its model
-paths replaced (same JSONL output, same session checks).
+`quantize` runs onnxruntime.quantization.quant_pre_process (skip_symbolic_shape: symbolic shape
+inference fails on these Paddle exports; ONNX shape inference + basic optimization only), converts to opset 13
+(per-channel DequantizeLinear needs `axis`; the models are opset 11), optionally pre-fuses with
+ORT (see VARIANTS, 'prefuse'), then quantize_static (QuantFormat.QDQ, per_channel=True, QInt8
+weights, QUInt8 activations unless 's8', MatMulConstBOnly) for the named variants, and copies
+metadata_props (the recognizer's `character` dictionary) from the fp32 model. 'nohead' leaves
+the final 18710-way MatMul, its bias Add and the Softmax in float.
+The 'prefuse' models contain com.microsoft contrib ops (Gelu, QuickGelu, SkipLayerNormalization)
+and LayerNormalization as ORT writes them: they load in ONNX Runtime (CPU EP), not elsewhere.
+
+`bench` times fixed random batches (6x3x48x320 and 6x3x48x640) with 2 intra-op threads and
+ORT_ENABLE_ALL, models interleaved round by round, and prints medians. `compare` runs
+RapidOCR (rapidocr_baseline.py's engine and timing, 2 threads) with several recognizers in one
+process, rotating the order per image so that load from other processes hits all alike, and
+writes one JSONL per variant for score_cer.py. `e2e` runs tools/ocr/rapidocr_baseline.py with
+its model paths replaced (same JSONL output, same session checks).
 """
 import argparse
 import glob
 import json
-import math
 import os
 import random
 import statistics
@@ -189,24 +202,24 @@ def cmd_calib(a):
 # ----------------------------------------------------------------------------- quantization
 # name -> (model, settings). 'head' = the final 18710-way MatMul + bias Add + Softmax.
 VARIANTS = {
+    # QDQ on the model after quant_pre_process only
+    "rec_u8s8_minmax_conv": ("rec", dict(act="u8", method="minmax", ops=["Conv"])),
     "rec_u8s8_minmax_convmm": ("rec", dict(act="u8", method="minmax", ops=["Conv", "MatMul"])),
     "rec_u8s8_minmax_convmm_nohead": ("rec", dict(act="u8", method="minmax", ops=["Conv", "MatMul"], nohead=True)),
-    "rec_u8s8_pct_convmm": ("rec", dict(act="u8", method="percentile", ops=["Conv", "MatMul"])),
-    "rec_u8s8_pct_convmm_nohead": ("rec", dict(act="u8", method="percentile", ops=["Conv", "MatMul"], nohead=True)),
-    "rec_u8s8_entropy_convmm_nohead": ("rec", dict(act="u8", method="entropy", ops=["Conv", "MatMul"], nohead=True)),
-    "rec_s8s8_minmax_convmm_nohead": ("rec", dict(act="s8", method="minmax", ops=["Conv", "MatMul"], nohead=True)),
-    "rec_u8s8_minmax_conv": ("rec", dict(act="u8", method="minmax", ops=["Conv"])),
     "rec_u8s8_minmax_all_nohead": ("rec", dict(act="u8", method="minmax", ops=None, nohead=True)),
     # 'prefuse': quantize a copy that ORT has already fused at ORT_ENABLE_EXTENDED (Gelu,
-    # LayerNormalization, ... as single float ops) with the fusions that would hide Conv/MatMul
-    # from the quantizer switched off; otherwise the runtime's QDQ handling gives every float
-    # consumer its own DequantizeLinear and the Gelu/LayerNorm patterns no longer fuse.
+    # QuickGelu, LayerNormalization as single float ops) with the fusions that would hide
+    # Conv/MatMul from the quantizer switched off (NO_FUSE). Without it the runtime gives every
+    # float consumer of a quantized tensor its own DequantizeLinear, the Gelu/LayerNorm patterns
+    # no longer fuse, and Div/Erf/Mul/Add run unfused on float copies.
     "rec_u8s8_minmax_convmm_nohead_prefuse": ("rec", dict(act="u8", method="minmax", ops=["Conv", "MatMul"], nohead=True, prefuse=True)),
     "rec_u8s8_minmax_all_nohead_prefuse": ("rec", dict(act="u8", method="minmax", ops=None, nohead=True, prefuse=True)),
+    "rec_s8s8_minmax_all_nohead_prefuse": ("rec", dict(act="s8", method="minmax", ops=None, nohead=True, prefuse=True)),
+    # histogram calibrators keep every captured activation in memory: all 65 batches need
+    # > 23 GB, so these use --max-batches (default 10 for them, evenly spaced over the widths)
     "rec_u8s8_pct_all_nohead_prefuse": ("rec", dict(act="u8", method="percentile", ops=None, nohead=True, prefuse=True)),
-    "rec_u8s8_pct_all_nohead": ("rec", dict(act="u8", method="percentile", ops=None, nohead=True)),
-    "det_u8s8_minmax_conv": ("det", dict(act="u8", method="minmax", ops=["Conv"])),
-    "det_u8s8_pct_conv": ("det", dict(act="u8", method="percentile", ops=["Conv"])),
+    "rec_u8s8_entropy_all_nohead_prefuse": ("rec", dict(act="u8", method="entropy", ops=None, nohead=True, prefuse=True)),
+    "det_u8s8_minmax_all_prefuse": ("det", dict(act="u8", method="minmax", ops=None, prefuse=True)),
 }
 
 
@@ -238,7 +251,7 @@ def head_nodes(model):
     return out
 
 
-NO_FUSE = ["ConvAddActivationFusion", "MatMulActivationFusion", "MatmulTransposeFusion",
+NO_FUSE = ["ConvActivationFusion", "ConvAddActivationFusion", "MatMulActivationFusion", "MatmulTransposeFusion",
            "MatMulScaleFusion", "GemmActivationFusion", "GemmTransposeFusion", "GemmSumFusion"]
 
 
@@ -263,12 +276,11 @@ def cmd_quantize(a):
     for kind in ("rec", "det"):
         p = os.path.join(a.out, f"{kind}_fp32_pre.onnx")
         if not os.path.exists(p):
-            try:
-                quant_pre_process(m[kind], p, skip_symbolic_shape=False)
-            except Exception as e:  # the Paddle export defeats symbolic shape inference (rec)
-                print(f"{kind}: symbolic shape inference failed ({e}); ONNX shape "
-                      "inference + optimization only", file=sys.stderr)
-                quant_pre_process(m[kind], p, skip_symbolic_shape=True)
+            # Symbolic shape inference fails on both Paddle exports ("Incomplete symbolic shape
+            # inference") and then leaves sym_shape_infer_temp.onnx + <uuid>.data in the
+            # current directory, so it is skipped: ONNX shape inference + ORT basic
+            # optimization only.
+            quant_pre_process(m[kind], p, skip_symbolic_shape=True)
             # per-channel QDQ needs DequantizeLinear's axis attribute (opset >= 13); the
             # models are opset 11
             mp = onnx.load(p)
@@ -285,7 +297,10 @@ def cmd_quantize(a):
         src = onnx.load(m[kind])
         src_path = os.path.join(a.out, f"{kind}_fp32_fused.onnx") if s.get("prefuse") else pre[kind]
         model = onnx.load(src_path)
-        files = sorted(glob.glob(os.path.join(a.calib, f"{kind}_*.npy")))[: a.max_batches]
+        files = sorted(glob.glob(os.path.join(a.calib, f"{kind}_*.npy")))
+        cap = a.max_batches or (10 if s["method"] != "minmax" else len(files))
+        if cap < len(files):  # evenly spaced: the files are in width order within each image
+            files = [files[round(i * (len(files) - 1) / (cap - 1))] for i in range(cap)] if cap > 1 else files[:1]
         reader = NpyReader(files, model.graph.input[0].name)
         method = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
                   "entropy": CalibrationMethod.Entropy}[s["method"]]
@@ -358,6 +373,47 @@ def cmd_e2e(a, rest):
     rb.main()
 
 
+def cmd_compare(a):
+    """Several rec models in one process, images interleaved (order rotated per image), so
+    that load from other processes hits every variant alike. One JSONL per variant, in the
+    format of rapidocr_baseline.py; a summary line per variant on stdout."""
+    sys.path.insert(0, HERE)
+    import cv2
+    import rapidocr_baseline as rb
+    cv2.setNumThreads(a.threads)
+    images = rb.collect(a.inputs)[: a.limit or None]
+    names, engines = [], []
+    for spec in a.variants:
+        name, _, path = spec.partition("=")
+        rb.REC = os.path.abspath(path) if path else fp32_models()["rec"]
+        eng = rb.build_engine(a.threads)
+        rb.run_one(eng, images[0])  # warm-up, loads the sessions
+        got = eng.text_rec.session.session._model_path
+        assert os.path.realpath(got) == os.path.realpath(rb.REC), (got, rb.REC)
+        names.append(name)
+        engines.append(eng)
+    os.makedirs(a.out, exist_ok=True)
+    outs = [open(os.path.join(a.out, n + ".jsonl"), "w", encoding="utf-8") for n in names]
+    secs = [[] for _ in names]
+    for i, p in enumerate(images):
+        order = [(i + k) % len(names) for k in range(len(names))]
+        for j in order:
+            s, lines = rb.run_one(engines[j], p)
+            secs[j].append(s)
+            outs[j].write(json.dumps({"image": p, "seconds": round(s, 4), "lines": lines},
+                                     ensure_ascii=False) + "\n")
+        print(f"[{i + 1}/{len(images)}] " + " ".join(
+            f"{n}={secs[j][-1]:.2f}" for j, n in enumerate(names)), file=sys.stderr, flush=True)
+    for f in outs:
+        f.close()
+    for j, n in enumerate(names):
+        ratio = [x / y for x, y in zip(secs[0], secs[j])]
+        print(json.dumps({"variant": n, "images": len(secs[j]),
+                          "median_s": round(statistics.median(secs[j]), 4),
+                          "mean_s": round(statistics.fmean(secs[j]), 4),
+                          "median_speedup_vs_first": round(statistics.median(ratio), 3)}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -369,7 +425,8 @@ def main():
     q = sub.add_parser("quantize")
     q.add_argument("--calib", required=True)
     q.add_argument("--out", required=True)
-    q.add_argument("--max-batches", type=int, default=1000)
+    q.add_argument("--max-batches", type=int, default=0,
+                   help="calibration batches (default: all for MinMax, 10 for histograms)")
     q.add_argument("--variants", nargs="*", choices=list(VARIANTS))
     b = sub.add_parser("bench")
     b.add_argument("models", nargs="*", help="rec models (default: the fp32 one)")
@@ -379,10 +436,17 @@ def main():
                        "arguments go to it")
     e.add_argument("--rec")
     e.add_argument("--det")
+    c2 = sub.add_parser("compare", help="interleaved end-to-end timing of several rec models")
+    c2.add_argument("inputs", nargs="+")
+    c2.add_argument("--variants", nargs="+", required=True, metavar="NAME=REC.onnx",
+                    help="NAME= (empty path) is the fp32 recognizer; put it first")
+    c2.add_argument("--out", required=True, help="directory for NAME.jsonl")
+    c2.add_argument("--threads", type=int, default=2)
+    c2.add_argument("--limit", type=int, default=0)
     a, rest = ap.parse_known_args()
     if a.cmd != "e2e" and rest:
         ap.error(f"unrecognized arguments: {rest}")
-    {"calib": cmd_calib, "quantize": cmd_quantize, "bench": cmd_bench}.get(
+    {"calib": cmd_calib, "quantize": cmd_quantize, "bench": cmd_bench, "compare": cmd_compare}.get(
         a.cmd, lambda x: cmd_e2e(x, rest))(a)
 
 

@@ -2,7 +2,7 @@
 //! tools/ocr/score_cer.py): `{"image", "seconds", "model_seconds", "lines": [{"box", "text", "score"}]}`.
 //! A summary (median seconds per image, model time, overhead) goes to stderr.
 //!
-//! `cargo run --release -p engine --example ocr_eval -- [--threads N] [--det-max-side PX] [--no-cls] IMAGE_OR_DIR... > out.jsonl`
+//! `cargo run --release -p engine --example ocr_eval -- [--threads N] [--det-max-side PX] [--no-cls] [--rec-min-width PX] IMAGE_OR_DIR... > out.jsonl`
 
 #![allow(
     clippy::print_stdout,
@@ -29,6 +29,8 @@ fn main() {
             "--det-min-side" => options.det_min_side = args.next().unwrap().parse().unwrap(),
             "--rec-batch" => options.rec_batch = args.next().unwrap().parse().unwrap(),
             "--no-cls" => options.use_angle_classifier = false,
+            "--rec-min-width" => options.rec_min_width = args.next().unwrap().parse().unwrap(),
+            "--cls-threshold" => options.angle_threshold = args.next().unwrap().parse().unwrap(),
             _ => inputs.push(PathBuf::from(arg)),
         }
     }
@@ -53,16 +55,20 @@ fn main() {
     let mut ocr = Ocr::open(&runtime, &models, threads, options).unwrap();
     // Warm-up (first runs allocate and pick kernels).
     if let Some(first) = files.first() {
-        ocr.run(&image::open(first).unwrap().into_rgb8()).unwrap();
+        ocr.run(&read(first)).unwrap();
     }
     let (mut seconds, mut model_seconds) = (Vec::new(), Vec::new());
+    let mut stages = [Vec::new(), Vec::new(), Vec::new()];
     for file in &files {
         let started = Instant::now();
-        let image = image::open(file).unwrap().into_rgb8();
+        let image = read(file);
         let lines = ocr.run(&image).unwrap();
         let elapsed = started.elapsed().as_secs_f64();
         seconds.push(elapsed);
         model_seconds.push(ocr.last_model_seconds);
+        stages[0].push(ocr.last_stage_seconds.detection);
+        stages[1].push(ocr.last_stage_seconds.classification);
+        stages[2].push(ocr.last_stage_seconds.recognition);
         let lines: Vec<String> = lines
             .iter()
             .map(|l| {
@@ -87,11 +93,22 @@ fn main() {
     };
     let total = median(&mut seconds);
     let model = median(&mut model_seconds);
+    let [det, cls, rec] = stages.map(|mut v| median(&mut v));
     eprintln!(
-        "{} images, {threads} threads: median {total:.3} s per image, models {model:.3} s, pipeline overhead {:.3} s",
+        "{} images, {threads} threads: median {total:.3} s per image, models {model:.3} s \
+         (detection {det:.3}, angle {cls:.3}, recognition {rec:.3}), pipeline overhead {:.3} s",
         files.len(),
         total - model
     );
+}
+
+/// Decoded as the app decodes (libjpeg-turbo for JPEG, EXIF orientation applied).
+fn read(file: &std::path::Path) -> image::RgbImage {
+    engine::intake::decode_upright(
+        &std::fs::read(file).unwrap(),
+        &engine::IntakeLimits::default(),
+    )
+    .unwrap()
 }
 
 fn serde_json_like(polygon: &[[f32; 2]; 4]) -> String {

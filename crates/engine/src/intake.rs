@@ -248,10 +248,38 @@ pub fn decode_upright(bytes: &[u8], limits: &IntakeLimits) -> Result<image::RgbI
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image =
-        image::DynamicImage::from_decoder(decoder).map_err(|e| corrupt(e.to_string()))?;
+    let mut image = if info.format == ImageFormat::Jpeg {
+        // libjpeg-turbo decodes about twice as fast as the pure-Rust decoder (OCR pays it per page).
+        image::DynamicImage::ImageRgb8(decode_jpeg_rgb(bytes)?)
+    } else {
+        image::DynamicImage::from_decoder(decoder).map_err(|e| corrupt(e.to_string()))?
+    };
     image.apply_orientation(orientation);
     Ok(image.into_rgb8())
+}
+
+fn decode_jpeg_rgb(bytes: &[u8]) -> Result<image::RgbImage, IntakeError> {
+    let corrupt = |e: turbojpeg::Error| classify_decode_error(ImageFormat::Jpeg, e.to_string());
+    let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
+    let header = decompressor.read_header(bytes).map_err(corrupt)?;
+    let mut image = turbojpeg::Image {
+        pixels: vec![0u8; header.width * header.height * 3],
+        width: header.width,
+        pitch: header.width * 3,
+        height: header.height,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    decompressor
+        .decompress(bytes, image.as_deref_mut())
+        .map_err(corrupt)?;
+    let (w, h) = (
+        u32::try_from(header.width).unwrap_or(0),
+        u32::try_from(header.height).unwrap_or(0),
+    );
+    image::RgbImage::from_raw(w, h, image.pixels).ok_or_else(|| IntakeError::Corrupt {
+        format: "JPEG",
+        detail: "decoded size does not match the header".into(),
+    })
 }
 
 /// Decodes to a grayscale image whose long side is at most `max_long_side`.

@@ -27,6 +27,10 @@ pub struct OcrOptions {
     /// Recognition input height and batch size.
     pub rec_height: u32,
     pub rec_batch: usize,
+    /// Narrowest recognition input. PaddleOCR pads every batch to at least 320 px; padding short
+    /// lines (prices, "QTY") that far costs a fifth of the recognition time for no accuracy
+    /// (BENCHMARKS.md, "OCR").
+    pub rec_min_width: u32,
     /// Run the 0°/180° classifier on each line and turn lines it is sure are upside down.
     pub use_angle_classifier: bool,
     pub angle_threshold: f32,
@@ -36,15 +40,16 @@ impl Default for OcrOptions {
     fn default() -> Self {
         Self {
             det_min_side: 736,
-            det_max_side: 2048,
+            det_max_side: 1536,
             det_threshold: 0.3,
             box_threshold: 0.5,
             unclip_ratio: 1.6,
             min_box_side: 3.0,
             rec_height: 48,
             rec_batch: 6,
+            rec_min_width: 0,
             use_angle_classifier: true,
-            angle_threshold: 0.9,
+            angle_threshold: 0.99,
         }
     }
 }
@@ -80,6 +85,16 @@ pub struct Ocr {
     pub options: OcrOptions,
     /// Seconds spent inside the three models during the last `run` (the rest is this pipeline).
     pub last_model_seconds: f64,
+    /// The same, per model.
+    pub last_stage_seconds: StageSeconds,
+}
+
+/// Model time per stage of one `run`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageSeconds {
+    pub detection: f64,
+    pub classification: f64,
+    pub recognition: f64,
 }
 
 impl Ocr {
@@ -122,6 +137,7 @@ impl Ocr {
             alphabet,
             options,
             last_model_seconds: 0.0,
+            last_stage_seconds: StageSeconds::default(),
         })
     }
 
@@ -131,6 +147,7 @@ impl Ocr {
             return Err(OcrError::EmptyImage);
         }
         self.last_model_seconds = 0.0;
+        self.last_stage_seconds = StageSeconds::default();
         let boxes = self.detect(image)?;
         let mut crops: Vec<RgbImage> = boxes.iter().map(|quad| crop_quad(image, quad)).collect();
         if self.classifier.is_some() {
@@ -169,7 +186,8 @@ impl Ocr {
         let outputs = self
             .detector
             .run(&[1, 3, dh as usize, dw as usize], input)?;
-        self.last_model_seconds += started.elapsed().as_secs_f64();
+        self.last_stage_seconds.detection = started.elapsed().as_secs_f64();
+        self.last_model_seconds += self.last_stage_seconds.detection;
         let map = &outputs[0].data;
         let (mw, mh) = (dw as usize, dh as usize);
         let bitmap = GrayImage::from_fn(dw, dh, |x, y| {
@@ -214,11 +232,16 @@ impl Ocr {
         Ok(boxes)
     }
 
+    /// Turns upside-down lines. Whole pages photographed upside down are the common case, so the
+    /// page votes first: when most lines look flipped, every line the classifier leans on is
+    /// turned; otherwise only lines it is very sure of (`angle_threshold`), because it also
+    /// flips a share of upright lines with fair confidence (BENCHMARKS.md, "OCR").
     fn fix_upside_down(&mut self, crops: &mut [RgbImage]) -> Result<(), OcrError> {
         let Some(classifier) = self.classifier.as_mut() else {
             return Ok(());
         };
         let (ch, cw) = (48usize, 192usize);
+        let mut flipped_scores = Vec::with_capacity(crops.len());
         for start in (0..crops.len()).step_by(self.options.rec_batch.max(1)) {
             let end = (start + self.options.rec_batch.max(1)).min(crops.len());
             let mut input = vec![0f32; (end - start) * 3 * ch * cw];
@@ -232,13 +255,24 @@ impl Ocr {
             }
             let started = std::time::Instant::now();
             let outputs = classifier.run(&[end - start, 3, ch, cw], input)?;
-            self.last_model_seconds += started.elapsed().as_secs_f64();
+            let elapsed = started.elapsed().as_secs_f64();
+            self.last_model_seconds += elapsed;
+            self.last_stage_seconds.classification += elapsed;
             let scores = &outputs[0].data;
-            for (i, crop) in crops[start..end].iter_mut().enumerate() {
-                let (upright, flipped) = (scores[i * 2], scores[i * 2 + 1]);
-                if flipped > upright && flipped > self.options.angle_threshold {
-                    *crop = image::imageops::rotate180(crop);
-                }
+            for i in 0..end - start {
+                flipped_scores.push((scores[i * 2], scores[i * 2 + 1]));
+            }
+        }
+        let leaning = flipped_scores.iter().filter(|(up, down)| down > up).count();
+        let page_flipped = leaning * 2 > flipped_scores.len();
+        for (crop, &(upright, flipped)) in crops.iter_mut().zip(&flipped_scores) {
+            let turn = if page_flipped {
+                flipped > upright
+            } else {
+                flipped > upright && flipped > self.options.angle_threshold
+            };
+            if turn {
+                *crop = image::imageops::rotate180(crop);
             }
         }
         Ok(())
@@ -250,13 +284,16 @@ impl Ocr {
         let mut order: Vec<usize> = (0..crops.len()).collect();
         let ratio = |c: &RgbImage| c.width() as f32 / c.height().max(1) as f32;
         order.sort_by(|&a, &b| ratio(&crops[a]).total_cmp(&ratio(&crops[b])));
+        let min_ratio = self.options.rec_min_width as f32 / height as f32;
         let mut results = vec![(String::new(), 0f32); crops.len()];
         for batch in order.chunks(self.options.rec_batch.max(1)) {
             let max_ratio = batch
                 .iter()
                 .map(|&i| ratio(&crops[i]))
-                .fold(320.0 / 48.0, f32::max);
-            let width = ((height as f32 * max_ratio).ceil() as usize).min(height * 64);
+                .fold(min_ratio, f32::max);
+            // Widths in steps of 8 px: the network downsamples the width by 8 (one CTC step).
+            let width = (((height as f32 * max_ratio).ceil() as usize).div_ceil(8) * 8)
+                .clamp(8, height * 64);
             let mut input = vec![0f32; batch.len() * 3 * height * width];
             for (slot, &i) in batch.iter().enumerate() {
                 write_line_input(
@@ -270,7 +307,9 @@ impl Ocr {
             let outputs = self
                 .recognizer
                 .run(&[batch.len(), 3, height, width], input)?;
-            self.last_model_seconds += started.elapsed().as_secs_f64();
+            let elapsed = started.elapsed().as_secs_f64();
+            self.last_model_seconds += elapsed;
+            self.last_stage_seconds.recognition += elapsed;
             let out = &outputs[0];
             let (steps, classes) = (out.shape[1], out.shape[2]);
             for (slot, &i) in batch.iter().enumerate() {

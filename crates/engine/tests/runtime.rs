@@ -276,3 +276,19 @@ fn bad_pdfs_get_specific_errors_and_a_long_one_stays_cheap() {
         started.elapsed()
     );
 }
+
+#[test]
+fn an_upside_down_receipt_is_read_upright() {
+    let mut ocr = open_ocr();
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sroie");
+    let image =
+        image::imageops::rotate180(&image::open(fixtures.join("000.jpg")).unwrap().into_rgb8());
+    let lines = ocr.run(&image).unwrap();
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    // The page votes that it is upside down, so its lines are turned before recognition.
+    for expected in ["789417-W", "81100 JOHOR BAHRU,"] {
+        assert!(texts.contains(&expected), "{expected:?} not in {texts:#?}");
+    }
+    let stages = ocr.last_stage_seconds;
+    assert!(stages.detection > 0.0 && stages.classification > 0.0 && stages.recognition > 0.0);
+}
