@@ -329,6 +329,14 @@ mod tests {
         assert_eq!(texts, ["INVOICE", "Total due", "1,234.50"]);
     }
 
+    /// No test in this (unit-test) binary binds PDFium, so the missing library is what is seen.
+    #[test]
+    fn a_missing_library_is_a_clear_error() {
+        let error = PdfEngine::shared(Path::new("/nonexistent/libpdfium.so")).unwrap_err();
+        assert_eq!(error.code(), "pdf_unavailable");
+        assert!(error.to_string().contains("models/fetch.py"), "{error}");
+    }
+
     #[test]
     fn an_empty_page_tree_is_recognized() {
         assert!(declares_no_pages(

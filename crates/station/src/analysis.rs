@@ -26,6 +26,15 @@ pub const PAGE_VIEW_SIDE: u32 = 1600;
 /// Long side pages are rendered at for OCR (≈ 240 dpi on A4; the detector caps at 2048).
 const PAGE_OCR_SIDE: u32 = 2000;
 
+/// The engine as last loaded, or why it could not be.
+#[derive(Debug, Default)]
+pub(crate) enum EngineSlot {
+    #[default]
+    NotLoaded,
+    Loaded(Arc<Engine>),
+    Failed(Instant, String),
+}
+
 /// Stores config as last loaded.
 #[derive(Debug, Default)]
 pub(crate) struct StoresState {
@@ -45,20 +54,33 @@ pub(crate) struct BuiltSet {
 }
 
 impl Station {
-    /// The loaded engine; loads it on first use (a second or so per worker).
+    /// The loaded engine; loads it on first use (a second or so per worker). A failed load is
+    /// remembered for a while, so a batch of photos does not retry it once per photo.
     pub async fn engine(&self) -> Result<Arc<Engine>, StationError> {
+        const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(20);
         let mut slot = self.engine.lock().await;
-        if let Some(engine) = slot.as_ref() {
-            return Ok(Arc::clone(engine));
+        match &*slot {
+            EngineSlot::Loaded(engine) => return Ok(Arc::clone(engine)),
+            EngineSlot::Failed(at, error) if at.elapsed() < RETRY_AFTER => {
+                return Err(StationError::EngineUnavailable(error.clone()))
+            }
+            _ => {}
         }
         let models_dir = self.models_dir.clone();
-        let engine = tokio::task::spawn_blocking(move || Engine::open(&models_dir, None))
-            .await?
-            .map_err(|e| StationError::EngineUnavailable(e.to_string()))?;
-        tracing::info!(provider = engine.provider(), plan = ?engine.plan(), "engine loaded");
-        let engine = Arc::new(engine);
-        *slot = Some(Arc::clone(&engine));
-        Ok(engine)
+        let opened = tokio::task::spawn_blocking(move || Engine::open(&models_dir, None)).await?;
+        match opened {
+            Ok(engine) => {
+                tracing::info!(provider = engine.provider(), plan = ?engine.plan(), "engine loaded");
+                let engine = Arc::new(engine);
+                *slot = EngineSlot::Loaded(Arc::clone(&engine));
+                Ok(engine)
+            }
+            Err(error) => {
+                tracing::error!(%error, "engine unavailable");
+                *slot = EngineSlot::Failed(Instant::now(), error.to_string());
+                Err(StationError::EngineUnavailable(error.to_string()))
+            }
+        }
     }
 
     pub(crate) fn pdf_engine(&self) -> Result<Arc<PdfEngine>, engine::pdf::PdfError> {

@@ -40,7 +40,7 @@ pub struct Station {
     next_job: AtomicU64,
     models_dir: PathBuf,
     /// Loaded on first use: opening every session takes about a second per worker.
-    engine: tokio::sync::Mutex<Option<Arc<engine::workers::Engine>>>,
+    engine: tokio::sync::Mutex<analysis::EngineSlot>,
     stores: Mutex<analysis::StoresState>,
 }
 
@@ -49,6 +49,14 @@ impl Station {
     /// A broken thresholds file does not stop the station: the defaults are used and the error
     /// is reported through [`Station::app_info`].
     pub async fn open(data_dir: &Path) -> Result<Arc<Self>, StationError> {
+        Self::open_with_models(data_dir, &engine::runtime::default_models_dir()).await
+    }
+
+    /// [`Station::open`] with the engine's models taken from `models_dir`.
+    pub async fn open_with_models(
+        data_dir: &Path,
+        models_dir: &Path,
+    ) -> Result<Arc<Self>, StationError> {
         let store = Store::open(data_dir).await?;
         let (gate, gate_config_error) = load_gate_config(&data_dir.join(GATE_CONFIG_FILE));
         if let Some(error) = &gate_config_error {
@@ -61,8 +69,8 @@ impl Station {
             limits: IntakeLimits::default(),
             jobs: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(1),
-            models_dir: engine::runtime::default_models_dir(),
-            engine: tokio::sync::Mutex::new(None),
+            models_dir: models_dir.to_path_buf(),
+            engine: tokio::sync::Mutex::new(analysis::EngineSlot::NotLoaded),
             stores: Mutex::new(analysis::StoresState::default()),
         }))
     }

@@ -574,3 +574,43 @@ async fn a_photo_is_read_upright_and_the_result_recorded() {
     assert_eq!(again.lines, text.lines);
     assert!(!station.read_text(*item_id, 1, true).await.unwrap().cached);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_models_photos_still_import_and_the_engine_says_why() {
+    let data = tempfile::tempdir().unwrap();
+    let no_models = tempfile::tempdir().unwrap();
+    let refs = fixture_dir("grocery/references");
+    std::fs::write(
+        data.path().join("stores.toml"),
+        format!("[[store]]\nid = 's1'\nname = 'S'\n[[store.category]]\nname = 'Fruit'\nreferences = '{}/Fruit'\n", refs.display()),
+    )
+    .unwrap();
+    let station = Station::open_with_models(data.path(), no_models.path())
+        .await
+        .unwrap();
+    // The quality gate needs no model. (PDFium is bound once per process and this test shares
+    // its process with the PDF tests, so a missing PDFium is left to the engine's own tests.)
+    let (summary, progress) = import(&station, vec![fixture_dir("sharp.jpg")]).await;
+    assert_eq!(summary.imported, 1, "{progress:#?}");
+    let status = station.engine_status().await;
+    assert!(!status.available);
+    assert!(status.error.unwrap().contains("missing"));
+    let FileResult::Imported { item_id, .. } = result_for(&progress, "sharp.jpg") else {
+        unreachable!()
+    };
+    let error = station.judge_category(*item_id, None).await.unwrap_err();
+    assert_eq!(station::IpcError::from(error).code, "engine_unavailable");
+    let error = station.read_text(*item_id, 1, false).await.unwrap_err();
+    assert_eq!(station::IpcError::from(error).code, "engine_unavailable");
+    // Nothing recorded was lost.
+    assert_eq!(
+        station
+            .get_item(*item_id)
+            .await
+            .unwrap()
+            .item
+            .verdict
+            .as_deref(),
+        Some("pass")
+    );
+}
