@@ -324,13 +324,11 @@ impl Station {
         Ok(cached)
     }
 
-    /// Judges a photo against the active store's categories (optionally the one expected),
-    /// records the verdict and returns it.
-    pub async fn judge_category(
+    /// An item and the hash of its stored bytes (items refused before reading have none).
+    async fn item_with_content(
         &self,
         item_id: i64,
-        expected: Option<String>,
-    ) -> Result<CategoryResult, StationError> {
+    ) -> Result<(store::ItemRow, Sha256Hex), StationError> {
         let item = self.store.get_item(item_id).await?;
         let sha = item
             .blob_sha256
@@ -340,6 +338,17 @@ impl Station {
             .ok_or_else(|| {
                 StationError::InvalidRequest("this item has no stored content".into())
             })?;
+        Ok((item, sha))
+    }
+
+    /// Judges a photo against the active store's categories (optionally the one expected),
+    /// records the verdict and returns it.
+    pub async fn judge_category(
+        &self,
+        item_id: i64,
+        expected: Option<String>,
+    ) -> Result<CategoryResult, StationError> {
+        let (item, sha) = self.item_with_content(item_id).await?;
         if item.kind != "photo" || item.status != "analyzed" {
             return Err(StationError::InvalidRequest(
                 "the category gate judges photos that could be read".into(),
@@ -412,15 +421,7 @@ impl Station {
         page: u32,
         rerun: bool,
     ) -> Result<OcrPage, StationError> {
-        let item = self.store.get_item(item_id).await?;
-        let sha = item
-            .blob_sha256
-            .as_deref()
-            .map(Sha256Hex::parse)
-            .transpose()?
-            .ok_or_else(|| {
-                StationError::InvalidRequest("this item has no stored content".into())
-            })?;
+        let (item, sha) = self.item_with_content(item_id).await?;
         let page_count = u32::try_from(item.page_count.unwrap_or(1))
             .unwrap_or(1)
             .max(1);
