@@ -280,8 +280,16 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
   const fruit = path.join(fixtures, "grocery", "queries", "Fruit", "Passion-Fruit-Passion-Fruit_002.jpg");
   const files = [fruit, path.join(fixtures, "sroie", "000.jpg"), ...["text-invoice.pdf", "many-pages.pdf", "encrypted.pdf"].map((f) => path.join(fixtures, "pdf", f))];
   const session = await Session.start(driver.base, app, ["--data-dir", dataDir, ...files]);
-  const detailOf = (id) => session.waitFor(`the detail of item ${id}`, () => session.script(
-    "const el = document.querySelector('#detail .detail'); return el && el.dataset.itemId === arguments[0];", String(id)));
+  // Rows are re-rendered while the import's last refreshes land: a click on a row being
+  // replaced is lost, so click until the item's view is shown.
+  const openItem = (id) => session.waitFor(`the detail of item ${id}`, async () => {
+    const shown = () => session.script(
+      "const el = document.querySelector('#detail .detail'); return !!el && el.dataset.itemId === arguments[0];", String(id));
+    if (await shown()) return true;
+    await session.clickCss(`.item-row[data-id="${id}"]`);
+    await new Promise((r) => setTimeout(r, 500));
+    return shown();
+  });
   try {
     await session.waitFor("the import summary", async () => {
       const title = await session.script("return document.getElementById('batch-title').textContent");
@@ -296,8 +304,7 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
     await session.clickCss("#batch-close");
 
     // The category verdict sits beside the quality verdict; changing the expected category judges again.
-    await session.clickCss(`.item-row[data-id="${listed[path.basename(fruit)].id}"]`);
-    await detailOf(listed[path.basename(fruit)].id);
+    await openItem(listed[path.basename(fruit)].id);
     const predicted = await session.waitFor("the category verdict", () => session.script(
       "const v = document.querySelector('[data-category-verdict]'); return v ? [v.dataset.categoryVerdict, document.querySelector('.predicted')?.textContent] : null;"));
     assert.deepEqual(predicted, ["predicted", "Fruit"]);
@@ -309,8 +316,7 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
       "return document.querySelector('[data-category-verdict]')?.dataset.categoryVerdict === 'wrong_category';"));
 
     // OCR on a receipt photo, from the keyboard: boxes over the photo, lines beside it, copy.
-    await session.clickCss(`.item-row[data-id="${listed["000.jpg"].id}"]`);
-    await detailOf(listed["000.jpg"].id);
+    await openItem(listed["000.jpg"].id);
     await session.press("t");
     const ocr = await session.waitFor("the OCR result", () => session.script(`
       const status = document.querySelector('.text-status');
@@ -330,8 +336,7 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
       "return /^Copied \\d+ lines\\.$/.test(document.querySelector('.text-status').textContent);"));
 
     // A PDF with a text layer: read directly, no OCR; pages turn from the keyboard.
-    await session.clickCss(`.item-row[data-id="${listed["many-pages.pdf"].id}"]`);
-    await detailOf(listed["many-pages.pdf"].id);
+    await openItem(listed["many-pages.pdf"].id);
     const first = await session.waitFor("page 1's text layer", () => session.script(`
       const status = document.querySelector('.text-status');
       return status?.dataset.source === 'text_layer' ? [document.querySelector('.page-label').textContent, document.querySelector('.text-lines li')?.textContent] : null;`));
