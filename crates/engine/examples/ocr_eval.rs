@@ -2,7 +2,7 @@
 //! tools/ocr/score_cer.py): `{"image", "seconds", "model_seconds", "lines": [{"box", "text", "score"}]}`.
 //! A summary (median seconds per image, model time, overhead) goes to stderr.
 //!
-//! `cargo run --release -p engine --example ocr_eval -- [--threads N] [--det-max-side PX] [--no-cls] [--rec-min-width PX] IMAGE_OR_DIR... > out.jsonl`
+//! `cargo run --release -p engine --example ocr_eval -- [--threads N] [--det-fp32] [--det-max-side PX] [--no-cls] [--rec-min-width PX] IMAGE_OR_DIR... > out.jsonl`
 
 #![allow(
     clippy::print_stdout,
@@ -25,6 +25,7 @@ fn main() {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--threads" => threads = args.next().unwrap().parse().unwrap(),
+            "--det-fp32" => options.det_int8_on_cpu = false,
             "--det-max-side" => options.det_max_side = args.next().unwrap().parse().unwrap(),
             "--det-min-side" => options.det_min_side = args.next().unwrap().parse().unwrap(),
             "--rec-batch" => options.rec_batch = args.next().unwrap().parse().unwrap(),

@@ -77,6 +77,7 @@ pub struct Engine {
     models_dir: PathBuf,
     imagenet_classes: Vec<String>,
     category_model_sha256: String,
+    ocr_detector: String,
 }
 
 impl Engine {
@@ -117,6 +118,9 @@ impl Engine {
                 .map(|i| w.category.class_name(i).to_string())
                 .collect()
         });
+        let ocr_detector = workers
+            .first()
+            .map_or_else(String::new, |w| w.ocr.detector_name().to_string());
         let category_model_sha256 = crate::runtime::manifest()?
             .into_iter()
             .find(|e| e.name == "category")
@@ -127,6 +131,7 @@ impl Engine {
             pool: Pool::new(workers),
             imagenet_classes,
             category_model_sha256,
+            ocr_detector,
             plan,
             models,
             models_dir: models_dir.to_path_buf(),
@@ -159,6 +164,16 @@ impl Engine {
             .iter()
             .find(|m| m.name == name)
             .map(|m| m.package.as_str())
+    }
+
+    /// What OCR results are recorded as produced by: the recognizer's package and the
+    /// detector in use (`ocr-det-int8` on the CPU, `ocr-det` on a GPU).
+    pub fn ocr_version(&self) -> String {
+        format!(
+            "{} ({})",
+            self.model_version("ocr-rec").unwrap_or_default(),
+            self.ocr_detector
+        )
     }
 
     /// Embeds a photo for the category gate on a free worker (blocks while all are busy).

@@ -162,6 +162,15 @@ fn the_engine_pool_serves_concurrent_callers_with_the_same_answers() {
     let engine = std::sync::Arc::new(engine::workers::Engine::open(&models, Some(plan)).unwrap());
     assert_eq!(engine.plan(), plan);
     assert_eq!(engine.model_version("ocr-rec"), Some("rapidocr==3.10.0"));
+    let detector = if engine::runtime::nvidia_device_present() {
+        "ocr-det"
+    } else {
+        "ocr-det-int8"
+    };
+    assert_eq!(
+        engine.ocr_version(),
+        format!("rapidocr==3.10.0 ({detector})")
+    );
     let photo = std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sharp.jpg"),
     )

@@ -548,7 +548,7 @@ impl Station {
             lines: lines.into_iter().map(OcrLine::from).collect(),
             model_ms: Some(model_seconds * 1000.0),
             provider: Some(engine.provider().into()),
-            model_version: engine.model_version("ocr-rec").map(str::to_string),
+            model_version: Some(engine.ocr_version()),
             ..OcrPage::default()
         })
     }
