@@ -1,0 +1,206 @@
+//! Rows and columns from line boxes: OCR splits a printed row into segments at wide gaps
+//! (`TOTAL` … `9.00`), and a text layer may give a whole table row as one line with runs of
+//! spaces between cells. Both become a `Row` of `Cell`s with x positions.
+
+use crate::Line;
+
+/// A piece of a row with its horizontal extent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Index of the source line.
+    pub line: usize,
+    pub text: String,
+    pub left: f32,
+    pub right: f32,
+}
+
+/// Segments of one page that sit on the same baseline, left to right.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub page: u32,
+    pub top: f32,
+    pub bottom: f32,
+    pub cells: Vec<Cell>,
+}
+
+impl Row {
+    /// The row's text, cells joined by a space.
+    pub fn text(&self) -> String {
+        let parts: Vec<&str> = self.cells.iter().map(|c| c.text.as_str()).collect();
+        parts.join(" ")
+    }
+
+    /// The source lines of the row.
+    pub fn lines(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.cells.iter().map(|c| c.line).collect();
+        v.dedup();
+        v
+    }
+
+    pub fn height(&self) -> f32 {
+        (self.bottom - self.top).max(1.0)
+    }
+}
+
+/// Splits a line's text into cells at runs of two or more spaces, placing each cell by its
+/// character offset (a text layer line is drawn in one font, so characters are about equally
+/// wide).
+fn cells_of(index: usize, line: &Line) -> Vec<Cell> {
+    let text = line.text.as_str();
+    let total = text.chars().count().max(1) as f32;
+    let (left, right) = (line.left(), line.right());
+    let width = (right - left).max(1.0);
+    let mut cells = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut spaces = 0;
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_whitespace() {
+            spaces += 1;
+            if spaces >= 2 {
+                if let Some(s) = start.take() {
+                    let end = i + 1 - spaces;
+                    cells.push((s, end));
+                }
+            }
+        } else {
+            if start.is_none() {
+                start = Some(i);
+            }
+            spaces = 0;
+        }
+    }
+    if let Some(s) = start {
+        let end = chars.len() - spaces;
+        cells.push((s, end));
+    }
+    cells
+        .into_iter()
+        .map(|(s, e)| Cell {
+            line: index,
+            text: chars[s..e].iter().collect(),
+            left: left + width * s as f32 / total,
+            right: left + width * e as f32 / total,
+        })
+        .collect()
+}
+
+/// Groups lines into rows: a line joins a row when their vertical extents overlap by more than
+/// half the smaller height. Rows come top to bottom per page, cells left to right.
+pub fn rows(lines: &[Line]) -> Vec<Row> {
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by(|&a, &b| {
+        (lines[a].page, lines[a].center_y())
+            .partial_cmp(&(lines[b].page, lines[b].center_y()))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut rows: Vec<Row> = Vec::new();
+    let mut anchors: Vec<(f32, f32)> = Vec::new();
+    for i in order {
+        let line = &lines[i];
+        if line.text.trim().is_empty() {
+            continue;
+        }
+        let (top, bottom) = (line.top(), line.bottom());
+        // a line two or more times taller than the row (a stamp, a logo, a box merging several
+        // printed lines) would chain unrelated rows together: it stands alone
+        // compared with the row's first line, not its grown extent, so that rows do not creep
+        let joins = rows
+            .last()
+            .zip(anchors.last())
+            .is_some_and(|(row, &(a_top, a_bottom))| {
+                let overlap = bottom.min(a_bottom) - top.max(a_top);
+                let anchor_height = (a_bottom - a_top).max(1.0);
+                let (short, tall) = (
+                    line.height().min(anchor_height),
+                    line.height().max(anchor_height),
+                );
+                row.page == line.page && overlap > 0.5 * short && tall < 2.0 * short
+            });
+        let cells = cells_of(i, line);
+        match rows.last_mut() {
+            Some(row) if joins => {
+                row.top = row.top.min(top);
+                row.bottom = row.bottom.max(bottom);
+                row.cells.extend(cells);
+                row.cells.sort_by(|a, b| a.left.total_cmp(&b.left));
+            }
+            _ => {
+                anchors.push((top, bottom));
+                rows.push(Row {
+                    page: line.page,
+                    top,
+                    bottom,
+                    cells,
+                });
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn line(page: u32, x: f32, y: f32, w: f32, text: &str) -> Line {
+        Line {
+            page,
+            polygon: [[x, y], [x + w, y], [x + w, y + 20.0], [x, y + 20.0]],
+            text: text.into(),
+            confidence: 0.99,
+        }
+    }
+
+    #[test]
+    fn segments_on_one_baseline_form_a_row() {
+        let lines = vec![
+            line(1, 300.0, 102.0, 60.0, "9.00"),
+            line(1, 10.0, 100.0, 80.0, "TOTAL"),
+            line(1, 10.0, 130.0, 80.0, "CASH"),
+        ];
+        let rows = rows(&lines);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].text(), "TOTAL 9.00");
+        assert_eq!(rows[0].lines(), vec![1, 0]);
+        assert_eq!(rows[1].text(), "CASH");
+    }
+
+    #[test]
+    fn a_text_layer_row_splits_at_runs_of_spaces() {
+        let lines = vec![line(
+            1,
+            0.0,
+            0.0,
+            400.0,
+            "Widget A   8471   2   100.00   200.00",
+        )];
+        let rows = rows(&lines);
+        let texts: Vec<&str> = rows[0].cells.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["Widget A", "8471", "2", "100.00", "200.00"]);
+        assert!(rows[0].cells[4].left > rows[0].cells[3].right);
+        assert!(rows[0].cells[4].right <= 400.0 + 0.01);
+    }
+
+    #[test]
+    fn a_tall_box_does_not_merge_rows() {
+        let mut stamp = line(1, 300.0, 95.0, 80.0, "PAID");
+        stamp.polygon[2][1] = 190.0;
+        stamp.polygon[3][1] = 190.0;
+        let lines = vec![
+            line(1, 10.0, 100.0, 80.0, "TOTAL"),
+            line(1, 200.0, 100.0, 60.0, "27.55"),
+            stamp,
+            line(1, 10.0, 130.0, 80.0, "CASH"),
+            line(1, 200.0, 130.0, 60.0, "50.00"),
+        ];
+        let texts: Vec<String> = rows(&lines).iter().map(Row::text).collect();
+        assert_eq!(texts, ["TOTAL 27.55", "CASH 50.00", "PAID"]);
+    }
+
+    #[test]
+    fn pages_never_share_a_row() {
+        let lines = vec![line(1, 0.0, 0.0, 50.0, "a"), line(2, 0.0, 0.0, 50.0, "b")];
+        assert_eq!(rows(&lines).len(), 2);
+    }
+}
