@@ -15,6 +15,9 @@ const COMMANDS: &[&str] = &[
     "judge_category",
     "new_job",
     "read_text",
+    "extract_document",
+    "latest_document",
+    "compliance",
 ];
 
 fn main() {

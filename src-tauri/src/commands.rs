@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use station::{
-    AppInfo, CategoryResult, EngineStatus, ImportProgress, ImportSink, ImportStarted,
-    ImportSummary, IpcError, ItemDetail, ItemPage, ItemQuery, OcrPage, Station, StoresInfo,
+    AppInfo, CategoryResult, DocumentKind, DocumentResult, EngineStatus, ExtractProgress,
+    ExtractSink, ImportProgress, ImportSink, ImportStarted, ImportSummary, IpcError, ItemDetail,
+    ItemPage, ItemQuery, OcrPage, Station, StoresInfo,
 };
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -26,6 +27,12 @@ impl<R: Runtime> ImportSink for WindowSink<R> {
     }
     fn finished(&self, event: &ImportSummary) {
         let _ = self.0.emit_to("main", "import-finished", event);
+    }
+}
+
+impl<R: Runtime> ExtractSink for WindowSink<R> {
+    fn progress(&self, event: &ExtractProgress) {
+        let _ = self.0.emit_to("main", "extract-progress", event);
     }
 }
 
@@ -161,4 +168,36 @@ pub async fn read_text(
     job_id: u64,
 ) -> Result<OcrPage, IpcError> {
     Ok(shell.station.read_text_job(job_id, id, page, rerun).await?)
+}
+
+/// Extracts an invoice/receipt or a legal document's fields from all its pages; progress comes
+/// as `extract-progress` events, and `cancel_import(job_id)` stops it between pages.
+#[tauri::command]
+pub async fn extract_document<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    id: i64,
+    kind: Option<DocumentKind>,
+    job_id: u64,
+) -> Result<DocumentResult, IpcError> {
+    let sink = WindowSink(app);
+    Ok(shell
+        .station
+        .extract_document(job_id, id, kind, &sink)
+        .await?)
+}
+
+/// The latest extracted result of a document, if any.
+#[tauri::command]
+pub async fn latest_document(
+    shell: State<'_, Shell>,
+    id: i64,
+) -> Result<Option<DocumentResult>, IpcError> {
+    Ok(shell.station.latest_document(id).await?)
+}
+
+/// A photo's store-compliance result (quality and category gates as rules).
+#[tauri::command]
+pub async fn compliance(shell: State<'_, Shell>, id: i64) -> Result<station::Compliance, IpcError> {
+    Ok(shell.station.compliance(id).await?)
 }

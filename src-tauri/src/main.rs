@@ -59,6 +59,9 @@ fn main() {
             commands::judge_category,
             commands::new_job,
             commands::read_text,
+            commands::extract_document,
+            commands::latest_document,
+            commands::compliance,
         ])
         .setup(move |app| {
             let data_dir = match &args.data_dir {

@@ -199,6 +199,7 @@ impl PdfEngine {
                     top: rect.top().value,
                     bottom: rect.bottom().value,
                     text: trimmed.to_string(),
+                    space_after: content.ends_with(char::is_whitespace),
                 })
             })
             .collect();
@@ -264,6 +265,9 @@ struct Fragment {
     top: f32,
     bottom: f32,
     text: String,
+    /// The run ended in a space (PDFium puts a word's space inside its run, so the gap to the
+    /// next run can be narrower than any threshold in justified text).
+    space_after: bool,
 }
 
 /// PDFium's segments are runs of one style; runs on the same baseline that nearly touch are one
@@ -280,13 +284,14 @@ fn merge_into_lines(fragments: &mut [Fragment]) -> Vec<Fragment> {
         });
         match joined {
             Some(line) => {
-                let space = if fragment.left - line.right > 0.15 * height {
+                let space = if line.space_after || fragment.left - line.right > 0.15 * height {
                     " "
                 } else {
                     ""
                 };
                 line.text.push_str(space);
                 line.text.push_str(&fragment.text);
+                line.space_after = fragment.space_after;
                 line.right = line.right.max(fragment.right);
                 line.top = line.top.max(fragment.top);
                 line.bottom = line.bottom.min(fragment.bottom);
@@ -316,17 +321,21 @@ mod tests {
             right,
             top,
             bottom: top - 10.0,
-            text: text.into(),
+            text: text.trim().into(),
+            space_after: text.ends_with(' '),
         };
         let mut fragments = vec![
             frag(200.0, 260.0, 700.0, "1,234.50"),
             frag(50.0, 100.0, 700.0, "Total"),
             frag(102.0, 140.0, 700.0, "due"),
             frag(50.0, 120.0, 720.0, "INVOICE"),
+            // justified text: the space is inside the run, the gap to the next is narrow
+            frag(50.0, 70.0, 680.0, "writ "),
+            frag(71.0, 110.0, 680.0, "petition"),
         ];
         let lines = merge_into_lines(&mut fragments);
         let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(texts, ["INVOICE", "Total due", "1,234.50"]);
+        assert_eq!(texts, ["INVOICE", "Total due", "1,234.50", "writ petition"]);
     }
 
     /// No test in this (unit-test) binary binds PDFium, so the missing library is what is seen.

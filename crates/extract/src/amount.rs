@@ -43,7 +43,7 @@ const CURRENCIES: &[(&str, &str)] = &[
 ];
 
 // A number in one of the usual groupings (Indian lakh grouping `12,34,567.00` included), optionally with currency before or after.
-// Group 1: currency before, 2: sign, 3: number, 4: currency after.
+// Group 1: currency before, 2: sign, 3: number, 4/5: currency after (code/symbol).
 // The lookarounds keep the number from being part of a longer token (`INV-2024-001`, `12:30`).
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     // The pattern is a constant proven by the unit tests below.
@@ -53,7 +53,7 @@ static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
         (?:(\b(?:RM|MYR|RS\.?|INR|SGD|USD|EUR|GBP)|₹|S\$|US\$|\$|€|£)\s?)?
         (-)?
         (\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,2})?|\d{1,3}(?:[,.'\u{2009}\u{202F}]\d{3})+(?:[.,]\d{1,3})?|\d+(?:[.,]\d{1,3})?)
-        (?:\s?(RM|MYR|INR|SGD|USD|EUR|GBP)\b)?
+        (?:\s?(RM|MYR|INR|SGD|USD|EUR|GBP)\b|\s?(€|£|₹))?
         ",
     )
     .unwrap()
@@ -133,6 +133,7 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
         let currency = caps
             .get(1)
             .or_else(|| caps.get(4))
+            .or_else(|| caps.get(5))
             .and_then(|m| currency_code(m.as_str()));
         let attached_symbol = caps
             .get(1)
@@ -157,6 +158,24 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
 /// The rightmost money-like amount of a text (what a total line ends with).
 pub fn last_money(text: &str) -> Option<Amount> {
     find_amounts(text).into_iter().rfind(|a| a.has_decimals)
+}
+
+/// A currency named anywhere in a text, not next to an amount (`TOTAL (RM)`, `Rupees … Only`).
+pub fn currency_named(text: &str) -> Option<&'static str> {
+    static NAMED: LazyLock<Regex> = LazyLock::new(|| {
+        // a constant pattern, proven by the tests below
+        #[allow(clippy::unwrap_used)]
+        Regex::new(r"(?i)\b(RM|MYR|INR|RS\.|RUPEES?|EUR|EUROS?|USD|DOLLARS?|GBP|SGD)\b|(€|£|₹)")
+            .unwrap()
+    });
+    let caps = NAMED.captures(text)?;
+    let m = caps.get(1).or_else(|| caps.get(2))?;
+    match m.as_str().to_uppercase().as_str() {
+        "RUPEE" | "RUPEES" => Some("INR"),
+        "EURO" | "EUROS" => Some("EUR"),
+        "DOLLAR" | "DOLLARS" => Some("USD"),
+        other => currency_code(other),
+    }
 }
 
 /// The currency a document is in: the code printed most often next to amounts, else one named
@@ -239,5 +258,10 @@ mod tests {
         let texts = ["Subtotal RM 10.00", "Tax RM 0.60", "Paid $ 20"];
         assert_eq!(dominant_currency(texts.into_iter()), Some("MYR"));
         assert_eq!(dominant_currency(["no money here"].into_iter()), None);
+        assert_eq!(currency_named("TOTAL (RM)"), Some("MYR"));
+        assert_eq!(currency_named("Rupees One Lakh Only"), Some("INR"));
+        assert_eq!(currency_named("Total 2.469,00 €"), Some("EUR"));
+        assert_eq!(find_amounts("Total 2.469,00 €")[0].currency, Some("EUR"));
+        assert_eq!(currency_named("Thank you"), None);
     }
 }

@@ -157,6 +157,10 @@ static LEGAL_FORM_AT_END: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 #[allow(clippy::unwrap_used)]
+static SERIAL_PREFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,3}[.)]?\s+").unwrap());
+#[allow(clippy::unwrap_used)]
+static SERIAL_ONLY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,3}[.)]?$").unwrap());
+#[allow(clippy::unwrap_used)]
 static PHONE_ONLY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\+?[\d][\d\s\-/()]{6,}[.,]?$").unwrap());
 #[allow(clippy::unwrap_used)]
@@ -182,16 +186,25 @@ enum AmountLabel {
 }
 
 fn amount_label(text: &str) -> Option<AmountLabel> {
-    let t = text.to_lowercase();
-    let has = |w: &str| t.contains(w);
+    // words separated by single spaces, so that labels match at word starts only
+    // (`card` is not `cardamom`; `sub-total` is `sub total`)
+    let t = format!(
+        " {} ",
+        text.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric() && c != '%')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let has = |w: &str| t.contains(&format!(" {w}"));
     if has("change")
         || has("tender")
-        || has("cash") && !has("total")
-        || has("paid") && !has("total")
+        || has("cash ") && !has("total")
+        || has("paid ") && !has("total")
         || has("balance") && !has("due")
-        || has("card") && !has("total")
-        || has("visa")
-        || has("master")
+        || has("card ") && !has("total")
+        || has("visa ")
+        || has("master ")
         || has("payment")
     {
         return Some(AmountLabel::Payment);
@@ -517,37 +530,44 @@ fn value_after_label(
     label: &Regex,
     lines: &[Line],
 ) -> Option<(Field<String>, usize)> {
-    let text = rows[i].text();
-    let m = label.find(&text)?;
-    let rest = text[m.end()..]
+    let cell = rows[i].cells.iter().find(|c| label.is_match(&c.text))?;
+    let m = label.find(&cell.text)?;
+    let rest = cell.text[m.end()..]
         .trim_start_matches([':', '-', ' ', '.'])
         .trim();
     if rest.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
-        return Some((
-            Field::found(
-                rest.to_string(),
-                rest,
-                lines,
-                &rows[i].lines(),
-                Located::Labelled,
-            ),
+        let field = Field::found(
+            rest.to_string(),
+            rest,
+            lines,
+            &[cell.line],
+            Located::Labelled,
+        );
+        return Some((field, i));
+    }
+    // the value on the next row, in the label's column; or right of the label on its row
+    let next = rows.get(i + 1).filter(|r| r.page == rows[i].page);
+    let below = next.map(|r| in_column(r, cell.left, cell.right + 4.0 * (cell.right - cell.left)));
+    if let Some(c) = below.and_then(|cells| cells.into_iter().next()) {
+        let t = c.text.trim().to_string();
+        if t.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
+            let field = Field::found(t.clone(), t, lines, &[c.line], Located::Labelled);
+            return Some((field, i + 1));
+        }
+    }
+    let right = rows[i].cells.iter().find(|c| c.left > cell.right)?;
+    let t = right.text.trim().to_string();
+    (t.chars().filter(|c| c.is_alphabetic()).count() >= 3 && !NOT_A_NAME.is_match(&t)).then(|| {
+        (
+            Field::found(t.clone(), t, lines, &[right.line], Located::Labelled),
             i,
-        ));
-    }
-    let next = rows.get(i + 1)?;
-    let t = next.text().trim().to_string();
-    if t.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
-        return Some((
-            Field::found(t.clone(), t, lines, &next.lines(), Located::Labelled),
-            i + 1,
-        ));
-    }
-    None
+        )
+    })
 }
 
 #[allow(clippy::unwrap_used)]
 static BUYER_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(bill(?:ed)?\s+to|buyer|customer(?:\s+name)?|sold\s+to|ship(?:ped)?\s+to|consignee|client|recipient)\b\s*[:.]?").unwrap()
+    Regex::new(r"(?i)^\s*(bill(?:ed)?\s+to|buyer|customer(?:\s+name)?|sold\s+to|ship(?:ped)?\s+to|consignee|client|recipient)\s*(?::|$)").unwrap()
 });
 #[allow(clippy::unwrap_used)]
 static SELLER_LABEL: LazyLock<Regex> = LazyLock::new(|| {
@@ -555,6 +575,10 @@ static SELLER_LABEL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 const ITEM_HEADERS: &[(&str, &[&str])] = &[
+    (
+        "serial",
+        &["#", "s.no", "s.no.", "sl", "sl.", "sr", "sr.", "no", "no."],
+    ),
     (
         "description",
         &[
@@ -583,11 +607,12 @@ fn item_header(rows: &[Row]) -> Option<(usize, Vec<(&'static str, f32)>)> {
         for cell in &row.cells {
             let t = cell.text.to_lowercase();
             for (name, words) in ITEM_HEADERS {
-                let hit = words.iter().any(|w| {
-                    t.split(|c: char| !c.is_alphanumeric() && c != '/' && c != '.')
-                        .any(|part| part == *w)
-                        || (w.contains(' ') && t.contains(w))
-                });
+                let hit = words.contains(&t.trim())
+                    || words.iter().any(|w| {
+                        t.split(|c: char| !c.is_alphanumeric() && c != '/' && c != '.')
+                            .any(|part| part == *w)
+                            || (w.contains(' ') && t.contains(w))
+                    });
                 if hit && !columns.iter().any(|(n, _)| n == name) {
                     columns.push((name, (cell.left + cell.right) / 2.0));
                     break;
@@ -644,7 +669,11 @@ fn table_items(
             .iter()
             .rev()
             .find_map(|c| amount::last_money(&c.text).map(|a| (a, c.line)));
-        let description: Vec<&crate::layout::Cell> = take("description");
+        // a bare number in the description column is a serial number (or a stray quantity)
+        let description: Vec<&crate::layout::Cell> = take("description")
+            .into_iter()
+            .filter(|c| !SERIAL_ONLY.is_match(c.text.trim()))
+            .collect();
         let description_text: String = description
             .iter()
             .map(|c| c.text.as_str())
@@ -674,6 +703,12 @@ fn table_items(
                     quantity: Field::default(),
                     unit_price: Field::default(),
                     amount: money_field(&a, lines, &[line], Located::Inferred),
+                };
+                // a serial-number column printed against the description (`1 PVC wire…`)
+                let description_text = if columns.iter().any(|(n, _)| *n == "serial") {
+                    SERIAL_PREFIX.replace(&description_text, "").to_string()
+                } else {
+                    description_text
                 };
                 if !description_text.is_empty() {
                     let ev: Vec<usize> = description.iter().map(|c| c.line).collect();
@@ -821,8 +856,8 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
     // parties
     let mut buyer_row: Option<usize> = None;
     for (i, row) in rows.iter().enumerate() {
-        let text = row.text();
-        if !inv.seller.is_found() && SELLER_LABEL.is_match(&text) {
+        let labelled = |re: &Regex| row.cells.iter().any(|c| re.is_match(&c.text));
+        if !inv.seller.is_found() && labelled(&SELLER_LABEL) {
             if let Some((field, at)) = value_after_label(&rows, i, &SELLER_LABEL, lines) {
                 let (left, right) = field
                     .evidence
@@ -835,7 +870,7 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
                 inv.seller_address = address_below(&rows, at, left, right, lines);
             }
         }
-        if buyer_row.is_none() && BUYER_LABEL.is_match(&text) {
+        if buyer_row.is_none() && labelled(&BUYER_LABEL) {
             if let Some((field, at)) = value_after_label(&rows, i, &BUYER_LABEL, lines) {
                 inv.buyer = field;
                 buyer_row = Some(at);
@@ -843,7 +878,9 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
         }
     }
     if !inv.seller.is_found() {
-        if let Some((i, k, located)) = seller_cell(&rows) {
+        // the seller is named above the buyer's block
+        let above_buyer = buyer_row.map_or(rows.len(), |b| b.saturating_sub(1));
+        if let Some((i, k, located)) = seller_cell(&rows[..above_buyer.max(1).min(rows.len())]) {
             if Some(i) != buyer_row {
                 let cell = &rows[i].cells[k];
                 let (text, evidence, last_row) = company_name(&rows, i, k);
@@ -885,13 +922,22 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
             }
         }
     }
-    if let Some(code) = amount::dominant_currency(
+    let currency = amount::dominant_currency(
         rows.iter()
             .map(|r| r.text())
             .collect::<Vec<_>>()
             .iter()
             .map(String::as_str),
-    ) {
+    )
+    .or_else(|| rows.iter().find_map(|r| amount::currency_named(&r.text())))
+    // GST registration numbers are issued in India
+    .or_else(|| {
+        [&inv.seller_tax_id, &inv.buyer_tax_id]
+            .iter()
+            .any(|f| f.value.as_deref().is_some_and(gstin_is_valid))
+            .then_some("INR")
+    });
+    if let Some(code) = currency {
         inv.currency = Field {
             value: Some(code.to_string()),
             printed: Some(code.to_string()),
@@ -1008,6 +1054,9 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
             }
         }
     }
+    if let Some(check) = script_check(lines) {
+        inv.checks.push(check);
+    }
     arithmetic_checks(&mut inv);
     inv.confidence = [
         inv.number.confidence,
@@ -1018,6 +1067,54 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
     .into_iter()
     .fold(1.0, f32::min);
     inv
+}
+
+/// The labels and formats above are those of Latin-script invoices (English, Malay, German…):
+/// a document mostly in another script gets a failed `script_supported`, so a reviewer sees why
+/// its fields are missing instead of trusting an empty result.
+fn script_check(lines: &[Line]) -> Option<Check> {
+    let mut latin = 0usize;
+    let mut other: Vec<(&'static str, usize)> = Vec::new();
+    for c in lines
+        .iter()
+        .flat_map(|l| l.text.chars())
+        .filter(|c| c.is_alphabetic())
+    {
+        let script = match c as u32 {
+            0x0000..=0x024F | 0x1E00..=0x1EFF => {
+                latin += 1;
+                continue;
+            }
+            0x0370..=0x03FF => "Greek",
+            0x0400..=0x052F => "Cyrillic",
+            0x0590..=0x05FF => "Hebrew",
+            0x0600..=0x06FF => "Arabic",
+            0x0900..=0x0DFF => "Indic",
+            0x0E00..=0x0E7F => "Thai",
+            0x3040..=0x30FF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF => "CJK",
+            _ => "other",
+        };
+        match other.iter_mut().find(|(s, _)| *s == script) {
+            Some((_, n)) => *n += 1,
+            None => other.push((script, 1)),
+        }
+    }
+    let others: usize = other.iter().map(|(_, n)| n).sum();
+    if latin + others == 0 {
+        return None;
+    }
+    other.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let main = other.first().map_or("other", |(s, _)| *s);
+    let supported = latin >= others;
+    Some(Check::new(
+        "script_supported",
+        supported,
+        if supported {
+            "the text is mostly in Latin script".to_string()
+        } else {
+            format!("the text is mostly in {main} script; fields are read for Latin-script invoices, so this one needs a person")
+        },
+    ))
 }
 
 /// The lines of a row whose text contains `needle` (else the whole row).
@@ -1070,7 +1167,13 @@ fn arithmetic_checks(inv: &mut Invoice) {
         inv.subtotal.check(check.clone());
         inv.checks.push(check);
     }
-    if let (Some(subtotal), Some(total)) = (inv.subtotal.value, inv.total.value) {
+    // a guessed total (no line labelled as one) is not checked against the subtotal: it is
+    // usually the subtotal itself
+    let guessed = inv
+        .checks
+        .iter()
+        .any(|c| c.name == "total_labelled" && !c.passed);
+    if let (Some(subtotal), Some(total), false) = (inv.subtotal.value, inv.total.value, guessed) {
         let expected = subtotal.0 + taxes + rounding;
         let ok = (expected - total.0).abs() <= cent;
         let check = Check::new(
@@ -1265,6 +1368,27 @@ mod tests {
             no_total.total.confidence <= 0.25,
             "a guessed total is doubtful"
         );
+    }
+
+    #[test]
+    fn an_invoice_in_another_script_says_so() {
+        let lines = vec![
+            line(1, 40.0, 20.0, 300.0, "СЧЁТ-ФАКТУРА № 42"),
+            line(1, 40.0, 50.0, 300.0, "Дата: 12.05.2024"),
+            line(1, 40.0, 80.0, 300.0, "Итого: 15 300,00 руб."),
+        ];
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        let check = inv.checks.iter().find(|c| c.name == "script_supported");
+        assert!(
+            check.is_some_and(|c| !c.passed && c.detail.contains("Cyrillic")),
+            "{:?}",
+            inv.checks
+        );
+        let latin = extract_invoice(&receipt(), &InvoiceOptions::default());
+        assert!(latin
+            .checks
+            .iter()
+            .any(|c| c.name == "script_supported" && c.passed));
     }
 
     #[test]

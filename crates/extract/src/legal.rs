@@ -79,7 +79,7 @@ pub struct LegalDocument {
 
 /// A statute's name: capitalized words ending in Act/Code/Rules/Regulations with an optional
 /// year, or the Constitution.
-const STATUTE_NAME: &str = r"(?:[A-Z][A-Za-z()]*\s+){1,6}(?:Act|Code|Rules|Regulations)(?:,?\s+(?:18|19|20)\d{2})?|Constitution(?:\s+of\s+[A-Z][a-z]+)?";
+const STATUTE_NAME: &str = r"(?:[A-Z][A-Za-z()]*\s+){1,6}(?:Act|Code|Rules|Regulations)(?:,?\s+(?:18|19|20)\d{2})?|Code\s+of\s+(?:[A-Z][a-z]+\s+){0,2}[A-Z][a-z]+(?:,?\s+(?:18|19|20)\d{2})?|Constitution(?:\s+of\s+[A-Z][a-z]+)?";
 
 // The patterns are constants proven by the unit tests below.
 #[allow(clippy::unwrap_used)]
@@ -97,7 +97,7 @@ static COURT: LazyLock<Regex> = LazyLock::new(|| {
 #[allow(clippy::unwrap_used)]
 static ROLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(.*?)[\s.…_-]*(?:\.{2,}|…|:|-{2,}|\s)\s*(petitioners?|respondents?|appellants?|plaintiffs?|defendants?|applicants?|complainants?|accused)\s*(?:no\.?\s*\d+)?\s*\.?$",
+        r"(?i)^(.*?\S)?\s*(?:\.{2,}|…+|:|-{2,}|_{2,}|\s)\s*(petitioners?|respondents?|appellants?|plaintiffs?|defendants?|applicants?|complainants?|accused)\s*(?:no\.?\s*\d+)?\s*\.?$",
     )
     .unwrap()
 });
@@ -127,6 +127,10 @@ static CASE_CITE: LazyLock<Regex> = LazyLock::new(|| {
         r"\b([A-Z][\w.&']*(?:\s+(?:of|the|and|&|for|[A-Z][\w.&']*)){0,6}\s+v(?:s)?\.\s+[A-Z][\w.&']*(?:\s+(?:of|the|and|&|for|[A-Z][\w.&']*)){0,8},?\s*(?:\(\d{4}\)\s*\d+\s+[A-Z][A-Za-z]*\s+\d+|\[\d{4}\]\s*\d*\s*[A-Z][A-Za-z]*\s+\d+|AIR\s+\d{4}\s+[A-Z]+\s+\d+|\d{4}\s+[A-Z]+\s+\d+))",
     )
     .unwrap()
+});
+#[allow(clippy::unwrap_used)]
+static PAGE_FURNITURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^-\s*\d{1,4}\s*-$").unwrap()
 });
 #[allow(clippy::unwrap_used)]
 static NUMBERED_HEADING: LazyLock<Regex> = LazyLock::new(|| {
@@ -163,7 +167,14 @@ fn is_heading(row: &Row) -> bool {
     let text = row.text();
     let t = text.trim();
     let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
-    if letters.len() < 3 || t.len() > 80 || t.ends_with(',') {
+    // a title (`IN THE HIGH COURT …`), a bench (`CORAM: …`) or a label (`BETWEEN:`) is not a
+    // section heading
+    if letters.len() < 3
+        || t.len() > 80
+        || t.ends_with([',', ':'])
+        || COURT.is_match(t)
+        || t.to_lowercase().starts_with("coram")
+    {
         return false;
     }
     let upper = letters.iter().all(|c| !c.is_lowercase());
@@ -178,6 +189,8 @@ fn is_heading(row: &Row) -> bool {
         || (short && NUMBERED_HEADING.is_match(t) && !t.ends_with('.') && upper)
         || (short
             && t.split_whitespace().count() <= 3
+            && t.starts_with(char::is_uppercase)
+            && !t.ends_with('.')
             && HEADING_WORDS.contains(&first_word.as_str()))
 }
 
@@ -196,9 +209,12 @@ fn segment(rows: &[Row]) -> Vec<Section> {
         }
     };
     for row in rows {
+        if PAGE_FURNITURE.is_match(row.text().trim()) {
+            continue;
+        }
         if is_heading(row) {
             flush(&mut paragraph, &mut current);
-            if current.heading.is_some() || !current.paragraphs.is_empty() {
+            if !current.paragraphs.is_empty() {
                 sections.push(std::mem::replace(
                     &mut current,
                     Section {
@@ -247,7 +263,8 @@ fn segment(rows: &[Row]) -> Vec<Section> {
         previous = Some(row);
     }
     flush(&mut paragraph, &mut current);
-    if current.heading.is_some() || !current.paragraphs.is_empty() {
+    // a heading with nothing under it (a signature line at the end) is not a section
+    if !current.paragraphs.is_empty() {
         sections.push(current);
     }
     sections
@@ -492,13 +509,13 @@ pub fn extract_legal(lines: &[Line], page_count: u32, day_month: DayMonthOrder) 
             }
         }
         if let Some(c) = ROLE.captures(&text) {
-            let (Some(name), Some(role)) = (c.get(1), c.get(2)) else {
+            let Some(role) = c.get(2) else {
                 continue;
             };
+            let name = c.get(1).map_or("", |m| m.as_str());
             let mut name_text = name
-                .as_str()
                 .trim()
-                .trim_end_matches(['.', '…', ',', '_', '-'])
+                .trim_end_matches(['…', ',', '_', '-'])
                 .trim()
                 .to_string();
             let mut evidence = row_evidence(&rows[i]);
@@ -698,7 +715,7 @@ mod tests {
             parties,
             [
                 ("petitioner", "RAMESH KUMAR"),
-                ("respondent", "UNION OF INDIA & ORS")
+                ("respondent", "UNION OF INDIA & ORS.")
             ]
         );
         assert_eq!(doc.judges[0].value.as_deref(), Some("A. K. SHARMA"));

@@ -3,6 +3,7 @@
 //! which keeps every command testable without a webview.
 
 mod analysis;
+mod documents;
 mod error;
 mod import;
 pub mod stores;
@@ -18,7 +19,12 @@ use store::{Sha256Hex, Store};
 use tokio_util::sync::CancellationToken;
 
 pub use analysis::{CATEGORY_GATE, OCR, PAGE_VIEW_SIDE};
+pub use documents::{
+    DocumentKind, DocumentResult, ExtractProgress, ExtractSink, NoProgress, PageSize, COMPLIANCE,
+    EXTRACT_INVOICE, EXTRACT_LEGAL,
+};
 pub use error::{IpcError, StationError};
+pub use extract::compliance::Compliance;
 pub use import::{expand_paths, ImportSink};
 pub use stores::{CategoryInfo, StoreInfo, StoresInfo};
 pub use types::*;

@@ -156,6 +156,18 @@ pub struct FileOutcome {
     pub result: FileResult,
 }
 
+impl FileOutcome {
+    /// The item the file became or already was, when it was recorded.
+    pub fn item_id(&self) -> Option<i64> {
+        match &self.result {
+            FileResult::Imported { item_id, .. }
+            | FileResult::Document { item_id, .. }
+            | FileResult::Duplicate { item_id } => Some(*item_id),
+            FileResult::Failed { item_id, .. } => *item_id,
+        }
+    }
+}
+
 /// Emitted once per file as an import proceeds.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ImportProgress {
@@ -208,6 +220,9 @@ mod tests {
         ImportSummary::export_all(&cfg).unwrap();
         ImportStarted::export_all(&cfg).unwrap();
         crate::IpcError::export_all(&cfg).unwrap();
+        crate::DocumentResult::export_all(&cfg).unwrap();
+        crate::ExtractProgress::export_all(&cfg).unwrap();
+        extract::compliance::Compliance::export_all(&cfg).unwrap();
     }
 
     fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {

@@ -614,3 +614,386 @@ async fn without_models_photos_still_import_and_the_engine_says_why() {
         Some("pass")
     );
 }
+
+// ----------------------------------------------------------------------------- documents
+
+fn truth(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture_dir("documents").join(format!("{name}.truth.json")))
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn import_one(station: &Arc<Station>, path: PathBuf) -> i64 {
+    let outcome = station.import_one(&path).await;
+    outcome
+        .item_id()
+        .unwrap_or_else(|| panic!("{}: {outcome:?}", path.display()))
+}
+
+async fn extract(
+    station: &Arc<Station>,
+    id: i64,
+    kind: Option<station::DocumentKind>,
+) -> station::DocumentResult {
+    let (job, _) = station.new_job();
+    station
+        .extract_document(job, id, kind, &station::NoProgress)
+        .await
+        .unwrap()
+}
+
+fn money(field: &extract::Field<extract::invoice::Money>) -> Option<String> {
+    field.value.map(|m| m.0.to_string())
+}
+
+/// Compares an invoice with its ground truth; `all` also compares the parties, tax ids, line
+/// items and the failed checks (OCR of a scan may miss a character in a name).
+fn assert_invoice(name: &str, invoice: &extract::invoice::Invoice, all: bool) {
+    let t = truth(name);
+    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    assert_eq!(invoice.number.value, s(&t["number"]), "{name}: number");
+    assert_eq!(
+        invoice.date.value.as_ref().map(|d| d.iso.clone()),
+        s(&t["date_iso"]),
+        "{name}: date"
+    );
+    let labelled_total = invoice
+        .checks
+        .iter()
+        .all(|c| c.name != "total_labelled" || c.passed);
+    assert_eq!(
+        money(&invoice.total).filter(|_| labelled_total),
+        s(&t["total"]),
+        "{name}: total"
+    );
+    assert_eq!(
+        money(&invoice.subtotal),
+        s(&t["subtotal"]),
+        "{name}: subtotal"
+    );
+    let taxes: Vec<(String, Option<String>)> = invoice
+        .taxes
+        .iter()
+        .map(|x| (x.kind.clone(), money(&x.amount)))
+        .collect();
+    let want: Vec<(String, Option<String>)> = t["taxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (s(&x["kind"]).unwrap(), s(&x["amount"])))
+        .collect();
+    assert_eq!(taxes, want, "{name}: taxes");
+    if !all {
+        return;
+    }
+    assert_eq!(invoice.seller.value, s(&t["seller"]), "{name}: seller");
+    assert_eq!(invoice.buyer.value, s(&t["buyer"]), "{name}: buyer");
+    assert_eq!(
+        invoice.seller_tax_id.value,
+        s(&t["seller_tax_id"]),
+        "{name}: seller tax id"
+    );
+    assert_eq!(
+        invoice.buyer_tax_id.value,
+        s(&t["buyer_tax_id"]),
+        "{name}: buyer tax id"
+    );
+    assert_eq!(
+        invoice.currency.value,
+        s(&t["currency"]),
+        "{name}: currency"
+    );
+    let items: Vec<(Option<String>, Option<String>, Option<String>)> = invoice
+        .line_items
+        .iter()
+        .map(|i| {
+            (
+                i.description.value.clone(),
+                money(&i.quantity),
+                money(&i.amount),
+            )
+        })
+        .collect();
+    let want: Vec<(Option<String>, Option<String>, Option<String>)> = t["line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (s(&i["description"]), s(&i["quantity"]), s(&i["amount"])))
+        .collect();
+    assert_eq!(items, want, "{name}: line items");
+    let mut failed: Vec<String> = invoice
+        .checks
+        .iter()
+        .chain(&invoice.date.checks)
+        .chain(&invoice.seller_tax_id.checks)
+        .chain(&invoice.buyer_tax_id.checks)
+        .filter(|c| !c.passed && c.name != "script_supported")
+        .map(|c| c.name.clone())
+        .collect();
+    failed.sort();
+    failed.dedup();
+    let mut want: Vec<String> = t["expected_failed_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(s)
+        .collect();
+    want.sort();
+    assert_eq!(failed, want, "{name}: failed checks");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoices_are_extracted_checked_and_recorded() {
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let names = [
+        "gst-invoice",
+        "igst-invoice",
+        "vat-invoice",
+        "receipt",
+        "bad-arithmetic",
+        "missing-total",
+    ];
+    for name in names {
+        let id = import_one(
+            &station,
+            fixture_dir("documents").join(format!("{name}.pdf")),
+        )
+        .await;
+        // the kind is recognized from the text
+        let result = extract(&station, id, None).await;
+        assert_eq!(result.kind, station::DocumentKind::Invoice, "{name}");
+        assert_eq!(result.pages[0].source, "text_layer");
+        let invoice = result.invoice.as_ref().unwrap();
+        assert_invoice(name, invoice, true);
+        // every field with a value points at the box it was read from
+        for field in [&invoice.seller, &invoice.number] {
+            assert!(field
+                .evidence
+                .iter()
+                .all(|e| e.page == 1 && e.polygon[2][0] > e.polygon[0][0]));
+        }
+        // the recorded result is the one returned, and it matches its schema
+        let recorded = station.latest_document(id).await.unwrap().unwrap();
+        assert!(recorded.cached);
+        assert_eq!(recorded.invoice, result.invoice);
+        let value = serde_json::to_value(recorded.invoice.unwrap()).unwrap();
+        extract::schema::validate(extract::schema::ResultKind::Invoice, &value).unwrap();
+    }
+    // scanned copies go through OCR: rotated, noisy, JPEG
+    for name in ["gst-invoice", "vat-invoice", "bad-arithmetic"] {
+        let id = import_one(
+            &station,
+            fixture_dir("documents").join(format!("{name}.scan.jpg")),
+        )
+        .await;
+        let result = extract(&station, id, Some(station::DocumentKind::Invoice)).await;
+        assert_eq!(result.pages[0].source, "ocr");
+        assert_invoice(name, result.invoice.as_ref().unwrap(), true);
+    }
+    // the confidence shows what is doubtful: failed arithmetic lowers the total's
+    let bad = import_one(&station, fixture_dir("documents/bad-arithmetic.pdf")).await;
+    let bad = station
+        .latest_document(bad)
+        .await
+        .unwrap()
+        .unwrap()
+        .invoice
+        .unwrap();
+    let good = import_one(&station, fixture_dir("documents/gst-invoice.pdf")).await;
+    let good = station
+        .latest_document(good)
+        .await
+        .unwrap()
+        .unwrap()
+        .invoice
+        .unwrap();
+    assert!(bad.subtotal.confidence < good.subtotal.confidence);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_without_text_and_invoices_in_another_script_get_clear_results() {
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let photo = data.path().join("wall.jpg");
+    wall(&photo);
+    let id = import_one(&station, photo).await;
+    let invoice = extract(&station, id, Some(station::DocumentKind::Invoice))
+        .await
+        .invoice
+        .unwrap();
+    assert_eq!(invoice.confidence, 0.0);
+    assert!(invoice
+        .checks
+        .iter()
+        .any(|c| c.name == "text_present" && !c.passed));
+
+    let id = import_one(&station, fixture_dir("documents/foreign-language.pdf")).await;
+    let invoice = extract(&station, id, None).await.invoice.unwrap();
+    let script = invoice
+        .checks
+        .iter()
+        .find(|c| c.name == "script_supported")
+        .unwrap();
+    assert!(
+        !script.passed && script.detail.contains("Cyrillic"),
+        "{script:?}"
+    );
+}
+
+/// Cancels its job when a given number of pages is done.
+struct CancelAt {
+    station: Arc<Station>,
+    at: u32,
+    seen: Mutex<Vec<(u32, u32)>>,
+}
+
+impl station::ExtractSink for CancelAt {
+    fn progress(&self, event: &station::ExtractProgress) {
+        self.seen
+            .lock()
+            .unwrap()
+            .push((event.pages_done, event.pages_total));
+        if event.pages_done == self.at {
+            self.station.cancel_job(event.job_id);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legal_documents_give_metadata_sections_and_a_summary() {
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let t = truth("judgment");
+    let id = import_one(&station, fixture_dir("documents/judgment.pdf")).await;
+    let result = extract(&station, id, None).await;
+    assert_eq!(result.kind, station::DocumentKind::Legal);
+    assert_eq!(result.page_count, 4);
+    let doc = result.legal.unwrap();
+    assert_eq!(doc.case_number.value.as_deref(), t["case_number"].as_str());
+    assert_eq!(doc.court.value.as_deref(), t["court"].as_str());
+    let parties: Vec<serde_json::Value> = doc
+        .parties
+        .iter()
+        .map(|p| serde_json::json!({"role": p.role, "name": p.name.value}))
+        .collect();
+    assert_eq!(serde_json::Value::from(parties), t["parties"]);
+    assert_eq!(doc.judges[0].value.as_deref(), t["judges"][0].as_str());
+    for (field, key) in [
+        (&doc.filed, "filed"),
+        (&doc.heard, "heard"),
+        (&doc.decided, "decided"),
+    ] {
+        assert_eq!(
+            field.value.as_ref().map(|d| d.iso.as_str()),
+            t[key].as_str(),
+            "{key}"
+        );
+    }
+    let statutes: Vec<&str> = doc.statutes.iter().map(|s| s.text.as_str()).collect();
+    for want in t["statutes"].as_array().unwrap() {
+        assert!(
+            statutes.contains(&want.as_str().unwrap()),
+            "{want} not in {statutes:?}"
+        );
+    }
+    let cases: Vec<&str> = doc.cited_cases.iter().map(|s| s.text.as_str()).collect();
+    for want in t["cited_cases"].as_array().unwrap() {
+        assert!(
+            cases.contains(&want.as_str().unwrap()),
+            "{want} not in {cases:?}"
+        );
+    }
+    let headings: Vec<serde_json::Value> = doc
+        .sections
+        .iter()
+        .filter_map(|s| {
+            s.heading
+                .as_ref()
+                .map(|h| serde_json::json!({"text": h, "page": s.page}))
+        })
+        .collect();
+    assert_eq!(serde_json::Value::from(headings), t["headings"]);
+    let outcome = t["outcome_sentence_contains"].as_str().unwrap();
+    assert!(doc
+        .summary
+        .iter()
+        .any(|s| s.text.contains(outcome) && s.page == 4));
+
+    // 300 pages: one progress event per page, cancellable, nothing recorded when cancelled
+    let long = import_one(&station, fixture_dir("documents/long-legal.pdf")).await;
+    let sink = CancelAt {
+        station: Arc::clone(&station),
+        at: 25,
+        seen: Mutex::default(),
+    };
+    let (job, _) = station.new_job();
+    let cancelled = station
+        .extract_document(job, long, Some(station::DocumentKind::Legal), &sink)
+        .await;
+    assert!(
+        matches!(cancelled, Err(station::StationError::Cancelled)),
+        "{cancelled:?}"
+    );
+    assert!(station.latest_document(long).await.unwrap().is_none());
+    let seen = sink.seen.lock().unwrap().clone();
+    assert_eq!(seen.first(), Some(&(1, 300)));
+    assert!(seen.len() >= 25 && seen.len() < 300, "{}", seen.len());
+    // and done in full: the pages read before are reused
+    let sink = CancelAt {
+        station: Arc::clone(&station),
+        at: u32::MAX,
+        seen: Mutex::default(),
+    };
+    let (job, _) = station.new_job();
+    let full = station
+        .extract_document(job, long, Some(station::DocumentKind::Legal), &sink)
+        .await
+        .unwrap();
+    assert_eq!(sink.seen.lock().unwrap().len(), 300);
+    assert_eq!(full.pages.len(), 300);
+    let headings = full
+        .legal
+        .unwrap()
+        .sections
+        .iter()
+        .filter(|s| s.heading.is_some())
+        .count();
+    assert_eq!(
+        headings,
+        truth("long-legal")["headings"].as_array().unwrap().len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_results_follow_the_gates_and_match_their_schema() {
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let paths = fixtures(data.path());
+    let (_, progress) = import(&station, paths).await;
+    let id = |name: &str| match result_for(&progress, name) {
+        FileResult::Imported { item_id, .. } => *item_id,
+        other => panic!("{name}: {other:?}"),
+    };
+    let sharp = station.compliance(id("sharp.jpg")).await.unwrap();
+    assert!(sharp.valid, "{sharp:?}");
+    assert_eq!((sharp.pass_count, sharp.total_rules), (1, 1));
+    let blurred = station.compliance(id("blurred.jpg")).await.unwrap();
+    assert!(!blurred.valid);
+    assert_eq!(
+        blurred.invalid_reasons,
+        [extract::compliance::InvalidReason::Blur]
+    );
+    assert!(!blurred.suggestions.is_empty());
+    assert_eq!(
+        blurred.rules[0].state,
+        extract::compliance::RuleState::Failed
+    );
+    for result in [&sharp, &blurred] {
+        let value = serde_json::to_value(result).unwrap();
+        extract::schema::validate(extract::schema::ResultKind::Compliance, &value).unwrap();
+    }
+    // a document has no compliance result
+    let doc = import_one(&station, fixture_dir("documents/receipt.pdf")).await;
+    assert!(station.compliance(doc).await.is_err());
+}
