@@ -1,5 +1,6 @@
 //! `rsblob://localhost/<sha256>`: serves stored photos to the webview;
-//! `rsblob://localhost/page/<sha256>/<n>`: page n of a stored PDF, rendered to PNG (and cached).
+//! `rsblob://localhost/page/<sha256>/<n>[/thumb]`: page n of a stored PDF, rendered to PNG (and
+//! cached), full size or as a thumbnail.
 //! Hashes are validated in the station, so a request can never read outside the data directory.
 
 use tauri::http::{header, Request, Response, StatusCode};
@@ -24,11 +25,16 @@ pub fn serve_blob<R: Runtime>(
     if let Some(rest) = path.strip_prefix("page/") {
         let station = std::sync::Arc::clone(&ctx.app_handle().state::<Shell>().station);
         let (sha, page) = rest.split_once('/').unwrap_or((rest, ""));
+        // `<n>/thumb` is the same page small, for the thumbnail strip
+        let (page, side) = match page.strip_suffix("/thumb") {
+            Some(page) => (page, station::PAGE_THUMB_SIDE),
+            None => (page, station::PAGE_VIEW_SIDE),
+        };
         let (sha, page) = (sha.to_string(), page.parse::<u32>().ok());
         tauri::async_runtime::spawn(async move {
             let response = match page {
                 None => plain(StatusCode::BAD_REQUEST, "not a page number"),
-                Some(page) => match station.page_png(&sha, page).await {
+                Some(page) => match station.page_png(&sha, page, side).await {
                     Ok(png) => Response::builder()
                         .header(header::CONTENT_TYPE, "image/png")
                         .header("X-Content-Type-Options", "nosniff")

@@ -356,3 +356,98 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("a document's fields are extracted with progress, failed checks are marked, and a click shows where a field was read", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  const docs = path.join(fixtures, "documents");
+  const files = ["bad-arithmetic.pdf", "judgment.pdf", "judgment-scan.pdf", "long-legal.pdf"].map((f) => path.join(docs, f));
+  const session = await Session.start(driver.base, app, ["--data-dir", dataDir, ...files]);
+  const openItem = (id) => session.waitFor(`the detail of item ${id}`, async () => {
+    const shown = () => session.script(
+      "const el = document.querySelector('#detail .detail'); return !!el && el.dataset.itemId === arguments[0];", String(id));
+    if (await shown()) return true;
+    await session.clickCss(`.item-row[data-id="${id}"]`);
+    await new Promise((r) => setTimeout(r, 500));
+    return shown();
+  });
+  try {
+    await session.waitFor("the import summary", async () => {
+      const title = await session.script("return document.getElementById('batch-title').textContent");
+      return title.startsWith("Done") ? title : null;
+    }, 60_000);
+    const listed = Object.fromEntries((await rows(session)).map((r) => [r.name, r]));
+    await session.clickCss("#batch-close");
+
+    // An invoice whose arithmetic does not add up: extracted by the keyboard (E).
+    await openItem(listed["bad-arithmetic.pdf"].id);
+    await session.waitFor("the thumbnails", () => session.script("return document.querySelectorAll('.thumb').length === 1;"));
+    await session.press("e");
+    const fields = await session.waitFor("the invoice fields", () => session.script(`
+      const row = (n) => document.querySelector('[data-field="' + n + '"]');
+      return row('total') ? { total: row('total').querySelector('.field-value').textContent,
+        subtotal: row('subtotal').dataset.state,
+        failed: [...document.querySelectorAll('.doc-checks li.bad')].map((li) => li.dataset.check),
+        items: document.querySelectorAll('[data-item]').length,
+        status: document.querySelector('.fields-status').textContent } : null;`), 60_000);
+    assert.match(fields.total, /^35,?\d{3}\.\d\d/, JSON.stringify(fields));
+    assert.equal(fields.subtotal, "failed");
+    assert.deepEqual(fields.failed.sort(), ["cgst_equals_sgst", "line_items_sum"]);
+    assert.equal(fields.items, 4);
+    assert.match(fields.status, /^Invoice or receipt · 1 of 1 page/);
+    // A click on the total marks its box on the page, over the image.
+    await session.clickCss('[data-field="total"]');
+    const box = await session.waitFor("the evidence box", () => session.script(`
+      const b = document.querySelector('.evidence-box');
+      if (!b) return null;
+      const r = b.getBoundingClientRect(), img = document.querySelector('img.photo').getBoundingClientRect();
+      return { inside: r.left >= img.left - 1 && r.right <= img.right + 1 && r.top >= img.top - 1 && r.bottom <= img.bottom + 1,
+        width: r.width, title: b.querySelector('title').textContent };`));
+    assert.ok(box.inside && box.width > 5, JSON.stringify(box));
+    assert.match(box.title, /\d/);
+    writeFileSync(path.join(artifacts, "invoice-fields.png"), await session.screenshot());
+    // the result is recorded: shown again without extracting when the item is reopened
+    await openItem(listed["judgment.pdf"].id);
+    await openItem(listed["bad-arithmetic.pdf"].id);
+    await session.waitFor("the recorded fields", () => session.script(
+      "return /recorded$/.test(document.querySelector('.fields-status').textContent) && !!document.querySelector('[data-field=\"total\"]');"));
+
+    // A judgment: metadata, outline; clicking a section heading turns to its page.
+    await openItem(listed["judgment.pdf"].id);
+    await session.clickCss(".extract-fields");
+    const legal = await session.waitFor("the judgment's fields", () => session.script(`
+      const row = (n) => document.querySelector('[data-field="' + n + '"] .field-value')?.textContent;
+      return row('case_number') ? { court: row('court'), judge: row('judge_0'), decided: row('decided'),
+        outline: [...document.querySelectorAll('.outline li')].map((li) => li.dataset.page) } : null;`), 60_000);
+    assert.equal(legal.court, "HIGH COURT OF KARNATAKA AT BENGALURU");
+    assert.equal(legal.judge, "R. VENKATESH");
+    assert.equal(legal.decided, "2023-08-28");
+    const conclusion = legal.outline.length - 1;
+    await session.script(`document.querySelectorAll('.outline li')[${conclusion}].click();`);
+    await session.waitFor("the conclusion's page", () => session.script(
+      `return document.querySelector('.page-label').textContent === 'Page ${legal.outline[conclusion]} of 4';`));
+
+    // A scanned judgment (OCR, seconds a page): progress is shown and the extraction is cancelled.
+    await openItem(listed["judgment-scan.pdf"].id);
+    await session.clickCss(".extract-fields");
+    const progress = await session.waitFor("progress", () => session.script(`
+      const s = document.querySelector('.fields-status').textContent;
+      return /^Read page [1-3] of 4/.test(s) ? s : null;`), 60_000);
+    assert.match(progress, /of 4 · \d+\.\d s$/);
+    await session.clickCss(".cancel-extract");
+    await session.waitFor("the cancelled state", () => session.script(
+      "return document.querySelector('.cancel-extract').hidden && document.querySelector('.fields-status').textContent === 'Cancelled.';"));
+
+    // 300 pages with a text layer: extracted in full, thumbnails windowed.
+    await openItem(listed["long-legal.pdf"].id);
+    await session.clickCss(".extract-fields");
+    await session.waitFor("the long document's fields", () => session.script(
+      "return /^Legal document · 300 of 300 pages/.test(document.querySelector('.fields-status').textContent);"), 120_000);
+    assert.equal(await session.script("return document.querySelectorAll('.thumb').length < 40;"), true, "thumbnails are windowed");
+  } catch (error) {
+    writeFileSync(path.join(artifacts, "document-fields.png"), await session.screenshot());
+    throw error;
+  } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

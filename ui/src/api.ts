@@ -14,6 +14,10 @@ import type { ItemQuery } from "./bindings/ItemQuery";
 import type { CategoryResult } from "./bindings/CategoryResult";
 import type { OcrPage } from "./bindings/OcrPage";
 import type { StoresInfo } from "./bindings/StoresInfo";
+import type { Compliance } from "./bindings/Compliance";
+import type { DocumentKind } from "./bindings/DocumentKind";
+import type { DocumentResult } from "./bindings/DocumentResult";
+import type { ExtractProgress } from "./bindings/ExtractProgress";
 
 export function isIpcError(value: unknown): value is IpcError {
   return typeof value === "object" && value !== null && "code" in value && "message" in value;
@@ -40,6 +44,10 @@ export const api = {
   newJob: () => invoke<number>("new_job"),
   readText: (id: number, page: number, rerun: boolean, jobId: number) =>
     invoke<OcrPage>("read_text", { id, page, rerun, jobId }),
+  extractDocument: (id: number, kind: DocumentKind | null, jobId: number) =>
+    invoke<DocumentResult>("extract_document", { id, kind, jobId }),
+  latestDocument: (id: number) => invoke<DocumentResult | null>("latest_document", { id }),
+  compliance: (id: number) => invoke<Compliance>("compliance", { id }),
 };
 
 export const events = {
@@ -49,6 +57,8 @@ export const events = {
     listen<ImportProgress>("import-progress", (e) => f(e.payload)),
   onImportFinished: (f: (e: ImportSummary) => void): Promise<UnlistenFn> =>
     listen<ImportSummary>("import-finished", (e) => f(e.payload)),
+  onExtractProgress: (f: (e: ExtractProgress) => void): Promise<UnlistenFn> =>
+    listen<ExtractProgress>("extract-progress", (e) => f(e.payload)),
   onDropHover: (f: (hovering: boolean) => void): Promise<UnlistenFn> =>
     listen<boolean>("drop-hover", (e) => f(e.payload)),
 };
@@ -62,4 +72,9 @@ export function blobUrl(sha256: string): string {
 export function pageUrl(sha256: string, page: number): string {
   // convertFileSrc would percent-encode the slashes; the protocol's base URL is platform-specific.
   return `${convertFileSrc("", "rsblob")}page/${sha256}/${page}`;
+}
+
+/** URL of a page's thumbnail. */
+export function thumbUrl(sha256: string, page: number): string {
+  return `${pageUrl(sha256, page)}/thumb`;
 }

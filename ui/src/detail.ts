@@ -1,12 +1,15 @@
 // The item view: the photo (or the document's page) with zoom and the text overlay, the gate
 // figures against thresholds, verdict, reasons and retake suggestions, the category verdict, the
 // text — or the specific error for a file that could not be analyzed.
-import { blobUrl, pageUrl } from "./api";
+import { blobUrl, pageUrl, thumbUrl } from "./api";
+import type { Evidence } from "./bindings/Evidence";
+import { FieldsPanel } from "./fields-panel";
 import type { ItemDetail } from "./bindings/ItemDetail";
 import type { StoresInfo } from "./bindings/StoresInfo";
 import { categoryPanel } from "./category-panel";
 import { h } from "./dom";
 import { Overlay, TextPanel } from "./text-panel";
+import { visibleRange } from "./virtual-list";
 import {
   CHECK_LABELS, REASON_LABELS, STATE_LABELS, formatBytes, formatDate, formatThreshold, formatValue, itemState,
 } from "./format";
@@ -121,6 +124,9 @@ export function renderDetail(detail: ItemDetail, stores: StoresInfo | null = nul
   const overlay = new Overlay(viewer.img, (index) => text?.highlightLine(index));
   viewer.frame.append(overlay.svg);
   text = new TextPanel({ itemId: item.id, overlay, automatic: isDocument });
+  const evidence = new Overlay(viewer.img, () => undefined);
+  evidence.svg.classList.add("evidence-overlay");
+  viewer.frame.append(evidence.svg);
   const sections: HTMLElement[] = [];
   if (quality) {
     if (quality.reasons.length > 0) {
@@ -145,16 +151,28 @@ export function renderDetail(detail: ItemDetail, stores: StoresInfo | null = nul
         `Clipped highlights ${(quality.highlight_share * 100).toFixed(1)} %, deep shadows ${(quality.shadow_share * 100).toFixed(1)} %.`)));
   }
   if (!isDocument) sections.push(categoryPanel(item.id, detail.category, stores));
+  const showEvidence = (target: number, boxes: Evidence[], size: { width: number; height: number } | null) => {
+    goTo(target);
+    const width = size?.width ?? viewer.img.naturalWidth;
+    const height = size?.height ?? viewer.img.naturalHeight;
+    evidence.showBoxes(width, height, boxes.map((b) => ({ polygon: b.polygon, title: b.text })));
+    viewer.frame.querySelector(".evidence-box")?.scrollIntoView({ block: "center", inline: "nearest" });
+  };
+  const fields = new FieldsPanel({ itemId: item.id, showEvidence });
+  sections.push(fields.element);
   sections.push(text.element);
 
   const pageLabel = h("span", { class: "page-label" }, `Page 1 of ${pageCount}`);
-  const goTo = (next: number) => {
+  const thumbs = isDocument ? thumbStrip(sha, pageCount, (n) => goTo(n)) : null;
+  function goTo(next: number): void {
+    evidence.showBoxes(1, 1, []);
     if (next < 1 || next > pageCount || next === page) return;
     page = next;
     pageLabel.textContent = `Page ${page} of ${pageCount}`;
     viewer.img.src = pageUrl(sha, page);
     text?.load(page);
-  };
+    thumbs?.select(page);
+  }
   if (isDocument) {
     const nav = (label: string, title: string, delta: number) => {
       const b = h("button", { title, class: delta < 0 ? "page-prev" : "page-next" }, label);
@@ -168,7 +186,7 @@ export function renderDetail(detail: ItemDetail, stores: StoresInfo | null = nul
 
   const element = h("article", { class: "detail", "data-item-id": item.id, "data-kind": item.kind },
     header,
-    h("div", { class: "detail-body" }, viewer.element, h("div", { class: "detail-side" }, ...sections, facts)));
+    h("div", { class: "detail-body" }, thumbs?.element ?? null, viewer.element, h("div", { class: "detail-side" }, ...sections, facts)));
   const key = (event: KeyboardEvent): boolean => {
     if (event.ctrlKey || event.metaKey || event.altKey) return false;
     switch (event.key) {
@@ -177,10 +195,55 @@ export function renderDetail(detail: ItemDetail, stores: StoresInfo | null = nul
       case "t": void text?.read(false); return true;
       case "b": text?.toggleBoxes(); return true;
       case "c": void text?.copy(); return true;
+      case "e": void fields.extract(); return true;
+      case "n": fields.nextDoubtful(); return true;
       case "PageDown": case "]": goTo(page + 1); return isDocument;
       case "PageUp": case "[": goTo(page - 1); return isDocument;
       default: return false;
     }
   };
-  return { element, key, dispose: () => { text?.cancel(); overlay.dispose(); } };
+  return { element, key, dispose: () => { text?.cancel(); fields.dispose(); overlay.dispose(); evidence.dispose(); thumbs?.dispose(); } };
+}
+
+const THUMB_ROW = 132;
+
+/** The pages as small images, windowed: only the visible thumbnails exist (a PDF may have 2000). */
+function thumbStrip(sha: string, pageCount: number, open: (page: number) => void) {
+  const inner = h("div", { class: "thumbs-inner" });
+  inner.style.height = `${pageCount * THUMB_ROW}px`;
+  const element = h("nav", { class: "thumbs", "aria-label": "Pages" }, inner);
+  let selected = 1;
+  const render = () => {
+    const range = visibleRange(element.scrollTop, element.clientHeight || 600, THUMB_ROW, pageCount, 3);
+    const nodes: HTMLElement[] = [];
+    for (let i = range.start; i < range.end; i++) {
+      const n = i + 1;
+      const button = h("button", { class: `thumb${n === selected ? " selected" : ""}`, "data-page": n, title: `Page ${n}` },
+        h("img", { src: thumbUrl(sha, n), alt: `Page ${n}`, loading: "lazy", draggable: "false" }),
+        h("span", { class: "thumb-number" }, String(n)));
+      button.style.top = `${i * THUMB_ROW}px`;
+      nodes.push(button);
+    }
+    inner.replaceChildren(...nodes);
+  };
+  element.addEventListener("scroll", render, { passive: true });
+  element.addEventListener("click", (event) => {
+    const button = (event.target as HTMLElement).closest<HTMLElement>(".thumb");
+    if (button) open(Number(button.dataset.page));
+  });
+  const observer = new ResizeObserver(render);
+  observer.observe(element);
+  render();
+  return {
+    element,
+    select(page: number) {
+      selected = page;
+      const top = (page - 1) * THUMB_ROW;
+      if (top < element.scrollTop || top + THUMB_ROW > element.scrollTop + element.clientHeight) {
+        element.scrollTop = top - element.clientHeight / 2 + THUMB_ROW / 2;
+      }
+      render();
+    },
+    dispose() { observer.disconnect(); },
+  };
 }

@@ -56,6 +56,24 @@ export class Overlay {
     this.align();
   }
 
+  /** Draws boxes given in the coordinates of a `width × height` page (evidence of a field). */
+  showBoxes(width: number, height: number, boxes: { polygon: [number, number][]; title: string }[]): void {
+    this.svg.replaceChildren();
+    this.polygons = [];
+    this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    for (const box of boxes) {
+      const polygon = document.createElementNS(SVG, "polygon");
+      polygon.setAttribute("points", polygonPoints(box.polygon));
+      polygon.setAttribute("class", "evidence-box");
+      const title = document.createElementNS(SVG, "title");
+      title.textContent = box.title;
+      polygon.append(title);
+      this.svg.append(polygon);
+      this.polygons.push(polygon);
+    }
+    this.align();
+  }
+
   setVisible(visible: boolean): void {
     this.svg.classList.toggle("hidden", !visible);
   }

@@ -23,6 +23,8 @@ pub const OCR: &str = "ocr";
 
 /// Long side of the page images the viewer shows (and text-layer boxes refer to).
 pub const PAGE_VIEW_SIDE: u32 = 1600;
+/// Long side of a page thumbnail.
+pub const PAGE_THUMB_SIDE: u32 = 240;
 /// Long side pages are rendered at for OCR (≈ 240 dpi on A4; the detector caps at 2048).
 const PAGE_OCR_SIDE: u32 = 2000;
 
@@ -553,13 +555,15 @@ impl Station {
         })
     }
 
-    /// A document page as PNG, rendered once and kept in the data directory's page cache.
-    pub async fn page_png(&self, sha: &str, page: u32) -> Result<Vec<u8>, StationError> {
+    /// A document page as PNG with the long side `side` (at most [`PAGE_VIEW_SIDE`]), rendered
+    /// once and kept in the data directory's page cache.
+    pub async fn page_png(&self, sha: &str, page: u32, side: u32) -> Result<Vec<u8>, StationError> {
         let sha = Sha256Hex::parse(sha)?;
+        let side = side.clamp(64, PAGE_VIEW_SIDE);
         let cache = self
             .data_dir()
             .join("cache/pages")
-            .join(format!("{}-{page}-{PAGE_VIEW_SIDE}.png", sha.as_str()));
+            .join(format!("{}-{page}-{side}.png", sha.as_str()));
         if let Ok(bytes) = tokio::fs::read(&cache).await {
             return Ok(bytes);
         }
@@ -567,7 +571,7 @@ impl Station {
         let pdf = self.pdf_engine().map_err(StationError::from)?;
         let png = tokio::task::spawn_blocking(move || {
             let image = pdf
-                .render_page(&bytes, page, PAGE_VIEW_SIDE)
+                .render_page(&bytes, page, side)
                 .map_err(StationError::from)?;
             let mut png = Vec::new();
             image

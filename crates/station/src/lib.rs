@@ -18,7 +18,7 @@ use engine::{GateConfig, IntakeLimits, QualityReport};
 use store::{Sha256Hex, Store};
 use tokio_util::sync::CancellationToken;
 
-pub use analysis::{CATEGORY_GATE, OCR, PAGE_VIEW_SIDE};
+pub use analysis::{CATEGORY_GATE, OCR, PAGE_THUMB_SIDE, PAGE_VIEW_SIDE};
 pub use documents::{
     DocumentKind, DocumentResult, ExtractProgress, ExtractSink, NoProgress, PageSize, COMPLIANCE,
     EXTRACT_INVOICE, EXTRACT_LEGAL,
