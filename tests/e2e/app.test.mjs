@@ -389,13 +389,15 @@ test("a document's fields are extracted with progress, failed checks are marked,
         failed: [...document.querySelectorAll('.doc-checks li.bad')].map((li) => li.dataset.check),
         items: document.querySelectorAll('[data-item]').length,
         status: document.querySelector('.fields-status').textContent } : null;`), 60_000);
-    assert.match(fields.total, /^35,?\d{3}\.\d\d/, JSON.stringify(fields));
+    const truth = JSON.parse(readFileSync(path.join(docs, "bad-arithmetic.truth.json"), "utf8"));
+    assert.equal(fields.total.replaceAll(",", ""), truth.total, JSON.stringify(fields));
     assert.equal(fields.subtotal, "failed");
     assert.deepEqual(fields.failed.sort(), ["cgst_equals_sgst", "line_items_sum"]);
     assert.equal(fields.items, 4);
     assert.match(fields.status, /^Invoice or receipt · 1 of 1 page/);
     // A click on the total marks its box on the page, over the image.
-    await session.clickCss('[data-field="total"]');
+    // (the row may sit below the fold of the side panel: scrolled to and clicked by script)
+    await session.script(`const row = document.querySelector('[data-field="total"]'); row.scrollIntoView(); row.click();`);
     const box = await session.waitFor("the evidence box", () => session.script(`
       const b = document.querySelector('.evidence-box');
       if (!b) return null;
