@@ -41,6 +41,19 @@ function rows(session) {
     }));`);
 }
 
+/**
+ * Opens an item's view. Rows are re-rendered while an import's last refreshes land, and a click
+ * on a row being replaced is lost, so this clicks until the item's view is shown.
+ */
+const openItem = (session, id) => session.waitFor(`the detail of item ${id}`, async () => {
+  const shown = () => session.script(
+    "const el = document.querySelector('#detail .detail'); return !!el && el.dataset.itemId === arguments[0];", String(id));
+  if (await shown()) return true;
+  await session.clickCss(`.item-row[data-id="${id}"]`);
+  await new Promise((r) => setTimeout(r, 500));
+  return shown();
+});
+
 test("photos from the command line get verdicts or a specific error, and survive a restart", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
   const files = ["sharp.jpg", "blurred.jpg", "corrupt.jpg"].map((f) => path.join(fixtures, f));
@@ -66,7 +79,7 @@ test("photos from the command line get verdicts or a specific error, and survive
     assert.match(failedRow, /corrupt/);
 
     // The blurred photo's view shows the reason, the figures against thresholds, and a retake hint.
-    await session.clickCss(`.item-row[data-id="${byName["blurred.jpg"].id}"]`);
+    await openItem(session, byName["blurred.jpg"].id);
     const detail = await session.waitFor("the blurred photo's detail", async () => {
       const d = await session.script(`
         const el = document.querySelector('#detail .detail');
@@ -84,7 +97,7 @@ test("photos from the command line get verdicts or a specific error, and survive
     assert.match(detail.blurRow, /≤ 0\.\d+.*fail/);
 
     // The corrupt file's view shows its error.
-    await session.clickCss(`.item-row[data-id="${byName["corrupt.jpg"].id}"]`);
+    await openItem(session, byName["corrupt.jpg"].id);
     const errorText = await session.waitFor("the error detail", () =>
       session.script("return document.querySelector('#detail .item-error')?.textContent ?? null"));
     assert.match(errorText, /corrupt/);
@@ -131,7 +144,11 @@ test("the same file imported twice is one item, the engine panel shows the runti
     });
     // The folder holds sharp.jpg again under another name: it is recognized as the same photo.
     assert.match(summary, /2 imported, 1 already there/);
-    const listed = await rows(session);
+    // (the list may be between two renders right after the summary)
+    const listed = await session.waitFor("two rows", async () => {
+      const r = await rows(session);
+      return r.length === 2 ? r : null;
+    });
     assert.equal(listed.length, 2, JSON.stringify(listed));
     // The Engine panel: ONNX Runtime loaded, the CPU provider, every model verified.
     await session.clickCss("#engine-button");
