@@ -119,10 +119,16 @@ pub fn rows(lines: &[Line]) -> Vec<Row> {
             .find(|(p, _)| *p == page)
             .map_or(0.0, |(_, s)| *s)
     };
-    // vertical extent with the skew taken out, measured at the line's horizontal centre
+    // vertical extent with the skew taken out: every corner is moved back along the page's
+    // slope, so a slanted box is as tall as its text, not as its bounding rectangle
     let extent = |l: &Line| {
-        let shift = slope_of(l.page) * (l.left() + l.right()) / 2.0;
-        (l.top() - shift, l.bottom() - shift)
+        let slope = slope_of(l.page);
+        l.polygon
+            .iter()
+            .map(|p| p[1] - slope * p[0])
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), y| {
+                (lo.min(y), hi.max(y))
+            })
     };
     let mut order: Vec<usize> = (0..lines.len()).collect();
     order.sort_by(|&a, &b| {
