@@ -41,6 +41,13 @@ function rows(session) {
     }));`);
 }
 
+/** The list's rows by name, once all `count` of them are rendered (the list may be between two
+ * renders right after an import's summary). */
+const listedByName = (session, count) => session.waitFor(`${count} rows`, async () => {
+  const r = await rows(session);
+  return r.length === count ? Object.fromEntries(r.map((row) => [row.name, row])) : null;
+});
+
 /**
  * Opens an item's view. Rows are re-rendered while an import's last refreshes land, and a click
  * on a row being replaced is lost, so this clicks until the item's view is shown.
@@ -312,7 +319,7 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
       const title = await session.script("return document.getElementById('batch-title').textContent");
       return title.startsWith("Done") ? title : null;
     }, 60_000);
-    const listed = Object.fromEntries((await rows(session)).map((r) => [r.name, r]));
+    const listed = await listedByName(session, files.length);
     assert.equal(listed["many-pages.pdf"].state, "document");
     assert.match(listed["many-pages.pdf"].sub, /^500 pages/);
     assert.equal(listed["encrypted.pdf"].state, "error");
@@ -392,7 +399,7 @@ test("a document's fields are extracted with progress, failed checks are marked,
       const title = await session.script("return document.getElementById('batch-title').textContent");
       return title.startsWith("Done") ? title : null;
     }, 60_000);
-    const listed = Object.fromEntries((await rows(session)).map((r) => [r.name, r]));
+    const listed = await listedByName(session, files.length);
     await session.clickCss("#batch-close");
 
     // An invoice whose arithmetic does not add up: extracted by the keyboard (E).
