@@ -65,6 +65,7 @@ function renderRow(index: number, item: ItemRow | undefined): HTMLElement {
     role: "option",
     "aria-selected": index === selectedIndex ? "true" : "false",
     "data-id": item.id,
+    "data-index": index,
     "data-state": state,
   },
   h("span", { class: `verdict verdict-${state}` }, STATE_LABELS[state]),
@@ -74,7 +75,6 @@ function renderRow(index: number, item: ItemRow | undefined): HTMLElement {
   category && category !== "predicted" && category !== "match"
     ? h("span", { class: `chip category-${category}`, title: CATEGORY_LABELS[category] ?? category }, CATEGORY_LABELS[category] ?? category)
     : null);
-  row.addEventListener("click", () => select(index));
   return row;
 }
 
@@ -122,6 +122,13 @@ async function reload(): Promise<void> {
   renderList();
 }
 
+// Rows are selected on press, through the list: a refresh (an import landing) replaces the row
+// elements, and a click whose press and release hit two different elements would be lost.
+spacer.addEventListener("mousedown", (event) => {
+  if (event.button !== 0) return;
+  const row = (event.target as HTMLElement).closest<HTMLElement>(".item-row[data-index]");
+  if (row) void select(Number(row.dataset.index));
+});
 listEl.addEventListener("scroll", () => renderList(), { passive: true });
 new ResizeObserver(() => renderList()).observe(listEl);
 filterSelect.addEventListener("change", () => { selectedId = null; selectedIndex = -1; void reload(); });
