@@ -304,16 +304,6 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
   const fruit = path.join(fixtures, "grocery", "queries", "Fruit", "Passion-Fruit-Passion-Fruit_002.jpg");
   const files = [fruit, path.join(fixtures, "sroie", "000.jpg"), ...["text-invoice.pdf", "many-pages.pdf", "encrypted.pdf"].map((f) => path.join(fixtures, "pdf", f))];
   const session = await Session.start(driver.base, app, ["--data-dir", dataDir, ...files]);
-  // Rows are re-rendered while the import's last refreshes land: a click on a row being
-  // replaced is lost, so click until the item's view is shown.
-  const openItem = (id) => session.waitFor(`the detail of item ${id}`, async () => {
-    const shown = () => session.script(
-      "const el = document.querySelector('#detail .detail'); return !!el && el.dataset.itemId === arguments[0];", String(id));
-    if (await shown()) return true;
-    await session.clickCss(`.item-row[data-id="${id}"]`);
-    await new Promise((r) => setTimeout(r, 500));
-    return shown();
-  });
   try {
     await session.waitFor("the import summary", async () => {
       const title = await session.script("return document.getElementById('batch-title').textContent");
@@ -328,7 +318,7 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
     await session.clickCss("#batch-close");
 
     // The category verdict sits beside the quality verdict; changing the expected category judges again.
-    await openItem(listed[path.basename(fruit)].id);
+    await openItem(session, listed[path.basename(fruit)].id);
     const predicted = await session.waitFor("the category verdict", () => session.script(
       "const v = document.querySelector('[data-category-verdict]'); return v ? [v.dataset.categoryVerdict, document.querySelector('.predicted')?.textContent] : null;"));
     assert.deepEqual(predicted, ["predicted", "Fruit"]);
@@ -340,7 +330,7 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
       "return document.querySelector('[data-category-verdict]')?.dataset.categoryVerdict === 'wrong_category';"));
 
     // OCR on a receipt photo, from the keyboard: boxes over the photo, lines beside it, copy.
-    await openItem(listed["000.jpg"].id);
+    await openItem(session, listed["000.jpg"].id);
     await session.press("t");
     const ocr = await session.waitFor("the OCR result", () => session.script(`
       const status = document.querySelector('.text-status');
@@ -360,7 +350,7 @@ test("photos get a category verdict and an OCR overlay; PDFs show their pages an
       "return /^Copied \\d+ lines\\.$/.test(document.querySelector('.text-status').textContent);"));
 
     // A PDF with a text layer: read directly, no OCR; pages turn from the keyboard.
-    await openItem(listed["many-pages.pdf"].id);
+    await openItem(session, listed["many-pages.pdf"].id);
     const first = await session.waitFor("page 1's text layer", () => session.script(`
       const status = document.querySelector('.text-status');
       return status?.dataset.source === 'text_layer' ? [document.querySelector('.page-label').textContent, document.querySelector('.text-lines li')?.textContent] : null;`));
@@ -386,14 +376,6 @@ test("a document's fields are extracted with progress, failed checks are marked,
   const docs = path.join(fixtures, "documents");
   const files = ["bad-arithmetic.pdf", "judgment.pdf", "judgment-scan.pdf", "long-legal.pdf"].map((f) => path.join(docs, f));
   const session = await Session.start(driver.base, app, ["--data-dir", dataDir, ...files]);
-  const openItem = (id) => session.waitFor(`the detail of item ${id}`, async () => {
-    const shown = () => session.script(
-      "const el = document.querySelector('#detail .detail'); return !!el && el.dataset.itemId === arguments[0];", String(id));
-    if (await shown()) return true;
-    await session.clickCss(`.item-row[data-id="${id}"]`);
-    await new Promise((r) => setTimeout(r, 500));
-    return shown();
-  });
   try {
     await session.waitFor("the import summary", async () => {
       const title = await session.script("return document.getElementById('batch-title').textContent");
@@ -403,7 +385,7 @@ test("a document's fields are extracted with progress, failed checks are marked,
     await session.clickCss("#batch-close");
 
     // An invoice whose arithmetic does not add up: extracted by the keyboard (E).
-    await openItem(listed["bad-arithmetic.pdf"].id);
+    await openItem(session, listed["bad-arithmetic.pdf"].id);
     await session.waitFor("the thumbnails", () => session.script("return document.querySelectorAll('.thumb').length === 1;"));
     await session.press("e");
     const fields = await session.waitFor("the invoice fields", () => session.script(`
@@ -432,13 +414,13 @@ test("a document's fields are extracted with progress, failed checks are marked,
     assert.match(box.title, /\d/);
     writeFileSync(path.join(artifacts, "invoice-fields.png"), await session.screenshot());
     // the result is recorded: shown again without extracting when the item is reopened
-    await openItem(listed["judgment.pdf"].id);
-    await openItem(listed["bad-arithmetic.pdf"].id);
+    await openItem(session, listed["judgment.pdf"].id);
+    await openItem(session, listed["bad-arithmetic.pdf"].id);
     await session.waitFor("the recorded fields", () => session.script(
       "return /recorded$/.test(document.querySelector('.fields-status').textContent) && !!document.querySelector('[data-field=\"total\"]');"));
 
     // A judgment: metadata, outline; clicking a section heading turns to its page.
-    await openItem(listed["judgment.pdf"].id);
+    await openItem(session, listed["judgment.pdf"].id);
     await session.clickCss(".extract-fields");
     const legal = await session.waitFor("the judgment's fields", () => session.script(`
       const row = (n) => document.querySelector('[data-field="' + n + '"] .field-value')?.textContent;
@@ -453,7 +435,7 @@ test("a document's fields are extracted with progress, failed checks are marked,
       `return document.querySelector('.page-label').textContent === 'Page ${legal.outline[conclusion]} of 4';`));
 
     // A scanned judgment (OCR, seconds a page): progress is shown and the extraction is cancelled.
-    await openItem(listed["judgment-scan.pdf"].id);
+    await openItem(session, listed["judgment-scan.pdf"].id);
     await session.clickCss(".extract-fields");
     const progress = await session.waitFor("progress", () => session.script(`
       const s = document.querySelector('.fields-status').textContent;
@@ -464,7 +446,7 @@ test("a document's fields are extracted with progress, failed checks are marked,
       "return document.querySelector('.cancel-extract').hidden && document.querySelector('.fields-status').textContent === 'Cancelled.';"));
 
     // 300 pages with a text layer: extracted in full, thumbnails windowed.
-    await openItem(listed["long-legal.pdf"].id);
+    await openItem(session, listed["long-legal.pdf"].id);
     await session.clickCss(".extract-fields");
     await session.waitFor("the long document's fields", () => session.script(
       "return /^Legal document · 300 of 300 pages/.test(document.querySelector('.fields-status').textContent);"), 120_000);

@@ -223,18 +223,10 @@ VARIANTS = {
 }
 
 
-class NpyReader:
-    def __init__(self, files, name):
-        self.files, self.name, self.i = files, name, 0
-
-    def get_next(self):
-        if self.i >= len(self.files):
-            return None
-        self.i += 1
-        return {self.name: np.load(self.files[self.i - 1])}
-
-    def rewind(self):
-        self.i = 0
+# The calibration reader and the fusions kept off are the project converter's own
+# (models/quantize_ocr_det.py), so the study and the shipped detector quantize alike.
+sys.path.insert(0, os.path.join(REPO, "models"))
+from quantize_ocr_det import NO_FUSE, NpyReader  # noqa: E402
 
 
 def head_nodes(model):
@@ -250,9 +242,6 @@ def head_nodes(model):
     out += [n.name for n in g.node if n.op_type == "Softmax" and n.output[0] in {o.name for o in g.output}]
     return out
 
-
-NO_FUSE = ["ConvActivationFusion", "ConvAddActivationFusion", "MatMulActivationFusion", "MatmulTransposeFusion",
-           "MatMulScaleFusion", "GemmActivationFusion", "GemmTransposeFusion", "GemmSumFusion"]
 
 
 def prefuse(src, dst):

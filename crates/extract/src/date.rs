@@ -156,36 +156,27 @@ pub fn find_dates(text: &str, preference: DayMonthOrder) -> Vec<FoundDate> {
         };
         push(a.start()..y.end(), year, value);
     }
-    for c in DAY_MONTH_NAME.captures_iter(text) {
-        let (Some(d), Some(m), Some(y), Some(all)) = (c.get(1), c.get(2), c.get(3), c.get(0))
-        else {
-            continue;
-        };
-        let (Ok(day), Some(month), Some(year)) = (
-            d.as_str().parse::<u32>(),
-            month_number(m.as_str()),
-            full_year(y.as_str()),
-        ) else {
-            continue;
-        };
-        if valid(year, month, day) {
-            push(all.range(), year, make(year, month, day, false, "dmy"));
-        }
-    }
-    for c in MONTH_NAME_DAY.captures_iter(text) {
-        let (Some(m), Some(d), Some(y), Some(all)) = (c.get(1), c.get(2), c.get(3), c.get(0))
-        else {
-            continue;
-        };
-        let (Ok(day), Some(month), Some(year)) = (
-            d.as_str().parse::<u32>(),
-            month_number(m.as_str()),
-            full_year(y.as_str()),
-        ) else {
-            continue;
-        };
-        if valid(year, month, day) {
-            push(all.range(), year, make(year, month, day, false, "mdy"));
+    // `5 March 2018` and `March 5, 2018`: the same parts, day and month groups swapped
+    for (pattern, day_group, month_group, order) in [
+        (&*DAY_MONTH_NAME, 1, 2, "dmy"),
+        (&*MONTH_NAME_DAY, 2, 1, "mdy"),
+    ] {
+        for c in pattern.captures_iter(text) {
+            let (Some(d), Some(m), Some(y), Some(all)) =
+                (c.get(day_group), c.get(month_group), c.get(3), c.get(0))
+            else {
+                continue;
+            };
+            let (Ok(day), Some(month), Some(year)) = (
+                d.as_str().parse::<u32>(),
+                month_number(m.as_str()),
+                full_year(y.as_str()),
+            ) else {
+                continue;
+            };
+            if valid(year, month, day) {
+                push(all.range(), year, make(year, month, day, false, order));
+            }
         }
     }
     for c in ISO.captures_iter(text) {
