@@ -47,7 +47,10 @@ const MONTHS: [&str; 12] = [
 // The patterns are constants proven by the unit tests below.
 #[allow(clippy::unwrap_used)]
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d/.\-])(\d{1,2})([/.\-])(\d{1,2})([/.\-])(\d{4}|\d{2})(?:$|[^\d/.\-])")
+    // a time may follow with no space (`14/03/20185:57:07PM`, as OCR reads a narrow gap)
+    Regex::new(
+        r"(?:^|[^\d/.\-])(\d{1,2})([/.\-])(\d{1,2})([/.\-])(\d{4}|\d{2})(?:$|[^\d/.\-]|\d{1,2}:\d\d)",
+    )
         .unwrap()
 });
 #[allow(clippy::unwrap_used)]
@@ -228,6 +231,9 @@ mod tests {
         assert_eq!(iso("12-01-19"), [("2019-01-12".into(), true)]);
         assert_eq!(iso("18.03.18"), [("2018-03-18".into(), false)]);
         assert_eq!(iso("07/07/2020"), [("2020-07-07".into(), false)]);
+        let glued = find_dates("14/03/20185:57:07PM", DayMonthOrder::DayFirst);
+        assert_eq!(glued[0].value.iso, "2018-03-14");
+        assert_eq!(glued[0].printed, "14/03/2018");
     }
 
     #[test]

@@ -126,7 +126,7 @@ static NOT_A_NAME: LazyLock<Regex> = LazyLock::new(|| {
 #[allow(clippy::unwrap_used)]
 static ADDRESS_STOP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(\btel\b|\btel[\s.:]|phone|\bfax|e-?mail|www\.|http|gst|\bvat\b|invoice|receipt|\bdate\b|cashier|\bbill\b|\bno\s*[:.]?\s*$|h/?p\b|hotline|website|\btax\b|counter|\bpos\b|order|\bsst\b)",
+        r"(?i)(\btel\b|\btel[\s.:]|phone|\bfax|e-?mail|www\.|http|gst|\bvat\b|invoice|receipt|\bdate\b|cashier|\bbill\b|\bno\s*[:.]?\s*$|h/?p\b|hotline|website|\btax\b|counter|\bpos\b|order|\bsst\b|(?:^|\s)[tf]\s*:\s*\+?\d)",
     )
     .unwrap()
 });
@@ -147,7 +147,7 @@ static REGISTRATION_TAIL: LazyLock<Regex> = LazyLock::new(|| {
 #[allow(clippy::unwrap_used)]
 static STARTS_WITH_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:\(M\)\s*)?(?:SDN\.?\s*BHD\.?|BHD\.?|S/B|PVT\.?\s*LTD\.?|PRIVATE\s+LIMITED|LIMITED|LTD\.?|LLP|LLC|INC\.?|GMBH|CO\.|ENTERPRISES?|TRADING|RESTAURANTS?|HOUSE|ELECTRICAL|MARKETING|INDUSTRIES)\b",
+        r"(?i)^(?:\(M\)\s*)?(?:SDN\.?\s*BHD|BHD|S/B|PVT\.?\s*LTD|PRIVATE\s+LIMITED|LIMITED|LTD|LLP|LLC|INC|GMBH|CO|ENTERPRISES?|TRADING|RESTAURANTS?|HOUSE|ELECTRICAL|MARKETING|INDUSTRIES)\b",
     )
     .unwrap()
 });
@@ -156,6 +156,21 @@ static LEGAL_FORM_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:SDN\.?\s*BHD\.?|BHD\.?|S/B|LTD\.?|LIMITED|LLP|LLC|INC\.?|GMBH|PLC)$")
         .unwrap()
 });
+#[allow(clippy::unwrap_used)]
+static FORMER_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(formerly|previously|fka)\b").unwrap());
+#[allow(clippy::unwrap_used)]
+static POSTCODE_AT_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b\d{5,6}[\s.,]*$").unwrap());
+#[allow(clippy::unwrap_used)]
+static LABELLED_PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z .]*:\s*\+?[\d][\d\s\-/()]{5,}$").unwrap());
+#[allow(clippy::unwrap_used)]
+static LABELLED_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z .#]*:\s*\d+$").unwrap());
+#[allow(clippy::unwrap_used)]
+static NAME_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z]+(?:\s[A-Za-z]+)?\s*:\s*").unwrap());
 #[allow(clippy::unwrap_used)]
 static SERIAL_PREFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,3}[.)]?\s+").unwrap());
 #[allow(clippy::unwrap_used)]
@@ -168,7 +183,7 @@ static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d{5,6}\b").u
 #[allow(clippy::unwrap_used)]
 static ADDRESS_HINT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(\d|\b(jalan|jln|lorong|taman|lot|road|rd\.?|street|st\.|avenue|lane|floor|block|blk|building|nagar|sector|plot|suite|unit|level|persiaran|bandar|kawasan|selangor|johor|kuala|lumpur|malaysia|india|mumbai|delhi|bengaluru|bangalore|chennai|pune)\b)",
+        r"(?i)(\d|\b(jalan|jln|lorong|taman|lot|road|rd\.?|street|st\.|avenue|lane|floor|block|blk|building|nagar|sector|plot|suite|unit|level|persiaran|bandar|kawasan|selangor|johor|kuala|lumpur|darul|ehsan|takzim|kedah|penang|pulau\s+pinang|perak|pahang|melaka|malacca|negeri\s+sembilan|sabah|sarawak|terengganu|kelantan|perlis|putrajaya|labuan|malaysia|singapore|india|mumbai|delhi|bengaluru|bangalore|chennai|pune)\b)",
     )
     .unwrap()
 });
@@ -362,6 +377,13 @@ fn seller_cell(rows: &[Row]) -> Option<(usize, usize, Located)> {
             }
             score += (rows[i].height() / median - 1.0).clamp(0.0, 1.5);
             score -= rank as f32 * 0.25;
+            if address_follows(rows, i, LEGAL_FORM_AT_END.is_match(text.trim())) {
+                score += 2.0;
+            }
+            // `FORMERLY KNOWN AS` / `GOLDEN ARCHES RESTAURANTS SDN BHD`: a former name
+            if i > 0 && FORMER_NAME.is_match(&rows[i - 1].text()) {
+                score -= 4.0;
+            }
             if best.is_none_or(|(_, _, s, _)| score > s) {
                 best = Some((i, k, score, suffix));
             }
@@ -378,6 +400,50 @@ fn seller_cell(rows: &[Row]) -> Option<(usize, usize, Located)> {
             },
         )
     })
+}
+
+/// Whether a line ends in a registration number (`(162761-M)`, `CO. NO 12345`,
+/// `001234567890`) rather than a postcode or a house number (`TAMAN SEA,47400`, `SITE 1066`).
+fn registration_tail(text: &str) -> bool {
+    REGISTRATION_TAIL.find(text).is_some_and(|m| {
+        let tail = m.as_str();
+        tail.chars().filter(char::is_ascii_digit).count() >= 6
+            || tail
+                .chars()
+                .any(|c| c.is_alphabetic() || c == '(' || c == '[')
+    })
+}
+
+/// Whether an address starts right under row `at` (registration and tax numbers between them
+/// allowed): the seller's name sits on top of its address.
+fn address_follows(rows: &[Row], at: usize, legal_form: bool) -> bool {
+    let mut last_bottom = rows[at].bottom;
+    let mut branch_skipped = false;
+    for row in rows.iter().skip(at + 1).take(3) {
+        if row.page != rows[at].page || row.top - last_bottom > 1.5 * row.height() {
+            return false;
+        }
+        let text = row.text();
+        if REGISTRATION.is_match(text.trim())
+            || !find_tax_ids(&text).is_empty()
+            || text.to_lowercase().contains("gst")
+        {
+            last_bottom = row.bottom;
+            continue;
+        }
+        // a company's branch or trading name between it and the address (`TRI SHAAS SDN BHD` /
+        // `MYDIN MART SRI MUDA` / `4-20, JALAN RIA …`)
+        if legal_form && !branch_skipped && !text.chars().any(|c| c.is_ascii_digit()) {
+            branch_skipped = true;
+            last_bottom = row.bottom;
+            continue;
+        }
+        let letters_only = text.replace(|c: char| c.is_ascii_digit(), "");
+        return text.chars().any(|c| c.is_ascii_digit())
+            && (ADDRESS_HINT.is_match(&letters_only) || POSTCODE.is_match(&text))
+            && !ADDRESS_STOP.is_match(&text);
+    }
+    false
 }
 
 /// The cells of a row that share a column with `cell` (overlap its extent widened by half).
@@ -398,31 +464,46 @@ fn company_name(rows: &[Row], at: usize, cell: usize) -> (String, Vec<usize>, us
         .replace(c.text.trim(), "")
         .trim()
         .to_string();
+    // a label before the name (`DIMILIKI: BANH MI CAFE SDN BHD`, Malay for "owned by")
+    if let Some(m) = NAME_LABEL.find(&name) {
+        if COMPANY_SUFFIX.is_match(&name[m.end()..]) {
+            name = name[m.end()..].to_string();
+        }
+    }
     let mut evidence = vec![c.line];
     let mut last = at;
     let adjacent = |a: &Row, b: &Row| a.page == b.page && b.top - a.bottom < 0.8 * b.height();
-    // the name's start on the row above
-    if name.split_whitespace().count() <= 3 && STARTS_WITH_SUFFIX.is_match(&name) && at > 0 {
-        let above = &rows[at - 1];
+    // the name's start on the rows above (`POPULAR BOOK` / `CO. (M) SDN BHD`)
+    let mut first = at;
+    while first > 0 && first + 2 > at {
+        let above = &rows[first - 1];
         let cells = in_column(above, c.left, c.right);
         let text = cells
             .iter()
             .map(|c| c.text.trim())
             .collect::<Vec<_>>()
             .join(" ");
-        if adjacent(above, &rows[at])
+        let wraps = text.ends_with('&')
+            || text.ends_with(',')
+            || text.matches('(').count() > text.matches(')').count()
+            || name.matches(')').count() > name.matches('(').count();
+        let starts = name.split_whitespace().count() <= 5 && STARTS_WITH_SUFFIX.is_match(&name);
+        if !(adjacent(above, &rows[first])
+            && (starts || wraps)
             && !text.is_empty()
             && text
                 .chars()
-                .all(|ch| ch.is_alphabetic() || ch.is_whitespace() || "&.'-".contains(ch))
-            && !NOT_A_NAME.is_match(&text)
+                .all(|ch| ch.is_alphabetic() || ch.is_whitespace() || "&.'-()".contains(ch))
+            && !NOT_A_NAME.is_match(&text))
         {
-            name = format!("{text} {name}");
-            evidence.splice(0..0, cells.iter().map(|c| c.line));
+            break;
         }
+        name = format!("{text} {name}");
+        evidence.splice(0..0, cells.iter().map(|c| c.line));
+        first -= 1;
     }
-    // its end on the row below
-    if let Some(below) = rows.get(at + 1) {
+    // its end on the rows below (`AIK HUAT HARDWARE` / `ENTERPRISE (SETIA` / `ALAM) SDN BHD`)
+    while let Some(below) = rows.get(last + 1).filter(|_| last < at + 2) {
         let cells = in_column(below, c.left, c.right);
         let text = cells
             .iter()
@@ -431,24 +512,48 @@ fn company_name(rows: &[Row], at: usize, cell: usize) -> (String, Vec<usize>, us
             .join(" ");
         let text = REGISTRATION_TAIL.replace(&text, "").trim().to_string();
         let legal_form_at_end = LEGAL_FORM_AT_END.is_match(&name);
-        let continues = adjacent(&rows[at], below)
+        let open_paren = name.matches('(').count() > name.matches(')').count();
+        let wraps = name.ends_with('&') || name.ends_with(',') || open_paren;
+        let continues = adjacent(&rows[last], below)
             && !text.is_empty()
-            && (name.ends_with('&')
-                || name.ends_with(',')
-                || STARTS_WITH_SUFFIX.is_match(&text) && !legal_form_at_end);
-        if continues {
-            // keep the part up to the last company suffix (`SDN BHD BR NO. …` → `SDN BHD`)
-            let kept = if name.ends_with('&') || name.ends_with(',') {
-                text.as_str()
-            } else {
-                COMPANY_SUFFIX
-                    .find_iter(&text)
-                    .last()
-                    .map_or(text.as_str(), |m| &text[..m.end()])
-            };
-            name = format!("{name} {}", kept.trim());
-            evidence.extend(cells.iter().map(|c| c.line));
-            last = at + 1;
+            && (wraps || STARTS_WITH_SUFFIX.is_match(&text) && !legal_form_at_end);
+        if !continues {
+            break;
+        }
+        // keep the part up to the last company suffix (`SDN BHD BR NO. …` → `SDN BHD`)
+        let kept = if wraps {
+            text.as_str()
+        } else {
+            COMPANY_SUFFIX
+                .find_iter(&text)
+                .last()
+                .map_or(text.as_str(), |m| &text[..m.end()])
+        };
+        name = format!("{name} {}", kept.trim());
+        evidence.extend(cells.iter().map(|c| c.line));
+        last += 1;
+    }
+    // the same name with its legal form on a line just below (`BANH MI CAFE` /
+    // `DIMILIKI: BANH MI CAFE SDN BHD 1110644-W`)
+    if !LEGAL_FORM_AT_END.is_match(&name) {
+        let upper = name.to_uppercase();
+        for row in rows.iter().skip(last + 1).take(2) {
+            let original = REGISTRATION_TAIL
+                .replace(&row.text(), "")
+                .trim()
+                .to_string();
+            if !original.is_ascii() {
+                continue;
+            }
+            // ASCII: upper-casing keeps byte offsets
+            if let Some(pos) = original.to_uppercase().find(&upper) {
+                let rest = &original[pos..];
+                if LEGAL_FORM_AT_END.is_match(rest) && rest.len() <= upper.len() + 12 {
+                    name = rest.to_string();
+                    evidence.extend(row.lines());
+                    break;
+                }
+            }
         }
     }
     (name, evidence, last)
@@ -456,7 +561,20 @@ fn company_name(rows: &[Row], at: usize, cell: usize) -> (String, Vec<usize>, us
 
 /// The address under a name: the following rows' cells in the name's column, up to a
 /// telephone/tax/date line, a gap or five lines.
-fn address_below(rows: &[Row], at: usize, left: f32, right: f32, lines: &[Line]) -> Field<String> {
+fn address_below(
+    rows: &[Row],
+    at: usize,
+    left: f32,
+    right: f32,
+    name: &str,
+    lines: &[Line],
+) -> Field<String> {
+    // the brand's first word opens a branch line (`NANDO'S 1 MONT KIARA`), not the address
+    let brand = name
+        .split_whitespace()
+        .next()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3)
+        .map(str::to_uppercase);
     let mut picked: Vec<(usize, Vec<usize>, String)> = Vec::new();
     let mut last_bottom = rows[at].bottom;
     for i in at + 1..rows.len().min(at + 9) {
@@ -474,8 +592,7 @@ fn address_below(rows: &[Row], at: usize, left: f32, right: f32, lines: &[Line])
             .collect::<Vec<_>>()
             .join(" ");
         let registration = REGISTRATION.is_match(text.trim())
-            || REGISTRATION_TAIL.is_match(&text)
-                && text.chars().filter(|c| c.is_alphabetic()).count() < 12
+            || registration_tail(&text) && text.chars().filter(|c| c.is_alphabetic()).count() < 12
             || !find_tax_ids(&text).is_empty()
             || text.to_lowercase().contains("gst");
         if picked.is_empty() {
@@ -484,18 +601,45 @@ fn address_below(rows: &[Row], at: usize, left: f32, right: f32, lines: &[Line])
                 && !ADDRESS_HINT.is_match(&text.replace(|c: char| c.is_ascii_digit(), ""))
                 || !text.chars().any(|c| c.is_ascii_digit()) && !ADDRESS_HINT.is_match(&text);
             let date = !find_dates(&text, DayMonthOrder::DayFirst).is_empty();
-            if registration || owner || date {
+            let branch = brand.as_ref().is_some_and(|b| {
+                text.split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.to_uppercase().trim_end_matches(',') == b)
+            });
+            // a site or store number (`SITE: 2395`)
+            let id_line = LABELLED_NUMBER.is_match(text.trim());
+            if registration || owner || date || branch || id_line {
                 last_bottom = row.bottom;
                 continue;
             }
         }
         let has_postcode = picked.iter().any(|(_, _, t)| POSTCODE.is_match(t));
+        // a town may follow its postcode on the next line (`… SETIA ALAM 40170` / `SHAH ALAM`)
+        let town_follows = picked.last().is_some_and(|(_, _, t)| {
+            POSTCODE_AT_END.is_match(t)
+                && picked
+                    .iter()
+                    .filter(|(_, _, t)| POSTCODE.is_match(t))
+                    .count()
+                    == 1
+        });
+        let town = town_follows && text.split_whitespace().count() <= 3;
         let no_address_words =
-            !text.chars().any(|c| c.is_ascii_digit()) && !ADDRESS_HINT.is_match(&text);
+            !(text.chars().any(|c| c.is_ascii_digit()) || ADDRESS_HINT.is_match(&text) || town);
+        // a branch name in brackets closing the address (`(MR DIY TESCO TERBAU)`)
+        let bracketed = has_postcode
+            && text.trim().starts_with('(')
+            && text.trim().ends_with(')')
+            && !text.chars().any(|c| c.is_ascii_digit());
+        if bracketed && !ADDRESS_STOP.is_match(&text) && !registration {
+            picked.push((i, cells.iter().map(|c| c.line).collect(), text));
+            break;
+        }
         if registration
             || has_postcode && no_address_words
             || ADDRESS_STOP.is_match(&text)
             || PHONE_ONLY.is_match(text.trim())
+            || LABELLED_PHONE.is_match(text.trim())
             || amount_label(&text).is_some()
             || !find_dates(&text, DayMonthOrder::DayFirst).is_empty()
             || BUYER_LABEL.is_match(&text)
@@ -867,7 +1011,8 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
                         (l.min(line.left()), r.max(line.right()))
                     });
                 inv.seller = field;
-                inv.seller_address = address_below(&rows, at, left, right, lines);
+                let name = inv.seller.value.clone().unwrap_or_default();
+                inv.seller_address = address_below(&rows, at, left, right, &name, lines);
             }
         }
         if buyer_row.is_none() && labelled(&BUYER_LABEL) {
@@ -884,8 +1029,9 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
             if Some(i) != buyer_row {
                 let cell = &rows[i].cells[k];
                 let (text, evidence, last_row) = company_name(&rows, i, k);
+                inv.seller_address =
+                    address_below(&rows, last_row, cell.left, cell.right, &text, lines);
                 inv.seller = Field::found(text.clone(), text, lines, &evidence, located);
-                inv.seller_address = address_below(&rows, last_row, cell.left, cell.right, lines);
             }
         }
     }
@@ -1001,19 +1147,23 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
         (best_total.as_ref(), rounding_row, inv.rounding.value)
     {
         if r_row > *total_row {
-            let rounded = a.value + r.0;
+            // the adjustment may be printed without its sign (`ROUNDING ADJ 0.02`)
+            let rounded = [a.value + r.0, a.value - r.0];
             let found = rows
                 .iter()
                 .enumerate()
                 .skip(r_row + 1)
                 .take(2)
                 .find_map(|(i, row)| {
-                    if amount_label(&row.text()).is_some() {
+                    if !matches!(
+                        amount_label(&row.text()),
+                        None | Some(AmountLabel::Total(_))
+                    ) {
                         return None;
                     }
                     row.cells.iter().find_map(|c| {
                         amount::last_money(&c.text)
-                            .filter(|m| m.value == rounded)
+                            .filter(|m| rounded.contains(&m.value) && m.value != a.value)
                             .map(|m| (m, vec![c.line], i))
                     })
                 });
@@ -1238,6 +1388,69 @@ mod tests {
             line(1, 50.0, 560.0, 60.0, "CHANGE"),
             line(1, 300.0, 560.0, 50.0, "1.00"),
         ]
+    }
+
+    #[test]
+    fn the_seller_is_the_name_over_the_address_and_may_wrap_three_lines() {
+        // a person's name printed large at the top is not the seller; the name wraps over
+        // three lines with a bracket open; a branch line in brackets closes the address; the
+        // total is the one after the rounding line
+        let lines = vec![
+            line(1, 70.0, 25.0, 250.0, "TAN WOON YANN"),
+            line(1, 60.0, 90.0, 300.0, "AIK HUAT HARDWARE"),
+            line(1, 60.0, 112.0, 300.0, "ENTERPRISE (SETIA"),
+            line(1, 60.0, 134.0, 300.0, "ALAM) SDN BHD"),
+            line(1, 100.0, 156.0, 120.0, "822737-X"),
+            line(1, 60.0, 178.0, 300.0, "NO. 17-G, JALAN SETIA INDAH"),
+            line(1, 60.0, 200.0, 300.0, "SEKSYEN U13, 40170"),
+            line(1, 60.0, 222.0, 200.0, "SHAH ALAM"),
+            line(1, 60.0, 244.0, 300.0, "(AEON SETIA ALAM)"),
+            line(1, 60.0, 266.0, 300.0, "TEL: 012-6651783"),
+            line(1, 50.0, 400.0, 200.0, "TOTAL INCL. GST"),
+            line(1, 300.0, 400.0, 50.0, "20.98"),
+            line(1, 50.0, 430.0, 200.0, "ROUNDING ADJ"),
+            line(1, 300.0, 430.0, 50.0, "0.02"),
+            line(1, 50.0, 460.0, 200.0, "TOTAL RM"),
+            line(1, 300.0, 460.0, 50.0, "21.00"),
+            line(1, 50.0, 490.0, 60.0, "CASH"),
+            line(1, 300.0, 490.0, 50.0, "50.00"),
+        ];
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        assert_eq!(
+            inv.seller.printed.as_deref(),
+            Some("AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD")
+        );
+        assert_eq!(
+            inv.seller_address.printed.as_deref(),
+            Some("NO. 17-G, JALAN SETIA INDAH SEKSYEN U13, 40170 SHAH ALAM (AEON SETIA ALAM)")
+        );
+        assert_eq!(inv.total.printed.as_deref(), Some("21.00"));
+    }
+
+    #[test]
+    fn a_former_name_and_an_owner_label_are_not_the_seller() {
+        let lines = vec![
+            line(1, 60.0, 90.0, 300.0, "BANH MI CAFE"),
+            line(1, 40.0, 112.0, 360.0, "DIMILIKI: BANH MI CAFE SDN BHD 1110644-W"),
+            line(1, 60.0, 134.0, 300.0, "NO. 1 JALAN PUTERI 7/10"),
+            line(1, 60.0, 156.0, 300.0, "47100 PUCHONG SELANGOR"),
+        ];
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        assert_eq!(inv.seller.printed.as_deref(), Some("BANH MI CAFE SDN BHD"));
+        let lines = vec![
+            line(1, 60.0, 90.0, 300.0, "GERBANG ALAF RESTAURANTS SDN BHD"),
+            line(1, 100.0, 112.0, 120.0, "(65351-M)"),
+            line(1, 60.0, 134.0, 300.0, "FORMERLY KNOWN AS"),
+            line(1, 60.0, 156.0, 300.0, "GOLDEN ARCHES RESTAURANTS SDN BHD"),
+            line(1, 60.0, 178.0, 300.0, "LICENSEE OF MCDONALD'S"),
+            line(1, 60.0, 200.0, 300.0, "LEVEL 6, BANGUNAN TH"),
+            line(1, 60.0, 222.0, 300.0, "47400 PETALING JAYA"),
+        ];
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        assert_eq!(
+            inv.seller.printed.as_deref(),
+            Some("GERBANG ALAF RESTAURANTS SDN BHD")
+        );
     }
 
     #[test]

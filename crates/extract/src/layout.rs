@@ -159,7 +159,13 @@ pub fn rows(lines: &[Line]) -> Vec<Row> {
                     line.height().min(anchor_height),
                     line.height().max(anchor_height),
                 );
-                row.page == line.page && overlap > 0.5 * short && tall < 2.0 * short
+                // lines stacked one above the other are two rows however tall their boxes
+                // (the detector's boxes of tightly printed receipts overlap vertically)
+                let stacked = row.cells.iter().any(|c| {
+                    let shared = c.right.min(line.right()) - c.left.max(line.left());
+                    shared > 0.3 * (c.right - c.left).min(line.right() - line.left())
+                });
+                row.page == line.page && overlap > 0.5 * short && tall < 2.0 * short && !stacked
             });
         let cells = cells_of(i, line);
         match rows.last_mut() {
@@ -194,6 +200,18 @@ pub(crate) mod tests {
             text: text.into(),
             confidence: 0.99,
         }
+    }
+
+    #[test]
+    fn tall_boxes_stacked_one_above_the_other_stay_two_rows() {
+        // OCR boxes of tightly printed receipts overlap vertically by more than half
+        let mut a = line(1, 100.0, 100.0, 300.0, "NO: 28, JALAN ASTANA 1C,");
+        let mut b = line(1, 90.0, 100.0, 320.0, "BANDAR BUKIT RAJA, 41050");
+        a.polygon = [[100.0, 100.0], [400.0, 100.0], [400.0, 160.0], [100.0, 160.0]];
+        b.polygon = [[90.0, 128.0], [410.0, 128.0], [410.0, 188.0], [90.0, 188.0]];
+        let rows = rows(&[a, b]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].text(), "NO: 28, JALAN ASTANA 1C,");
     }
 
     #[test]
