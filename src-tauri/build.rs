@@ -18,6 +18,12 @@ const COMMANDS: &[&str] = &[
     "extract_document",
     "latest_document",
     "compliance",
+    "current_visit",
+    "start_visit",
+    "end_visit",
+    "visit_state",
+    "pick_visit_photos",
+    "export_visit_report",
 ];
 
 fn main() {

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use station::{
-    AppInfo, CategoryResult, DocumentKind, DocumentResult, EngineStatus, ExtractProgress,
-    ExtractSink, ImportProgress, ImportSink, ImportStarted, ImportSummary, IpcError, ItemDetail,
-    ItemPage, ItemQuery, OcrPage, Station, StoresInfo,
+    AppInfo, CategoryResult, ConfigSink, DocumentKind, DocumentResult, EngineStatus,
+    ExtractProgress, ExtractSink, FolderState, ImportProgress, ImportSink, ImportStarted,
+    ImportSummary, IpcError, ItemDetail, ItemPage, ItemQuery, OcrPage, ReportFormat,
+    ReportProgress, ReportSink, ReportWritten, Station, StoresInfo, VisitFolderEvent, VisitInfo,
+    VisitPhoto, VisitPhotoEvent, VisitSink, VisitState,
 };
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -37,6 +39,7 @@ impl<R: Runtime> ExtractSink for WindowSink<R> {
 }
 
 /// Starts an import in the background and returns its job id at once.
+/// While a visit is open, the files go to the visit instead (each gets its verdicts at once).
 pub fn start_import<R: Runtime>(
     app: &AppHandle<R>,
     station: &Arc<Station>,
@@ -45,7 +48,13 @@ pub fn start_import<R: Runtime>(
     let (job_id, _) = station.new_job();
     let station = Arc::clone(station);
     let sink = Arc::new(WindowSink(app.clone()));
+    let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        if let Ok(Some(visit)) = station.current_visit().await {
+            station.cancel_job(job_id);
+            add_to_visit(&app, &station, visit.id, paths);
+            return;
+        }
         station.run_import(job_id, paths, sink).await;
     });
     job_id
@@ -200,4 +209,198 @@ pub async fn latest_document(
 #[tauri::command]
 pub async fn compliance(shell: State<'_, Shell>, id: i64) -> Result<station::Compliance, IpcError> {
     Ok(shell.station.compliance(id).await?)
+}
+
+/// Forwards visit, config and report events to the main window.
+pub struct VisitWindowSink<R: Runtime>(pub AppHandle<R>);
+
+impl<R: Runtime> VisitSink for VisitWindowSink<R> {
+    fn photo(&self, visit_id: i64, photo: &VisitPhoto) {
+        let event = VisitPhotoEvent {
+            visit_id,
+            photo: photo.clone(),
+        };
+        let _ = self.0.emit_to("main", "visit-photo", event);
+    }
+    fn folder(&self, visit_id: i64, folder: &FolderState) {
+        let event = VisitFolderEvent {
+            visit_id,
+            folder: folder.clone(),
+        };
+        let _ = self.0.emit_to("main", "visit-folder", event);
+    }
+}
+
+impl<R: Runtime> ConfigSink for VisitWindowSink<R> {
+    fn stores_changed(&self, stores: &StoresInfo) {
+        let _ = self.0.emit_to("main", "stores-changed", stores);
+    }
+}
+
+impl<R: Runtime> ReportSink for VisitWindowSink<R> {
+    fn progress(&self, event: &ReportProgress) {
+        let _ = self.0.emit_to("main", "report-progress", event);
+    }
+}
+
+/// Watches the open visit's folder (after a restart: the visit is resumed) and the stores config.
+pub fn resume<R: Runtime>(app: &AppHandle<R>, station: &Arc<Station>) {
+    let station = Arc::clone(station);
+    let sink = Arc::new(VisitWindowSink(app.clone()));
+    tauri::async_runtime::spawn(async move {
+        let _config_watch = station.watch_config(sink.clone());
+        match station.current_visit().await {
+            Ok(Some(visit)) => {
+                tracing::info!(visit = visit.id, "resuming the open visit");
+                if let Err(error) = station.watch_visit(visit.id, sink).await {
+                    tracing::error!(%error, "cannot watch the open visit's folder");
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "cannot read the open visit"),
+        }
+        // keep the config watch for the life of the app
+        std::future::pending::<()>().await;
+    });
+}
+
+#[tauri::command]
+pub async fn current_visit(shell: State<'_, Shell>) -> Result<Option<VisitInfo>, IpcError> {
+    Ok(shell.station.current_visit().await?)
+}
+
+/// Starts a visit. Its import folder is the one in stores.toml, or one the auditor picks in the
+/// native folder dialog (`choose_folder`); `None` when that dialog was cancelled.
+#[tauri::command]
+pub async fn start_visit<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    store_id: String,
+    auditor: String,
+    choose_folder: bool,
+) -> Result<Option<VisitInfo>, IpcError> {
+    let folder = if choose_folder {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        app.dialog()
+            .file()
+            .set_title("Folder the camera or phone copies photos to")
+            .pick_folder(move |picked| {
+                let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+            });
+        match rx.await.ok().flatten() {
+            Some(path) => Some(path.display().to_string()),
+            None => return Ok(None),
+        }
+    } else {
+        shell.station.stores().await.import_folder
+    };
+    let visit = shell
+        .station
+        .start_visit(&store_id, &auditor, folder.as_deref())
+        .await?;
+    shell
+        .station
+        .watch_visit(visit.id, Arc::new(VisitWindowSink(app)))
+        .await?;
+    Ok(Some(visit))
+}
+
+#[tauri::command]
+pub async fn end_visit(shell: State<'_, Shell>, visit_id: i64) -> Result<VisitInfo, IpcError> {
+    Ok(shell.station.end_visit(visit_id).await?)
+}
+
+#[tauri::command]
+pub async fn visit_state(
+    shell: State<'_, Shell>,
+    visit_id: i64,
+    offset: u32,
+    limit: u32,
+) -> Result<VisitState, IpcError> {
+    Ok(shell.station.visit_state(visit_id, offset, limit).await?)
+}
+
+/// Adds files to a visit in the background; each photo's verdicts come as `visit-photo`.
+pub fn add_to_visit<R: Runtime>(
+    app: &AppHandle<R>,
+    station: &Arc<Station>,
+    visit_id: i64,
+    paths: Vec<PathBuf>,
+) {
+    let station = Arc::clone(station);
+    let sink = VisitWindowSink(app.clone());
+    tauri::async_runtime::spawn(async move {
+        for path in station::expand_paths(&paths) {
+            match station.add_visit_photo(visit_id, &path).await {
+                Ok(photo) => sink.photo(visit_id, &photo),
+                Err(error) => tracing::error!(%error, path = %path.display(), "visit photo failed"),
+            }
+        }
+    });
+}
+
+/// Opens the native file dialog and adds the chosen photos to the visit.
+#[tauri::command]
+pub async fn pick_visit_photos<R: Runtime>(
+    app: AppHandle<R>,
+    visit_id: i64,
+) -> Result<(), IpcError> {
+    let handle = app.clone();
+    app.dialog()
+        .file()
+        .set_title("Add photos to the visit")
+        .add_filter(
+            "Photos",
+            &["jpg", "jpeg", "png", "webp", "JPG", "JPEG", "PNG", "WEBP"],
+        )
+        .pick_files(move |picked| {
+            let paths: Vec<PathBuf> = picked
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| p.into_path().ok())
+                .collect();
+            if !paths.is_empty() {
+                let station = Arc::clone(&handle.state::<Shell>().station);
+                add_to_visit(&handle, &station, visit_id, paths);
+            }
+        });
+    Ok(())
+}
+
+/// Asks where to save the visit report (native save dialog) and writes it; `None` when the
+/// dialog was cancelled. Progress comes as `report-progress`; `cancel_import(job_id)` stops it.
+#[tauri::command]
+pub async fn export_visit_report<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    visit_id: i64,
+    format: ReportFormat,
+    job_id: u64,
+) -> Result<Option<ReportWritten>, IpcError> {
+    let (extension, label) = match format {
+        ReportFormat::Csv => ("csv", "CSV"),
+        ReportFormat::Pdf => ("pdf", "PDF"),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Save the visit report")
+        .set_file_name(format!("visit-{visit_id}.{extension}"))
+        .add_filter(label, &[extension])
+        .save_file(move |picked| {
+            let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+        });
+    let Some(mut path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    if path.extension().is_none() {
+        path.set_extension(extension);
+    }
+    let sink = VisitWindowSink(app);
+    Ok(Some(
+        shell
+            .station
+            .export_visit_report(job_id, visit_id, &path.display().to_string(), format, &sink)
+            .await?,
+    ))
 }

@@ -62,6 +62,12 @@ fn main() {
             commands::extract_document,
             commands::latest_document,
             commands::compliance,
+            commands::current_visit,
+            commands::start_visit,
+            commands::end_visit,
+            commands::visit_state,
+            commands::pick_visit_photos,
+            commands::export_visit_report,
         ])
         .setup(move |app| {
             let data_dir = match &args.data_dir {
@@ -76,6 +82,7 @@ fn main() {
             app.manage(guard);
             tracing::info!(data_dir = %data_dir.display(), log_dir = %log_dir.display(), "starting Review Station");
             let station = tauri::async_runtime::block_on(Station::open(&data_dir))?;
+            commands::resume(app.handle(), &station);
             app.manage(Shell { station, startup_paths: Mutex::new(args.paths) });
             Ok(())
         })

@@ -459,3 +459,60 @@ test("a document's fields are extracted with progress, failed checks are marked,
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("an auditor's visit: a photo copied into the watched folder shows its verdict and ticks the checklist; a blurred one asks for a retake", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  const card = mkdtempSync(path.join(tmpdir(), "rs-card-"));
+  const refs = path.join(fixtures, "grocery", "references");
+  writeFileSync(path.join(dataDir, "stores.toml"), [
+    `import_folder = '${card}'`,
+    "[[store]]", "id = 'main-street'", "name = 'Main Street'",
+    ...["Fruit", "Vegetables", "Packages"].flatMap((c) => ["[[store.category]]", `name = '${c}'`, `references = '${path.join(refs, c)}'`]),
+    "[[store.shot]]", "name = 'Fruit display'", "category = 'Fruit'", "rules = ['price tags are visible']",
+    "[[store.shot]]", "name = 'Dairy wall'", "category = 'Packages'",
+  ].join("\n"));
+  let session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
+  try {
+    await waitForEmptyState(session);
+    await session.press("v");
+    await session.waitFor("the start form", () => session.script("return document.getElementById('visit-start') !== null"));
+    await session.script("document.getElementById('visit-auditor').value = 'Ana';");
+    await session.clickCss("#visit-start");
+    await session.waitFor("the watched folder", () => session.script(
+      "return document.querySelector('.visit-folder')?.dataset.folder === 'watching';"), 60_000);
+    const checklist = () => session.script(
+      "return Object.fromEntries([...document.querySelectorAll('.checklist tr')].map((r) => [r.dataset.shot, r.dataset.state]));");
+    assert.deepEqual(await checklist(), { "Fruit display": "missing", "Dairy wall": "missing" });
+
+    // A photo lands in the folder (as a phone's sync would copy it): verdict, then the checklist.
+    const copied = Date.now();
+    copyFileSync(path.join(fixtures, "grocery", "queries", "Fruit", "Passion-Fruit-Passion-Fruit_002.jpg"), path.join(card, "IMG_0001.jpg"));
+    await session.waitFor("the fruit photo's verdict", () => session.script(
+      "return document.querySelector('[data-file=\"IMG_0001.jpg\"]')?.dataset.state === 'accepted';"), 30_000);
+    console.log(`photo copied → verdict shown in the visit panel: ${Date.now() - copied} ms`);
+    assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "missing" });
+    assert.match(await session.script("return document.getElementById('visit-pending').textContent;"), /^1 rule check waiting for the network/);
+
+    // A blurred shot asks for a retake, and says how.
+    copyFileSync(path.join(fixtures, "blurred.jpg"), path.join(card, "IMG_0002.jpg"));
+    const retake = await session.waitFor("the blurred photo's verdict", () => session.script(`
+      const row = document.querySelector('[data-file="IMG_0002.jpg"]');
+      return row?.dataset.state === 'retake' ? row.querySelector('.guidance').textContent : null;`), 30_000);
+    assert.match(retake, /Hold the camera steady/);
+    assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "retake" });
+
+    // The visit survives a restart and is resumed.
+    await session.close();
+    session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
+    await session.waitFor("the resumed visit", () => session.script(
+      "return document.querySelectorAll('.visit-photo').length === 2 && document.querySelector('.visit-folder')?.dataset.folder === 'watching';"), 60_000);
+    assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "retake" });
+  } catch (error) {
+    writeFileSync(path.join(artifacts, "visit.png"), await session.screenshot());
+    throw error;
+  } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(card, { recursive: true, force: true });
+  }
+});

@@ -78,3 +78,35 @@ export function pageUrl(sha256: string, page: number): string {
 export function thumbUrl(sha256: string, page: number): string {
   return `${pageUrl(sha256, page)}/thumb`;
 }
+
+// --- Store visits ------------------------------------------------------------------------------
+import type { VisitInfo } from "./bindings/VisitInfo";
+import type { VisitState } from "./bindings/VisitState";
+import type { VisitPhotoEvent } from "./bindings/VisitPhotoEvent";
+import type { VisitFolderEvent } from "./bindings/VisitFolderEvent";
+import type { ReportFormat } from "./bindings/ReportFormat";
+import type { ReportWritten } from "./bindings/ReportWritten";
+import type { ReportProgress } from "./bindings/ReportProgress";
+
+export const visitApi = {
+  current: () => invoke<VisitInfo | null>("current_visit"),
+  start: (storeId: string, auditor: string, chooseFolder: boolean) =>
+    invoke<VisitInfo | null>("start_visit", { storeId, auditor, chooseFolder }),
+  end: (visitId: number) => invoke<VisitInfo>("end_visit", { visitId }),
+  state: (visitId: number, offset: number, limit: number) =>
+    invoke<VisitState>("visit_state", { visitId, offset, limit }),
+  pickPhotos: (visitId: number) => invoke<void>("pick_visit_photos", { visitId }),
+  exportReport: (visitId: number, format: ReportFormat, jobId: number) =>
+    invoke<ReportWritten | null>("export_visit_report", { visitId, format, jobId }),
+};
+
+export const visitEvents = {
+  onPhoto: (f: (e: VisitPhotoEvent) => void): Promise<UnlistenFn> =>
+    listen<VisitPhotoEvent>("visit-photo", (e) => f(e.payload)),
+  onFolder: (f: (e: VisitFolderEvent) => void): Promise<UnlistenFn> =>
+    listen<VisitFolderEvent>("visit-folder", (e) => f(e.payload)),
+  onStoresChanged: (f: (e: StoresInfo) => void): Promise<UnlistenFn> =>
+    listen<StoresInfo>("stores-changed", (e) => f(e.payload)),
+  onReportProgress: (f: (e: ReportProgress) => void): Promise<UnlistenFn> =>
+    listen<ReportProgress>("report-progress", (e) => f(e.payload)),
+};

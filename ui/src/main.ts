@@ -9,6 +9,7 @@ import { emptyDetail, renderDetail, type DetailView } from "./detail";
 import { byId, h } from "./dom";
 import { CATEGORY_LABELS, STATE_LABELS, itemState, rowSubtitle } from "./format";
 import { setupEnginePanel } from "./engine-panel";
+import { setupVisitPanel } from "./visit-panel";
 import { setupTheme } from "./theme";
 import { PagedList, scrollToReveal, visibleRange } from "./virtual-list";
 import "./styles.css";
@@ -140,6 +141,7 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "ArrowDown" || event.key === "j") { event.preventDefault(); void select(Math.min(items.total - 1, selectedIndex + 1)); }
   else if (event.key === "ArrowUp" || event.key === "k") { event.preventDefault(); void select(Math.max(0, selectedIndex - 1)); }
   else if (event.key === "o" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); void openPhotos(); }
+  else if (event.key === "v" && !event.ctrlKey && !event.metaKey && !event.altKey) { event.preventDefault(); byId("visit-button").click(); }
   else if (currentView?.key(event)) event.preventDefault();
 });
 
@@ -266,6 +268,7 @@ async function start(): Promise<void> {
   }
   await loadStores();
   await reload();
+  setupVisitPanel(showBanner, scheduleRefresh);
   // The engine check loads ONNX Runtime and hashes the models: after the first screen.
   setupEnginePanel();
   // Listeners are registered above, so the command-line import's progress is not missed.

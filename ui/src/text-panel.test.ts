@@ -55,9 +55,9 @@ describe("categoryPanel", () => {
     },
   };
   const stores = {
-    config_path: "/data/stores.toml", active: "s1", error: null,
+    config_path: "/data/stores.toml", active: "s1", error: null, import_folder: null,
     stores: [{
-      id: "s1", name: "Main Street", thresholds: { min_similarity: 0.25, min_margin: 0.02 },
+      id: "s1", name: "Main Street", thresholds: { min_similarity: 0.25, min_margin: 0.02 }, shots: [],
       categories: [
         { name: "Fruit", references_dir: "/r/f", reference_count: 4, imagenet: [], problem: null },
         { name: "Vegetables", references_dir: "/r/v", reference_count: 4, imagenet: [], problem: null },
@@ -74,7 +74,7 @@ describe("categoryPanel", () => {
     expect(el.textContent).toContain("banana 72 %");
   });
   it("explains how to set up categories when there are none", () => {
-    const el = categoryPanel(7, null, { config_path: "/data/stores.toml", active: null, error: null, stores: [] });
+    const el = categoryPanel(7, null, { config_path: "/data/stores.toml", active: null, error: null, import_folder: null, stores: [] });
     expect(el.textContent).toContain("/data/stores.toml");
   });
 });

@@ -1431,7 +1431,13 @@ mod tests {
     fn a_former_name_and_an_owner_label_are_not_the_seller() {
         let lines = vec![
             line(1, 60.0, 90.0, 300.0, "BANH MI CAFE"),
-            line(1, 40.0, 112.0, 360.0, "DIMILIKI: BANH MI CAFE SDN BHD 1110644-W"),
+            line(
+                1,
+                40.0,
+                112.0,
+                360.0,
+                "DIMILIKI: BANH MI CAFE SDN BHD 1110644-W",
+            ),
             line(1, 60.0, 134.0, 300.0, "NO. 1 JALAN PUTERI 7/10"),
             line(1, 60.0, 156.0, 300.0, "47100 PUCHONG SELANGOR"),
         ];

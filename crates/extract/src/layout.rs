@@ -207,7 +207,12 @@ pub(crate) mod tests {
         // OCR boxes of tightly printed receipts overlap vertically by more than half
         let mut a = line(1, 100.0, 100.0, 300.0, "NO: 28, JALAN ASTANA 1C,");
         let mut b = line(1, 90.0, 100.0, 320.0, "BANDAR BUKIT RAJA, 41050");
-        a.polygon = [[100.0, 100.0], [400.0, 100.0], [400.0, 160.0], [100.0, 160.0]];
+        a.polygon = [
+            [100.0, 100.0],
+            [400.0, 100.0],
+            [400.0, 160.0],
+            [100.0, 160.0],
+        ];
         b.polygon = [[90.0, 128.0], [410.0, 128.0], [410.0, 188.0], [90.0, 188.0]];
         let rows = rows(&[a, b]);
         assert_eq!(rows.len(), 2);

@@ -41,6 +41,7 @@ pub(crate) enum EngineSlot {
 #[derive(Debug, Default)]
 pub(crate) struct StoresState {
     stores: Vec<StoreSpec>,
+    import_folder: Option<PathBuf>,
     error: Option<String>,
     modified: Option<SystemTime>,
     loaded_once: bool,
@@ -102,7 +103,12 @@ impl Station {
 
     /// Rereads `stores.toml` when it changed on disk. An invalid file keeps the last valid
     /// stores and reports why.
-    fn refresh_stores(&self) {
+    /// The stores as last loaded (after a refresh by the caller).
+    pub(crate) fn stores_snapshot(&self) -> Vec<StoreSpec> {
+        self.stores_lock().stores.clone()
+    }
+
+    pub(crate) fn refresh_stores(&self) {
         let path = self.stores_path();
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut state = self.stores_lock();
@@ -124,9 +130,10 @@ impl Station {
                 return;
             }
         };
-        match stores::parse(&text, self.data_dir()) {
+        match stores::parse_config(&text, self.data_dir()) {
             Ok(parsed) => {
-                state.stores = parsed;
+                state.stores = parsed.stores;
+                state.import_folder = parsed.import_folder;
                 state.error = None;
                 state.sets.clear();
                 let still_there = state
@@ -156,6 +163,11 @@ impl Station {
                 state.sets.clone(),
             )
         };
+        let import_folder = self
+            .stores_lock()
+            .import_folder
+            .as_ref()
+            .map(|p| p.display().to_string());
         let stores = specs
             .iter()
             .map(|spec| StoreInfo {
@@ -164,6 +176,7 @@ impl Station {
                 categories: built
                     .get(&spec.id)
                     .map_or_else(|| describe_categories(spec), |b| b.infos.clone()),
+                shots: spec.shot.clone(),
                 thresholds: spec.thresholds.unwrap_or_default(),
             })
             .collect();
@@ -172,6 +185,7 @@ impl Station {
             stores,
             active,
             error,
+            import_folder,
         }
     }
 
@@ -190,12 +204,19 @@ impl Station {
     }
 
     /// The active store's categories, embedding reference photos not yet cached.
-    async fn active_category_set(&self) -> Result<(StoreSpec, Arc<BuiltSet>), StationError> {
+    /// A store's categories (the active store's when `store_id` is `None`), embedding
+    /// reference photos not yet cached.
+    pub(crate) async fn category_set(
+        &self,
+        store_id: Option<&str>,
+    ) -> Result<(StoreSpec, Arc<BuiltSet>), StationError> {
         self.refresh_stores();
         let (spec, built) = {
             let state = self.stores_lock();
-            let spec = state
-                .active
+            let wanted = store_id
+                .map(str::to_string)
+                .or_else(|| state.active.clone());
+            let spec = wanted
                 .as_ref()
                 .and_then(|a| state.stores.iter().find(|s| &s.id == a))
                 .cloned()
@@ -350,6 +371,16 @@ impl Station {
         item_id: i64,
         expected: Option<String>,
     ) -> Result<CategoryResult, StationError> {
+        self.judge_category_in(item_id, expected, None).await
+    }
+
+    /// Judges a photo against one store's categories (the active store's when `None`).
+    pub(crate) async fn judge_category_in(
+        &self,
+        item_id: i64,
+        expected: Option<String>,
+        store_id: Option<&str>,
+    ) -> Result<CategoryResult, StationError> {
         let (item, sha) = self.item_with_content(item_id).await?;
         if item.kind != "photo" || item.status != "analyzed" {
             return Err(StationError::InvalidRequest(
@@ -357,7 +388,7 @@ impl Station {
             ));
         }
         let started = Instant::now();
-        let (spec, built) = self.active_category_set().await?;
+        let (spec, built) = self.category_set(store_id).await?;
         let engine = self.engine().await?;
         let bytes = self.store.blobs().read(&sha)?;
         let embedding = self.embed_cached(&engine, sha, bytes).await?;

@@ -23,7 +23,9 @@ pub enum StationError {
 impl StationError {
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Store(store::StoreError::ItemNotFound(_)) => "not_found",
+            Self::Store(
+                store::StoreError::ItemNotFound(_) | store::StoreError::VisitNotFound(_),
+            ) => "not_found",
             Self::Store(store::StoreError::InvalidHash(_)) => "invalid_request",
             Self::Store(_) => "storage",
             Self::Task(_) => "internal",

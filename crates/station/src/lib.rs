@@ -6,8 +6,11 @@ mod analysis;
 mod documents;
 mod error;
 mod import;
+mod report;
 pub mod stores;
 mod types;
+mod visits;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,8 +29,15 @@ pub use documents::{
 pub use error::{IpcError, StationError};
 pub use extract::compliance::Compliance;
 pub use import::{expand_paths, ImportSink};
+pub use report::{ReportFormat, ReportProgress, ReportSink, ReportWritten};
+pub use stores::ShotSpec;
 pub use stores::{CategoryInfo, StoreInfo, StoresInfo};
 pub use types::*;
+pub use visits::{
+    FolderState, FolderStatus, PhotoState, ShotState, ShotStatus, VisitFolderEvent, VisitInfo,
+    VisitPhoto, VisitPhotoEvent, VisitState, MAX_VISIT_PAGE,
+};
+pub use watch::{ConfigSink, VisitSink, SETTLE};
 
 /// Analyzer name of the quality gate in the `analyses` table.
 pub const QUALITY_GATE: &str = "quality_gate";
@@ -48,6 +58,8 @@ pub struct Station {
     /// Loaded on first use: opening every session takes about a second per worker.
     engine: tokio::sync::Mutex<analysis::EngineSlot>,
     stores: Mutex<analysis::StoresState>,
+    /// The watched import folder of each visit being watched.
+    watchers: Mutex<HashMap<i64, watch::FolderWatch>>,
 }
 
 impl Station {
@@ -78,6 +90,7 @@ impl Station {
             models_dir: models_dir.to_path_buf(),
             engine: tokio::sync::Mutex::new(analysis::EngineSlot::NotLoaded),
             stores: Mutex::new(analysis::StoresState::default()),
+            watchers: Mutex::new(HashMap::new()),
         }))
     }
 

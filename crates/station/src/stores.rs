@@ -15,8 +15,19 @@ pub const DEFAULT_STORES_TOML: &str = include_str!("../../../config/stores.toml"
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoresFile {
+    /// The folder a phone or camera syncs its photos to, watched during visits.
+    #[serde(default)]
+    import_folder: Option<PathBuf>,
     #[serde(default)]
     store: Vec<StoreSpec>,
+}
+
+/// A parsed stores file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoresConfig {
+    pub stores: Vec<StoreSpec>,
+    /// Absolute (relative paths are taken from the data directory).
+    pub import_folder: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -28,6 +39,27 @@ pub struct StoreSpec {
     pub thresholds: Option<CategoryThresholds>,
     #[serde(default)]
     pub category: Vec<CategorySpec>,
+    /// The shots an auditor must take on a visit.
+    #[serde(default)]
+    pub shot: Vec<ShotSpec>,
+}
+
+/// A required shot of a store visit: `count` photos of `category` that pass the gates.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ShotSpec {
+    pub name: String,
+    pub category: String,
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Rules checked by the cloud LLM (`"price tags are visible on every shelf"`); offline
+    /// they are kept as pending checks.
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -57,6 +89,7 @@ pub struct StoreInfo {
     pub id: String,
     pub name: String,
     pub categories: Vec<CategoryInfo>,
+    pub shots: Vec<ShotSpec>,
     pub thresholds: CategoryThresholds,
 }
 
@@ -68,6 +101,8 @@ pub struct StoresInfo {
     pub active: Option<String>,
     /// Set when the file was rejected; the stores then come from the last valid file, if any.
     pub error: Option<String>,
+    /// The folder visits watch unless the auditor picks another.
+    pub import_folder: Option<String>,
 }
 
 /// Photos a reference folder may hold.
@@ -77,7 +112,19 @@ pub const MAX_REFERENCES: usize = 64;
 
 /// Parses and checks a stores file. Folders are resolved against `data_dir`.
 pub fn parse(text: &str, data_dir: &Path) -> Result<Vec<StoreSpec>, String> {
+    parse_config(text, data_dir).map(|c| c.stores)
+}
+
+/// Parses and checks a stores file, with its import folder.
+pub fn parse_config(text: &str, data_dir: &Path) -> Result<StoresConfig, String> {
     let file: StoresFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    let import_folder = file.import_folder.clone().map(|dir| {
+        if dir.is_relative() {
+            data_dir.join(dir)
+        } else {
+            dir
+        }
+    });
     let mut ids = std::collections::HashSet::new();
     for store in &file.store {
         if store.id.trim().is_empty() {
@@ -107,6 +154,27 @@ pub fn parse(text: &str, data_dir: &Path) -> Result<Vec<StoreSpec>, String> {
                 ));
             }
         }
+        let mut shots = std::collections::HashSet::new();
+        for shot in &store.shot {
+            if !shots.insert(shot.name.clone()) {
+                return Err(format!(
+                    "store {:?}: shot {:?} appears twice",
+                    store.id, shot.name
+                ));
+            }
+            if !names.contains(&shot.category) {
+                return Err(format!(
+                    "store {:?}: shot {:?} needs category {:?}, which the store does not define",
+                    store.id, shot.name, shot.category
+                ));
+            }
+            if !(1..=100).contains(&shot.count) {
+                return Err(format!(
+                    "store {:?}: shot {:?} count must be 1–100",
+                    store.id, shot.name
+                ));
+            }
+        }
         if let Some(t) = &store.thresholds {
             if !(-1.0..=1.0).contains(&t.min_similarity) || !(0.0..=2.0).contains(&t.min_margin) {
                 return Err(format!(
@@ -116,7 +184,7 @@ pub fn parse(text: &str, data_dir: &Path) -> Result<Vec<StoreSpec>, String> {
             }
         }
     }
-    Ok(file
+    let stores = file
         .store
         .into_iter()
         .map(|mut store| {
@@ -129,7 +197,11 @@ pub fn parse(text: &str, data_dir: &Path) -> Result<Vec<StoreSpec>, String> {
             }
             store
         })
-        .collect())
+        .collect();
+    Ok(StoresConfig {
+        stores,
+        import_folder,
+    })
 }
 
 /// The photos of a reference folder (not recursive), sorted, at most [`MAX_REFERENCES`].
@@ -175,6 +247,12 @@ mod tests {
         assert!(parse(empty_cat, data)
             .unwrap_err()
             .contains("needs `references`"));
+        let shot = "[[store]]\nid='a'\nname='A'\n[[store.category]]\nname='Fruit'\nimagenet=['banana']\n[[store.shot]]\nname='Dairy wall'\ncategory='Dairy'\n";
+        assert!(parse(shot, data)
+            .unwrap_err()
+            .contains("needs category \"Dairy\""));
+        let shot = shot.replace("'Dairy'", "'Fruit'");
+        assert_eq!(parse(&shot, data).unwrap()[0].shot[0].count, 1);
         let unknown = "[[store]]\nid='a'\nname='A'\ncolour='red'\n";
         assert!(parse(unknown, data).unwrap_err().contains("colour"));
         assert!(parse("[[store]", data).is_err());

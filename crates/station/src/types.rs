@@ -223,6 +223,13 @@ mod tests {
         crate::DocumentResult::export_all(&cfg).unwrap();
         crate::ExtractProgress::export_all(&cfg).unwrap();
         extract::compliance::Compliance::export_all(&cfg).unwrap();
+        crate::VisitInfo::export_all(&cfg).unwrap();
+        crate::VisitState::export_all(&cfg).unwrap();
+        crate::VisitPhotoEvent::export_all(&cfg).unwrap();
+        crate::VisitFolderEvent::export_all(&cfg).unwrap();
+        crate::ReportFormat::export_all(&cfg).unwrap();
+        crate::ReportWritten::export_all(&cfg).unwrap();
+        crate::ReportProgress::export_all(&cfg).unwrap();
     }
 
     fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {

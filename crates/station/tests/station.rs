@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -1045,4 +1046,309 @@ async fn compliance_results_follow_the_gates_and_match_their_schema() {
     // a document has no compliance result
     let doc = import_one(&station, fixture_dir("documents/receipt.pdf")).await;
     assert!(station.compliance(doc).await.is_err());
+}
+
+#[derive(Default)]
+struct VisitRecorder {
+    photos: Mutex<Vec<station::VisitPhoto>>,
+    folders: Mutex<Vec<station::FolderState>>,
+}
+
+impl station::VisitSink for VisitRecorder {
+    fn photo(&self, _: i64, photo: &station::VisitPhoto) {
+        self.photos.lock().unwrap().push(photo.clone());
+    }
+    fn folder(&self, _: i64, folder: &station::FolderState) {
+        self.folders.lock().unwrap().push(folder.clone());
+    }
+}
+
+#[derive(Default)]
+struct ConfigRecorder(Mutex<Vec<station::StoresInfo>>);
+
+impl station::ConfigSink for ConfigRecorder {
+    fn stores_changed(&self, stores: &station::StoresInfo) {
+        self.0.lock().unwrap().push(stores.clone());
+    }
+}
+
+struct NoReportProgress;
+impl station::ReportSink for NoReportProgress {
+    fn progress(&self, _: &station::ReportProgress) {}
+}
+
+async fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..300 {
+        if let Some(v) = f() {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn visit_config(refs: &Path) -> String {
+    format!(
+        "[[store]]\nid = 's1'\nname = 'Main Street'\n\
+         [[store.category]]\nname = 'Fruit'\nreferences = '{0}/Fruit'\n\
+         [[store.category]]\nname = 'Vegetables'\nreferences = '{0}/Vegetables'\n\
+         [[store.category]]\nname = 'Packages'\nreferences = '{0}/Packages'\n\
+         [[store.shot]]\nname = 'Fruit display'\ncategory = 'Fruit'\nrules = ['price tags are visible']\n\
+         [[store.shot]]\nname = 'Vegetable aisle'\ncategory = 'Vegetables'\n\
+         [[store.shot]]\nname = 'Dairy wall'\ncategory = 'Packages'\ncount = 2\n",
+        refs.display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_reports() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("stores.toml"),
+        visit_config(&fixture_dir("grocery/references")),
+    )
+    .unwrap();
+    let card = tempfile::tempdir().unwrap();
+    let folder = card.path().join("DCIM");
+    std::fs::create_dir(&folder).unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+
+    // bad requests get specific errors
+    let err = station.start_visit("nope", "Ana", None).await.unwrap_err();
+    assert!(err.to_string().contains("no store with id"), "{err}");
+    let err = station.start_visit("s1", "  ", None).await.unwrap_err();
+    assert!(err.to_string().contains("auditor"), "{err}");
+    let err = station
+        .start_visit("s1", "Ana", Some("relative/dir"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("absolute"), "{err}");
+
+    let visit = station
+        .start_visit("s1", "Ana", Some(folder.to_str().unwrap()))
+        .await
+        .unwrap();
+    let err = station.start_visit("s1", "Bo", None).await.unwrap_err();
+    assert!(err.to_string().contains("still open"), "{err}");
+    let sink = Arc::new(VisitRecorder::default());
+    station.watch_visit(visit.id, sink.clone()).await.unwrap();
+    for _ in 0..100 {
+        let folder = station.visit_state(visit.id, 0, 1).await.unwrap().folder;
+        if folder.status == station::FolderStatus::Watching {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // a photo copied in two halves is only read once complete
+    let fruit = std::fs::read(fixture_dir(
+        "grocery/queries/Fruit/Passion-Fruit-Passion-Fruit_002.jpg",
+    ))
+    .unwrap();
+    let landing = folder.join("IMG_0001.jpg");
+    std::fs::write(&landing, &fruit[..fruit.len() / 2]).unwrap();
+    tokio::time::sleep(station::SETTLE * 3).await;
+    assert!(
+        sink.photos.lock().unwrap().is_empty(),
+        "a half-copied photo was read"
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&landing)
+        .unwrap()
+        .write_all(&fruit[fruit.len() / 2..])
+        .unwrap();
+    let photo = wait_until("the fruit photo's verdict", || {
+        sink.photos.lock().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(photo.state, station::PhotoState::Accepted, "{photo:#?}");
+    assert_eq!(photo.category.as_deref(), Some("Fruit"));
+    assert_eq!(photo.shot.as_deref(), Some("Fruit display"));
+    assert_eq!(photo.pending_rules, 1);
+    println!("fruit photo verdicts in {:.0} ms", photo.latency_ms);
+
+    // a blurred shot asks for a retake, with guidance
+    std::fs::copy(fixture_dir("blurred.jpg"), folder.join("IMG_0002.jpg")).unwrap();
+    let blurred = wait_until("the blurred photo's verdict", || {
+        sink.photos.lock().unwrap().get(1).cloned()
+    })
+    .await;
+    assert_eq!(blurred.state, station::PhotoState::Retake, "{blurred:#?}");
+    assert!(
+        blurred.reasons.contains(&"blur".to_string()),
+        "{blurred:#?}"
+    );
+    assert!(blurred.guidance.iter().any(|g| g.contains("steady")));
+    assert_eq!(blurred.shot.as_deref(), Some("Dairy wall"), "{blurred:#?}");
+
+    // the same shot copied again is recognized
+    std::fs::copy(&landing, folder.join("IMG_0001 (1).jpg")).unwrap();
+    let again = wait_until("the duplicate", || {
+        sink.photos.lock().unwrap().get(2).cloned()
+    })
+    .await;
+    assert!(again.duplicate, "{again:#?}");
+
+    // the card is pulled out, then put back with a new photo
+    let moved = card.path().join("elsewhere");
+    std::fs::rename(&folder, &moved).unwrap();
+    wait_until("the missing folder", || {
+        sink.folders
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|f| f.status == station::FolderStatus::Missing)
+            .then_some(())
+    })
+    .await;
+    std::fs::rename(&moved, &folder).unwrap();
+    std::fs::copy(
+        fixture_dir("grocery/queries/Packages/Sour-Milk-Arla-Sour-Milk_002.jpg"),
+        folder.join("IMG_0003.jpg"),
+    )
+    .unwrap();
+    let milk = wait_until("the photo after the card came back", || {
+        sink.photos
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|p| p.file_name == "IMG_0003.jpg")
+            .cloned()
+    })
+    .await;
+    assert_eq!(milk.shot.as_deref(), Some("Dairy wall"));
+
+    let state = station.visit_state(visit.id, 0, 50).await.unwrap();
+    let states: Vec<_> = state
+        .checklist
+        .iter()
+        .map(|s| (s.name.as_str(), s.state, s.accepted))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("Fruit display", station::ShotState::Done, 1),
+            ("Vegetable aisle", station::ShotState::Missing, 0),
+            // one of two accepted, and the blurred shot of the dairy wall to retake
+            ("Dairy wall", station::ShotState::Retake, 1),
+        ]
+    );
+    assert_eq!(state.photos_total, 3);
+    assert_eq!(state.pending_cloud, 1);
+    assert_eq!(state.photos[0].file_name, "IMG_0003.jpg");
+
+    // reports
+    let out = tempfile::tempdir().unwrap();
+    let csv_path = out.path().join("visit.csv");
+    let written = station
+        .export_visit_report(
+            station.new_job().0,
+            visit.id,
+            csv_path.to_str().unwrap(),
+            station::ReportFormat::Csv,
+            &NoReportProgress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(written.photos, 3);
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3 + 3, "{csv}");
+    assert!(csv.contains("shot,s1,Main Street,Ana"), "{csv}");
+    assert!(
+        csv.lines().any(|l| l.starts_with("photo,")
+            && l.contains("IMG_0002.jpg")
+            && l.contains(",retake,")),
+        "{csv}"
+    );
+    let pdf_path = out.path().join("visit.pdf");
+    station
+        .export_visit_report(
+            station.new_job().0,
+            visit.id,
+            pdf_path.to_str().unwrap(),
+            station::ReportFormat::Pdf,
+            &NoReportProgress,
+        )
+        .await
+        .unwrap();
+    let pdf = engine::pdf::PdfEngine::shared(
+        &engine::runtime::default_models_dir().join("runtime/libpdfium.so"),
+    )
+    .unwrap();
+    let bytes = std::fs::read(&pdf_path).unwrap();
+    let info = pdf.inspect(&bytes).unwrap();
+    assert_eq!(info.page_count, 1);
+    let text: String = pdf
+        .page_text(&bytes, 1, 1000)
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in [
+        "Main Street",
+        "Ana",
+        "Fruit display",
+        "MISSING",
+        "RETAKE",
+        "IMG_0002.jpg",
+        "Hold the camera steady",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in the PDF:\n{text}");
+    }
+
+    // a restart resumes the visit with everything it had
+    drop(station);
+    let station = Station::open(data.path()).await.unwrap();
+    let resumed = station.current_visit().await.unwrap().unwrap();
+    assert_eq!(resumed.id, visit.id);
+    let again = station.visit_state(visit.id, 0, 50).await.unwrap();
+    assert_eq!(again.checklist, state.checklist);
+    let ended = station.end_visit(visit.id).await.unwrap();
+    assert!(ended.ended_at.is_some());
+    assert!(station.current_visit().await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stores_config_is_reloaded_live_and_a_bad_edit_keeps_the_last_good_one() {
+    let data = tempfile::tempdir().unwrap();
+    let refs = fixture_dir("grocery/references");
+    std::fs::write(data.path().join("stores.toml"), visit_config(&refs)).unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let sink = Arc::new(ConfigRecorder::default());
+    let _watch = station.watch_config(sink.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    std::fs::write(
+        data.path().join("stores.toml"),
+        visit_config(&refs).replace("category = 'Vegetables'", "category = 'Bakery'"),
+    )
+    .unwrap();
+    let rejected = wait_until("the rejected edit", || {
+        sink.0.lock().unwrap().last().cloned()
+    })
+    .await;
+    let error = rejected.error.clone().unwrap();
+    assert!(error.contains("Bakery"), "{error}");
+    assert_eq!(
+        rejected.stores[0].shots.len(),
+        3,
+        "the previous config stays"
+    );
+    std::fs::write(
+        data.path().join("stores.toml"),
+        visit_config(&refs).replace("count = 2", "count = 4"),
+    )
+    .unwrap();
+    let fixed = wait_until("the good edit", || {
+        sink.0
+            .lock()
+            .unwrap()
+            .last()
+            .filter(|s| s.error.is_none())
+            .cloned()
+    })
+    .await;
+    assert_eq!(fixed.stores[0].shots[2].count, 4);
 }

@@ -4,6 +4,7 @@
 mod blobs;
 mod embeddings;
 mod items;
+mod visits;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -17,6 +18,7 @@ pub use embeddings::CachedEmbedding;
 pub use items::{
     AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter,
 };
+pub use visits::{VisitPhotoRow, VisitRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -34,6 +36,8 @@ pub enum StoreError {
     InvalidHash(String),
     #[error("no item with id {0}")]
     ItemNotFound(i64),
+    #[error("no visit with id {0}")]
+    VisitNotFound(i64),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -9,4 +9,8 @@ active: string | null,
 /**
  * Set when the file was rejected; the stores then come from the last valid file, if any.
  */
-error: string | null, };
+error: string | null, 
+/**
+ * The folder visits watch unless the auditor picks another.
+ */
+import_folder: string | null, };

@@ -1,0 +1,612 @@
+//! Visit reports to hand to a store manager: CSV (one row per checklist line and per photo) and
+//! PDF (store, auditor, times, the checklist, then every photo with its thumbnail, verdicts and
+//! what to retake). The PDF is written with `pdf-writer`: thumbnails are embedded as JPEG
+//! (DCTDecode) and text uses the standard Helvetica fonts, so nothing is fetched or installed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
+use serde::{Deserialize, Serialize};
+use store::Sha256Hex;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use crate::visits::{checklist, PhotoState, ShotState, ShotStatus, VisitInfo, VisitPhoto};
+use crate::{Station, StationError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Csv,
+    Pdf,
+}
+
+impl ReportFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Pdf => "pdf",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ReportWritten {
+    pub path: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    pub photos: u32,
+}
+
+/// Emitted while a report is written (thumbnails take a moment each).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ReportProgress {
+    #[ts(type = "number")]
+    pub job_id: u64,
+    pub done: u32,
+    pub total: u32,
+}
+
+pub trait ReportSink: Send + Sync {
+    fn progress(&self, event: &ReportProgress);
+}
+
+/// Thumbnail side in the PDF, in pixels (shown at 64 pt, so about 150 dpi).
+const THUMB_SIDE: u32 = 136;
+
+impl Station {
+    /// Writes the visit's report to `dest` (an absolute path ending in `.csv` or `.pdf`),
+    /// replacing the file atomically. Cancellable between photos.
+    pub async fn export_visit_report(
+        &self,
+        job_id: u64,
+        visit_id: i64,
+        dest: &str,
+        format: ReportFormat,
+        sink: &dyn ReportSink,
+    ) -> Result<ReportWritten, StationError> {
+        let dest = validate_destination(dest, format)?;
+        let token = self.job_token(job_id);
+        let result = self
+            .write_report(job_id, visit_id, &dest, format, sink, &token)
+            .await;
+        self.finish_job(job_id);
+        result
+    }
+
+    async fn write_report(
+        &self,
+        job_id: u64,
+        visit_id: i64,
+        dest: &Path,
+        format: ReportFormat,
+        sink: &dyn ReportSink,
+        token: &CancellationToken,
+    ) -> Result<ReportWritten, StationError> {
+        let visit: VisitInfo = self.store.get_visit(visit_id).await?.into();
+        let photos = self.visit_photos_all(visit_id).await?;
+        let shots = self
+            .store_spec(&visit.store_id)
+            .map(|s| s.shot)
+            .unwrap_or_default();
+        let list = checklist(&shots, &photos);
+        let pending = self.store.count_pending_cloud(visit_id).await?;
+        let total = u32::try_from(photos.len()).unwrap_or(u32::MAX);
+        let bytes = match format {
+            ReportFormat::Csv => csv_report(&visit, &list, &photos)?,
+            ReportFormat::Pdf => {
+                let mut thumbs = Vec::with_capacity(photos.len());
+                for (done, photo) in photos.iter().enumerate() {
+                    if token.is_cancelled() {
+                        return Err(StationError::Cancelled);
+                    }
+                    thumbs.push(self.thumbnail(photo.item_id).await);
+                    sink.progress(&ReportProgress {
+                        job_id,
+                        done: u32::try_from(done + 1).unwrap_or(u32::MAX),
+                        total,
+                    });
+                }
+                pdf_report(&visit, &list, &photos, &thumbs, pending)
+            }
+        };
+        let tmp = dest.with_extension(format!("{}.part", format.extension()));
+        let written = std::fs::File::create(&tmp)
+            .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()))
+            .and_then(|()| std::fs::rename(&tmp, dest));
+        if let Err(error) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(StationError::InvalidRequest(format!(
+                "cannot write {}: {error}",
+                dest.display()
+            )));
+        }
+        tracing::info!(visit = visit_id, path = %dest.display(), bytes = bytes.len(), "visit report written");
+        Ok(ReportWritten {
+            path: dest.display().to_string(),
+            bytes: bytes.len() as u64,
+            photos: total,
+        })
+    }
+
+    /// A small upright JPEG of a visit photo, with its pixel size; none when it cannot be read.
+    async fn thumbnail(&self, item_id: Option<i64>) -> Option<(Vec<u8>, u32, u32)> {
+        let item = self.store.get_item(item_id?).await.ok()?;
+        let sha = Sha256Hex::parse(item.blob_sha256.as_deref()?).ok()?;
+        let bytes = self.store.blobs().read(&sha).ok()?;
+        let limits = self.limits;
+        tokio::task::spawn_blocking(move || {
+            let image = engine::intake::decode_upright(&bytes, &limits).ok()?;
+            let (w, h) = (image.width().max(1), image.height().max(1));
+            let scale = f64::from(THUMB_SIDE) / f64::from(w.max(h));
+            let (tw, th) = (
+                ((f64::from(w) * scale).round() as u32).max(1),
+                ((f64::from(h) * scale).round() as u32).max(1),
+            );
+            let small = image::imageops::thumbnail(&image, tw, th);
+            let mut out = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)
+                .encode_image(&small)
+                .ok()?;
+            Some((out, tw, th))
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+}
+
+/// A report goes to an absolute path, into an existing folder, with the format's extension.
+fn validate_destination(dest: &str, format: ReportFormat) -> Result<PathBuf, StationError> {
+    let path = PathBuf::from(dest.trim());
+    let bad = |why: &str| {
+        StationError::InvalidRequest(format!("cannot write the report to {dest:?}: {why}"))
+    };
+    if !path.is_absolute() {
+        return Err(bad("not an absolute path"));
+    }
+    let ext_ok = path
+        .extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| x.eq_ignore_ascii_case(format.extension()));
+    if !ext_ok {
+        return Err(bad(&format!(
+            "the file name must end in .{}",
+            format.extension()
+        )));
+    }
+    if path.is_dir() {
+        return Err(bad("that is a folder"));
+    }
+    if !path.parent().is_some_and(Path::is_dir) {
+        return Err(bad("its folder does not exist"));
+    }
+    Ok(path)
+}
+
+fn state_word(state: PhotoState) -> &'static str {
+    match state {
+        PhotoState::Accepted => "accepted",
+        PhotoState::Extra => "extra",
+        PhotoState::Retake => "retake",
+        PhotoState::Unreadable => "unreadable",
+    }
+}
+
+fn shot_word(state: ShotState) -> &'static str {
+    match state {
+        ShotState::Done => "done",
+        ShotState::Retake => "retake",
+        ShotState::Missing => "missing",
+    }
+}
+
+fn csv_report(
+    visit: &VisitInfo,
+    list: &[ShotStatus],
+    photos: &[VisitPhoto],
+) -> Result<Vec<u8>, StationError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| StationError::InvalidRequest(format!("cannot write CSV: {e}"));
+    w.write_record([
+        "record",
+        "store_id",
+        "store",
+        "auditor",
+        "visit_started",
+        "visit_ended",
+        "shot",
+        "category",
+        "required",
+        "accepted",
+        "state",
+        "file",
+        "taken_at",
+        "quality",
+        "reasons",
+        "category_verdict",
+        "guidance",
+        "pending_cloud_checks",
+    ])
+    .map_err(fail)?;
+    let ended = visit.ended_at.clone().unwrap_or_default();
+    for shot in list {
+        w.write_record([
+            "shot",
+            &visit.store_id,
+            &visit.store_name,
+            &visit.auditor,
+            &visit.started_at,
+            &ended,
+            &shot.name,
+            &shot.category,
+            &shot.required.to_string(),
+            &shot.accepted.to_string(),
+            shot_word(shot.state),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ])
+        .map_err(fail)?;
+    }
+    for photo in photos {
+        w.write_record([
+            "photo",
+            &visit.store_id,
+            &visit.store_name,
+            &visit.auditor,
+            &visit.started_at,
+            &ended,
+            photo.shot.as_deref().unwrap_or(""),
+            photo.category.as_deref().unwrap_or(""),
+            "",
+            "",
+            state_word(photo.state),
+            &photo.file_name,
+            &photo.added_at,
+            photo.quality.as_deref().unwrap_or(""),
+            &photo.reasons.join("; "),
+            photo.category_verdict.as_deref().unwrap_or(""),
+            &photo.guidance.join(" "),
+            &photo.pending_rules.to_string(),
+        ])
+        .map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| StationError::InvalidRequest(format!("cannot write CSV: {e}")))
+}
+
+/// Text for a standard PDF font (WinAnsi): Latin-1 letters kept, anything else becomes `?`.
+fn pdf_text(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match u8::try_from(u32::from(c)) {
+            Ok(b) if (0x20..0x7f).contains(&b) || b >= 0xa0 => b,
+            _ if c == '—' || c == '–' => b'-',
+            _ => b'?',
+        })
+        .collect()
+}
+
+/// Splits text into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+struct PdfBuilder {
+    pdf: Pdf,
+    next: i32,
+    pages: Vec<Ref>,
+    page_tree: Ref,
+    font: Ref,
+    bold: Ref,
+    /// The page being drawn: its content, its images, the pen's height.
+    content: Content,
+    images: Vec<(Name<'static>, Ref)>,
+    y: f32,
+}
+
+const PAGE_W: f32 = 595.0;
+const PAGE_H: f32 = 842.0;
+const MARGIN: f32 = 48.0;
+/// Names for the images of one page (`I0`…`I15`); a page holds at most 11 photo rows.
+const IMAGE_NAMES: [&[u8]; 16] = [
+    b"I0", b"I1", b"I2", b"I3", b"I4", b"I5", b"I6", b"I7", b"I8", b"I9", b"I10", b"I11", b"I12",
+    b"I13", b"I14", b"I15",
+];
+
+impl PdfBuilder {
+    fn new() -> Self {
+        let mut pdf = Pdf::new();
+        let catalog = Ref::new(1);
+        let page_tree = Ref::new(2);
+        let font = Ref::new(3);
+        let bold = Ref::new(4);
+        pdf.catalog(catalog).pages(page_tree);
+        pdf.type1_font(font)
+            .base_font(Name(b"Helvetica"))
+            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        pdf.type1_font(bold)
+            .base_font(Name(b"Helvetica-Bold"))
+            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        Self {
+            pdf,
+            next: 5,
+            pages: Vec::new(),
+            page_tree,
+            font,
+            bold,
+            content: Content::new(),
+            images: Vec::new(),
+            y: PAGE_H - MARGIN,
+        }
+    }
+
+    fn alloc(&mut self) -> Ref {
+        let r = Ref::new(self.next);
+        self.next += 1;
+        r
+    }
+
+    fn text(&mut self, x: f32, size: f32, bold: bool, rgb: (f32, f32, f32), text: &str) {
+        let bytes = pdf_text(text);
+        self.content
+            .set_fill_rgb(rgb.0, rgb.1, rgb.2)
+            .begin_text()
+            .set_font(Name(if bold { b"F2" } else { b"F1" }), size)
+            .next_line(x, self.y)
+            .show(Str(&bytes))
+            .end_text();
+    }
+
+    /// Moves the pen down, starting a new page when `needed` points do not fit.
+    fn down(&mut self, by: f32, needed: f32) {
+        if self.y - by - needed < MARGIN {
+            self.flush_page();
+        }
+        self.y -= by;
+    }
+
+    fn flush_page(&mut self) {
+        let page = self.alloc();
+        let contents = self.alloc();
+        let content = std::mem::replace(&mut self.content, Content::new());
+        self.pdf.stream(contents, &content.finish());
+        let mut p = self.pdf.page(page);
+        p.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
+            .parent(self.page_tree)
+            .contents(contents);
+        let mut resources = p.resources();
+        resources
+            .fonts()
+            .pair(Name(b"F1"), self.font)
+            .pair(Name(b"F2"), self.bold);
+        let mut x_objects = resources.x_objects();
+        for (name, id) in self.images.drain(..) {
+            x_objects.pair(name, id);
+        }
+        x_objects.finish();
+        resources.finish();
+        p.finish();
+        self.pages.push(page);
+        self.y = PAGE_H - MARGIN;
+    }
+
+    fn image(&mut self, jpeg: &[u8], w: u32, h: u32, x: f32, box_side: f32) {
+        let Some(name) = IMAGE_NAMES.get(self.images.len()).copied() else {
+            return;
+        };
+        let id = self.alloc();
+        let mut image = self.pdf.image_xobject(id, jpeg);
+        image.filter(Filter::DctDecode);
+        image.width(i32::try_from(w).unwrap_or(1));
+        image.height(i32::try_from(h).unwrap_or(1));
+        image.color_space().device_rgb();
+        image.bits_per_component(8);
+        image.finish();
+        let scale = box_side / w.max(h) as f32;
+        let (dw, dh) = (w as f32 * scale, h as f32 * scale);
+        self.content
+            .save_state()
+            .transform([dw, 0.0, 0.0, dh, x, self.y - dh])
+            .x_object(Name(name))
+            .restore_state();
+        self.images.push((Name(name), id));
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.flush_page();
+        let count = i32::try_from(self.pages.len()).unwrap_or(i32::MAX);
+        self.pdf
+            .pages(self.page_tree)
+            .kids(self.pages.iter().copied())
+            .count(count);
+        self.pdf.finish()
+    }
+}
+
+const BLACK: (f32, f32, f32) = (0.1, 0.1, 0.1);
+const GREY: (f32, f32, f32) = (0.4, 0.4, 0.4);
+const GREEN: (f32, f32, f32) = (0.1, 0.5, 0.2);
+const AMBER: (f32, f32, f32) = (0.75, 0.45, 0.0);
+const RED: (f32, f32, f32) = (0.75, 0.1, 0.1);
+
+fn pdf_report(
+    visit: &VisitInfo,
+    list: &[ShotStatus],
+    photos: &[VisitPhoto],
+    thumbs: &[Option<(Vec<u8>, u32, u32)>],
+    pending: u64,
+) -> Vec<u8> {
+    let mut b = PdfBuilder::new();
+    b.down(0.0, 0.0);
+    b.text(MARGIN, 18.0, true, BLACK, "Store visit report");
+    b.down(24.0, 0.0);
+    b.text(
+        MARGIN,
+        11.0,
+        false,
+        BLACK,
+        &format!("Store: {} ({})", visit.store_name, visit.store_id),
+    );
+    b.down(15.0, 0.0);
+    b.text(
+        MARGIN,
+        11.0,
+        false,
+        BLACK,
+        &format!("Auditor: {}", visit.auditor),
+    );
+    b.down(15.0, 0.0);
+    let ended = visit.ended_at.as_deref().unwrap_or("in progress");
+    b.text(
+        MARGIN,
+        11.0,
+        false,
+        BLACK,
+        &format!("Started: {}   Ended: {ended}", visit.started_at),
+    );
+    b.down(15.0, 0.0);
+    let count = |s: PhotoState| photos.iter().filter(|p| p.state == s).count();
+    b.text(
+        MARGIN,
+        11.0,
+        false,
+        BLACK,
+        &format!(
+            "Photos: {} - accepted {}, retake {}, extra {}, unreadable {}; checks waiting for the cloud: {pending}",
+            photos.len(),
+            count(PhotoState::Accepted),
+            count(PhotoState::Retake),
+            count(PhotoState::Extra),
+            count(PhotoState::Unreadable)
+        ),
+    );
+    b.down(28.0, 0.0);
+    b.text(MARGIN, 13.0, true, BLACK, "Checklist");
+    for shot in list {
+        b.down(16.0, 0.0);
+        let (word, colour) = match shot.state {
+            ShotState::Done => ("DONE", GREEN),
+            ShotState::Retake => ("RETAKE", AMBER),
+            ShotState::Missing => ("MISSING", RED),
+        };
+        b.text(MARGIN, 10.5, true, colour, word);
+        b.text(
+            MARGIN + 70.0,
+            10.5,
+            false,
+            BLACK,
+            &format!(
+                "{} ({}): {} of {} accepted",
+                shot.name, shot.category, shot.accepted, shot.required
+            ),
+        );
+    }
+    if list.is_empty() {
+        b.down(16.0, 0.0);
+        b.text(
+            MARGIN,
+            10.5,
+            false,
+            GREY,
+            "This store's config lists no required shots.",
+        );
+    }
+    b.down(30.0, 0.0);
+    b.text(MARGIN, 13.0, true, BLACK, "Photos");
+    b.down(10.0, 0.0);
+    const ROW: f32 = 70.0;
+    const THUMB: f32 = 60.0;
+    for (photo, thumb) in photos.iter().zip(thumbs) {
+        b.down(0.0, ROW);
+        if let Some((jpeg, w, h)) = thumb {
+            b.image(jpeg, *w, *h, MARGIN, THUMB);
+        }
+        let x = MARGIN + THUMB + 12.0;
+        let top = b.y;
+        b.y -= 11.0;
+        let colour = match photo.state {
+            PhotoState::Accepted | PhotoState::Extra => GREEN,
+            PhotoState::Retake => AMBER,
+            PhotoState::Unreadable => RED,
+        };
+        b.text(
+            x,
+            10.5,
+            true,
+            colour,
+            &state_word(photo.state).to_uppercase(),
+        );
+        b.text(x + 80.0, 10.5, true, BLACK, &photo.file_name);
+        b.y -= 13.0;
+        let mut facts = vec![photo.added_at.clone()];
+        if let Some(q) = &photo.quality {
+            facts.push(format!("quality {q}"));
+        }
+        if let Some(c) = &photo.category {
+            facts.push(format!("category {c}"));
+        }
+        if let Some(s) = &photo.shot {
+            facts.push(format!("shot {s}"));
+        }
+        if !photo.reasons.is_empty() {
+            facts.push(photo.reasons.join(", "));
+        }
+        b.text(x, 9.0, false, GREY, &facts.join(" | "));
+        let advice = if photo.state == PhotoState::Retake || photo.state == PhotoState::Unreadable {
+            photo.guidance.join(" ")
+        } else {
+            String::new()
+        };
+        for line in wrap(&advice, 95).into_iter().take(3) {
+            b.y -= 11.0;
+            b.text(x, 9.0, false, BLACK, &line);
+        }
+        b.y = top - ROW;
+        if b.images.len() >= IMAGE_NAMES.len() {
+            b.flush_page();
+        }
+    }
+    b.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("visit.pdf");
+        assert!(validate_destination(ok.to_str().unwrap(), ReportFormat::Pdf).is_ok());
+        assert!(validate_destination("visit.pdf", ReportFormat::Pdf).is_err());
+        assert!(validate_destination(ok.to_str().unwrap(), ReportFormat::Csv).is_err());
+        let missing = dir.path().join("nope/visit.csv");
+        assert!(validate_destination(missing.to_str().unwrap(), ReportFormat::Csv).is_err());
+    }
+
+    #[test]
+    fn text_is_wrapped_and_kept_to_the_pdf_fonts() {
+        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
+        assert_eq!(pdf_text("Café — ✓"), b"Caf\xe9 - ?".to_vec());
+    }
+}

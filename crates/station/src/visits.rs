@@ -1,0 +1,555 @@
+//! Store visits: an auditor starts a visit for a store; every photo taken belongs to it and gets
+//! its quality and category verdicts at once, with retake guidance; the store's required shots
+//! become a checklist (done / retake / missing). Everything here runs offline: checks that need
+//! the cloud LLM (a shot's rules) are kept as pending.
+
+use std::path::Path;
+use std::time::Instant;
+
+use engine::QualityReport;
+use serde::{Deserialize, Serialize};
+use store::{VisitPhotoRow, VisitRow};
+use ts_rs::TS;
+
+use crate::stores::{ShotSpec, StoreSpec};
+use crate::{FileResult, Station, StationError, QUALITY_GATE};
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct VisitInfo {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub store_id: String,
+    pub store_name: String,
+    pub auditor: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub import_folder: Option<String>,
+}
+
+impl From<VisitRow> for VisitInfo {
+    fn from(row: VisitRow) -> Self {
+        Self {
+            id: row.id,
+            store_id: row.store_id,
+            store_name: row.store_name,
+            auditor: row.auditor,
+            started_at: row.started_at,
+            ended_at: row.ended_at,
+            import_folder: row.import_folder,
+        }
+    }
+}
+
+/// What a photo means for the visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoState {
+    /// Passes the gates and counts for a required shot.
+    Accepted,
+    /// Passes the gates but no required shot asks for its category.
+    Extra,
+    /// Must be taken again; `guidance` says how.
+    Retake,
+    /// Not a photo the station can read (corrupt, truncated, a PDF…).
+    Unreadable,
+}
+
+/// A photo of a visit with its verdicts, as shown the moment it lands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct VisitPhoto {
+    #[ts(type = "number | null")]
+    pub item_id: Option<i64>,
+    pub file_name: String,
+    pub source_path: String,
+    /// When the photo joined the visit (RFC 3339).
+    #[serde(default)]
+    pub added_at: String,
+    pub state: PhotoState,
+    /// `pass` or `fail`; none when the photo could not be read.
+    pub quality: Option<String>,
+    /// Failed quality checks (`blur`, `dark`, …) and category problems (`irrelevant`,
+    /// `uncertain`).
+    pub reasons: Vec<String>,
+    /// What to do differently, one line per reason.
+    pub guidance: Vec<String>,
+    /// The category the photo shows, when the category gate could tell.
+    pub category: Option<String>,
+    pub category_verdict: Option<String>,
+    /// The required shot it counts for (or would, once retaken).
+    pub shot: Option<String>,
+    /// Rules of its shot waiting for the cloud LLM.
+    pub pending_rules: u32,
+    /// Seconds from the file being complete to both verdicts.
+    pub latency_ms: f64,
+    /// The same content was already part of this visit.
+    pub duplicate: bool,
+    /// Why the photo could not be read, or why the category gate did not run.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ShotState {
+    Done,
+    Retake,
+    Missing,
+}
+
+/// One line of the visit checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ShotStatus {
+    pub name: String,
+    pub category: String,
+    pub required: u32,
+    pub accepted: u32,
+    pub retakes: u32,
+    pub state: ShotState,
+    pub rules: Vec<String>,
+}
+
+/// The watched import folder of a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FolderStatus {
+    /// No folder is watched for this visit.
+    None,
+    Watching,
+    /// The folder is gone (a card pulled out, a phone unplugged); watching resumes when it is back.
+    Missing,
+    /// The folder exists but cannot be watched; `message` says why.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct FolderState {
+    pub path: Option<String>,
+    pub status: FolderStatus,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct VisitState {
+    pub visit: VisitInfo,
+    pub checklist: Vec<ShotStatus>,
+    /// Newest first, one page of them.
+    pub photos: Vec<VisitPhoto>,
+    #[ts(type = "number")]
+    pub photos_total: u64,
+    #[ts(type = "number")]
+    pub pending_cloud: u64,
+    pub folder: FolderState,
+    /// Set when `stores.toml` was rejected; the visit goes on with the last valid config.
+    pub config_error: Option<String>,
+}
+
+/// Emitted when a photo of a visit has its verdicts.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct VisitPhotoEvent {
+    #[ts(type = "number")]
+    pub visit_id: i64,
+    pub photo: VisitPhoto,
+}
+
+/// Emitted when a visit's import folder appears, vanishes or cannot be watched.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct VisitFolderEvent {
+    #[ts(type = "number")]
+    pub visit_id: i64,
+    pub folder: FolderState,
+}
+
+/// Longest auditor name accepted.
+const MAX_AUDITOR_LEN: usize = 100;
+/// Largest page of photos one call returns.
+pub const MAX_VISIT_PAGE: u32 = 500;
+
+impl Station {
+    /// Starts a visit of `store_id` by `auditor`, optionally watching `import_folder`. Only one
+    /// visit is open at a time, so that every photo has exactly one visit.
+    pub async fn start_visit(
+        &self,
+        store_id: &str,
+        auditor: &str,
+        import_folder: Option<&str>,
+    ) -> Result<VisitInfo, StationError> {
+        let auditor = auditor.trim();
+        if auditor.is_empty() || auditor.chars().count() > MAX_AUDITOR_LEN {
+            return Err(StationError::InvalidRequest(format!(
+                "the auditor's name must be 1–{MAX_AUDITOR_LEN} characters"
+            )));
+        }
+        let spec = self.store_spec(store_id)?;
+        let folder = match import_folder.map(str::trim).filter(|f| !f.is_empty()) {
+            Some(folder) => Some(validate_folder(folder)?),
+            None => None,
+        };
+        if let Some(open) = self.store.open_visit().await? {
+            return Err(StationError::InvalidRequest(format!(
+                "visit {} of {} is still open: end it before starting another",
+                open.id, open.store_name
+            )));
+        }
+        let row = self
+            .store
+            .start_visit(&spec.id, &spec.name, auditor, folder.as_deref())
+            .await?;
+        tracing::info!(visit = row.id, store = %spec.id, "visit started");
+        Ok(row.into())
+    }
+
+    /// The open visit, if any: after a restart the auditor resumes it.
+    pub async fn current_visit(&self) -> Result<Option<VisitInfo>, StationError> {
+        Ok(self.store.open_visit().await?.map(VisitInfo::from))
+    }
+
+    pub async fn end_visit(&self, visit_id: i64) -> Result<VisitInfo, StationError> {
+        self.stop_watching(visit_id);
+        let row = self.store.end_visit(visit_id).await?;
+        tracing::info!(visit = row.id, "visit ended");
+        Ok(row.into())
+    }
+
+    /// The visit with its checklist and one page of its photos (newest first).
+    pub async fn visit_state(
+        &self,
+        visit_id: i64,
+        offset: u32,
+        limit: u32,
+    ) -> Result<VisitState, StationError> {
+        let row = self.store.get_visit(visit_id).await?;
+        let spec = self.store_spec(&row.store_id).ok();
+        let all = self.store.visit_photos(visit_id, u32::MAX, 0).await?;
+        let photos: Vec<VisitPhoto> = all.iter().filter_map(photo_of_row).collect();
+        let checklist = checklist(spec.as_ref().map_or(&[][..], |s| &s.shot), &photos);
+        let page = photos
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit.min(MAX_VISIT_PAGE) as usize)
+            .collect();
+        let config_error = self.stores().await.error;
+        Ok(VisitState {
+            folder: self.folder_state(visit_id, row.import_folder.as_deref()),
+            photos_total: all.len() as u64,
+            pending_cloud: self.store.count_pending_cloud(visit_id).await?,
+            visit: row.into(),
+            checklist,
+            photos: page,
+            config_error,
+        })
+    }
+
+    /// Every photo of a visit, oldest first (for reports).
+    pub(crate) async fn visit_photos_all(
+        &self,
+        visit_id: i64,
+    ) -> Result<Vec<VisitPhoto>, StationError> {
+        let mut photos: Vec<VisitPhoto> = self
+            .store
+            .visit_photos(visit_id, u32::MAX, 0)
+            .await?
+            .iter()
+            .filter_map(photo_of_row)
+            .collect();
+        photos.reverse();
+        Ok(photos)
+    }
+
+    /// Imports one file into a visit and judges it: quality gate, then the category gate
+    /// against the visit's store. Returns the photo with its verdicts and guidance.
+    pub async fn add_visit_photo(
+        &self,
+        visit_id: i64,
+        path: &Path,
+    ) -> Result<VisitPhoto, StationError> {
+        let started = Instant::now();
+        let visit = self.store.get_visit(visit_id).await?;
+        if visit.ended_at.is_some() {
+            return Err(StationError::InvalidRequest(format!(
+                "visit {visit_id} has ended"
+            )));
+        }
+        let spec = self.store_spec(&visit.store_id)?;
+        let outcome = self.import_one(path).await;
+        let mut photo = VisitPhoto {
+            item_id: outcome.item_id(),
+            file_name: outcome.file_name.clone(),
+            source_path: outcome.path.clone(),
+            added_at: store::now_rfc3339(),
+            state: PhotoState::Unreadable,
+            quality: None,
+            reasons: Vec::new(),
+            guidance: Vec::new(),
+            category: None,
+            category_verdict: None,
+            shot: None,
+            pending_rules: 0,
+            latency_ms: 0.0,
+            duplicate: false,
+            error: None,
+        };
+        let item_id = match &outcome.result {
+            FileResult::Imported { item_id, .. } | FileResult::Duplicate { item_id } => *item_id,
+            FileResult::Document { .. } => {
+                photo.error = Some("a PDF document, not a photo".into());
+                photo.guidance.push("Take the shot with the camera.".into());
+                return self.finish_photo(visit_id, photo, started).await;
+            }
+            FileResult::Failed { message, .. } => {
+                photo.error = Some(message.clone());
+                photo.guidance.push(
+                    "The file could not be read: take the photo again or copy it again.".into(),
+                );
+                return self.finish_photo(visit_id, photo, started).await;
+            }
+        };
+        let report = self
+            .store
+            .latest_analysis(item_id, QUALITY_GATE)
+            .await?
+            .and_then(|row| serde_json::from_str::<QualityReport>(&row.result_json).ok());
+        let Some(report) = report else {
+            // recorded as an error item earlier (undecodable content seen again)
+            let item = self.store.get_item(item_id).await?;
+            photo.error = Some(
+                item.error_message
+                    .unwrap_or_else(|| "the photo could not be read".into()),
+            );
+            photo
+                .guidance
+                .push("The file could not be read: take the photo again.".into());
+            return self.finish_photo(visit_id, photo, started).await;
+        };
+        let passed = report.verdict == engine::QualityVerdict::Pass;
+        photo.quality = Some(if passed { "pass" } else { "fail" }.into());
+        for reason in &report.reasons {
+            photo.reasons.push(
+                serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            );
+        }
+        photo.guidance.extend(report.suggestions.iter().cloned());
+        let mut category_ok = false;
+        match self.judge_category_in(item_id, None, Some(&spec.id)).await {
+            Ok(result) => {
+                let verdict = result.verdict;
+                photo.category_verdict = Some(verdict.verdict.clone());
+                photo.category = verdict.predicted.clone();
+                match verdict.verdict.as_str() {
+                    "irrelevant" => {
+                        photo.reasons.push("irrelevant".into());
+                        photo.guidance.push(format!(
+                            "This photo does not look like any of {}'s sections: photograph the display itself.",
+                            spec.name
+                        ));
+                        photo.category = None;
+                    }
+                    "uncertain" => {
+                        let runner_up = verdict.scores.get(1).map(|s| s.name.clone());
+                        photo.reasons.push("uncertain".into());
+                        photo.guidance.push(format!(
+                            "The photo could show {} or {}: frame one section only.",
+                            verdict.predicted.as_deref().unwrap_or("?"),
+                            runner_up.as_deref().unwrap_or("?")
+                        ));
+                    }
+                    _ => category_ok = true,
+                }
+            }
+            Err(error) => {
+                // quality still counts; the category is judged again when the engine is back
+                photo.error = Some(error.to_string());
+            }
+        }
+        photo.shot = photo.category.as_ref().and_then(|c| {
+            spec.shot
+                .iter()
+                .find(|s| &s.category == c)
+                .map(|s| s.name.clone())
+        });
+        photo.state = match (passed && category_ok, &photo.shot) {
+            (true, Some(_)) => PhotoState::Accepted,
+            (true, None) => PhotoState::Extra,
+            (false, _) => PhotoState::Retake,
+        };
+        if photo.state == PhotoState::Accepted {
+            if let Some(shot) = spec
+                .shot
+                .iter()
+                .find(|s| Some(&s.name) == photo.shot.as_ref())
+            {
+                for rule in &shot.rules {
+                    self.store
+                        .add_pending_cloud(visit_id, item_id, rule)
+                        .await?;
+                }
+                photo.pending_rules = u32::try_from(shot.rules.len()).unwrap_or(u32::MAX);
+            }
+        }
+        self.finish_photo(visit_id, photo, started).await
+    }
+
+    async fn finish_photo(
+        &self,
+        visit_id: i64,
+        mut photo: VisitPhoto,
+        started: Instant,
+    ) -> Result<VisitPhoto, StationError> {
+        photo.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if let Some(item_id) = photo.item_id {
+            let state = serde_json::to_value(photo.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let json = serde_json::to_string(&photo).unwrap_or_default();
+            let new = self
+                .store
+                .put_visit_photo(visit_id, item_id, &photo.source_path, &state, &json)
+                .await?;
+            photo.duplicate = !new;
+        }
+        tracing::info!(visit = visit_id, file = %photo.file_name, state = ?photo.state, latency_ms = photo.latency_ms, "visit photo");
+        Ok(photo)
+    }
+
+    /// The store's config as last loaded.
+    pub(crate) fn store_spec(&self, store_id: &str) -> Result<StoreSpec, StationError> {
+        self.refresh_stores();
+        self.stores_snapshot()
+            .into_iter()
+            .find(|s| s.id == store_id)
+            .ok_or_else(|| {
+                StationError::InvalidRequest(format!(
+                    "no store with id {store_id:?} in stores.toml"
+                ))
+            })
+    }
+}
+
+/// A watched folder must be an existing directory given by an absolute path.
+fn validate_folder(folder: &str) -> Result<String, StationError> {
+    let path = Path::new(folder);
+    if !path.is_absolute() {
+        return Err(StationError::InvalidRequest(format!(
+            "the import folder must be an absolute path: {folder:?}"
+        )));
+    }
+    if !path.is_dir() {
+        return Err(StationError::InvalidRequest(format!(
+            "the import folder {folder:?} does not exist or is not a folder"
+        )));
+    }
+    Ok(path.display().to_string())
+}
+
+fn photo_of_row(row: &VisitPhotoRow) -> Option<VisitPhoto> {
+    let mut photo: VisitPhoto = serde_json::from_str(&row.verdict_json).ok()?;
+    photo.item_id = Some(row.item_id);
+    photo.added_at.clone_from(&row.added_at);
+    Some(photo)
+}
+
+/// Per required shot: done when enough accepted photos show its category; retake when a photo of
+/// it (or one whose category could not be told) must be taken again; missing otherwise.
+pub fn checklist(shots: &[ShotSpec], photos: &[VisitPhoto]) -> Vec<ShotStatus> {
+    shots
+        .iter()
+        .map(|shot| {
+            let of_shot = |p: &&VisitPhoto| p.shot.as_deref() == Some(shot.name.as_str());
+            let accepted = photos
+                .iter()
+                .filter(of_shot)
+                .filter(|p| p.state == PhotoState::Accepted)
+                .count();
+            let retakes = photos
+                .iter()
+                .filter(of_shot)
+                .filter(|p| p.state == PhotoState::Retake)
+                .count();
+            let accepted = u32::try_from(accepted).unwrap_or(u32::MAX);
+            let retakes = u32::try_from(retakes).unwrap_or(u32::MAX);
+            let state = if accepted >= shot.count {
+                ShotState::Done
+            } else if retakes > 0 {
+                ShotState::Retake
+            } else {
+                ShotState::Missing
+            };
+            ShotStatus {
+                name: shot.name.clone(),
+                category: shot.category.clone(),
+                required: shot.count,
+                accepted,
+                retakes,
+                state,
+                rules: shot.rules.clone(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn photo(shot: &str, state: PhotoState) -> VisitPhoto {
+        VisitPhoto {
+            item_id: Some(1),
+            file_name: "p.jpg".into(),
+            source_path: "/p.jpg".into(),
+            added_at: String::new(),
+            state,
+            quality: Some("pass".into()),
+            reasons: Vec::new(),
+            guidance: Vec::new(),
+            category: Some("Fruit".into()),
+            category_verdict: Some("predicted".into()),
+            shot: Some(shot.into()),
+            pending_rules: 0,
+            latency_ms: 1.0,
+            duplicate: false,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_checklist_counts_accepted_photos_and_asks_for_retakes() {
+        let shots = vec![
+            ShotSpec {
+                name: "Fruit wall".into(),
+                category: "Fruit".into(),
+                count: 2,
+                rules: Vec::new(),
+            },
+            ShotSpec {
+                name: "Dairy".into(),
+                category: "Packages".into(),
+                count: 1,
+                rules: Vec::new(),
+            },
+            ShotSpec {
+                name: "Veg".into(),
+                category: "Vegetables".into(),
+                count: 1,
+                rules: Vec::new(),
+            },
+        ];
+        let photos = vec![
+            photo("Fruit wall", PhotoState::Accepted),
+            photo("Fruit wall", PhotoState::Retake),
+            photo("Dairy", PhotoState::Retake),
+        ];
+        let list = checklist(&shots, &photos);
+        assert_eq!(list[0].state, ShotState::Retake);
+        assert_eq!((list[0].accepted, list[0].retakes), (1, 1));
+        assert_eq!(list[1].state, ShotState::Retake);
+        assert_eq!(list[2].state, ShotState::Missing);
+        let photos = vec![
+            photo("Fruit wall", PhotoState::Accepted),
+            photo("Fruit wall", PhotoState::Accepted),
+            photo("Fruit wall", PhotoState::Retake),
+        ];
+        assert_eq!(checklist(&shots, &photos)[0].state, ShotState::Done);
+    }
+}
