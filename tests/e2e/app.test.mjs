@@ -501,12 +501,36 @@ test("an auditor's visit: a photo copied into the watched folder shows its verdi
     assert.match(retake, /Hold the camera steady/);
     assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "retake" });
 
-    // The visit survives a restart and is resumed.
+    // The report, saved where the auditor says in the native save dialog.
+    const report = path.join(card, "..", `${path.basename(card)}-report.pdf`);
+    await session.clickCss("#visit-export-pdf");
+    const dialog = await session.waitFor("the save dialog", () => {
+      try {
+        const id = xdotool(["search", "--onlyvisible", "--name", "^Save the visit report$"]).split("\n")[0];
+        xdotool(["windowfocus", "--sync", id]);
+        return id;
+      } catch {
+        return null;
+      }
+    });
+    xdotool(["key", "--window", dialog, "ctrl+a"]);
+    await new Promise((r) => setTimeout(r, 300));
+    xdotool(["type", "--delay", "5", report]);
+    await new Promise((r) => setTimeout(r, 300));
+    xdotool(["key", "Return"]);
+    await session.waitFor("the saved report", () => session.script(
+      "return document.getElementById('visit-action-status').textContent.startsWith('Saved ');"), 30_000);
+    const pdf = readFileSync(report);
+    assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+    rmSync(report, { force: true });
+
+    // The visit survives a restart and is resumed; a photo opened with the app joins it.
     await session.close();
-    session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
-    await session.waitFor("the resumed visit", () => session.script(
-      "return document.querySelectorAll('.visit-photo').length === 2 && document.querySelector('.visit-folder')?.dataset.folder === 'watching';"), 60_000);
-    assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "retake" });
+    const milk = path.join(fixtures, "grocery", "queries", "Packages", "Sour-Milk-Arla-Sour-Milk_002.jpg");
+    session = await Session.start(driver.base, app, ["--data-dir", dataDir, milk]);
+    await session.waitFor("the resumed visit with the opened photo", () => session.script(
+      "return document.querySelectorAll('.visit-photo').length === 3 && document.querySelector('.visit-folder')?.dataset.folder === 'watching';"), 60_000);
+    assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "done" });
   } catch (error) {
     writeFileSync(path.join(artifacts, "visit.png"), await session.screenshot());
     throw error;

@@ -332,6 +332,14 @@ impl Station {
         photo.guidance.extend(report.suggestions.iter().cloned());
         let mut category_ok = false;
         match self.judge_category_in(item_id, None, Some(&spec.id)).await {
+            Ok(result) if result.verdict.scores.is_empty() => {
+                // no category of the store has usable references: nothing to judge against
+                photo.error = Some(format!(
+                    "{} has no usable categories (see the reference folders in stores.toml)",
+                    spec.name
+                ));
+                category_ok = true;
+            }
             Ok(result) => {
                 let verdict = result.verdict;
                 photo.category_verdict = Some(verdict.verdict.clone());

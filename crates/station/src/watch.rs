@@ -153,26 +153,14 @@ impl Station {
                 () = token.cancelled() => break,
                 event = rx.recv() => {
                     if let Some(Some(closed)) = event {
-                        if let Some(s) = seen.get_mut(&closed) {
-                            s.closed = true;
-                        } else if let Ok(meta) = std::fs::metadata(&closed) {
-                            seen.insert(closed, Seen {
-                                len: meta.len(),
-                                modified: meta.modified().ok(),
-                                unchanged_since: Instant::now(),
-                                closed: true,
-                                taken: None,
-                            });
-                        }
+                        mark_closed(&mut seen, closed);
                     }
                 }
                 _ = poll.tick() => {}
             }
             while let Ok(event) = rx.try_recv() {
                 if let Some(closed) = event {
-                    if let Some(s) = seen.get_mut(&closed) {
-                        s.closed = true;
-                    }
+                    mark_closed(&mut seen, closed);
                 }
             }
             if !folder.is_dir() {
@@ -289,6 +277,28 @@ impl Station {
         });
         token
     }
+}
+
+/// A writer closed the file: it is complete as it is now (size and time read again, so that a
+/// poll that saw it half-written does not undo this).
+fn mark_closed(seen: &mut HashMap<PathBuf, Seen>, path: PathBuf) {
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return;
+    };
+    let (len, modified) = (meta.len(), meta.modified().ok());
+    let entry = seen.entry(path).or_insert(Seen {
+        len,
+        modified,
+        unchanged_since: Instant::now(),
+        closed: true,
+        taken: None,
+    });
+    if entry.len != len || entry.modified != modified {
+        entry.unchanged_since = Instant::now();
+    }
+    entry.len = len;
+    entry.modified = modified;
+    entry.closed = true;
 }
 
 /// Photos under `folder` that are complete and not yet taken (in name order).
