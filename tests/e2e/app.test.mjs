@@ -2,7 +2,7 @@
 // WebKitWebDriver (run under Xvfb by scripts/test.sh). Each test has its own data directory.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -500,6 +500,25 @@ test("an auditor's visit: a photo copied into the watched folder shows its verdi
       return row?.dataset.state === 'retake' ? row.querySelector('.guidance').textContent : null;`), 30_000);
     assert.match(retake, /Hold the camera steady/);
     assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "retake" });
+
+    // The card is pulled out and put back: the panel says so, and watching resumes.
+    const pulled = `${card}-pulled`;
+    renameSync(card, pulled);
+    await session.waitFor("the missing folder", () => session.script(
+      "return document.querySelector('.visit-folder')?.dataset.folder === 'missing';"));
+    renameSync(pulled, card);
+    await session.waitFor("the folder back", () => session.script(
+      "return document.querySelector('.visit-folder')?.dataset.folder === 'watching';"));
+
+    // A broken edit of stores.toml is reported at once and the previous config stays.
+    const config = readFileSync(path.join(dataDir, "stores.toml"), "utf8");
+    writeFileSync(path.join(dataDir, "stores.toml"), config.replace("category = 'Packages'", "category = 'Bakery'"));
+    const banner = await session.waitFor("the config error", () => session.script(
+      "const b = document.getElementById('banner'); return b.hidden ? null : b.textContent;"));
+    assert.match(banner, /Stores config not applied.*Bakery/);
+    assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "retake" });
+    writeFileSync(path.join(dataDir, "stores.toml"), config);
+    await session.waitFor("the banner gone", () => session.script("return document.getElementById('banner').hidden;"));
 
     // The report, saved where the auditor says in the native save dialog.
     const report = path.join(card, "..", `${path.basename(card)}-report.pdf`);
