@@ -104,7 +104,7 @@ async fn main() {
     }
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
-    let arrived = arrivals.0.lock().unwrap();
+    let arrived: Vec<(Instant, VisitPhoto)> = arrivals.0.lock().unwrap().clone();
     let count = |s: station::PhotoState| arrived.iter().filter(|(_, p)| p.state == s).count();
     println!(
         "{} photos from {}: copy → verdicts p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (station's own time p50 {:.0} ms); accepted {}, extra {}, retake {}, unreadable {}",
@@ -123,6 +123,39 @@ async fn main() {
         count(station::PhotoState::Retake),
         count(station::PhotoState::Unreadable),
     );
+    // the reports of this visit, timed; kept in REPORT_DIR when it is set
+    let out = tempfile::tempdir().unwrap();
+    let dir =
+        std::env::var_os("REPORT_DIR").map_or_else(|| out.path().to_path_buf(), PathBuf::from);
+    for format in [station::ReportFormat::Csv, station::ReportFormat::Pdf] {
+        let name = if format == station::ReportFormat::Csv {
+            "visit.csv"
+        } else {
+            "visit.pdf"
+        };
+        let started = Instant::now();
+        let written = station
+            .export_visit_report(
+                station.new_job().0,
+                visit.id,
+                dir.join(name).to_str().unwrap(),
+                format,
+                &Quiet,
+            )
+            .await
+            .unwrap();
+        println!(
+            "{name}: {} photos, {} bytes in {:.0} ms",
+            written.photos,
+            written.bytes,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}
+
+struct Quiet;
+impl station::ReportSink for Quiet {
+    fn progress(&self, _: &station::ReportProgress) {}
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {

@@ -185,6 +185,14 @@ fn validate_destination(dest: &str, format: ReportFormat) -> Result<PathBuf, Sta
     Ok(path)
 }
 
+/// `2026-11-22T08:42:23.776884775Z` as a person reads it: `2026-11-22 08:42:23 UTC`.
+fn readable_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(day), Some(time)) if rfc3339.ends_with('Z') => format!("{day} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
 fn state_word(state: PhotoState) -> &'static str {
     match state {
         PhotoState::Accepted => "accepted",
@@ -230,14 +238,19 @@ fn csv_report(
         "pending_cloud_checks",
     ])
     .map_err(fail)?;
-    let ended = visit.ended_at.clone().unwrap_or_default();
+    let ended = visit
+        .ended_at
+        .as_deref()
+        .map(readable_time)
+        .unwrap_or_default();
+    let started = readable_time(&visit.started_at);
     for shot in list {
         w.write_record([
             "shot",
             &visit.store_id,
             &visit.store_name,
             &visit.auditor,
-            &visit.started_at,
+            &started,
             &ended,
             &shot.name,
             &shot.category,
@@ -260,7 +273,7 @@ fn csv_report(
             &visit.store_id,
             &visit.store_name,
             &visit.auditor,
-            &visit.started_at,
+            &started,
             &ended,
             photo.shot.as_deref().unwrap_or(""),
             photo.category.as_deref().unwrap_or(""),
@@ -268,7 +281,7 @@ fn csv_report(
             "",
             state_word(photo.state),
             &photo.file_name,
-            &photo.added_at,
+            &readable_time(&photo.added_at),
             photo.quality.as_deref().unwrap_or(""),
             &photo.reasons.join("; "),
             photo.category_verdict.as_deref().unwrap_or(""),
@@ -558,7 +571,7 @@ fn pdf_report(
         );
         b.text(x + 80.0, 10.5, true, BLACK, &photo.file_name);
         b.y -= 13.0;
-        let mut facts = vec![photo.added_at.clone()];
+        let mut facts = vec![readable_time(&photo.added_at)];
         if let Some(q) = &photo.quality {
             facts.push(format!("quality {q}"));
         }
@@ -607,6 +620,10 @@ mod tests {
     #[test]
     fn text_is_wrapped_and_kept_to_the_pdf_fonts() {
         assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
+        assert_eq!(
+            readable_time("2026-11-22T08:42:23.776884775Z"),
+            "2026-11-22 08:42:23 UTC"
+        );
         assert_eq!(pdf_text("Café — ✓"), b"Caf\xe9 - ?".to_vec());
     }
 }
