@@ -550,6 +550,25 @@ test("an auditor's visit: a photo copied into the watched folder shows its verdi
     await session.waitFor("the resumed visit with the opened photo", () => session.script(
       "return document.querySelectorAll('.visit-photo').length === 3 && document.querySelector('.visit-folder')?.dataset.folder === 'watching';"), 60_000);
     assert.deepEqual(await checklist(), { "Fruit display": "done", "Dairy wall": "done" });
+
+    // Photos can also be added with the native file dialog; one no shot asks for is "extra".
+    await session.clickCss("#visit-add");
+    const picker = await session.waitFor("the file dialog", () => {
+      try {
+        const id = xdotool(["search", "--onlyvisible", "--name", "^Add photos to the visit$"]).split("\n")[0];
+        xdotool(["windowfocus", "--sync", id]);
+        return id;
+      } catch {
+        return null;
+      }
+    });
+    xdotool(["key", "--window", picker, "ctrl+l"]);
+    await new Promise((r) => setTimeout(r, 300));
+    xdotool(["type", "--delay", "5", path.join(fixtures, "grocery", "queries", "Vegetables", "Pepper-Green-Bell-Pepper_002.jpg")]);
+    await new Promise((r) => setTimeout(r, 300));
+    xdotool(["key", "Return"]);
+    await session.waitFor("the picked photo in the visit", () => session.script(
+      "return document.querySelector('[data-file=\"Pepper-Green-Bell-Pepper_002.jpg\"]')?.dataset.state === 'extra';"), 30_000);
   } catch (error) {
     writeFileSync(path.join(artifacts, "visit.png"), await session.screenshot());
     throw error;
