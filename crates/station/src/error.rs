@@ -24,8 +24,12 @@ impl StationError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Store(
-                store::StoreError::ItemNotFound(_) | store::StoreError::VisitNotFound(_),
+                store::StoreError::ItemNotFound(_)
+                | store::StoreError::VisitNotFound(_)
+                | store::StoreError::TaskNotFound(_),
             ) => "not_found",
+            Self::Store(store::StoreError::TaskNotHeld(_)) => "task_not_held",
+            Self::Store(store::StoreError::NothingToUndo(_)) => "invalid_request",
             Self::Store(store::StoreError::InvalidHash(_)) => "invalid_request",
             Self::Store(_) => "storage",
             Self::Task(_) => "internal",

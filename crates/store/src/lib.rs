@@ -4,6 +4,7 @@
 mod blobs;
 mod embeddings;
 mod items;
+mod review;
 mod visits;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,9 @@ pub use blobs::{BlobStore, Sha256Hex};
 pub use embeddings::CachedEmbedding;
 pub use items::{
     AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter,
+};
+pub use review::{
+    ChainBreak, DecisionRow, NewDecision, NewTask, QueueFilter, QueueOrder, TaskRow, GENESIS_HASH,
 };
 pub use visits::{VisitPhotoRow, VisitRow};
 
@@ -38,6 +42,12 @@ pub enum StoreError {
     ItemNotFound(i64),
     #[error("no visit with id {0}")]
     VisitNotFound(i64),
+    #[error("no review task with id {0}")]
+    TaskNotFound(i64),
+    #[error("review task {0} is not held by this reviewer (decided already, leased to someone else, or the lease ran out)")]
+    TaskNotHeld(i64),
+    #[error("review task {0} has no decision of this reviewer to undo")]
+    NothingToUndo(i64),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -247,3 +247,258 @@ async fn embeddings_are_cached_by_content_and_model_and_category_verdicts_record
         .unwrap()
         .is_none());
 }
+
+async fn an_item(store: &Store, name: &str) -> i64 {
+    let sha = store.blobs().put(name.as_bytes()).unwrap();
+    match store
+        .record_item(&photo(name, Some(sha), Some("pass")), None)
+        .await
+        .unwrap()
+    {
+        Recorded::New(id) | Recorded::Duplicate(id) => id,
+    }
+}
+
+fn task(item_id: i64, kind: &str, confidence: f64, reasons: &str) -> store::NewTask {
+    store::NewTask {
+        item_id,
+        kind: kind.into(),
+        store_id: "s1".into(),
+        confidence,
+        reasons: reasons.into(),
+        due_at: None,
+        model_output: "{\"total\":\"9.00\"}".into(),
+        versions: "{\"engine\":\"test\"}".into(),
+    }
+}
+
+fn approve(ms: i64) -> store::NewDecision {
+    store::NewDecision {
+        action: "approve".into(),
+        reason_code: None,
+        before_json: "{\"total\":\"9.00\"}".into(),
+        after_json: "{\"total\":\"9.00\"}".into(),
+        duration_ms: ms,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_are_leased_to_one_reviewer_and_never_decided_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let item = an_item(&store, "r.jpg").await;
+    let ids = store
+        .enqueue_tasks(&[
+            task(item, "invoice", 0.4, "[\"low_confidence\"]"),
+            task(item, "compliance", 0.2, "[\"gate_borderline\"]"),
+            task(item, "invoice", 0.9, "[\"qa_sample\"]"),
+        ])
+        .await
+        .unwrap();
+    let any = store::QueueFilter::default();
+    let now = 1_000_000;
+    // lowest confidence first; a leased task is not offered to another reviewer
+    let a = store
+        .claim_next("ana", &any, now, 60_000, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.id, ids[1]);
+    let b = store
+        .claim_next("bo", &any, now, 60_000, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.id, ids[0]);
+    // the reviewer's next item, pre-loaded while the current one is on screen
+    let a2 = store
+        .claim_next("ana", &any, now, 60_000, &[a.id])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a2.id, ids[2]);
+    assert!(store
+        .claim_next("cy", &any, now, 60_000, &[])
+        .await
+        .unwrap()
+        .is_none());
+
+    // only the holder decides, once
+    assert!(matches!(
+        store.decide_task(a.id, "bo", &approve(5), now).await,
+        Err(store::StoreError::TaskNotHeld(_))
+    ));
+    store
+        .decide_task(a.id, "ana", &approve(5), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.decide_task(a.id, "ana", &approve(5), now).await,
+        Err(store::StoreError::TaskNotHeld(_))
+    ));
+    // an expired lease returns the task to the queue, and the old holder can no longer decide
+    let later = now + 61_000;
+    let c = store
+        .claim_next("cy", &any, later, 60_000, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.id, ids[0]);
+    assert!(matches!(
+        store.decide_task(ids[0], "bo", &approve(5), later).await,
+        Err(store::StoreError::TaskNotHeld(_))
+    ));
+    // released explicitly, a task is offered again at once
+    assert!(store.release_task(c.id, "cy").await.unwrap());
+    assert!(!store.release_task(c.id, "cy").await.unwrap());
+
+    // many reviewers racing to decide one task: exactly one wins
+    let d = store
+        .claim_next("dee", &any, later, 60_000, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    let mut racers = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        racers.push(tokio::spawn(async move {
+            store
+                .decide_task(d.id, "dee", &approve(1), later)
+                .await
+                .is_ok()
+        }));
+    }
+    let mut wins = 0;
+    for r in racers {
+        wins += u32::from(r.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    let decided = store.decisions(0, 100).await.unwrap();
+    assert_eq!(decided.iter().filter(|r| r.task_id == d.id).count(), 1);
+}
+
+#[tokio::test]
+async fn the_queue_filters_orders_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let item = an_item(&store, "q.jpg").await;
+    store
+        .enqueue_tasks(&[
+            task(
+                item,
+                "invoice",
+                0.5,
+                "[\"low_confidence\",\"validation_failed\"]",
+            ),
+            task(item, "legal", 0.3, "[\"low_confidence\"]"),
+            task(item, "invoice", 0.1, "[\"qa_sample\"]"),
+        ])
+        .await
+        .unwrap();
+    let invoices = store::QueueFilter {
+        kind: Some("invoice".into()),
+        ..Default::default()
+    };
+    let (count, oldest) = store.queue_stats(&invoices).await.unwrap();
+    assert_eq!(count, 2);
+    assert!(oldest.is_some());
+    let page = store.list_tasks(&invoices, 0, 10).await.unwrap();
+    assert_eq!(
+        page.iter().map(|t| t.confidence).collect::<Vec<_>>(),
+        [0.1, 0.5]
+    );
+    let failed = store::QueueFilter {
+        reason: Some("validation_failed".into()),
+        ..Default::default()
+    };
+    assert_eq!(store.list_tasks(&failed, 0, 10).await.unwrap().len(), 1);
+    let oldest_first = store::QueueFilter {
+        order: store::QueueOrder::Oldest,
+        ..Default::default()
+    };
+    let page = store.list_tasks(&oldest_first, 1, 1).await.unwrap();
+    assert_eq!(page[0].kind, "legal");
+}
+
+#[tokio::test]
+async fn the_audit_trail_is_append_only_and_verify_pinpoints_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let item = an_item(&store, "a.jpg").await;
+    let ids = store
+        .enqueue_tasks(
+            &(0..5)
+                .map(|i| task(item, "invoice", f64::from(i) / 10.0, "[]"))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    let any = store::QueueFilter::default();
+    for _ in &ids {
+        let t = store
+            .claim_next("ana", &any, 0, 60_000, &[])
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .decide_task(t.id, "ana", &approve(7), 0)
+            .await
+            .unwrap();
+    }
+    // undo is a row of its own; the task is open again, leased to the same reviewer
+    let undo = store.undo_decision(ids[4], "ana", 0, 60_000).await.unwrap();
+    assert_eq!(undo.action, "undo");
+    assert_eq!(store.get_task(ids[4]).await.unwrap().state, "open");
+    assert!(store.undo_decision(ids[4], "ana", 0, 60_000).await.is_err());
+    assert_eq!(store.verify_decisions().await.unwrap(), Ok(6));
+
+    // the database refuses edits; someone who bypasses that is caught by the chain
+    let db = dir.path().join(store::DATABASE_FILE);
+    let edit = sqlx_edit(
+        &db,
+        "UPDATE review_decisions SET after_json = '{\"total\":\"1.00\"}' WHERE id = 3",
+    )
+    .await;
+    assert!(edit.unwrap_err().contains("append-only"));
+    sqlx_edit(&db, "DROP TRIGGER review_decisions_append_only_update")
+        .await
+        .unwrap();
+    sqlx_edit(
+        &db,
+        "UPDATE review_decisions SET after_json = '{\"total\":\"1.00\"}' WHERE id = 3",
+    )
+    .await
+    .unwrap();
+    let broken = store.verify_decisions().await.unwrap().unwrap_err();
+    assert_eq!(broken.decision_id, 3);
+    assert!(broken.problem.contains("changed"), "{}", broken.problem);
+    sqlx_edit(
+        &db,
+        "UPDATE review_decisions SET after_json = '{\"total\":\"9.00\"}' WHERE id = 3",
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.verify_decisions().await.unwrap(), Ok(6));
+    sqlx_edit(&db, "DROP TRIGGER review_decisions_append_only_delete")
+        .await
+        .unwrap();
+    sqlx_edit(&db, "DELETE FROM review_decisions WHERE id = 2")
+        .await
+        .unwrap();
+    let broken = store.verify_decisions().await.unwrap().unwrap_err();
+    assert_eq!(broken.decision_id, 3);
+    assert!(broken.problem.contains("removed"), "{}", broken.problem);
+}
+
+/// Runs one statement on the database file through a separate connection, as an intruder would.
+async fn sqlx_edit(db: &std::path::Path, sql: &str) -> Result<(), String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::query(sql)
+        .execute(&mut conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,471 @@
+//! The review queue and its audit trail.
+//!
+//! A task is leased to one reviewer at a time (`lease_owner`, `lease_expires_at`); an expired
+//! lease returns it to the queue. Deciding is one conditional update — open, leased to this
+//! reviewer, lease not expired — so a task is never decided twice, whoever races for it.
+//! Decisions are append-only (triggers refuse updates and deletes) and each row carries the
+//! sha256 of the previous row's hash and its own content, so `verify_decisions` pinpoints a
+//! changed or removed row.
+
+use sha2::{Digest, Sha256};
+
+use crate::{now_rfc3339, Result, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    pub item_id: i64,
+    pub kind: String,
+    pub store_id: String,
+    pub confidence: f64,
+    /// JSON array of reason codes.
+    pub reasons: String,
+    pub due_at: Option<String>,
+    pub model_output: String,
+    pub versions: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TaskRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub kind: String,
+    pub store_id: String,
+    pub confidence: f64,
+    pub reasons: String,
+    pub created_at: String,
+    pub due_at: Option<String>,
+    pub model_output: String,
+    pub versions: String,
+    pub state: String,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<i64>,
+}
+
+const TASK_COLUMNS: &str = "id, item_id, kind, store_id, confidence, reasons, created_at, due_at, \
+                            model_output, versions, state, lease_owner, lease_expires_at";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueOrder {
+    #[default]
+    LowestConfidence,
+    Oldest,
+    Due,
+}
+
+/// Which open tasks a queue view or a claim considers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueueFilter {
+    pub kind: Option<String>,
+    pub store_id: Option<String>,
+    /// One reason code the task must carry.
+    pub reason: Option<String>,
+    /// Only tasks created at or before this time (RFC 3339): "older than".
+    pub created_before: Option<String>,
+    pub order: QueueOrder,
+}
+
+impl QueueFilter {
+    fn push_where(&self, q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>) {
+        q.push(" WHERE state = 'open'");
+        if let Some(kind) = &self.kind {
+            q.push(" AND kind = ").push_bind(kind.clone());
+        }
+        if let Some(store) = &self.store_id {
+            q.push(" AND store_id = ").push_bind(store.clone());
+        }
+        if let Some(reason) = &self.reason {
+            // reasons is a JSON array of plain codes: match the quoted code
+            q.push(" AND instr(reasons, ")
+                .push_bind(format!("\"{reason}\""))
+                .push(") > 0");
+        }
+        if let Some(before) = &self.created_before {
+            q.push(" AND created_at <= ").push_bind(before.clone());
+        }
+    }
+
+    fn order_sql(&self) -> &'static str {
+        match self.order {
+            QueueOrder::LowestConfidence => " ORDER BY confidence ASC, id ASC",
+            QueueOrder::Oldest => " ORDER BY created_at ASC, id ASC",
+            QueueOrder::Due => " ORDER BY due_at IS NULL, due_at ASC, confidence ASC, id ASC",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub task_id: i64,
+    pub reviewer: String,
+    pub action: String,
+    pub reason_code: Option<String>,
+    pub before_json: String,
+    pub after_json: String,
+    pub decided_at: String,
+    pub duration_ms: i64,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+const DECISION_COLUMNS: &str = "id, task_id, reviewer, action, reason_code, before_json, \
+                                after_json, decided_at, duration_ms, prev_hash, hash";
+
+/// What a reviewer decided, before it is chained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDecision {
+    pub action: String,
+    pub reason_code: Option<String>,
+    pub before_json: String,
+    pub after_json: String,
+    pub duration_ms: i64,
+}
+
+/// Where the audit chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    pub decision_id: i64,
+    pub problem: String,
+}
+
+/// The hash of the first row's predecessor.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn chain_hash(
+    prev: &str,
+    id: i64,
+    task_id: i64,
+    reviewer: &str,
+    d: &NewDecision,
+    at: &str,
+) -> String {
+    let mut h = Sha256::new();
+    // every field length-prefixed, so that no two different rows hash the same bytes
+    for part in [
+        prev,
+        &id.to_string(),
+        &task_id.to_string(),
+        reviewer,
+        &d.action,
+        d.reason_code.as_deref().unwrap_or("\u{0}"),
+        &d.before_json,
+        &d.after_json,
+        at,
+        &d.duration_ms.to_string(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+impl Store {
+    pub async fn enqueue_tasks(&self, tasks: &[NewTask]) -> Result<Vec<i64>> {
+        let now = now_rfc3339();
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO review_tasks (item_id, kind, store_id, confidence, reasons, created_at, due_at, model_output, versions) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(t.item_id)
+            .bind(&t.kind)
+            .bind(&t.store_id)
+            .bind(t.confidence)
+            .bind(&t.reasons)
+            .bind(&now)
+            .bind(&t.due_at)
+            .bind(&t.model_output)
+            .bind(&t.versions)
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// How many open tasks match, and when the oldest of them was created.
+    pub async fn queue_stats(&self, filter: &QueueFilter) -> Result<(u64, Option<String>)> {
+        let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*), MIN(created_at) FROM review_tasks");
+        filter.push_where(&mut q);
+        let (count, oldest): (i64, Option<String>) =
+            q.build_query_as().fetch_one(&self.pool).await?;
+        Ok((u64::try_from(count).unwrap_or(0), oldest))
+    }
+
+    /// One page of the open queue in the filter's order.
+    pub async fn list_tasks(
+        &self,
+        filter: &QueueFilter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>> {
+        let mut q = sqlx::QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM review_tasks"));
+        filter.push_where(&mut q);
+        q.push(filter.order_sql());
+        q.push(" LIMIT ").push_bind(i64::from(limit));
+        q.push(" OFFSET ").push_bind(i64::from(offset));
+        Ok(q.build_query_as().fetch_all(&self.pool).await?)
+    }
+
+    pub async fn get_task(&self, id: i64) -> Result<TaskRow> {
+        sqlx::query_as::<_, TaskRow>(&format!(
+            "SELECT {TASK_COLUMNS} FROM review_tasks WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::TaskNotFound(id))
+    }
+
+    /// Leases the first open task in the filter's order that nobody holds (or whose lease has
+    /// expired) to `reviewer` until `now_ms + lease_ms`, skipping `exclude` (tasks the reviewer
+    /// already holds, e.g. the one on screen while the next is pre-loaded).
+    pub async fn claim_next(
+        &self,
+        reviewer: &str,
+        filter: &QueueFilter,
+        now_ms: i64,
+        lease_ms: i64,
+        exclude: &[i64],
+    ) -> Result<Option<TaskRow>> {
+        let mut q = sqlx::QueryBuilder::new("UPDATE review_tasks SET lease_owner = ");
+        q.push_bind(reviewer.to_string())
+            .push(", lease_expires_at = ")
+            .push_bind(now_ms + lease_ms)
+            .push(" WHERE id = (SELECT id FROM review_tasks");
+        filter.push_where(&mut q);
+        q.push(" AND (lease_owner IS NULL OR lease_expires_at < ")
+            .push_bind(now_ms)
+            .push(")");
+        if !exclude.is_empty() {
+            q.push(" AND id NOT IN (");
+            let mut sep = q.separated(", ");
+            for id in exclude {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+        }
+        q.push(filter.order_sql());
+        q.push(format!(" LIMIT 1) RETURNING {TASK_COLUMNS}"));
+        Ok(q.build_query_as().fetch_optional(&self.pool).await?)
+    }
+
+    /// Gives a leased task back to the queue. Returns false when `reviewer` did not hold it.
+    pub async fn release_task(&self, task_id: i64, reviewer: &str) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE review_tasks SET lease_owner = NULL, lease_expires_at = NULL \
+             WHERE id = ? AND state = 'open' AND lease_owner = ?",
+        )
+        .bind(task_id)
+        .bind(reviewer)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Records a decision on a task the reviewer holds: the task closes and the decision is
+    /// chained to the last one, in one transaction. Fails with `TaskNotHeld` when the task is
+    /// decided already, or leased to someone else, or the lease has run out.
+    pub async fn decide_task(
+        &self,
+        task_id: i64,
+        reviewer: &str,
+        decision: &NewDecision,
+        now_ms: i64,
+    ) -> Result<DecisionRow> {
+        let mut tx = self.pool.begin().await?;
+        // the write comes first, so the transaction holds the write lock from here on
+        let closed = sqlx::query(
+            "UPDATE review_tasks SET state = 'decided', lease_owner = NULL, lease_expires_at = NULL \
+             WHERE id = ? AND state = 'open' AND lease_owner = ? AND lease_expires_at >= ?",
+        )
+        .bind(task_id)
+        .bind(reviewer)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if closed != 1 {
+            return Err(StoreError::TaskNotHeld(task_id));
+        }
+        let row = append_decision(&mut tx, task_id, reviewer, decision).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Takes back the reviewer's standing decision on a task: an `undo` row is appended and the
+    /// task is open again, leased to the same reviewer.
+    pub async fn undo_decision(
+        &self,
+        task_id: i64,
+        reviewer: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<DecisionRow> {
+        let mut tx = self.pool.begin().await?;
+        let reopened = sqlx::query(
+            "UPDATE review_tasks SET state = 'open', lease_owner = ?, lease_expires_at = ? \
+             WHERE id = ? AND state = 'decided'",
+        )
+        .bind(reviewer)
+        .bind(now_ms + lease_ms)
+        .bind(task_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let last: Option<DecisionRow> = sqlx::query_as(&format!(
+            "SELECT {DECISION_COLUMNS} FROM review_decisions WHERE task_id = ? ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(task_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(last) =
+            last.filter(|d| reopened == 1 && d.action != "undo" && d.reviewer == reviewer)
+        else {
+            return Err(StoreError::NothingToUndo(task_id));
+        };
+        let undo = NewDecision {
+            action: "undo".into(),
+            reason_code: Some(format!("undo of decision {}", last.id)),
+            before_json: last.after_json,
+            after_json: last.before_json,
+            duration_ms: 0,
+        };
+        let row = append_decision(&mut tx, task_id, reviewer, &undo).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Decisions in chain order, `limit` from `after_id`.
+    pub async fn decisions(&self, after_id: i64, limit: u32) -> Result<Vec<DecisionRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {DECISION_COLUMNS} FROM review_decisions WHERE id > ? ORDER BY id LIMIT ?"
+        ))
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Walks the whole chain: the number of rows when intact, else the first row that does not
+    /// follow from its predecessor (changed content, a row removed before it, a row inserted).
+    pub async fn verify_decisions(&self) -> Result<Result<u64, ChainBreak>> {
+        let mut prev_hash = GENESIS_HASH.to_string();
+        let mut after = 0;
+        let mut count = 0u64;
+        loop {
+            let rows = self.decisions(after, 1000).await?;
+            if rows.is_empty() {
+                return Ok(Ok(count));
+            }
+            for row in rows {
+                if row.prev_hash != prev_hash {
+                    return Ok(Err(ChainBreak {
+                        decision_id: row.id,
+                        problem: format!(
+                            "its previous-row hash does not match decision {after}: a row before it was removed or changed"
+                        ),
+                    }));
+                }
+                let expected = chain_hash(
+                    &row.prev_hash,
+                    row.id,
+                    row.task_id,
+                    &row.reviewer,
+                    &NewDecision {
+                        action: row.action.clone(),
+                        reason_code: row.reason_code.clone(),
+                        before_json: row.before_json.clone(),
+                        after_json: row.after_json.clone(),
+                        duration_ms: row.duration_ms,
+                    },
+                    &row.decided_at,
+                );
+                if expected != row.hash {
+                    return Ok(Err(ChainBreak {
+                        decision_id: row.id,
+                        problem: "its content does not match its hash: the row was changed".into(),
+                    }));
+                }
+                prev_hash = row.hash;
+                after = row.id;
+                count += 1;
+            }
+        }
+    }
+}
+
+async fn append_decision(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    task_id: i64,
+    reviewer: &str,
+    d: &NewDecision,
+) -> Result<DecisionRow> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, hash FROM review_decisions ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (last_id, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
+    let id = last_id + 1;
+    let at = now_rfc3339();
+    let hash = chain_hash(&prev_hash, id, task_id, reviewer, d, &at);
+    sqlx::query(
+        "INSERT INTO review_decisions (id, task_id, reviewer, action, reason_code, before_json, after_json, decided_at, duration_ms, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(task_id)
+    .bind(reviewer)
+    .bind(&d.action)
+    .bind(&d.reason_code)
+    .bind(&d.before_json)
+    .bind(&d.after_json)
+    .bind(&at)
+    .bind(d.duration_ms)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(DecisionRow {
+        id,
+        task_id,
+        reviewer: reviewer.to_string(),
+        action: d.action.clone(),
+        reason_code: d.reason_code.clone(),
+        before_json: d.before_json.clone(),
+        after_json: d.after_json.clone(),
+        decided_at: at,
+        duration_ms: d.duration_ms,
+        prev_hash,
+        hash,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_covers_every_field() {
+        let d = NewDecision {
+            action: "approve".into(),
+            reason_code: None,
+            before_json: "{}".into(),
+            after_json: "{}".into(),
+            duration_ms: 5,
+        };
+        let base = chain_hash(GENESIS_HASH, 1, 2, "ana", &d, "t");
+        assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "bo", &d, "t"));
+        assert_ne!(base, chain_hash(GENESIS_HASH, 2, 2, "ana", &d, "t"));
+        let mut e = d.clone();
+        e.after_json = "{\"total\":1}".into();
+        assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
+        let mut e = d.clone();
+        e.reason_code = Some(String::new());
+        assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
+    }
+}
