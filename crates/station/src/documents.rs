@@ -246,6 +246,13 @@ impl Station {
                 },
             )
             .await?;
+        // a doubtful result goes to the review queue; routing never fails the extraction
+        match self.route_document(&result).await {
+            Ok((route, task)) => {
+                tracing::info!(item = item_id, review = route.review, reasons = ?route.reasons, ?task, "document routed");
+            }
+            Err(error) => tracing::error!(item = item_id, %error, "document not routed"),
+        }
         Ok(result)
     }
 

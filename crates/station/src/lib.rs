@@ -7,6 +7,7 @@ mod documents;
 mod error;
 mod import;
 mod report;
+mod review_queue;
 pub mod stores;
 mod types;
 mod visits;
@@ -30,6 +31,10 @@ pub use error::{IpcError, StationError};
 pub use extract::compliance::Compliance;
 pub use import::{expand_paths, ImportSink};
 pub use report::{ReportFormat, ReportProgress, ReportSink, ReportWritten};
+pub use review_queue::{
+    AuditCheck, DecisionInput, DecisionRecord, QueuePage, QueueQuery, QueueSort, ReviewTask,
+    DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
+};
 pub use stores::ShotSpec;
 pub use stores::{CategoryInfo, StoreInfo, StoresInfo};
 pub use types::*;
@@ -60,6 +65,8 @@ pub struct Station {
     stores: Mutex<analysis::StoresState>,
     /// The watched import folder of each visit being watched.
     watchers: Mutex<HashMap<i64, watch::FolderWatch>>,
+    /// Routing policies by store, as last read.
+    policies: Mutex<review_queue::PolicyCache>,
 }
 
 impl Station {
@@ -91,6 +98,7 @@ impl Station {
             engine: tokio::sync::Mutex::new(analysis::EngineSlot::NotLoaded),
             stores: Mutex::new(analysis::StoresState::default()),
             watchers: Mutex::new(HashMap::new()),
+            policies: Mutex::new(review_queue::PolicyCache::default()),
         }))
     }
 

@@ -230,6 +230,11 @@ mod tests {
         crate::ReportFormat::export_all(&cfg).unwrap();
         crate::ReportWritten::export_all(&cfg).unwrap();
         crate::ReportProgress::export_all(&cfg).unwrap();
+        crate::QueuePage::export_all(&cfg).unwrap();
+        crate::QueueQuery::export_all(&cfg).unwrap();
+        crate::DecisionInput::export_all(&cfg).unwrap();
+        crate::DecisionRecord::export_all(&cfg).unwrap();
+        crate::AuditCheck::export_all(&cfg).unwrap();
     }
 
     fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {

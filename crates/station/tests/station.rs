@@ -1352,3 +1352,91 @@ async fn the_stores_config_is_reloaded_live_and_a_bad_edit_keeps_the_last_good_o
     .await;
     assert_eq!(fixed.stores[0].shots[2].count, 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trail() {
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let policies = data.path().join(station::POLICIES_DIR);
+    std::fs::create_dir_all(&policies).unwrap();
+    // no sampling; fields under 0.5 confidence or with failed checks go to review
+    std::fs::write(
+        policies.join("default.toml"),
+        "qa_sample = 0.0\n[invoice]\ndefault = 0.5\n",
+    )
+    .unwrap();
+    let good = import_one(&station, fixture_dir("documents/gst-invoice.pdf")).await;
+    let bad = import_one(&station, fixture_dir("documents/bad-arithmetic.pdf")).await;
+    extract(&station, good, None).await;
+    extract(&station, bad, None).await;
+    extract(&station, bad, None).await; // again: still one task
+    let any = station::QueueQuery::default();
+    let page = station.review_queue(&any, 0, 50).await.unwrap();
+    assert_eq!(page.total, 1, "{:#?}", page.tasks);
+    let task = &page.tasks[0];
+    assert_eq!(task.item_id, bad);
+    assert_eq!(task.kind, "invoice");
+    assert!(
+        task.reasons.contains(&"validation_failed".to_string()),
+        "{task:#?}"
+    );
+    assert!(task.model_output.get("total").is_some());
+    let failed = station::QueueQuery {
+        reason: Some("low_confidence".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        station.review_queue(&failed, 0, 50).await.unwrap().total,
+        u64::from(task.reasons.contains(&"low_confidence".to_string()))
+    );
+
+    // claim, correct, undo, approve; the trail holds every step and verifies
+    let claimed = station.claim_next("ana", &any, &[]).await.unwrap().unwrap();
+    assert_eq!(claimed.id, task.id);
+    assert!(station.claim_next("bo", &any, &[]).await.unwrap().is_none());
+    let mut corrected = claimed.model_output.clone();
+    corrected["total"]["value"] = serde_json::json!("1180.00");
+    let err = station
+        .decide(claimed.id, "bo", station::DecisionInput::Approve, 900)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "task_not_held");
+    station
+        .decide(
+            claimed.id,
+            "ana",
+            station::DecisionInput::Correct { after: corrected },
+            4200,
+        )
+        .await
+        .unwrap();
+    assert_eq!(station.review_queue(&any, 0, 50).await.unwrap().total, 0);
+    station.undo_decision(claimed.id, "ana").await.unwrap();
+    assert_eq!(station.review_queue(&any, 0, 50).await.unwrap().total, 1);
+    let err = station
+        .decide(
+            claimed.id,
+            "ana",
+            station::DecisionInput::Reject {
+                reason_code: " ".into(),
+            },
+            10,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_request");
+    station
+        .decide(claimed.id, "ana", station::DecisionInput::Approve, 1300)
+        .await
+        .unwrap();
+    let audit = station.verify_audit().await.unwrap();
+    assert!(audit.intact);
+    assert_eq!(audit.decisions, 3);
+
+    // a broken policy edit keeps the previous policy and says why
+    std::fs::write(policies.join("default.toml"), "qa_sample = 7\n").unwrap();
+    let (policy, error) = station.policy("default").unwrap();
+    assert!(error.unwrap().contains("qa_sample"));
+    assert!((policy.invoice.default - 0.5).abs() < 1e-9);
+    assert!(station.policy("../etc/passwd").is_err());
+}

@@ -59,7 +59,12 @@ async fn main() {
         panic!("fresh database")
     };
     let kinds = ["compliance", "invoice", "legal"];
-    let reasons = ["[\"low_confidence\"]", "[\"validation_failed\"]", "[\"gate_borderline\"]", "[\"qa_sample\"]"];
+    let reasons = [
+        "[\"low_confidence\"]",
+        "[\"validation_failed\"]",
+        "[\"gate_borderline\"]",
+        "[\"qa_sample\"]",
+    ];
     let payload = "{\"fields\":{\"total\":{\"value\":\"1234.50\",\"confidence\":0.41},\"date\":{\"value\":\"2026-11-21\",\"confidence\":0.93}}}";
     let started = Instant::now();
     for chunk in 0..n.div_ceil(10_000) {
@@ -77,7 +82,10 @@ async fn main() {
             .collect();
         store.enqueue_tasks(&tasks).await.unwrap();
     }
-    println!("{n} open tasks enqueued in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "{n} open tasks enqueued in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let any = QueueFilter::default();
     let invoices = QueueFilter {
@@ -99,7 +107,11 @@ async fn main() {
     let mut decide_ms = Vec::new();
     let mut page_ms = Vec::new();
     let now = 1_000_000;
-    let mut current = store.claim_next("ana", &any, now, 600_000, &[]).await.unwrap().unwrap();
+    let mut current = store
+        .claim_next("ana", &any, now, 600_000, &[])
+        .await
+        .unwrap()
+        .unwrap();
     for i in 0..m {
         let filter = if i % 2 == 0 { &any } else { &invoices };
         // the next item is claimed (pre-loaded) while the current one is on screen
@@ -129,7 +141,10 @@ async fn main() {
         decide_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         if i % 50 == 0 {
             let t = Instant::now();
-            store.list_tasks(filter, (i * 37 % 5000) as u32, 100).await.unwrap();
+            store
+                .list_tasks(filter, (i * 37 % 5000) as u32, 100)
+                .await
+                .unwrap();
             page_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         current = next;

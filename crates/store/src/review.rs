@@ -210,6 +210,17 @@ impl Store {
         Ok(q.build_query_as().fetch_all(&self.pool).await?)
     }
 
+    /// The open task of an item's result of this kind, if one is queued.
+    pub async fn open_task_for(&self, item_id: i64, kind: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM review_tasks WHERE item_id = ? AND kind = ? AND state = 'open' LIMIT 1",
+        )
+        .bind(item_id)
+        .bind(kind)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     pub async fn get_task(&self, id: i64) -> Result<TaskRow> {
         sqlx::query_as::<_, TaskRow>(&format!(
             "SELECT {TASK_COLUMNS} FROM review_tasks WHERE id = ?"
@@ -464,7 +475,7 @@ mod tests {
         let mut e = d.clone();
         e.after_json = "{\"total\":1}".into();
         assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
-        let mut e = d.clone();
+        let mut e = d;
         e.reason_code = Some(String::new());
         assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
     }

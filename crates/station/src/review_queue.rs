@@ -1,0 +1,455 @@
+//! The review queue as the application sees it: results are routed by their store's policy
+//! (`policies/<store id>.toml` in the data directory, reread when it changes; an invalid edit
+//! keeps the previous policy and reports why), doubtful ones become tasks, and reviewers claim,
+//! decide and undo through the audit trail.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use review::{FieldScore, Kind, Policy, Route};
+use serde::{Deserialize, Serialize};
+use store::{NewDecision, NewTask, QueueFilter, QueueOrder, TaskRow};
+use ts_rs::TS;
+
+use crate::{DocumentKind, DocumentResult, Station, StationError};
+
+/// How long a claimed task stays with its reviewer without a decision.
+pub const LEASE_MS: i64 = 10 * 60 * 1000;
+/// Store id of results routed while no store is active.
+pub const DEFAULT_STORE: &str = "default";
+pub const POLICIES_DIR: &str = "policies";
+
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache {
+    /// By store id: the policy in force, the file's modification time, the last error.
+    loaded: HashMap<String, (Policy, Option<SystemTime>, Option<String>)>,
+}
+
+/// A task as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ReviewTask {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub item_id: i64,
+    pub kind: String,
+    pub store_id: String,
+    pub confidence: f64,
+    pub reasons: Vec<String>,
+    pub created_at: String,
+    pub due_at: Option<String>,
+    /// The model's output as routed (an invoice, legal or compliance result).
+    #[ts(type = "unknown")]
+    pub model_output: serde_json::Value,
+    #[ts(type = "unknown")]
+    pub versions: serde_json::Value,
+    pub lease_owner: Option<String>,
+}
+
+impl From<TaskRow> for ReviewTask {
+    fn from(row: TaskRow) -> Self {
+        Self {
+            id: row.id,
+            item_id: row.item_id,
+            kind: row.kind,
+            store_id: row.store_id,
+            confidence: row.confidence,
+            reasons: serde_json::from_str(&row.reasons).unwrap_or_default(),
+            created_at: row.created_at,
+            due_at: row.due_at,
+            model_output: serde_json::from_str(&row.model_output).unwrap_or_default(),
+            versions: serde_json::from_str(&row.versions).unwrap_or_default(),
+            lease_owner: row.lease_owner,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueSort {
+    #[default]
+    LowestConfidence,
+    Oldest,
+    Due,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, Default)]
+pub struct QueueQuery {
+    pub kind: Option<String>,
+    pub store_id: Option<String>,
+    pub reason: Option<String>,
+    pub created_before: Option<String>,
+    #[serde(default)]
+    pub sort: QueueSort,
+}
+
+impl QueueQuery {
+    fn filter(&self) -> QueueFilter {
+        QueueFilter {
+            kind: self.kind.clone(),
+            store_id: self.store_id.clone(),
+            reason: self.reason.clone(),
+            created_before: self.created_before.clone(),
+            order: match self.sort {
+                QueueSort::LowestConfidence => QueueOrder::LowestConfidence,
+                QueueSort::Oldest => QueueOrder::Oldest,
+                QueueSort::Due => QueueOrder::Due,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct QueuePage {
+    #[ts(type = "number")]
+    pub total: u64,
+    pub oldest_created_at: Option<String>,
+    pub tasks: Vec<ReviewTask>,
+}
+
+/// A reviewer's decision on a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum DecisionInput {
+    Approve,
+    Reject {
+        reason_code: String,
+    },
+    /// The reviewer's corrected output (the whole result, with the edited fields).
+    Correct {
+        #[ts(type = "unknown")]
+        after: serde_json::Value,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct DecisionRecord {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub task_id: i64,
+    pub reviewer: String,
+    pub action: String,
+    pub reason_code: Option<String>,
+    pub decided_at: String,
+    #[ts(type = "number")]
+    pub duration_ms: i64,
+    pub hash: String,
+}
+
+impl From<store::DecisionRow> for DecisionRecord {
+    fn from(row: store::DecisionRow) -> Self {
+        Self {
+            id: row.id,
+            task_id: row.task_id,
+            reviewer: row.reviewer,
+            action: row.action,
+            reason_code: row.reason_code,
+            decided_at: row.decided_at,
+            duration_ms: row.duration_ms,
+            hash: row.hash,
+        }
+    }
+}
+
+/// The audit trail's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AuditCheck {
+    #[ts(type = "number")]
+    pub decisions: u64,
+    pub intact: bool,
+    #[ts(type = "number | null")]
+    pub broken_at: Option<i64>,
+    pub problem: Option<String>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The fields of a result as routing sees them: every top-level object with a `confidence`
+/// whose value was found, its checks passed or not.
+fn field_scores(value: &serde_json::Value) -> Vec<FieldScore> {
+    let Some(fields) = value.as_object() else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .filter_map(|(name, field)| {
+            let confidence = field.get("confidence")?.as_f64()?;
+            if field.get("value").is_some_and(serde_json::Value::is_null) {
+                return None;
+            }
+            let checks_passed =
+                field
+                    .get("checks")
+                    .and_then(|c| c.as_array())
+                    .is_none_or(|checks| {
+                        checks.iter().all(|c| {
+                            c.get("passed").and_then(serde_json::Value::as_bool) != Some(false)
+                        })
+                    });
+            Some(FieldScore {
+                name: name.clone(),
+                confidence,
+                checks_passed,
+            })
+        })
+        .collect()
+}
+
+impl Station {
+    fn policy_path(&self, store_id: &str) -> Result<PathBuf, StationError> {
+        // store ids come from stores.toml; never let one name a path outside the folder
+        if store_id.is_empty()
+            || !store_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+            || store_id.starts_with('.')
+        {
+            return Err(StationError::InvalidRequest(format!(
+                "store id {store_id:?} cannot name a policy file"
+            )));
+        }
+        Ok(self
+            .data_dir()
+            .join(POLICIES_DIR)
+            .join(format!("{store_id}.toml")))
+    }
+
+    /// The store's routing policy (defaults when it has no file), reread when the file
+    /// changed; an invalid file keeps the previous policy and the error is returned beside it.
+    pub fn policy(&self, store_id: &str) -> Result<(Policy, Option<String>), StationError> {
+        let path = self.policy_path(store_id)?;
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        let mut cache = self
+            .policies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((policy, seen, error)) = cache.loaded.get(store_id) {
+            if *seen == modified {
+                return Ok((policy.clone(), error.clone()));
+            }
+        }
+        let previous = cache.loaded.get(store_id).map(|(p, ..)| p.clone());
+        let (policy, error) = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Policy::default(), None),
+            Err(e) => (
+                previous.unwrap_or_default(),
+                Some(format!("{}: {e}", path.display())),
+            ),
+            Ok(text) => match Policy::from_toml(&text) {
+                Ok(policy) => (policy, None),
+                Err(e) => {
+                    tracing::error!(store = store_id, error = %e, "routing policy rejected; keeping the previous one");
+                    (
+                        previous.unwrap_or_default(),
+                        Some(format!("{}: {e}", path.display())),
+                    )
+                }
+            },
+        };
+        cache.loaded.insert(
+            store_id.to_string(),
+            (policy.clone(), modified, error.clone()),
+        );
+        Ok((policy, error))
+    }
+
+    /// Routes an extracted document by its store's policy; a doubtful one becomes a task.
+    pub async fn route_document(
+        &self,
+        result: &DocumentResult,
+    ) -> Result<(Route, Option<i64>), StationError> {
+        let store_id = self
+            .stores()
+            .await
+            .active
+            .unwrap_or_else(|| DEFAULT_STORE.to_string());
+        let (kind, value) = match result.kind {
+            DocumentKind::Invoice => (Kind::Invoice, serde_json::to_value(&result.invoice)),
+            DocumentKind::Legal => (Kind::Legal, serde_json::to_value(&result.legal)),
+        };
+        let value = value.map_err(|e| StationError::InvalidRequest(e.to_string()))?;
+        let (policy, _) = self.policy(&store_id)?;
+        let item = self.store.get_item(result.item_id).await?;
+        let key = item
+            .blob_sha256
+            .clone()
+            .unwrap_or_else(|| result.item_id.to_string());
+        let mut fields = field_scores(&value);
+        // document-level checks (Σ items = subtotal, …) count as a field of their own
+        if let Some(checks) = value.get("checks").and_then(|c| c.as_array()) {
+            let passed = checks
+                .iter()
+                .all(|c| c.get("passed").and_then(serde_json::Value::as_bool) != Some(false));
+            fields.push(FieldScore {
+                name: "checks".into(),
+                confidence: 1.0,
+                checks_passed: passed,
+            });
+        }
+        let route = policy.route(kind, &fields, None, &key);
+        if !route.review {
+            return Ok((route, None));
+        }
+        let task = NewTask {
+            item_id: result.item_id,
+            kind: match kind {
+                Kind::Invoice => "invoice",
+                Kind::Legal => "legal",
+                Kind::Compliance => "compliance",
+            }
+            .into(),
+            store_id,
+            confidence: route.confidence,
+            reasons: serde_json::to_string(
+                &route.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            )
+            .unwrap_or_default(),
+            due_at: None,
+            model_output: value.to_string(),
+            versions: serde_json::json!({
+                "engine": engine::ENGINE_VERSION,
+                "extraction": format!("extract {}", env!("CARGO_PKG_VERSION")),
+                "doubtful_fields": route.doubtful_fields,
+            })
+            .to_string(),
+        };
+        // extracting the same document again does not queue it twice
+        if let Some(open) = self.store.open_task_for(task.item_id, &task.kind).await? {
+            return Ok((route, Some(open)));
+        }
+        let id = self.store.enqueue_tasks(&[task]).await?.first().copied();
+        Ok((route, id))
+    }
+
+    pub async fn review_queue(
+        &self,
+        query: &QueueQuery,
+        offset: u32,
+        limit: u32,
+    ) -> Result<QueuePage, StationError> {
+        let filter = query.filter();
+        let (total, oldest_created_at) = self.store.queue_stats(&filter).await?;
+        let tasks = self
+            .store
+            .list_tasks(&filter, offset, limit.min(crate::MAX_PAGE))
+            .await?
+            .into_iter()
+            .map(ReviewTask::from)
+            .collect();
+        Ok(QueuePage {
+            total,
+            oldest_created_at,
+            tasks,
+        })
+    }
+
+    /// Leases the reviewer the next task of the queue (not one of `holding`: the task on screen
+    /// while this one is pre-loaded).
+    pub async fn claim_next(
+        &self,
+        reviewer: &str,
+        query: &QueueQuery,
+        holding: &[i64],
+    ) -> Result<Option<ReviewTask>, StationError> {
+        let reviewer = valid_reviewer(reviewer)?;
+        Ok(self
+            .store
+            .claim_next(reviewer, &query.filter(), now_ms(), LEASE_MS, holding)
+            .await?
+            .map(ReviewTask::from))
+    }
+
+    pub async fn release_task(&self, task_id: i64, reviewer: &str) -> Result<bool, StationError> {
+        Ok(self
+            .store
+            .release_task(task_id, valid_reviewer(reviewer)?)
+            .await?)
+    }
+
+    /// Records a decision on a task the reviewer holds; the audit row keeps the model output
+    /// (before) and the reviewer's (after).
+    pub async fn decide(
+        &self,
+        task_id: i64,
+        reviewer: &str,
+        decision: DecisionInput,
+        duration_ms: i64,
+    ) -> Result<DecisionRecord, StationError> {
+        let reviewer = valid_reviewer(reviewer)?;
+        let task = self.store.get_task(task_id).await?;
+        let (action, reason_code, after) = match decision {
+            DecisionInput::Approve => ("approve", None, task.model_output.clone()),
+            DecisionInput::Reject { reason_code } => {
+                if reason_code.trim().is_empty() {
+                    return Err(StationError::InvalidRequest(
+                        "a rejection needs a reason code".into(),
+                    ));
+                }
+                ("reject", Some(reason_code), task.model_output.clone())
+            }
+            DecisionInput::Correct { after } => ("correct", None, after.to_string()),
+        };
+        let row = self
+            .store
+            .decide_task(
+                task_id,
+                reviewer,
+                &NewDecision {
+                    action: action.into(),
+                    reason_code,
+                    before_json: task.model_output,
+                    after_json: after,
+                    duration_ms: duration_ms.max(0),
+                },
+                now_ms(),
+            )
+            .await?;
+        Ok(row.into())
+    }
+
+    pub async fn undo_decision(
+        &self,
+        task_id: i64,
+        reviewer: &str,
+    ) -> Result<DecisionRecord, StationError> {
+        let reviewer = valid_reviewer(reviewer)?;
+        Ok(self
+            .store
+            .undo_decision(task_id, reviewer, now_ms(), LEASE_MS)
+            .await?
+            .into())
+    }
+
+    pub async fn verify_audit(&self) -> Result<AuditCheck, StationError> {
+        Ok(match self.store.verify_decisions().await? {
+            Ok(decisions) => AuditCheck {
+                decisions,
+                intact: true,
+                broken_at: None,
+                problem: None,
+            },
+            Err(b) => AuditCheck {
+                decisions: 0,
+                intact: false,
+                broken_at: Some(b.decision_id),
+                problem: Some(b.problem),
+            },
+        })
+    }
+}
+
+fn valid_reviewer(reviewer: &str) -> Result<&str, StationError> {
+    let reviewer = reviewer.trim();
+    if reviewer.is_empty() || reviewer.chars().count() > 100 {
+        return Err(StationError::InvalidRequest(
+            "the reviewer's name must be 1–100 characters".into(),
+        ));
+    }
+    Ok(reviewer)
+}
