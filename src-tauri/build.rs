@@ -24,6 +24,13 @@ const COMMANDS: &[&str] = &[
     "visit_state",
     "pick_visit_photos",
     "export_visit_report",
+    "review_queue",
+    "claim_next",
+    "release_task",
+    "decide",
+    "undo_decision",
+    "verify_audit",
+    "review_metrics",
 ];
 
 fn main() {

@@ -12,6 +12,9 @@ use station::{
     ReportProgress, ReportSink, ReportWritten, Station, StoresInfo, VisitFolderEvent, VisitInfo,
     VisitPhoto, VisitPhotoEvent, VisitSink, VisitState,
 };
+use station::{
+    AuditCheck, DecisionInput, DecisionRecord, QueuePage, QueueQuery, ReviewMetrics, ReviewTask,
+};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
@@ -403,4 +406,70 @@ pub async fn export_visit_report<R: Runtime>(
             .export_visit_report(job_id, visit_id, &path.display().to_string(), format, &sink)
             .await?,
     ))
+}
+
+#[tauri::command]
+pub async fn review_queue(
+    shell: State<'_, Shell>,
+    query: QueueQuery,
+    offset: u32,
+    limit: u32,
+) -> Result<QueuePage, IpcError> {
+    Ok(shell.station.review_queue(&query, offset, limit).await?)
+}
+
+/// Leases the reviewer the next task (not one of `holding`, the task on screen).
+#[tauri::command]
+pub async fn claim_next(
+    shell: State<'_, Shell>,
+    reviewer: String,
+    query: QueueQuery,
+    holding: Vec<i64>,
+) -> Result<Option<ReviewTask>, IpcError> {
+    Ok(shell
+        .station
+        .claim_next(&reviewer, &query, &holding)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn release_task(
+    shell: State<'_, Shell>,
+    task_id: i64,
+    reviewer: String,
+) -> Result<bool, IpcError> {
+    Ok(shell.station.release_task(task_id, &reviewer).await?)
+}
+
+#[tauri::command]
+pub async fn decide(
+    shell: State<'_, Shell>,
+    task_id: i64,
+    reviewer: String,
+    decision: DecisionInput,
+    duration_ms: i64,
+) -> Result<DecisionRecord, IpcError> {
+    Ok(shell
+        .station
+        .decide(task_id, &reviewer, decision, duration_ms)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn undo_decision(
+    shell: State<'_, Shell>,
+    task_id: i64,
+    reviewer: String,
+) -> Result<DecisionRecord, IpcError> {
+    Ok(shell.station.undo_decision(task_id, &reviewer).await?)
+}
+
+#[tauri::command]
+pub async fn verify_audit(shell: State<'_, Shell>) -> Result<AuditCheck, IpcError> {
+    Ok(shell.station.verify_audit().await?)
+}
+
+#[tauri::command]
+pub async fn review_metrics(shell: State<'_, Shell>) -> Result<ReviewMetrics, IpcError> {
+    Ok(shell.station.review_metrics().await?)
 }

@@ -68,6 +68,13 @@ fn main() {
             commands::visit_state,
             commands::pick_visit_photos,
             commands::export_visit_report,
+            commands::review_queue,
+            commands::claim_next,
+            commands::release_task,
+            commands::decide,
+            commands::undo_decision,
+            commands::verify_audit,
+            commands::review_metrics,
         ])
         .setup(move |app| {
             let data_dir = match &args.data_dir {

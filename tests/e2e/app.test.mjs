@@ -578,3 +578,87 @@ test("an auditor's visit: a photo copied into the watched folder shows its verdi
     rmSync(card, { recursive: true, force: true });
   }
 });
+
+test("a reviewer's shift, keyboard only: approve, correct a field, reject with a reason, undo; the metrics reflect it", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rs-e2e-"));
+  mkdirSync(path.join(dataDir, "policies"));
+  // every field under 99.9 % confidence goes to review: all three invoices are queued
+  writeFileSync(path.join(dataDir, "policies", "default.toml"), "qa_sample = 0.0\n[invoice]\ndefault = 0.999\n");
+  const docs = path.join(fixtures, "documents");
+  const files = ["gst-invoice.pdf", "vat-invoice.pdf", "receipt.pdf"].map((f) => path.join(docs, f));
+  const session = await Session.start(driver.base, app, ["--data-dir", dataDir, ...files]);
+  try {
+    await session.waitFor("the import summary", async () => {
+      const title = await session.script("return document.getElementById('batch-title').textContent");
+      return title.startsWith("Done") ? title : null;
+    }, 60_000);
+    const listed = await listedByName(session, files.length);
+    await session.clickCss("#batch-close");
+    for (const file of files) {
+      await openItem(session, listed[path.basename(file)].id);
+      await session.press("e");
+      await session.waitFor(`the fields of ${path.basename(file)}`, () => session.script(
+        "return /^Invoice or receipt · 1 of 1 page/.test(document.querySelector('.fields-status')?.textContent ?? '');"), 60_000);
+    }
+
+    // The workbench, from the keyboard; the reviewer's name first (the webview's storage
+    // outlives data directories: start from a reviewer who never signed in here).
+    await session.script("localStorage.removeItem('reviewer'); localStorage.removeItem('review-unsaved');");
+    await session.press("w");
+    await session.waitFor("the reviewer prompt", () => session.script("return document.activeElement?.id === 'review-reviewer';"));
+    await session.press(..."Ana", "\uE007");
+    const card = () => session.script("return document.querySelector('#review-task .review-card')?.dataset.task ?? null;");
+    const first = await session.waitFor("the first task", card);
+    assert.match(await session.script("return document.getElementById('review-count').textContent;"), /^3 open/);
+    await session.press("?");
+    assert.equal(await session.script("return document.getElementById('review-help').hidden;"), false);
+    await session.press("?");
+
+    // 1. approve: the next task is on screen at once (it was pre-loaded)
+    const approvedAt = Date.now();
+    await session.press("a");
+    const second = await session.waitFor("the second task", async () => { const t = await card(); return t && t !== first ? t : null; });
+    console.log(`approve → next task on screen: ${Date.now() - approvedAt} ms (including WebDriver round trips)`);
+
+    // 2. correct a field: Tab goes to the first doubtful field, type, Enter keeps it, A saves
+    await session.press("\uE004");
+    const field = await session.waitFor("a focused field", () => session.script(
+      "const el = document.activeElement; return el?.classList.contains('review-input') ? el.dataset.field : null;"));
+    await session.press(..."X-123", "\uE007");
+    assert.match(await session.script("return document.getElementById('review-edits')?.textContent ?? '';"), /^1 field edited/);
+    await session.press("a");
+    const third = await session.waitFor("the third task", async () => { const t = await card(); return t && t !== second ? t : null; });
+
+    // 3. reject with a reason code
+    await session.press("r");
+    await session.waitFor("the reason picker", () => session.script("return document.activeElement?.id === 'review-reject-reason';"));
+    await session.press("\uE007");
+    await session.waitFor("the empty queue", () => session.script("return document.getElementById('review-empty') !== null;"));
+
+    // 4. undo: the rejected task comes back; reject it again, for another reason
+    await session.press("u");
+    await session.waitFor("the task back", async () => (await card()) === third);
+    await session.press("r");
+    await session.waitFor("the reason picker", () => session.script("return document.activeElement?.id === 'review-reject-reason';"));
+    await session.press("\uE015");
+    const reason = await session.script("return document.getElementById('review-reject-reason').value;");
+    await session.press("\uE007");
+    await session.waitFor("every decision saved", () => session.script(
+      "return document.getElementById('review-status').dataset.state === 'saved' && document.getElementById('review-empty') !== null;"));
+
+    // The metrics reflect the shift.
+    await session.press("m");
+    const counts = await session.waitFor("the metrics", () => session.script("return document.getElementById('review-metrics-counts')?.textContent ?? null;"));
+    assert.equal(counts, "3 decided: 1 approved, 1 corrected, 1 rejected; 1 undone");
+    const agreement = await session.script(`return document.querySelector('[data-metric-field="${field}"] .num').textContent;`);
+    assert.equal(agreement, "1 / 2", `the corrected ${field} counts as a disagreement`);
+    assert.notEqual(reason, "", "a reason was chosen");
+    writeFileSync(path.join(artifacts, "review-shift.png"), await session.screenshot());
+  } catch (error) {
+    writeFileSync(path.join(artifacts, "review-shift-failed.png"), await session.screenshot());
+    throw error;
+  } finally {
+    await session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -10,6 +10,7 @@ import { byId, h } from "./dom";
 import { CATEGORY_LABELS, STATE_LABELS, itemState, rowSubtitle } from "./format";
 import { setupEnginePanel } from "./engine-panel";
 import { setupVisitPanel } from "./visit-panel";
+import { setupReview } from "./review";
 import { setupTheme } from "./theme";
 import { PagedList, scrollToReveal, visibleRange } from "./virtual-list";
 import "./styles.css";
@@ -30,6 +31,7 @@ let selectedId: number | null = null;
 let detailRequest = 0;
 let currentView: DetailView | null = null;
 let stores: StoresInfo | null = null;
+let reviewOpener: (() => void) | null = null;
 
 function showView(view: DetailView | null, fallback?: HTMLElement): void {
   currentView?.dispose();
@@ -142,6 +144,7 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "ArrowUp" || event.key === "k") { event.preventDefault(); void select(Math.max(0, selectedIndex - 1)); }
   else if (event.key === "o" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); void openPhotos(); }
   else if (event.key === "v" && !event.ctrlKey && !event.metaKey && !event.altKey) { event.preventDefault(); byId("visit-button").click(); }
+  else if (event.key === "w" && !event.ctrlKey && !event.metaKey && !event.altKey) { event.preventDefault(); reviewOpener?.(); }
   else if (currentView?.key(event)) event.preventDefault();
 });
 
@@ -269,6 +272,9 @@ async function start(): Promise<void> {
   await loadStores();
   await reload();
   setupVisitPanel(showBanner, scheduleRefresh);
+  const review = setupReview(showBanner);
+  byId("review-button").addEventListener("click", () => review.open());
+  reviewOpener = () => review.open();
   // The engine check loads ONNX Runtime and hashes the models: after the first screen.
   setupEnginePanel();
   // Listeners are registered above, so the command-line import's progress is not missed.

@@ -453,3 +453,116 @@ fn valid_reviewer(reviewer: &str) -> Result<&str, StationError> {
     }
     Ok(reviewer)
 }
+
+/// Agreement of the model with reviewers on one field.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct FieldAgreement {
+    pub field: String,
+    pub decided: u32,
+    /// The reviewer kept the model's value.
+    pub agreed: u32,
+}
+
+/// What the decisions so far say (undone decisions do not count).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ReviewMetrics {
+    pub decisions: u32,
+    pub approved: u32,
+    pub corrected: u32,
+    pub rejected: u32,
+    pub undone: u32,
+    pub fields: Vec<FieldAgreement>,
+    /// Median seconds per decision, per reviewer.
+    pub seconds_per_item: Vec<(String, f64)>,
+}
+
+/// The fields whose value the reviewer changed.
+pub fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
+        return Vec::new();
+    };
+    b.iter()
+        .filter(|(name, field)| {
+            field.get("confidence").is_some()
+                && a.get(*name).and_then(|f| f.get("value")) != field.get("value")
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+impl Station {
+    pub async fn review_metrics(&self) -> Result<ReviewMetrics, StationError> {
+        let mut standing: HashMap<i64, store::DecisionRow> = HashMap::new();
+        let mut undone = 0u32;
+        let mut after = 0;
+        loop {
+            let rows = self.store.decisions(after, 5000).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            for row in rows {
+                if row.action == "undo" {
+                    standing.remove(&row.task_id);
+                    undone += 1;
+                } else {
+                    standing.insert(row.task_id, row);
+                }
+            }
+        }
+        let mut m = ReviewMetrics {
+            decisions: 0,
+            approved: 0,
+            corrected: 0,
+            rejected: 0,
+            undone,
+            fields: Vec::new(),
+            seconds_per_item: Vec::new(),
+        };
+        let mut fields: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
+        let mut times: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+        for row in standing.values() {
+            m.decisions += 1;
+            match row.action.as_str() {
+                "approve" => m.approved += 1,
+                "correct" => m.corrected += 1,
+                _ => m.rejected += 1,
+            }
+            times
+                .entry(row.reviewer.clone())
+                .or_default()
+                .push(row.duration_ms as f64 / 1000.0);
+            if row.action == "reject" {
+                continue;
+            }
+            let before: serde_json::Value =
+                serde_json::from_str(&row.before_json).unwrap_or_default();
+            let after: serde_json::Value =
+                serde_json::from_str(&row.after_json).unwrap_or_default();
+            let changed = changed_fields(&before, &after);
+            for (name, field) in before.as_object().into_iter().flatten() {
+                if field.get("confidence").is_none() {
+                    continue;
+                }
+                let entry = fields.entry(name.clone()).or_default();
+                entry.0 += 1;
+                entry.1 += u32::from(!changed.contains(name));
+            }
+        }
+        m.fields = fields
+            .into_iter()
+            .map(|(field, (decided, agreed))| FieldAgreement {
+                field,
+                decided,
+                agreed,
+            })
+            .collect();
+        m.seconds_per_item = times
+            .into_iter()
+            .map(|(reviewer, mut t)| {
+                t.sort_by(f64::total_cmp);
+                let median = t.get(t.len() / 2).copied().unwrap_or(0.0);
+                (reviewer, median)
+            })
+            .collect();
+        Ok(m)
+    }
+}

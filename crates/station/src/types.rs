@@ -235,6 +235,8 @@ mod tests {
         crate::DecisionInput::export_all(&cfg).unwrap();
         crate::DecisionRecord::export_all(&cfg).unwrap();
         crate::AuditCheck::export_all(&cfg).unwrap();
+        crate::ReviewMetrics::export_all(&cfg).unwrap();
+        crate::ReviewTask::export_all(&cfg).unwrap();
     }
 
     fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {

@@ -1411,6 +1411,18 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         .await
         .unwrap();
     assert_eq!(station.review_queue(&any, 0, 50).await.unwrap().total, 0);
+    let metrics = station.review_metrics().await.unwrap();
+    assert_eq!(metrics.corrected, 1);
+    let total = metrics.fields.iter().find(|f| f.field == "total").unwrap();
+    assert_eq!(
+        (total.decided, total.agreed),
+        (1, 0),
+        "the reviewer changed the total"
+    );
+    assert!(metrics
+        .fields
+        .iter()
+        .any(|f| f.field == "date" && f.agreed == 1));
     station.undo_decision(claimed.id, "ana").await.unwrap();
     assert_eq!(station.review_queue(&any, 0, 50).await.unwrap().total, 1);
     let err = station
@@ -1432,6 +1444,18 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     let audit = station.verify_audit().await.unwrap();
     assert!(audit.intact);
     assert_eq!(audit.decisions, 3);
+    let metrics = station.review_metrics().await.unwrap();
+    assert_eq!(
+        (
+            metrics.decisions,
+            metrics.approved,
+            metrics.corrected,
+            metrics.undone
+        ),
+        (1, 1, 0, 1)
+    );
+    let total = metrics.fields.iter().find(|f| f.field == "total").unwrap();
+    assert_eq!((total.decided, total.agreed), (1, 1));
 
     // a broken policy edit keeps the previous policy and says why
     std::fs::write(policies.join("default.toml"), "qa_sample = 7\n").unwrap();

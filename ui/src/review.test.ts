@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { applyEdit, fieldsOf, SHORTCUTS } from "./review";
+
+const output = {
+  number: { value: "INV-7", printed: "INV-7", confidence: 0.96, checks: [], evidence: [] },
+  total: { value: "1180.00", printed: "1,180.00", confidence: 0.42, checks: [{ name: "totals_add_up", passed: false, detail: "" }], evidence: [] },
+  date: { value: { iso: "2026-03-05", ambiguous: true, order: "dmy" }, printed: "05/03/2026", confidence: 0.9, checks: [], evidence: [] },
+  line_items: [],
+  checks: [],
+};
+
+describe("review fields", () => {
+  it("lists the fields with their confidence and marks the doubtful ones", () => {
+    const fields = fieldsOf(output, ["date"]);
+    expect(fields.map((f) => [f.name, f.value, f.doubtful])).toEqual([
+      ["number", "INV-7", false], ["total", "1180.00", true], ["date", "2026-03-05", true],
+    ]);
+    expect(fields[1].failed).toEqual(["totals_add_up"]);
+  });
+
+  it("applies an edit keeping the field's type and leaves the rest alone", () => {
+    const after = applyEdit(applyEdit(output, "total", "1190.00"), "date", "2026-05-03") as typeof output;
+    expect(after.total.value).toBe("1190.00");
+    expect(after.date.value).toEqual({ iso: "2026-05-03", ambiguous: false, order: "dmy" });
+    expect(after.number).toEqual(output.number);
+    expect(output.total.value).toBe("1180.00");
+  });
+
+  it("documents every key the workbench answers to", () => {
+    const keys = SHORTCUTS.map(([k]) => k).join(" ");
+    for (const k of ["A", "R", "E", "Tab", "U", "J", "K", "M", "?", "Esc"]) expect(keys).toContain(k);
+  });
+});

@@ -1,0 +1,433 @@
+// The review workbench: one queue across compliance, invoice and legal results, worked through
+// from the keyboard. The next task is claimed while the current one is on screen, so moving on
+// never waits; decisions are saved in order behind the screen, retried when a save fails, and
+// kept (also in localStorage) until the station has them.
+import { invoke } from "@tauri-apps/api/core";
+import { errorMessage } from "./api";
+import type { DecisionInput } from "./bindings/DecisionInput";
+import type { DecisionRecord } from "./bindings/DecisionRecord";
+import type { QueuePage } from "./bindings/QueuePage";
+import type { QueueQuery } from "./bindings/QueueQuery";
+import type { ReviewMetrics } from "./bindings/ReviewMetrics";
+import type { ReviewTask } from "./bindings/ReviewTask";
+import { byId, h } from "./dom";
+
+const reviewApi = {
+  queue: (query: QueueQuery, offset: number, limit: number) => invoke<QueuePage>("review_queue", { query, offset, limit }),
+  claimNext: (reviewer: string, query: QueueQuery, holding: number[]) =>
+    invoke<ReviewTask | null>("claim_next", { reviewer, query, holding }),
+  release: (taskId: number, reviewer: string) => invoke<boolean>("release_task", { taskId, reviewer }),
+  decide: (taskId: number, reviewer: string, decision: DecisionInput, durationMs: number) =>
+    invoke<DecisionRecord>("decide", { taskId, reviewer, decision, durationMs }),
+  undo: (taskId: number, reviewer: string) => invoke<DecisionRecord>("undo_decision", { taskId, reviewer }),
+  metrics: () => invoke<ReviewMetrics>("review_metrics"),
+};
+
+export const QUEUE_PAGE = 100;
+export const REJECT_REASONS = ["wrong_document", "illegible", "duplicate", "not_for_this_store", "other"] as const;
+export const SHORTCUTS: [string, string][] = [
+  ["A", "approve (with your edits: save the correction)"],
+  ["R", "reject with a reason code (↑/↓ to choose, Enter to confirm, Esc to cancel)"],
+  ["E", "edit the first doubtful field"],
+  ["Tab / Shift+Tab", "next / previous low-confidence field"],
+  ["Enter / Esc (in a field)", "keep / undo the edit"],
+  ["U", "undo the last decision (the task comes back)"],
+  ["J or ↓", "next task (skip this one; it goes back to the queue)"],
+  ["K or ↑", "previous task (look at the last decision; U undoes it)"],
+  ["M", "metrics"],
+  ["?", "this list"],
+  ["Esc", "close the workbench"],
+];
+
+/** A field of a result as the workbench shows it. */
+export interface FieldView {
+  name: string;
+  value: string;
+  confidence: number;
+  failed: string[];
+  doubtful: boolean;
+}
+
+function valueText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && value !== null && "iso" in value) return String((value as { iso: unknown }).iso);
+  return JSON.stringify(value);
+}
+
+/** The fields of a model output (top-level objects with a confidence), doubtful ones marked. */
+export function fieldsOf(output: unknown, doubtful: string[]): FieldView[] {
+  if (typeof output !== "object" || output === null) return [];
+  return Object.entries(output as Record<string, unknown>).flatMap(([name, field]) => {
+    if (typeof field !== "object" || field === null || !("confidence" in field)) return [];
+    const f = field as { value?: unknown; confidence: number; checks?: { name: string; passed: boolean }[] };
+    const failed = (f.checks ?? []).filter((c) => !c.passed).map((c) => c.name);
+    return [{ name, value: valueText(f.value), confidence: f.confidence, failed, doubtful: doubtful.includes(name) || failed.length > 0 }];
+  });
+}
+
+/** The output with one field's value replaced by what the reviewer typed (keeping its type). */
+export function applyEdit(output: unknown, name: string, text: string): unknown {
+  const copy = structuredClone(output) as Record<string, { value?: unknown }>;
+  const field = copy[name];
+  if (!field) return copy;
+  const old = field.value;
+  if (typeof old === "object" && old !== null && "iso" in old) field.value = { ...(old as object), iso: text, ambiguous: false };
+  else if (typeof old === "number") field.value = Number(text);
+  else field.value = text === "" ? null : text;
+  return copy;
+}
+
+function doubtfulOf(task: ReviewTask): string[] {
+  const v = task.versions as { doubtful_fields?: string[] } | null;
+  return v?.doubtful_fields ?? [];
+}
+
+interface PendingSave {
+  taskId: number;
+  decision: DecisionInput;
+  durationMs: number;
+  attempts: number;
+}
+
+export function setupReview(showBanner: (message: string | null) => void): { open: () => void } {
+  const root = byId("review");
+  const queueEl = byId("review-queue");
+  const taskEl = byId("review-task");
+  const statusEl = byId("review-status");
+  const countEl = byId("review-count");
+  const kindSel = byId<HTMLSelectElement>("review-kind");
+  const reasonSel = byId<HTMLSelectElement>("review-reason");
+  const sortSel = byId<HTMLSelectElement>("review-sort");
+  const help = byId("review-help");
+  const metricsEl = byId("review-metrics");
+
+  let reviewer = localStorage.getItem("reviewer") ?? "";
+  let current: ReviewTask | null = null;
+  let next: ReviewTask | null = null;
+  let viewing: ReviewTask | null = null; // a decided task shown by K
+  let shownAt = performance.now();
+  let edits = new Map<string, string>();
+  let queueOffset = 0;
+  const history: ReviewTask[] = [];
+  const saves: PendingSave[] = JSON.parse(localStorage.getItem("review-unsaved") ?? "[]") as PendingSave[];
+  let saving = false;
+
+  const query = (): QueueQuery => ({
+    kind: kindSel.value || null, store_id: null, reason: reasonSel.value || null, created_before: null,
+    sort: sortSel.value as QueueQuery["sort"],
+  });
+
+  const persistSaves = () => localStorage.setItem("review-unsaved", JSON.stringify(saves));
+
+  const setStatus = () => {
+    const unsaved = saves.length;
+    const failing = saves.find((s) => s.attempts > 0);
+    statusEl.textContent = failing
+      ? `${unsaved} decision${unsaved === 1 ? "" : "s"} not saved yet — retrying (attempt ${failing.attempts + 1})`
+      : unsaved > 0 ? "Saving…" : "All decisions saved";
+    statusEl.dataset.state = failing ? "retrying" : unsaved > 0 ? "saving" : "saved";
+  };
+
+  // Decisions are saved one after another, in the order they were made; a failure is retried
+  // with back-off and never dropped.
+  const pump = async (): Promise<void> => {
+    if (saving) return;
+    saving = true;
+    try {
+      while (saves.length > 0) {
+        const s = saves[0];
+        try {
+          await reviewApi.decide(s.taskId, reviewer, s.decision, s.durationMs);
+          saves.shift();
+          persistSaves();
+        } catch (error) {
+          const message = errorMessage(error);
+          if (/task_not_held|not_found/.test(message)) {
+            // decided elsewhere or the lease ran out: it cannot be saved; say so, keep going
+            showBanner(`A decision could not be recorded: ${message}`);
+            saves.shift();
+            persistSaves();
+          } else {
+            s.attempts += 1;
+            persistSaves();
+            setStatus();
+            await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** s.attempts)));
+          }
+        }
+        setStatus();
+      }
+    } finally {
+      saving = false;
+      setStatus();
+      void refreshQueue();
+    }
+  };
+
+  const settled = async () => {
+    while (saves.length > 0 || saving) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  const preload = async () => {
+    if (!current || next) return;
+    try {
+      next = await reviewApi.claimNext(reviewer, query(), [current.id]);
+    } catch (error) {
+      showBanner(errorMessage(error));
+    }
+  };
+
+  const show = (task: ReviewTask | null) => {
+    current = task;
+    viewing = null;
+    edits = new Map();
+    shownAt = performance.now();
+    render();
+    void preload();
+  };
+
+  const renderTask = (task: ReviewTask, readOnly: string | null): HTMLElement => {
+    const fields = fieldsOf(task.model_output, doubtfulOf(task));
+    const rows = fields.map((f) => {
+      const input = h("input", {
+        class: "review-input", "data-field": f.name, value: edits.get(f.name) ?? f.value,
+        readonly: readOnly !== null, "aria-label": f.name,
+      });
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          if (input.value !== f.value) edits.set(f.name, input.value); else edits.delete(f.name);
+          input.blur();
+          render();
+        } else if (event.key === "Escape") {
+          event.preventDefault();
+          edits.delete(f.name);
+          input.value = f.value;
+          input.blur();
+          render();
+        }
+      });
+      return h("tr", { "data-field": f.name, class: `${f.doubtful ? "doubtful" : ""}${edits.has(f.name) ? " edited" : ""}` },
+        h("th", {}, f.name),
+        h("td", {}, input),
+        h("td", { class: f.confidence < 0.8 ? "low-confidence num" : "num" }, `${Math.round(f.confidence * 100)} %`),
+        h("td", { class: "item-error-text small" }, f.failed.join(", ")));
+    });
+    return h("div", { class: "review-card", "data-task": task.id },
+      h("p", {}, h("strong", {}, `${task.kind[0].toUpperCase()}${task.kind.slice(1)}`),
+        ` · item ${task.item_id} · ${task.store_id} · lowest confidence ${Math.round(task.confidence * 100)} %`),
+      h("p", { class: "review-reasons" }, ...task.reasons.map((r) => h("span", { class: `chip reason-${r}` }, r.replace("_", " ")))),
+      readOnly ? h("p", { class: "review-readonly", id: "review-readonly" }, readOnly) : null,
+      h("table", { class: "review-fields" }, h("tbody", {}, ...rows)),
+      edits.size > 0 ? h("p", { class: "small", id: "review-edits" }, `${edits.size} field${edits.size === 1 ? "" : "s"} edited — A saves the correction`) : null);
+  };
+
+  const render = () => {
+    if (!reviewer) {
+      const input = h("input", { id: "review-reviewer", type: "text", placeholder: "Your name", maxlength: 100 });
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && input.value.trim()) {
+          reviewer = input.value.trim();
+          localStorage.setItem("reviewer", reviewer);
+          void start();
+        }
+      });
+      taskEl.replaceChildren(h("div", { class: "review-start" }, h("label", {}, "Reviewer ", input),
+        h("p", { class: "small muted" }, "Decisions are recorded under this name.")));
+      input.focus();
+      return;
+    }
+    if (viewing) {
+      taskEl.replaceChildren(renderTask(viewing, "Decided — U undoes it, J goes back"));
+      return;
+    }
+    taskEl.replaceChildren(current ? renderTask(current, null)
+      : h("p", { class: "muted", id: "review-empty" }, "Nothing to review with these filters."));
+  };
+
+  const refreshQueue = async () => {
+    try {
+      const page = await reviewApi.queue(query(), queueOffset, QUEUE_PAGE);
+      const oldest = page.oldest_created_at ? Math.round((Date.now() - Date.parse(page.oldest_created_at)) / 60000) : null;
+      countEl.textContent = `${page.total} open${oldest !== null ? ` · oldest ${oldest < 60 ? `${oldest} min` : `${Math.round(oldest / 60)} h`}` : ""}`;
+      const more = page.total > queueOffset + QUEUE_PAGE || queueOffset > 0
+        ? [h("li", { class: "muted small" }, `${queueOffset + 1}–${Math.min(page.total, queueOffset + QUEUE_PAGE)} of ${page.total} (PageUp/PageDown)`)]
+        : [];
+      queueEl.replaceChildren(...page.tasks.map((t) => h("li", { "data-task": t.id, class: t.id === current?.id ? "selected" : "" },
+        h("span", { class: "row-title" }, `${t.kind} · item ${t.item_id}`),
+        h("span", { class: "row-sub" }, `${Math.round(t.confidence * 100)} % · ${t.reasons.join(", ")}${t.lease_owner ? ` · ${t.lease_owner}` : ""}`))),
+      ...more);
+    } catch (error) {
+      countEl.textContent = errorMessage(error);
+    }
+  };
+
+  const start = async () => {
+    render();
+    if (!reviewer) return;
+    for (const t of [current, next]) if (t) await reviewApi.release(t.id, reviewer).catch(() => false);
+    current = null;
+    next = null;
+    try {
+      show(await reviewApi.claimNext(reviewer, query(), []));
+    } catch (error) {
+      showBanner(errorMessage(error));
+    }
+    void refreshQueue();
+  };
+
+  const decideCurrent = (decision: DecisionInput) => {
+    if (!current || viewing) return;
+    const task = current;
+    saves.push({ taskId: task.id, decision, durationMs: Math.round(performance.now() - shownAt), attempts: 0 });
+    persistSaves();
+    setStatus();
+    history.push(task);
+    const upcoming = next;
+    next = null;
+    show(upcoming);
+    void pump();
+    if (!upcoming) void (async () => { await settled(); if (!current) show(await reviewApi.claimNext(reviewer, query(), [])); })();
+  };
+
+  const approve = () => {
+    if (!current) return;
+    if (edits.size === 0) { decideCurrent({ action: "approve" }); return; }
+    let after: unknown = current.model_output;
+    for (const [name, text] of edits) after = applyEdit(after, name, text);
+    decideCurrent({ action: "correct", after });
+  };
+
+  const reject = () => {
+    if (!current || viewing) return;
+    const select = h("select", { id: "review-reject-reason", "aria-label": "Reason" },
+      ...REJECT_REASONS.map((r) => h("option", { value: r }, r.replace(/_/g, " "))));
+    const picker = h("div", { class: "review-reject" }, h("label", {}, "Reject because ", select), h("span", { class: "small muted" }, " Enter to confirm, Esc to cancel"));
+    select.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); picker.remove(); decideCurrent({ action: "reject", reason_code: select.value }); }
+      else if (event.key === "Escape") { event.preventDefault(); picker.remove(); }
+    });
+    taskEl.prepend(picker);
+    select.focus();
+  };
+
+  const undo = async () => {
+    const last = history.pop();
+    if (!last) return;
+    viewing = null;
+    await settled();
+    try {
+      await reviewApi.undo(last.id, reviewer);
+      // the task is ours again; what was on screen waits as the next one
+      if (current) {
+        if (next) await reviewApi.release(next.id, reviewer).catch(() => false);
+        next = current;
+      }
+      current = last;
+      edits = new Map();
+      shownAt = performance.now();
+      render();
+      void refreshQueue();
+    } catch (error) {
+      history.push(last);
+      showBanner(`Could not undo: ${errorMessage(error)}`);
+    }
+  };
+
+  const skip = async () => {
+    if (viewing) { viewing = null; render(); return; }
+    if (!current) return;
+    const skipped = current;
+    show(next);
+    next = null;
+    await reviewApi.release(skipped.id, reviewer).catch(() => false);
+    if (!current) show(await reviewApi.claimNext(reviewer, query(), [skipped.id]));
+    else void preload();
+  };
+
+  const focusField = (direction: 1 | -1) => {
+    const inputs = [...taskEl.querySelectorAll<HTMLInputElement>("tr.doubtful .review-input")];
+    const all = inputs.length > 0 ? inputs : [...taskEl.querySelectorAll<HTMLInputElement>(".review-input")];
+    if (all.length === 0) return;
+    const at = all.indexOf(document.activeElement as HTMLInputElement);
+    const to = at < 0 ? (direction === 1 ? 0 : all.length - 1) : (at + direction + all.length) % all.length;
+    all[to].focus();
+    all[to].select();
+  };
+
+  const showMetrics = async () => {
+    metricsEl.hidden = !metricsEl.hidden;
+    if (metricsEl.hidden) return;
+    try {
+      await settled();
+      const m = await reviewApi.metrics();
+      metricsEl.replaceChildren(
+        h("p", { id: "review-metrics-counts" }, `${m.decisions} decided: ${m.approved} approved, ${m.corrected} corrected, ${m.rejected} rejected; ${m.undone} undone`),
+        h("table", { class: "checklist" }, h("tbody", {},
+          ...m.fields.map((f) => h("tr", { "data-metric-field": f.field },
+            h("td", {}, f.field),
+            h("td", { class: "num" }, `${f.agreed} / ${f.decided}`),
+            h("td", { class: "num" }, f.decided ? `${Math.round((100 * f.agreed) / f.decided)} % agree` : "—"))))),
+        h("p", { class: "small muted" }, m.seconds_per_item.map(([r, s]) => `${r}: ${s.toFixed(1)} s per item (median)`).join(" · ")));
+    } catch (error) {
+      metricsEl.replaceChildren(h("p", { class: "model-bad" }, errorMessage(error)));
+    }
+  };
+
+  document.addEventListener("keydown", (event) => {
+    if (root.hidden) return;
+    const target = event.target as HTMLElement | null;
+    const inField = !!target && (target.tagName === "INPUT" || target.tagName === "SELECT");
+    if (event.key === "Tab" && current && reviewer) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      focusField(event.shiftKey ? -1 : 1);
+      return;
+    }
+    if (inField) return;
+    const key = event.key;
+    const handled = (() => {
+      switch (key) {
+        case "a": approve(); return true;
+        case "r": reject(); return true;
+        case "e": focusField(1); return true;
+        case "u": void undo(); return true;
+        case "j": case "ArrowDown": void skip(); return true;
+        case "k": case "ArrowUp": {
+          const last = history[history.length - 1];
+          if (last) { viewing = last; render(); }
+          return true;
+        }
+        case "m": void showMetrics(); return true;
+        case "?": help.hidden = !help.hidden; return true;
+        case "PageDown": queueOffset += QUEUE_PAGE; void refreshQueue(); return true;
+        case "PageUp": queueOffset = Math.max(0, queueOffset - QUEUE_PAGE); void refreshQueue(); return true;
+        case "Escape":
+          if (!help.hidden) help.hidden = true;
+          else if (!metricsEl.hidden) metricsEl.hidden = true;
+          else root.hidden = true;
+          return true;
+        default: return false;
+      }
+    })();
+    if (handled) event.preventDefault();
+    // the workbench covers the list and item view: their shortcuts stay asleep
+    event.stopImmediatePropagation();
+  }, true);
+
+  for (const sel of [kindSel, reasonSel, sortSel]) sel.addEventListener("change", () => { queueOffset = 0; void start(); });
+  help.replaceChildren(h("strong", {}, "Keyboard shortcuts"),
+    h("table", {}, h("tbody", {}, ...SHORTCUTS.map(([k, what]) => h("tr", {}, h("th", {}, k), h("td", {}, what))))));
+  byId("review-close").addEventListener("click", () => { root.hidden = true; });
+  setStatus();
+  if (saves.length > 0) void pump();
+
+  return {
+    open: () => {
+      root.hidden = false;
+      // the reviewer signed in last on this machine (another may have since)
+      reviewer = localStorage.getItem("reviewer") ?? "";
+      void start();
+    },
+  };
+}
