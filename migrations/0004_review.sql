@@ -32,6 +32,10 @@ CREATE TABLE review_decisions (
     after_json    TEXT NOT NULL,
     decided_at    TEXT NOT NULL,
     duration_ms   INTEGER NOT NULL,
+    -- the fields the reviewer changed (JSON array), and the versions of engine, model, prompt
+    -- and backend behind the model output (JSON): the evaluation set
+    diff_json     TEXT NOT NULL,
+    versions      TEXT NOT NULL,
     prev_hash     TEXT NOT NULL,
     hash          TEXT NOT NULL UNIQUE
 );

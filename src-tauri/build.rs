@@ -31,6 +31,8 @@ const COMMANDS: &[&str] = &[
     "undo_decision",
     "verify_audit",
     "review_metrics",
+    "review_insights",
+    "export_evaluation",
 ];
 
 fn main() {

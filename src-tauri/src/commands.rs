@@ -13,7 +13,8 @@ use station::{
     VisitPhoto, VisitPhotoEvent, VisitSink, VisitState,
 };
 use station::{
-    AuditCheck, DecisionInput, DecisionRecord, QueuePage, QueueQuery, ReviewMetrics, ReviewTask,
+    AuditCheck, DecisionInput, DecisionRecord, EvaluationFormat, QueuePage, QueueQuery,
+    ReviewInsights, ReviewMetrics, ReviewTask,
 };
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -472,4 +473,44 @@ pub async fn verify_audit(shell: State<'_, Shell>) -> Result<AuditCheck, IpcErro
 #[tauri::command]
 pub async fn review_metrics(shell: State<'_, Shell>) -> Result<ReviewMetrics, IpcError> {
     Ok(shell.station.review_metrics().await?)
+}
+
+#[tauri::command]
+pub async fn review_insights(shell: State<'_, Shell>) -> Result<ReviewInsights, IpcError> {
+    Ok(shell.station.review_insights().await?)
+}
+
+/// Asks where to save the evaluation set (native save dialog) and writes it; the number of
+/// decisions written, or `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn export_evaluation<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    format: EvaluationFormat,
+) -> Result<Option<u32>, IpcError> {
+    let extension = match format {
+        EvaluationFormat::Jsonl => "jsonl",
+        EvaluationFormat::Csv => "csv",
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Save the evaluation set")
+        .set_file_name(format!("evaluation.{extension}"))
+        .add_filter(extension, &[extension])
+        .save_file(move |picked| {
+            let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+        });
+    let Some(mut path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    if path.extension().is_none() {
+        path.set_extension(extension);
+    }
+    Ok(Some(
+        shell
+            .station
+            .export_evaluation(&path.display().to_string(), format)
+            .await?,
+    ))
 }

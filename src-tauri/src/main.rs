@@ -75,6 +75,8 @@ fn main() {
             commands::undo_decision,
             commands::verify_audit,
             commands::review_metrics,
+            commands::review_insights,
+            commands::export_evaluation,
         ])
         .setup(move |app| {
             let data_dir = match &args.data_dir {

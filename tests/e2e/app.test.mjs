@@ -609,7 +609,7 @@ test("a reviewer's shift, keyboard only: approve, correct a field, reject with a
     await session.press(..."Ana", "\uE007");
     const card = () => session.script("return document.querySelector('#review-task .review-card')?.dataset.task ?? null;");
     const first = await session.waitFor("the first task", card);
-    assert.match(await session.script("return document.getElementById('review-count').textContent;"), /^3 open/);
+    await session.waitFor("the queue count", () => session.script("return /^3 open/.test(document.getElementById('review-count').textContent);"));
     await session.press("?");
     assert.equal(await session.script("return document.getElementById('review-help').hidden;"), false);
     await session.press("?");
@@ -653,7 +653,34 @@ test("a reviewer's shift, keyboard only: approve, correct a field, reject with a
     const agreement = await session.script(`return document.querySelector('[data-metric-field="${field}"] .num').textContent;`);
     assert.equal(agreement, "1 / 2", `the corrected ${field} counts as a disagreement`);
     assert.notEqual(reason, "", "a reason was chosen");
+    await session.waitFor("the simulator and volume charts", () => session.script(
+      "return document.querySelectorAll('.review-chart canvas').length === 2;"));
     writeFileSync(path.join(artifacts, "review-shift.png"), await session.screenshot());
+
+    // The evaluation set, exported through the native save dialog.
+    const evaluation = path.join(dataDir, "evaluation.jsonl");
+    await session.clickCss("#review-export-jsonl");
+    const dialog = await session.waitFor("the save dialog", () => {
+      try {
+        const id = xdotool(["search", "--onlyvisible", "--name", "^Save the evaluation set$"]).split("\n")[0];
+        xdotool(["windowfocus", "--sync", id]);
+        return id;
+      } catch {
+        return null;
+      }
+    });
+    xdotool(["key", "--window", dialog, "ctrl+a"]);
+    await new Promise((r) => setTimeout(r, 300));
+    xdotool(["type", "--delay", "5", evaluation]);
+    await new Promise((r) => setTimeout(r, 300));
+    xdotool(["key", "Return"]);
+    await session.waitFor("the export", () => session.script(
+      "return document.getElementById('review-export-status').textContent === '3 decisions written';"), 30_000);
+    const rows = readFileSync(evaluation, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((r) => r.action).sort(), ["approve", "correct", "reject"]);
+    const corrected = rows.find((r) => r.action === "correct");
+    assert.deepEqual(corrected.changed_fields, [field]);
+    assert.equal(corrected.human_output[field].value, "X-123");
   } catch (error) {
     writeFileSync(path.join(artifacts, "review-shift-failed.png"), await session.screenshot());
     throw error;

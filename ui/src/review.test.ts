@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEdit, fieldsOf, SHORTCUTS } from "./review";
+import { applyEdit, fieldsOf, simulationSeries, SHORTCUTS } from "./review";
 
 const output = {
   number: { value: "INV-7", printed: "INV-7", confidence: 0.96, checks: [], evidence: [] },
@@ -29,5 +29,20 @@ describe("review fields", () => {
   it("documents every key the workbench answers to", () => {
     const keys = SHORTCUTS.map(([k]) => k).join(" ");
     for (const k of ["A", "R", "E", "Tab", "U", "J", "K", "M", "?", "Esc"]) expect(keys).toContain(k);
+  });
+});
+
+describe("threshold simulator", () => {
+  it("turns the simulation into chart series in percent", () => {
+    const [x, review, errors] = simulationSeries({
+      simulation: [
+        { threshold: 0, review_share: 0, error_rate: 0.25, auto_accepted: 4 },
+        { threshold: 1, review_share: 1, error_rate: 0, auto_accepted: 0 },
+      ],
+      volume: [],
+    });
+    expect(x).toEqual([0, 1]);
+    expect(review).toEqual([0, 100]);
+    expect(errors).toEqual([25, 0]);
   });
 });

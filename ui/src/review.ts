@@ -10,7 +10,11 @@ import type { QueuePage } from "./bindings/QueuePage";
 import type { QueueQuery } from "./bindings/QueueQuery";
 import type { ReviewMetrics } from "./bindings/ReviewMetrics";
 import type { ReviewTask } from "./bindings/ReviewTask";
+import type { ReviewInsights } from "./bindings/ReviewInsights";
+import type { EvaluationFormat } from "./bindings/EvaluationFormat";
 import { byId, h } from "./dom";
+import type uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
 
 const reviewApi = {
   queue: (query: QueueQuery, offset: number, limit: number) => invoke<QueuePage>("review_queue", { query, offset, limit }),
@@ -21,7 +25,37 @@ const reviewApi = {
     invoke<DecisionRecord>("decide", { taskId, reviewer, decision, durationMs }),
   undo: (taskId: number, reviewer: string) => invoke<DecisionRecord>("undo_decision", { taskId, reviewer }),
   metrics: () => invoke<ReviewMetrics>("review_metrics"),
+  insights: () => invoke<ReviewInsights>("review_insights"),
+  exportEvaluation: (format: EvaluationFormat) => invoke<number | null>("export_evaluation", { format }),
 };
+
+/** The simulator's series for the chart: thresholds, share sent to review, error rate accepted. */
+export function simulationSeries(insights: ReviewInsights): [number[], number[], number[]] {
+  return [
+    insights.simulation.map((p) => p.threshold),
+    insights.simulation.map((p) => 100 * p.review_share),
+    insights.simulation.map((p) => 100 * p.error_rate),
+  ];
+}
+
+function chart(title: string, data: uPlot.AlignedData, series: uPlot.Series[], time: boolean): HTMLElement {
+  const box = h("div", { class: "review-chart" }, h("p", { class: "small" }, title));
+  // loaded on first use (it reads the display's media queries when imported), drawn once the
+  // box is in the document
+  // uPlot formats numbers with the display's language as it loads; the POSIX locale ("C")
+  // is not a valid tag there, so the page reports a neutral one instead
+  try {
+    new Intl.NumberFormat(navigator.language);
+  } catch {
+    Object.defineProperty(navigator, "language", { value: "en-US", configurable: true });
+  }
+  import("uplot")
+    .then(({ default: UPlot }) => {
+      new UPlot({ width: 320, height: 160, legend: { show: true }, scales: { x: { time } }, series: [{}, ...series] }, data, box);
+    })
+    .catch((error: unknown) => box.append(h("p", { class: "model-bad small" }, `Chart unavailable: ${errorMessage(error)}`)));
+  return box;
+}
 
 export const QUEUE_PAGE = 100;
 export const REJECT_REASONS = ["wrong_document", "illegible", "duplicate", "not_for_this_store", "other"] as const;
@@ -369,6 +403,32 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
             h("td", { class: "num" }, `${f.agreed} / ${f.decided}`),
             h("td", { class: "num" }, f.decided ? `${Math.round((100 * f.agreed) / f.decided)} % agree` : "—"))))),
         h("p", { class: "small muted" }, m.seconds_per_item.map(([r, s]) => `${r}: ${s.toFixed(1)} s per item (median)`).join(" · ")));
+      for (const f of m.fields) {
+        const cell = metricsEl.querySelector(`[data-metric-field="${CSS.escape(f.field)}"] td:first-child`);
+        const share = f.decided ? f.agreed / f.decided : 0;
+        cell?.append(h("span", { class: "agree-bar" }, h("span", { class: `agree-fill${share < 0.9 ? " low" : ""}`, "data-share": Math.round(share * 100) })));
+      }
+      for (const el of metricsEl.querySelectorAll<HTMLElement>(".agree-fill")) el.style.width = `${el.dataset.share}%`;
+      const insights = await reviewApi.insights();
+      metricsEl.append(
+        chart("Threshold simulator: % of results sent to review, and % of those accepted unseen that reviewers corrected or rejected",
+          simulationSeries(insights), [{ label: "to review %", stroke: "#2f6fde" }, { label: "errors accepted %", stroke: "#c0392b" }], false),
+        chart("Decisions per day", [insights.volume.map((v) => Date.parse(v.day) / 1000), insights.volume.map((v) => v.decisions)],
+          [{ label: "decisions", stroke: "#2f6fde", points: { show: true } }], true));
+      const exportStatus = h("span", { class: "small muted", id: "review-export-status" });
+      const exporter = (format: EvaluationFormat) => async () => {
+        try {
+          const n = await reviewApi.exportEvaluation(format);
+          exportStatus.textContent = n === null ? "" : `${n} decisions written`;
+        } catch (error) {
+          exportStatus.textContent = errorMessage(error);
+        }
+      };
+      const jsonl = h("button", { id: "review-export-jsonl" }, "Export JSONL");
+      jsonl.addEventListener("click", () => void exporter("jsonl")());
+      const csv = h("button", { id: "review-export-csv" }, "Export CSV");
+      csv.addEventListener("click", () => void exporter("csv")());
+      metricsEl.append(h("div", { class: "visit-actions" }, jsonl, csv, exportStatus));
     } catch (error) {
       metricsEl.replaceChildren(h("p", { class: "model-bad" }, errorMessage(error)));
     }

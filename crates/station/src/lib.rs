@@ -32,8 +32,9 @@ pub use extract::compliance::Compliance;
 pub use import::{expand_paths, ImportSink};
 pub use report::{ReportFormat, ReportProgress, ReportSink, ReportWritten};
 pub use review_queue::{
-    changed_fields, AuditCheck, DecisionInput, DecisionRecord, FieldAgreement, QueuePage,
-    QueueQuery, QueueSort, ReviewMetrics, ReviewTask, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
+    changed_fields, AuditCheck, DecisionInput, DecisionRecord, EvaluationFormat, FieldAgreement,
+    QueuePage, QueueQuery, QueueSort, ReviewInsights, ReviewMetrics, ReviewTask, ThresholdPoint,
+    VolumePoint, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
 };
 pub use stores::ShotSpec;
 pub use stores::{CategoryInfo, StoreInfo, StoresInfo};

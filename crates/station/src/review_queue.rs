@@ -315,6 +315,10 @@ impl Station {
             versions: serde_json::json!({
                 "engine": engine::ENGINE_VERSION,
                 "extraction": format!("extract {}", env!("CARGO_PKG_VERSION")),
+                "text": result.pages.iter().map(|p| p.source.clone()).collect::<Vec<_>>(),
+                "model": if result.pages.iter().any(|p| p.source == "ocr") { "rapidocr==3.10.0 (PP-OCRv6)" } else { "none (PDF text layer)" },
+                "prompt": null,
+                "backend": "local, offline",
                 "doubtful_fields": route.doubtful_fields,
             })
             .to_string(),
@@ -383,6 +387,7 @@ impl Station {
     ) -> Result<DecisionRecord, StationError> {
         let reviewer = valid_reviewer(reviewer)?;
         let task = self.store.get_task(task_id).await?;
+        let versions = task.versions.clone();
         let (action, reason_code, after) = match decision {
             DecisionInput::Approve => ("approve", None, task.model_output.clone()),
             DecisionInput::Reject { reason_code } => {
@@ -403,6 +408,12 @@ impl Station {
                 &NewDecision {
                     action: action.into(),
                     reason_code,
+                    diff_json: serde_json::to_string(&changed_fields(
+                        &serde_json::from_str(&task.model_output).unwrap_or_default(),
+                        &serde_json::from_str(&after).unwrap_or_default(),
+                    ))
+                    .unwrap_or_default(),
+                    versions,
                     before_json: task.model_output,
                     after_json: after,
                     duration_ms: duration_ms.max(0),
@@ -564,5 +575,229 @@ impl Station {
             })
             .collect();
         Ok(m)
+    }
+}
+
+/// One point of the threshold simulator.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ThresholdPoint {
+    pub threshold: f64,
+    /// Share of the decided results that this threshold would send to review.
+    pub review_share: f64,
+    /// Share of the results it would auto-accept that reviewers corrected or rejected.
+    pub error_rate: f64,
+    pub auto_accepted: u32,
+}
+
+/// Decisions per day.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct VolumePoint {
+    pub day: String,
+    pub decisions: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ReviewInsights {
+    pub simulation: Vec<ThresholdPoint>,
+    pub volume: Vec<VolumePoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EvaluationFormat {
+    Jsonl,
+    Csv,
+}
+
+/// One row of the evaluation set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct EvaluationRow {
+    decision_id: i64,
+    task_id: i64,
+    item_id: i64,
+    kind: String,
+    store_id: String,
+    reasons: serde_json::Value,
+    confidence: f64,
+    reviewer: String,
+    action: String,
+    reason_code: Option<String>,
+    decided_at: String,
+    duration_ms: i64,
+    changed_fields: serde_json::Value,
+    versions: serde_json::Value,
+    model_output: serde_json::Value,
+    human_output: serde_json::Value,
+}
+
+impl Station {
+    /// The standing decisions (undone ones dropped) with their tasks, oldest first.
+    async fn standing_decisions(&self) -> Result<Vec<(store::DecisionRow, TaskRow)>, StationError> {
+        let mut standing: Vec<(store::DecisionRow, TaskRow)> = Vec::new();
+        for (row, task) in self.store.decisions_with_tasks().await? {
+            if row.action == "undo" {
+                if let Some(i) = standing.iter().rposition(|(d, _)| d.task_id == row.task_id) {
+                    standing.remove(i);
+                }
+            } else {
+                standing.push((row, task));
+            }
+        }
+        Ok(standing)
+    }
+
+    /// The threshold simulator (for every threshold 0–1 in steps of 0.05: how many of the
+    /// decided results it would send to review, and how many of those it would accept
+    /// unseen were in fact corrected or rejected) and the review volume per day.
+    pub async fn review_insights(&self) -> Result<ReviewInsights, StationError> {
+        let standing = self.standing_decisions().await?;
+        let n = standing.len().max(1) as f64;
+        let simulation = (0..=20)
+            .map(|step| {
+                let threshold = f64::from(step) / 20.0;
+                let (mut reviewed, mut accepted, mut wrong) = (0u32, 0u32, 0u32);
+                for (d, t) in &standing {
+                    if t.confidence < threshold {
+                        reviewed += 1;
+                    } else {
+                        accepted += 1;
+                        wrong += u32::from(d.action != "approve");
+                    }
+                }
+                ThresholdPoint {
+                    threshold,
+                    review_share: f64::from(reviewed) / n,
+                    error_rate: if accepted == 0 {
+                        0.0
+                    } else {
+                        f64::from(wrong) / f64::from(accepted)
+                    },
+                    auto_accepted: accepted,
+                }
+            })
+            .collect();
+        let mut days: std::collections::BTreeMap<String, u32> = Default::default();
+        for (d, _) in &standing {
+            *days
+                .entry(d.decided_at.chars().take(10).collect())
+                .or_default() += 1;
+        }
+        Ok(ReviewInsights {
+            simulation,
+            volume: days
+                .into_iter()
+                .map(|(day, decisions)| VolumePoint { day, decisions })
+                .collect(),
+        })
+    }
+
+    /// Writes the evaluation set (every standing decision with the model's and the reviewer's
+    /// output, the changed fields and the versions) to `dest`, as JSON lines or CSV.
+    pub async fn export_evaluation(
+        &self,
+        dest: &str,
+        format: EvaluationFormat,
+    ) -> Result<u32, StationError> {
+        let ext = match format {
+            EvaluationFormat::Jsonl => "jsonl",
+            EvaluationFormat::Csv => "csv",
+        };
+        let path = PathBuf::from(dest.trim());
+        if !path.is_absolute()
+            || !path
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case(ext))
+            || !path.parent().is_some_and(std::path::Path::is_dir)
+        {
+            return Err(StationError::InvalidRequest(format!(
+                "cannot write the evaluation set to {dest:?}: an absolute path ending in .{ext} in an existing folder is needed"
+            )));
+        }
+        let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or_default();
+        let rows: Vec<EvaluationRow> = self
+            .standing_decisions()
+            .await?
+            .into_iter()
+            .map(|(d, t)| EvaluationRow {
+                decision_id: d.id,
+                task_id: t.id,
+                item_id: t.item_id,
+                kind: t.kind,
+                store_id: t.store_id,
+                reasons: parse(&t.reasons),
+                confidence: t.confidence,
+                reviewer: d.reviewer,
+                action: d.action,
+                reason_code: d.reason_code,
+                decided_at: d.decided_at,
+                duration_ms: d.duration_ms,
+                changed_fields: parse(&d.diff_json),
+                versions: parse(&d.versions),
+                model_output: parse(&d.before_json),
+                human_output: parse(&d.after_json),
+            })
+            .collect();
+        let bytes = match format {
+            EvaluationFormat::Jsonl => rows
+                .iter()
+                .map(|r| serde_json::to_string(r).unwrap_or_default() + "\n")
+                .collect::<String>()
+                .into_bytes(),
+            EvaluationFormat::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                let fail =
+                    |e: csv::Error| StationError::InvalidRequest(format!("cannot write CSV: {e}"));
+                w.write_record([
+                    "decision_id",
+                    "task_id",
+                    "item_id",
+                    "kind",
+                    "store_id",
+                    "reasons",
+                    "confidence",
+                    "reviewer",
+                    "action",
+                    "reason_code",
+                    "decided_at",
+                    "duration_ms",
+                    "changed_fields",
+                    "versions",
+                    "model_output",
+                    "human_output",
+                ])
+                .map_err(fail)?;
+                for r in &rows {
+                    w.write_record([
+                        r.decision_id.to_string(),
+                        r.task_id.to_string(),
+                        r.item_id.to_string(),
+                        r.kind.clone(),
+                        r.store_id.clone(),
+                        r.reasons.to_string(),
+                        r.confidence.to_string(),
+                        r.reviewer.clone(),
+                        r.action.clone(),
+                        r.reason_code.clone().unwrap_or_default(),
+                        r.decided_at.clone(),
+                        r.duration_ms.to_string(),
+                        r.changed_fields.to_string(),
+                        r.versions.to_string(),
+                        r.model_output.to_string(),
+                        r.human_output.to_string(),
+                    ])
+                    .map_err(fail)?;
+                }
+                w.into_inner()
+                    .map_err(|e| StationError::InvalidRequest(format!("cannot write CSV: {e}")))?
+            }
+        };
+        let tmp = path.with_extension(format!("{ext}.part"));
+        std::fs::write(&tmp, &bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                StationError::InvalidRequest(format!("cannot write {}: {e}", path.display()))
+            })?;
+        Ok(u32::try_from(rows.len()).unwrap_or(u32::MAX))
     }
 }

@@ -237,6 +237,8 @@ mod tests {
         crate::AuditCheck::export_all(&cfg).unwrap();
         crate::ReviewMetrics::export_all(&cfg).unwrap();
         crate::ReviewTask::export_all(&cfg).unwrap();
+        crate::ReviewInsights::export_all(&cfg).unwrap();
+        crate::EvaluationFormat::export_all(&cfg).unwrap();
     }
 
     fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {

@@ -1456,6 +1456,38 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     );
     let total = metrics.fields.iter().find(|f| f.field == "total").unwrap();
     assert_eq!((total.decided, total.agreed), (1, 1));
+    let insights = station.review_insights().await.unwrap();
+    assert_eq!(insights.simulation.len(), 21);
+    assert!((insights.simulation[0].review_share - 0.0).abs() < 1e-9);
+    assert!((insights.simulation[20].review_share - 1.0).abs() < 1e-9);
+    assert_eq!(insights.volume.iter().map(|v| v.decisions).sum::<u32>(), 1);
+    let out = tempfile::tempdir().unwrap();
+    let jsonl = out.path().join("eval.jsonl");
+    assert_eq!(
+        station
+            .export_evaluation(jsonl.to_str().unwrap(), station::EvaluationFormat::Jsonl)
+            .await
+            .unwrap(),
+        1
+    );
+    let row: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&jsonl).unwrap().trim()).unwrap();
+    assert_eq!(row["action"], "approve");
+    assert_eq!(row["versions"]["backend"], "local, offline");
+    assert!(row["model_output"]["total"].is_object());
+    let csv_path = out.path().join("eval.csv");
+    station
+        .export_evaluation(csv_path.to_str().unwrap(), station::EvaluationFormat::Csv)
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&csv_path).unwrap().lines().count(),
+        2
+    );
+    assert!(station
+        .export_evaluation("eval.jsonl", station::EvaluationFormat::Jsonl)
+        .await
+        .is_err());
 
     // a broken policy edit keeps the previous policy and says why
     std::fs::write(policies.join("default.toml"), "qa_sample = 7\n").unwrap();

@@ -133,6 +133,8 @@ async fn main() {
                     before_json: current.model_output.clone(),
                     after_json: current.model_output.clone(),
                     duration_ms: 1200,
+                    diff_json: "[]".into(),
+                    versions: current.versions.clone(),
                 },
                 now,
             )

@@ -104,12 +104,15 @@ pub struct DecisionRow {
     pub after_json: String,
     pub decided_at: String,
     pub duration_ms: i64,
+    pub diff_json: String,
+    pub versions: String,
     pub prev_hash: String,
     pub hash: String,
 }
 
 const DECISION_COLUMNS: &str = "id, task_id, reviewer, action, reason_code, before_json, \
-                                after_json, decided_at, duration_ms, prev_hash, hash";
+                                after_json, decided_at, duration_ms, diff_json, versions, \
+                                prev_hash, hash";
 
 /// What a reviewer decided, before it is chained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +122,10 @@ pub struct NewDecision {
     pub before_json: String,
     pub after_json: String,
     pub duration_ms: i64,
+    /// JSON array of the fields the reviewer changed.
+    pub diff_json: String,
+    /// JSON object: versions of engine, model, prompt and backend.
+    pub versions: String,
 }
 
 /// Where the audit chain breaks.
@@ -152,6 +159,8 @@ fn chain_hash(
         &d.after_json,
         at,
         &d.duration_ms.to_string(),
+        &d.diff_json,
+        &d.versions,
     ] {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
@@ -345,6 +354,8 @@ impl Store {
             before_json: last.after_json,
             after_json: last.before_json,
             duration_ms: 0,
+            diff_json: last.diff_json,
+            versions: last.versions,
         };
         let row = append_decision(&mut tx, task_id, reviewer, &undo).await?;
         tx.commit().await?;
@@ -360,6 +371,28 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Every decision with its task's confidence, kind, store and item, in chain order (the
+    /// evaluation set and the threshold simulator read this).
+    pub async fn decisions_with_tasks(&self) -> Result<Vec<(DecisionRow, TaskRow)>> {
+        let rows: Vec<DecisionRow> = sqlx::query_as(&format!(
+            "SELECT {DECISION_COLUMNS} FROM review_decisions ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut tasks: std::collections::HashMap<i64, TaskRow> = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if !tasks.contains_key(&row.task_id) {
+                let task = self.get_task(row.task_id).await?;
+                tasks.insert(row.task_id, task);
+            }
+            if let Some(task) = tasks.get(&row.task_id) {
+                out.push((row, task.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// Walks the whole chain: the number of rows when intact, else the first row that does not
@@ -393,6 +426,8 @@ impl Store {
                         before_json: row.before_json.clone(),
                         after_json: row.after_json.clone(),
                         duration_ms: row.duration_ms,
+                        diff_json: row.diff_json.clone(),
+                        versions: row.versions.clone(),
                     },
                     &row.decided_at,
                 );
@@ -425,8 +460,8 @@ async fn append_decision(
     let at = now_rfc3339();
     let hash = chain_hash(&prev_hash, id, task_id, reviewer, d, &at);
     sqlx::query(
-        "INSERT INTO review_decisions (id, task_id, reviewer, action, reason_code, before_json, after_json, decided_at, duration_ms, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO review_decisions (id, task_id, reviewer, action, reason_code, before_json, after_json, decided_at, duration_ms, diff_json, versions, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id)
     .bind(task_id)
@@ -437,6 +472,8 @@ async fn append_decision(
     .bind(&d.after_json)
     .bind(&at)
     .bind(d.duration_ms)
+    .bind(&d.diff_json)
+    .bind(&d.versions)
     .bind(&prev_hash)
     .bind(&hash)
     .execute(&mut **tx)
@@ -451,6 +488,8 @@ async fn append_decision(
         after_json: d.after_json.clone(),
         decided_at: at,
         duration_ms: d.duration_ms,
+        diff_json: d.diff_json.clone(),
+        versions: d.versions.clone(),
         prev_hash,
         hash,
     })
@@ -468,6 +507,8 @@ mod tests {
             before_json: "{}".into(),
             after_json: "{}".into(),
             duration_ms: 5,
+            diff_json: "[]".into(),
+            versions: "{}".into(),
         };
         let base = chain_hash(GENESIS_HASH, 1, 2, "ana", &d, "t");
         assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "bo", &d, "t"));
@@ -475,8 +516,11 @@ mod tests {
         let mut e = d.clone();
         e.after_json = "{\"total\":1}".into();
         assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
-        let mut e = d;
+        let mut e = d.clone();
         e.reason_code = Some(String::new());
+        assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
+        let mut e = d;
+        e.versions = "{\"model\":\"v2\"}".into();
         assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
     }
 }

@@ -279,6 +279,8 @@ fn approve(ms: i64) -> store::NewDecision {
         before_json: "{\"total\":\"9.00\"}".into(),
         after_json: "{\"total\":\"9.00\"}".into(),
         duration_ms: ms,
+        diff_json: "[]".into(),
+        versions: "{}".into(),
     }
 }
 
