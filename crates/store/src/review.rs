@@ -384,13 +384,15 @@ impl Store {
         let mut tasks: std::collections::HashMap<i64, TaskRow> = std::collections::HashMap::new();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            if !tasks.contains_key(&row.task_id) {
-                let task = self.get_task(row.task_id).await?;
-                tasks.insert(row.task_id, task);
-            }
-            if let Some(task) = tasks.get(&row.task_id) {
-                out.push((row, task.clone()));
-            }
+            let task = match tasks.get(&row.task_id) {
+                Some(task) => task.clone(),
+                None => {
+                    let task = self.get_task(row.task_id).await?;
+                    tasks.insert(row.task_id, task.clone());
+                    task
+                }
+            };
+            out.push((row, task));
         }
         Ok(out)
     }
