@@ -13,8 +13,8 @@ use station::{
     VisitPhoto, VisitPhotoEvent, VisitSink, VisitState,
 };
 use station::{
-    AuditCheck, DecisionInput, DecisionRecord, EvaluationFormat, QueuePage, QueueQuery,
-    ReviewInsights, ReviewMetrics, ReviewTask,
+    AuditCheck, DecisionInput, DecisionRecord, EvaluationFormat, PolicyChanged, QueuePage,
+    QueueQuery, ReviewInsights, ReviewMetrics, ReviewTask,
 };
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -238,6 +238,16 @@ impl<R: Runtime> VisitSink for VisitWindowSink<R> {
 impl<R: Runtime> ConfigSink for VisitWindowSink<R> {
     fn stores_changed(&self, stores: &StoresInfo) {
         let _ = self.0.emit_to("main", "stores-changed", stores);
+    }
+    fn policy_changed(&self, store_id: &str, error: Option<&str>) {
+        let _ = self.0.emit_to(
+            "main",
+            "policy-changed",
+            PolicyChanged {
+                store_id: store_id.to_string(),
+                error: error.map(str::to_string),
+            },
+        );
     }
 }
 

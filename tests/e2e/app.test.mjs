@@ -653,6 +653,9 @@ test("a reviewer's shift, keyboard only: approve, correct a field, reject with a
     const agreement = await session.script(`return document.querySelector('[data-metric-field="${field}"] .num').textContent;`);
     assert.equal(agreement, "1 / 2", `the corrected ${field} counts as a disagreement`);
     assert.notEqual(reason, "", "a reason was chosen");
+    const speed = await session.script("const s = document.getElementById('review-status').dataset; return [Number(s.nextP95), Number(s.saveP95)];");
+    console.log(`in the app, this shift: next task painted p95 ${speed[0]} ms, decision saved p95 ${speed[1]} ms`);
+    assert.ok(speed[0] > 0 && speed[1] > 0, "the workbench measures itself");
     await session.waitFor("the simulator and volume charts", () => session.script(
       "return document.querySelectorAll('.review-chart canvas').length === 2;"));
     writeFileSync(path.join(artifacts, "review-shift.png"), await session.screenshot());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEdit, fieldsOf, simulationSeries, SHORTCUTS } from "./review";
+import { applyEdit, fieldsOf, percentile, simulationSeries, SHORTCUTS } from "./review";
 
 const output = {
   number: { value: "INV-7", printed: "INV-7", confidence: 0.96, checks: [], evidence: [] },
@@ -44,5 +44,14 @@ describe("threshold simulator", () => {
     expect(x).toEqual([0, 1]);
     expect(review).toEqual([0, 100]);
     expect(errors).toEqual([25, 0]);
+  });
+});
+
+describe("percentile", () => {
+  it("reads the p95 of the session's timings", () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(values, 0.95)).toBe(95);
+    expect(percentile(values, 0.5)).toBe(51);
+    expect(percentile([], 0.95)).toBe(0);
   });
 });

@@ -3,6 +3,8 @@
 // never waits; decisions are saved in order behind the screen, retried when a save fails, and
 // kept (also in localStorage) until the station has them.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type { PolicyChanged } from "./bindings/PolicyChanged";
 import { errorMessage } from "./api";
 import type { DecisionInput } from "./bindings/DecisionInput";
 import type { DecisionRecord } from "./bindings/DecisionRecord";
@@ -117,6 +119,19 @@ function doubtfulOf(task: ReviewTask): string[] {
   return v?.doubtful_fields ?? [];
 }
 
+/** The p-th percentile (0–1) of some timings, in ms. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))];
+}
+
+/** Keeps the last `size` timings. */
+function remember(ring: number[], value: number, size = 500): void {
+  ring.push(value);
+  if (ring.length > size) ring.shift();
+}
+
 interface PendingSave {
   taskId: number;
   decision: DecisionInput;
@@ -146,6 +161,14 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   const history: ReviewTask[] = [];
   const saves: PendingSave[] = JSON.parse(localStorage.getItem("review-unsaved") ?? "[]") as PendingSave[];
   let saving = false;
+  // this session's timings: decision key → next task painted, and one decision's save
+  const shownMs: number[] = [];
+  const savedMs: number[] = [];
+  const timings = () => {
+    statusEl.dataset.nextP95 = percentile(shownMs, 0.95).toFixed(1);
+    statusEl.dataset.saveP95 = percentile(savedMs, 0.95).toFixed(1);
+    statusEl.title = `This session: next task shown in ${statusEl.dataset.nextP95} ms, decision saved in ${statusEl.dataset.saveP95} ms (p95)`;
+  };
 
   const query = (): QueueQuery => ({
     kind: kindSel.value || null, store_id: null, reason: reasonSel.value || null, created_before: null,
@@ -172,7 +195,10 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
       while (saves.length > 0) {
         const s = saves[0];
         try {
+          const began = performance.now();
           await reviewApi.decide(s.taskId, reviewer, s.decision, s.durationMs);
+          remember(savedMs, performance.now() - began);
+          timings();
           saves.shift();
           persistSaves();
         } catch (error) {
@@ -319,7 +345,9 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     history.push(task);
     const upcoming = next;
     next = null;
+    const began = performance.now();
     show(upcoming);
+    requestAnimationFrame(() => { remember(shownMs, performance.now() - began); timings(); });
     void pump();
     if (!upcoming) void (async () => { await settled(); if (!current) show(await reviewApi.claimNext(reviewer, query(), [])); })();
   };
@@ -402,7 +430,9 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
             h("td", {}, f.field),
             h("td", { class: "num" }, `${f.agreed} / ${f.decided}`),
             h("td", { class: "num" }, f.decided ? `${Math.round((100 * f.agreed) / f.decided)} % agree` : "—"))))),
-        h("p", { class: "small muted" }, m.seconds_per_item.map(([r, s]) => `${r}: ${s.toFixed(1)} s per item (median)`).join(" · ")));
+        h("p", { class: "small muted" }, m.seconds_per_item.map(([r, s]) => `${r}: ${s.toFixed(1)} s per item (median)`).join(" · ")),
+        h("p", { class: "small muted", id: "review-speed" },
+          `This session: next task shown in ${percentile(shownMs, 0.95).toFixed(1)} ms, decision saved in ${percentile(savedMs, 0.95).toFixed(1)} ms (p95 of ${shownMs.length} / ${savedMs.length})`));
       for (const f of m.fields) {
         const cell = metricsEl.querySelector(`[data-metric-field="${CSS.escape(f.field)}"] td:first-child`);
         const share = f.decided ? f.agreed / f.decided : 0;
@@ -481,6 +511,17 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   byId("review-close").addEventListener("click", () => { root.hidden = true; });
   setStatus();
   if (saves.length > 0) void pump();
+  // routing policies are reloaded as they are saved; a rejected edit is said at once
+  let policyBanner = false;
+  void listen<PolicyChanged>("policy-changed", (e) => {
+    if (e.payload.error) {
+      policyBanner = true;
+      showBanner(`Routing policy of ${e.payload.store_id} not applied, the previous one stays: ${e.payload.error}`);
+    } else if (policyBanner) {
+      policyBanner = false;
+      showBanner(null);
+    }
+  });
 
   return {
     open: () => {

@@ -578,6 +578,14 @@ impl Station {
     }
 }
 
+/// Emitted when a store's routing policy file changed on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PolicyChanged {
+    pub store_id: String,
+    /// Why the edit was rejected; the previous policy stays in force.
+    pub error: Option<String>,
+}
+
 /// One point of the threshold simulator.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ThresholdPoint {

@@ -239,6 +239,7 @@ mod tests {
         crate::ReviewTask::export_all(&cfg).unwrap();
         crate::ReviewInsights::export_all(&cfg).unwrap();
         crate::EvaluationFormat::export_all(&cfg).unwrap();
+        crate::PolicyChanged::export_all(&cfg).unwrap();
     }
 
     fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {

@@ -38,6 +38,9 @@ pub trait VisitSink: Send + Sync {
 /// rejected and the previous config kept).
 pub trait ConfigSink: Send + Sync {
     fn stores_changed(&self, stores: &StoresInfo);
+    /// A store's routing policy file changed: `error` says why it was rejected (the previous
+    /// policy then stays in force).
+    fn policy_changed(&self, _store_id: &str, _error: Option<&str>) {}
 }
 
 #[derive(Debug)]
@@ -239,19 +242,38 @@ impl Station {
         let station = Arc::clone(self);
         let stop = token.clone();
         tokio::spawn(async move {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+            // `None`: stores.toml; `Some(store)`: that store's policy file
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<String>>();
             let dir = station.data_dir().to_path_buf();
+            let policies = dir.join(crate::POLICIES_DIR);
+            if let Err(error) = std::fs::create_dir_all(&policies) {
+                tracing::warn!(%error, "cannot create the policies folder");
+            }
             let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-                if res.is_ok_and(|e| {
-                    e.paths.iter().any(|p| {
-                        p.file_name()
-                            .is_some_and(|n| n == crate::stores::STORES_FILE)
-                    })
-                }) {
-                    let _ = tx.send(());
+                let Ok(event) = res else { return };
+                for path in &event.paths {
+                    if path
+                        .file_name()
+                        .is_some_and(|n| n == crate::stores::STORES_FILE)
+                    {
+                        let _ = tx.send(None);
+                    } else if path.extension().is_some_and(|x| x == "toml")
+                        && path
+                            .parent()
+                            .and_then(|p| p.file_name())
+                            .is_some_and(|n| n == crate::POLICIES_DIR)
+                    {
+                        if let Some(store) = path.file_stem().and_then(|s| s.to_str()) {
+                            let _ = tx.send(Some(store.to_string()));
+                        }
+                    }
                 }
             })
-            .and_then(|mut w| w.watch(&dir, RecursiveMode::NonRecursive).map(|()| w));
+            .and_then(|mut w| {
+                w.watch(&dir, RecursiveMode::NonRecursive)?;
+                w.watch(&policies, RecursiveMode::NonRecursive)?;
+                Ok(w)
+            });
             let _watcher = match watcher {
                 Ok(w) => w,
                 Err(error) => {
@@ -261,17 +283,31 @@ impl Station {
             };
             let mut last = station.stores().await;
             loop {
-                tokio::select! {
+                let first = tokio::select! {
                     () = stop.cancelled() => break,
-                    got = rx.recv() => if got.is_none() { break },
-                }
+                    got = rx.recv() => match got { Some(what) => what, None => break },
+                };
                 // an editor writes in several steps: let them land
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                while rx.try_recv().is_ok() {}
-                let now = station.stores().await;
-                if now != last {
-                    sink.stores_changed(&now);
-                    last = now;
+                let mut changed = std::collections::BTreeSet::new();
+                changed.insert(first);
+                while let Ok(what) = rx.try_recv() {
+                    changed.insert(what);
+                }
+                for what in changed {
+                    match what {
+                        None => {
+                            let now = station.stores().await;
+                            if now != last {
+                                sink.stores_changed(&now);
+                                last = now;
+                            }
+                        }
+                        Some(store) => match station.policy(&store) {
+                            Ok((_, error)) => sink.policy_changed(&store, error.as_deref()),
+                            Err(error) => sink.policy_changed(&store, Some(&error.to_string())),
+                        },
+                    }
                 }
             }
         });

@@ -1064,11 +1064,20 @@ impl station::VisitSink for VisitRecorder {
 }
 
 #[derive(Default)]
-struct ConfigRecorder(Mutex<Vec<station::StoresInfo>>);
+struct ConfigRecorder(
+    Mutex<Vec<station::StoresInfo>>,
+    Mutex<Vec<(String, Option<String>)>>,
+);
 
 impl station::ConfigSink for ConfigRecorder {
     fn stores_changed(&self, stores: &station::StoresInfo) {
         self.0.lock().unwrap().push(stores.clone());
+    }
+    fn policy_changed(&self, store_id: &str, error: Option<&str>) {
+        self.1
+            .lock()
+            .unwrap()
+            .push((store_id.to_string(), error.map(str::to_string)));
     }
 }
 
@@ -1351,6 +1360,27 @@ async fn the_stores_config_is_reloaded_live_and_a_bad_edit_keeps_the_last_good_o
     })
     .await;
     assert_eq!(fixed.stores[0].shots[2].count, 4);
+
+    // routing policies are watched too
+    let policy = data.path().join(station::POLICIES_DIR).join("s1.toml");
+    std::fs::write(&policy, "qa_sample = 3\n").unwrap();
+    let (store, error) = wait_until("the policy error", || {
+        sink.1.lock().unwrap().last().cloned()
+    })
+    .await;
+    assert_eq!(store, "s1");
+    assert!(error.unwrap().contains("qa_sample"));
+    std::fs::write(&policy, "qa_sample = 0.1\n").unwrap();
+    wait_until("the good policy", || {
+        sink.1
+            .lock()
+            .unwrap()
+            .last()
+            .filter(|(_, e)| e.is_none())
+            .cloned()
+    })
+    .await;
+    assert!((station.policy("s1").unwrap().0.qa_sample - 0.1).abs() < 1e-9);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
