@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEdit, fieldsOf, percentile, simulationSeries, SHORTCUTS } from "./review";
+import { applyComplianceEdit, applyEdit, fieldsOf, percentile, simulationSeries, SHORTCUTS } from "./review";
 
 const output = {
   number: { value: "INV-7", printed: "INV-7", confidence: 0.96, checks: [], evidence: [] },
@@ -53,5 +53,14 @@ describe("percentile", () => {
     expect(percentile(values, 0.95)).toBe(95);
     expect(percentile(values, 0.5)).toBe(51);
     expect(percentile([], 0.95)).toBe(0);
+  });
+});
+
+describe("compliance corrections", () => {
+  it("set validity and the category, keeping the rest", () => {
+    const model = { valid: false, invalid_reasons: ["blur"], category: { predicted: "Fruit", verdict: "predicted" }, rules: [] };
+    expect(applyComplianceEdit(model, true, null)).toEqual({ ...model, valid: true });
+    expect(applyComplianceEdit(model, null, "Vegetables")).toEqual({ ...model, category: { predicted: "Vegetables", verdict: "predicted" } });
+    expect(model.valid).toBe(false);
   });
 });

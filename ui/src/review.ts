@@ -5,7 +5,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { PolicyChanged } from "./bindings/PolicyChanged";
-import { errorMessage } from "./api";
+import { api, blobUrl, errorMessage } from "./api";
 import type { DecisionInput } from "./bindings/DecisionInput";
 import type { DecisionRecord } from "./bindings/DecisionRecord";
 import type { QueuePage } from "./bindings/QueuePage";
@@ -70,6 +70,8 @@ export const SHORTCUTS: [string, string][] = [
   ["U", "undo the last decision (the task comes back)"],
   ["J or ↓", "next task (skip this one; it goes back to the queue)"],
   ["K or ↑", "previous task (look at the last decision; U undoes it)"],
+  ["V", "compliance: toggle valid / invalid"],
+  ["C", "compliance: choose the category the photo shows"],
   ["M", "metrics"],
   ["?", "this list"],
   ["Esc", "close the workbench"],
@@ -111,6 +113,14 @@ export function applyEdit(output: unknown, name: string, text: string): unknown 
   if (typeof old === "object" && old !== null && "iso" in old) field.value = { ...(old as object), iso: text, ambiguous: false };
   else if (typeof old === "number") field.value = Number(text);
   else field.value = text === "" ? null : text;
+  return copy;
+}
+
+/** A compliance result as the reviewer corrected it: valid or not, and the category shown. */
+export function applyComplianceEdit(output: unknown, valid: boolean | null, category: string | null): unknown {
+  const copy = structuredClone(output) as { valid?: boolean; category?: { predicted?: string | null } | null };
+  if (valid !== null) copy.valid = valid;
+  if (category !== null) copy.category = { ...(copy.category ?? {}), predicted: category };
   return copy;
 }
 
@@ -246,7 +256,43 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     void preload();
   };
 
+  let categories: string[] = [];
+  const renderCompliance = (task: ReviewTask, readOnly: string | null): HTMLElement => {
+    const out = task.model_output as { valid: boolean; invalid_reasons: string[]; suggestions: string[];
+      category: { predicted: string | null; verdict: string; similarity: number; margin: number } | null;
+      rules: { id: string; passed: boolean | null; confidence: number | null; evidence: string }[] };
+    const img = h("img", { class: "review-photo", alt: "" });
+    void api.getItem(task.item_id).then((d) => { if (d.item.blob_sha256) img.src = blobUrl(d.item.blob_sha256); }).catch(() => {});
+    const valid = edits.has("valid") ? edits.get("valid") === "true" : out.valid;
+    const predicted = edits.get("category") ?? out.category?.predicted ?? "";
+    const select = h("select", { id: "review-category", "aria-label": "Category", disabled: readOnly !== null },
+      h("option", { value: "" }, "—"),
+      ...categories.map((c) => h("option", { value: c, selected: c === predicted }, c)));
+    select.addEventListener("change", () => {
+      if (select.value !== (out.category?.predicted ?? "")) edits.set("category", select.value); else edits.delete("category");
+      render();
+    });
+    select.addEventListener("keydown", (event) => { if (event.key === "Escape" || event.key === "Enter") { event.preventDefault(); select.blur(); } });
+    return h("div", { class: "review-card", "data-task": task.id },
+      h("p", {}, h("strong", {}, "Compliance"), ` · item ${task.item_id} · ${task.store_id} · lowest confidence ${Math.round(task.confidence * 100)} %`),
+      h("p", { class: "review-reasons" }, ...task.reasons.map((r) => h("span", { class: `chip reason-${r}` }, r.replace("_", " ")))),
+      readOnly ? h("p", { class: "review-readonly", id: "review-readonly" }, readOnly) : null,
+      h("div", { class: "review-compliance" }, img,
+        h("div", {},
+          h("p", { id: "review-valid", "data-valid": String(valid), class: valid ? "model-ok" : "model-bad" },
+            valid ? "Valid" : `Invalid${out.invalid_reasons.length ? `: ${out.invalid_reasons.join(", ")}` : ""}`,
+            edits.has("valid") ? " (your correction)" : "", h("span", { class: "small muted" }, "  V toggles")),
+          h("label", {}, "Category ", select, h("span", { class: "small muted" }, `  C to choose · gate: ${out.category?.verdict ?? "—"}`)),
+          h("table", { class: "review-fields" }, h("tbody", {}, ...out.rules.map((r) => h("tr", { "data-rule": r.id },
+            h("th", {}, r.id),
+            h("td", { class: r.passed === false ? "model-bad" : "" }, r.passed === null ? "pending" : r.passed ? "passed" : "failed"),
+            h("td", { class: "num" }, r.confidence === null ? "" : `${Math.round(r.confidence * 100)} %`),
+            h("td", { class: "small muted" }, r.evidence))))))),
+      edits.size > 0 ? h("p", { class: "small", id: "review-edits" }, "Corrected — A saves the correction") : null);
+  };
+
   const renderTask = (task: ReviewTask, readOnly: string | null): HTMLElement => {
+    if (task.kind === "compliance") return renderCompliance(task, readOnly);
     const fields = fieldsOf(task.model_output, doubtfulOf(task));
     const rows = fields.map((f) => {
       const input = h("input", {
@@ -323,6 +369,12 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   };
 
   const start = async () => {
+    try {
+      const stores = await api.listStores();
+      categories = [...new Set(stores.stores.flatMap((st) => st.categories.map((c) => c.name)))];
+    } catch {
+      categories = [];
+    }
     render();
     if (!reviewer) return;
     for (const t of [current, next]) if (t) await reviewApi.release(t.id, reviewer).catch(() => false);
@@ -355,6 +407,11 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   const approve = () => {
     if (!current) return;
     if (edits.size === 0) { decideCurrent({ action: "approve" }); return; }
+    if (current.kind === "compliance") {
+      const valid = edits.has("valid") ? edits.get("valid") === "true" : null;
+      decideCurrent({ action: "correct", after: applyComplianceEdit(current.model_output, valid, edits.get("category") ?? null) });
+      return;
+    }
     let after: unknown = current.model_output;
     for (const [name, text] of edits) after = applyEdit(after, name, text);
     decideCurrent({ action: "correct", after });
@@ -431,6 +488,9 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
             h("td", { class: "num" }, `${f.agreed} / ${f.decided}`),
             h("td", { class: "num" }, f.decided ? `${Math.round((100 * f.agreed) / f.decided)} % agree` : "—"))))),
         h("p", { class: "small muted" }, m.seconds_per_item.map(([r, s]) => `${r}: ${s.toFixed(1)} s per item (median)`).join(" · ")),
+        h("p", { class: "small", id: "review-gate" }, m.gate_rejections
+          ? `Gate false rejects: ${m.gate_false_rejects} of ${m.gate_rejections} rejections overridden (${Math.round((100 * m.gate_false_rejects) / m.gate_rejections)} %)`
+          : "Gate false rejects: no rejected photos reviewed yet"),
         h("p", { class: "small muted", id: "review-speed" },
           `This session: next task shown in ${percentile(shownMs, 0.95).toFixed(1)} ms, decision saved in ${percentile(savedMs, 0.95).toFixed(1)} ms (p95 of ${shownMs.length} / ${savedMs.length})`));
       for (const f of m.fields) {
@@ -489,6 +549,15 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
           return true;
         }
         case "m": void showMetrics(); return true;
+        case "v":
+          if (current?.kind === "compliance" && !viewing) {
+            const model = (current.model_output as { valid: boolean }).valid;
+            const now = edits.has("valid") ? edits.get("valid") === "true" : model;
+            if (!now === model) edits.delete("valid"); else edits.set("valid", String(!now));
+            render();
+          }
+          return true;
+        case "c": taskEl.querySelector<HTMLSelectElement>("#review-category")?.focus(); return true;
         case "?": help.hidden = !help.hidden; return true;
         case "PageDown": queueOffset += QUEUE_PAGE; void refreshQueue(); return true;
         case "PageUp": queueOffset = Math.max(0, queueOffset - QUEUE_PAGE); void refreshQueue(); return true;

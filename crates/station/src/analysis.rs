@@ -103,6 +103,12 @@ impl Station {
 
     /// Rereads `stores.toml` when it changed on disk. An invalid file keeps the last valid
     /// stores and reports why.
+    /// Drops a store's built categories, so the next verdict rebuilds them (a reference photo
+    /// was added).
+    pub(crate) fn forget_category_set(&self, store_id: &str) {
+        self.stores_lock().sets.remove(store_id);
+    }
+
     /// The stores as last loaded (after a refresh by the caller).
     pub(crate) fn stores_snapshot(&self) -> Vec<StoreSpec> {
         self.stores_lock().stores.clone()

@@ -347,7 +347,11 @@ impl Station {
     async fn judge_on_import(&self, item_id: i64) {
         match self.judge_category(item_id, None).await {
             Ok(result) => {
-                tracing::debug!(item_id, verdict = %result.verdict.verdict, "category judged")
+                tracing::debug!(item_id, verdict = %result.verdict.verdict, "category judged");
+                // a doubtful compliance result goes to the review queue
+                if let Err(error) = self.route_compliance(item_id, &result.store_id).await {
+                    tracing::warn!(item_id, %error, "compliance not routed");
+                }
             }
             Err(StationError::NoStore) => {}
             Err(error) => tracing::warn!(item_id, %error, "category gate skipped"),

@@ -136,6 +136,8 @@ pub struct DecisionRecord {
     #[ts(type = "number")]
     pub duration_ms: i64,
     pub hash: String,
+    /// Where a category correction was added as a reference photo (learning loop).
+    pub learned: Option<String>,
 }
 
 impl From<store::DecisionRow> for DecisionRecord {
@@ -149,6 +151,7 @@ impl From<store::DecisionRow> for DecisionRecord {
             decided_at: row.decided_at,
             duration_ms: row.duration_ms,
             hash: row.hash,
+            learned: None,
         }
     }
 }
@@ -331,6 +334,148 @@ impl Station {
         Ok((route, id))
     }
 
+    /// Routes a photo's store-compliance result (quality and category gates as rules, each
+    /// with its confidence; the category margin) by the store's policy.
+    pub async fn route_compliance(
+        &self,
+        item_id: i64,
+        store_id: &str,
+    ) -> Result<(Route, Option<i64>), StationError> {
+        let compliance = self.compliance(item_id).await?;
+        let (policy, _) = self.policy(store_id)?;
+        let fields: Vec<FieldScore> = compliance
+            .rules
+            .iter()
+            .filter_map(|rule| {
+                Some(FieldScore {
+                    name: rule.id.clone(),
+                    confidence: f64::from(rule.confidence.unwrap_or(1.0)),
+                    checks_passed: rule.passed?,
+                })
+            })
+            .collect();
+        let margin = compliance
+            .category
+            .as_ref()
+            .filter(|c| c.predicted.is_some())
+            .map(|c| f64::from(c.margin));
+        let item = self.store.get_item(item_id).await?;
+        let key = item.blob_sha256.unwrap_or_else(|| item_id.to_string());
+        let route = policy.route(Kind::Compliance, &fields, margin, &key);
+        if !route.review {
+            return Ok((route, None));
+        }
+        if let Some(open) = self.store.open_task_for(item_id, "compliance").await? {
+            return Ok((route, Some(open)));
+        }
+        let model_output = serde_json::to_value(&compliance)
+            .map_err(|e| StationError::InvalidRequest(e.to_string()))?;
+        let task = NewTask {
+            item_id,
+            kind: "compliance".into(),
+            store_id: store_id.to_string(),
+            confidence: route.confidence,
+            reasons: serde_json::to_string(
+                &route.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            )
+            .unwrap_or_default(),
+            due_at: None,
+            model_output: model_output.to_string(),
+            versions: serde_json::json!({
+                "engine": engine::ENGINE_VERSION,
+                "model": compliance.payload.get("category").and_then(|c| c.get("model_version")).cloned(),
+                "prompt": null,
+                "backend": "local, offline",
+                "doubtful_fields": route.doubtful_fields,
+            })
+            .to_string(),
+        };
+        let id = self.store.enqueue_tasks(&[task]).await?.first().copied();
+        Ok((route, id))
+    }
+
+    /// When a reviewer says a photo shows another category and the store allows it, the photo
+    /// becomes a reference photo of that category, with a provenance file beside it. Returns
+    /// the reference's path.
+    async fn learn_category(
+        &self,
+        task: &TaskRow,
+        reviewer: &str,
+        decision_id: i64,
+        after: &serde_json::Value,
+    ) -> Result<Option<String>, StationError> {
+        let before: serde_json::Value =
+            serde_json::from_str(&task.model_output).unwrap_or_default();
+        let predicted = |v: &serde_json::Value| {
+            v.get("category")
+                .and_then(|c| c.get("predicted"))
+                .and_then(|p| p.as_str())
+                .map(str::to_string)
+        };
+        let Some(corrected) = predicted(after) else {
+            return Ok(None);
+        };
+        if predicted(&before).as_deref() == Some(corrected.as_str()) {
+            return Ok(None);
+        }
+        let Ok(spec) = self.store_spec(&task.store_id) else {
+            return Ok(None);
+        };
+        if !spec.learn_from_reviews {
+            return Ok(None);
+        }
+        let Some(dir) = spec
+            .category
+            .iter()
+            .find(|c| c.name == corrected)
+            .and_then(|c| c.references.clone())
+        else {
+            return Ok(None);
+        };
+        let item = self.store.get_item(task.item_id).await?;
+        let Some(sha) = item
+            .blob_sha256
+            .as_deref()
+            .and_then(|s| store::Sha256Hex::parse(s).ok())
+        else {
+            return Ok(None);
+        };
+        let bytes = self.store.blobs().read(&sha)?;
+        let ext = match item.format.as_deref() {
+            Some("png") => "png",
+            Some("webp") => "webp",
+            _ => "jpg",
+        };
+        let stem = format!("review-{}", &sha.as_str()[..16]);
+        let photo = dir.join(format!("{stem}.{ext}"));
+        let provenance = serde_json::json!({
+            "source": "review",
+            "decision_id": decision_id,
+            "task_id": task.id,
+            "item_id": task.item_id,
+            "sha256": sha.as_str(),
+            "reviewer": reviewer,
+            "from": predicted(&before),
+            "to": corrected,
+            "at": store::now_rfc3339(),
+        });
+        let written = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&photo, &bytes))
+            .and_then(|()| {
+                std::fs::write(
+                    dir.join(format!("{stem}.json")),
+                    serde_json::to_string_pretty(&provenance).unwrap_or_default(),
+                )
+            });
+        if let Err(error) = written {
+            tracing::error!(%error, path = %photo.display(), "cannot add the reference photo");
+            return Ok(None);
+        }
+        self.forget_category_set(&task.store_id);
+        tracing::info!(path = %photo.display(), category = %corrected, "reviewer's correction added as a reference photo");
+        Ok(Some(photo.display().to_string()))
+    }
+
     pub async fn review_queue(
         &self,
         query: &QueueQuery,
@@ -400,6 +545,7 @@ impl Station {
             }
             DecisionInput::Correct { after } => ("correct", None, after.to_string()),
         };
+        let after_value: serde_json::Value = serde_json::from_str(&after).unwrap_or_default();
         let row = self
             .store
             .decide_task(
@@ -414,14 +560,20 @@ impl Station {
                     ))
                     .unwrap_or_default(),
                     versions,
-                    before_json: task.model_output,
+                    before_json: task.model_output.clone(),
                     after_json: after,
                     duration_ms: duration_ms.max(0),
                 },
                 now_ms(),
             )
             .await?;
-        Ok(row.into())
+        let mut record: DecisionRecord = row.into();
+        if task.kind == "compliance" && record.action == "correct" {
+            record.learned = self
+                .learn_category(&task, reviewer, record.id, &after_value)
+                .await?;
+        }
+        Ok(record)
     }
 
     pub async fn undo_decision(
@@ -485,6 +637,10 @@ pub struct ReviewMetrics {
     pub fields: Vec<FieldAgreement>,
     /// Median seconds per decision, per reviewer.
     pub seconds_per_item: Vec<(String, f64)>,
+    /// Compliance results the gates judged invalid, and how many of those reviewers found
+    /// valid: the gates' false rejects.
+    pub gate_rejections: u32,
+    pub gate_false_rejects: u32,
 }
 
 /// The fields whose value the reviewer changed.
@@ -527,6 +683,8 @@ impl Station {
             undone,
             fields: Vec::new(),
             seconds_per_item: Vec::new(),
+            gate_rejections: 0,
+            gate_false_rejects: 0,
         };
         let mut fields: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
         let mut times: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
@@ -548,6 +706,11 @@ impl Station {
                 serde_json::from_str(&row.before_json).unwrap_or_default();
             let after: serde_json::Value =
                 serde_json::from_str(&row.after_json).unwrap_or_default();
+            if before.get("valid") == Some(&serde_json::Value::Bool(false)) {
+                m.gate_rejections += 1;
+                m.gate_false_rejects +=
+                    u32::from(after.get("valid") == Some(&serde_json::Value::Bool(true)));
+            }
             let changed = changed_fields(&before, &after);
             for (name, field) in before.as_object().into_iter().flatten() {
                 if field.get("confidence").is_none() {

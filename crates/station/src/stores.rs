@@ -42,6 +42,9 @@ pub struct StoreSpec {
     /// The shots an auditor must take on a visit.
     #[serde(default)]
     pub shot: Vec<ShotSpec>,
+    /// A reviewer's category correction adds the photo to that category's reference folder.
+    #[serde(default)]
+    pub learn_from_reviews: bool,
 }
 
 /// A required shot of a store visit: `count` photos of `category` that pass the gates.

@@ -370,6 +370,9 @@ impl Station {
                 photo.error = Some(error.to_string());
             }
         }
+        if let Err(error) = self.route_compliance(item_id, &spec.id).await {
+            tracing::warn!(item_id, %error, "compliance not routed");
+        }
         photo.shot = photo.category.as_ref().and_then(|c| {
             spec.shot
                 .iter()

@@ -1526,3 +1526,119 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     assert!((policy.invoice.default - 0.5).abs() < 1e-9);
     assert!(station.policy("../etc/passwd").is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gate() {
+    let data = tempfile::tempdir().unwrap();
+    // the store's reference folders are its own: corrections are added to them
+    let refs = data.path().join("references");
+    for category in ["Fruit", "Vegetables", "Packages"] {
+        let dir = refs.join(category);
+        std::fs::create_dir_all(&dir).unwrap();
+        for photo in std::fs::read_dir(fixture_dir("grocery/references").join(category)).unwrap() {
+            let photo = photo.unwrap().path();
+            std::fs::copy(&photo, dir.join(photo.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(
+        data.path().join("stores.toml"),
+        "[[store]]\nid = 's1'\nname = 'Main Street'\nlearn_from_reviews = true\n\
+         [[store.category]]\nname = 'Fruit'\nreferences = 'references/Fruit'\n\
+         [[store.category]]\nname = 'Vegetables'\nreferences = 'references/Vegetables'\n\
+         [[store.category]]\nname = 'Packages'\nreferences = 'references/Packages'\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(data.path().join(station::POLICIES_DIR)).unwrap();
+    std::fs::write(
+        data.path().join(station::POLICIES_DIR).join("s1.toml"),
+        "qa_sample = 0.0\n[compliance]\ndefault = 0.999\n",
+    )
+    .unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let fruit = import_one(
+        &station,
+        fixture_dir("grocery/queries/Fruit/Passion-Fruit-Passion-Fruit_002.jpg"),
+    )
+    .await;
+    let blurred = import_one(&station, fixture_dir("blurred.jpg")).await;
+    let compliance = station::QueueQuery {
+        kind: Some("compliance".into()),
+        ..Default::default()
+    };
+    let page = station.review_queue(&compliance, 0, 10).await.unwrap();
+    assert_eq!(page.total, 2, "{:#?}", page.tasks);
+
+    // the reviewer says the fruit photo shows vegetables: the photo joins that category
+    let task = station
+        .claim_next("ana", &compliance, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    let (task_fruit, task_blurred) = if task.item_id == fruit {
+        (
+            task,
+            station
+                .claim_next("ana", &compliance, &[])
+                .await
+                .unwrap()
+                .unwrap(),
+        )
+    } else {
+        let other = station
+            .claim_next("ana", &compliance, &[task.id])
+            .await
+            .unwrap()
+            .unwrap();
+        (other, task)
+    };
+    assert_eq!(task_blurred.item_id, blurred);
+    assert_eq!(task_fruit.model_output["category"]["predicted"], "Fruit");
+    let mut after = task_fruit.model_output.clone();
+    after["category"]["predicted"] = serde_json::json!("Vegetables");
+    let record = station
+        .decide(
+            task_fruit.id,
+            "ana",
+            station::DecisionInput::Correct { after },
+            3000,
+        )
+        .await
+        .unwrap();
+    let learned = PathBuf::from(record.learned.expect("added as a reference"));
+    assert!(
+        learned.starts_with(refs.join("Vegetables")),
+        "{}",
+        learned.display()
+    );
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(learned.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(provenance["reviewer"], "ana");
+    assert_eq!(provenance["from"], "Fruit");
+    let stores = station.stores().await;
+    let vegetables = stores.stores[0]
+        .categories
+        .iter()
+        .find(|c| c.name == "Vegetables")
+        .unwrap();
+    assert_eq!(vegetables.reference_count, 5, "{vegetables:#?}");
+
+    // the gate rejected the blurred photo; the reviewer finds it acceptable: a false reject
+    assert_eq!(task_blurred.model_output["valid"], false);
+    let mut after = task_blurred.model_output.clone();
+    after["valid"] = serde_json::json!(true);
+    station
+        .decide(
+            task_blurred.id,
+            "ana",
+            station::DecisionInput::Correct { after },
+            2000,
+        )
+        .await
+        .unwrap();
+    let metrics = station.review_metrics().await.unwrap();
+    assert_eq!(
+        (metrics.gate_rejections, metrics.gate_false_rejects),
+        (1, 1)
+    );
+}

@@ -8,4 +8,9 @@ export type ReviewMetrics = { decisions: number, approved: number, corrected: nu
 /**
  * Median seconds per decision, per reviewer.
  */
-seconds_per_item: Array<[string, number]>, };
+seconds_per_item: Array<[string, number]>, 
+/**
+ * Compliance results the gates judged invalid, and how many of those reviewers found
+ * valid: the gates' false rejects.
+ */
+gate_rejections: number, gate_false_rejects: number, };
