@@ -3,6 +3,7 @@
 //! what to retake). The PDF is written with `pdf-writer`: thumbnails are embedded as JPEG
 //! (DCTDecode) and text uses the standard Helvetica fonts, so nothing is fetched or installed.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -210,6 +211,17 @@ fn shot_word(state: ShotState) -> &'static str {
     }
 }
 
+/// A CSV cell that a spreadsheet shows as text instead of running it: one starting like a
+/// formula (`=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP advises
+/// against CSV injection. File names, the auditor, the store and its config are typed by people.
+fn csv_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 fn csv_report(
     visit: &VisitInfo,
     list: &[ShotStatus],
@@ -217,7 +229,11 @@ fn csv_report(
 ) -> Result<Vec<u8>, StationError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| StationError::InvalidRequest(format!("cannot write CSV: {e}"));
-    w.write_record([
+    // every cell, not only the ones known to be typed by people today: the fixed words and the
+    // numbers never start like a formula, so they pass unchanged
+    let mut row =
+        |cells: [&str; 18]| w.write_record(cells.map(csv_cell).iter().map(|c| c.as_bytes()));
+    row([
         "record",
         "store_id",
         "store",
@@ -245,7 +261,7 @@ fn csv_report(
         .unwrap_or_default();
     let started = readable_time(&visit.started_at);
     for shot in list {
-        w.write_record([
+        row([
             "shot",
             &visit.store_id,
             &visit.store_name,
@@ -268,7 +284,7 @@ fn csv_report(
         .map_err(fail)?;
     }
     for photo in photos {
-        w.write_record([
+        row([
             "photo",
             &visit.store_id,
             &visit.store_name,
@@ -294,32 +310,161 @@ fn csv_report(
         .map_err(|e| StationError::InvalidRequest(format!("cannot write CSV: {e}")))
 }
 
-/// Text for a standard PDF font (WinAnsi): Latin-1 letters kept, anything else becomes `?`.
-fn pdf_text(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| match u8::try_from(u32::from(c)) {
-            Ok(b) if (0x20..0x7f).contains(&b) || b >= 0xa0 => b,
-            _ if c == '—' || c == '–' => b'-',
-            _ => b'?',
-        })
-        .collect()
+/// A character as drawn with a standard PDF font (WinAnsi): Latin-1 letters kept, dashes as
+/// `-`, anything else `?`.
+fn pdf_byte(c: char) -> u8 {
+    match u8::try_from(u32::from(c)) {
+        Ok(b) if (0x20..0x7f).contains(&b) || b >= 0xa0 => b,
+        _ if c == '—' || c == '–' => b'-',
+        _ => b'?',
+    }
 }
 
-/// Splits text into lines of at most `width` characters at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
+/// Text for a standard PDF font: one byte per character (see [`pdf_byte`]).
+fn pdf_text(text: &str) -> Vec<u8> {
+    text.chars().map(pdf_byte).collect()
+}
+
+/// Advance widths (1/1000 em) of space to `~` in Helvetica, from Adobe's font metrics.
+const HELVETICA_WIDTHS: [u16; 95] = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278,
+    278, // space../
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, // 0..?
+    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, // @..O
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, // P.._
+    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, // `..o
+    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584, // p..~
+];
+/// The same for Helvetica-Bold.
+const HELVETICA_BOLD_WIDTHS: [u16; 95] = [
+    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278,
+    278, // space../
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611, // 0..?
+    975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778, // @..O
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556, // P.._
+    333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611, // `..o
+    611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584, // p..~
+];
+/// Latin-1 letters are counted as wide as the widest of them (`Æ`), so that text holding them
+/// can end early but never runs over.
+const LATIN1_WIDTH: u16 = 1000;
+const ELLIPSIS: &str = "...";
+
+/// How wide `text` is drawn at `size` points, in points.
+fn text_width(text: &str, size: f32, bold: bool) -> f32 {
+    text.chars().map(|c| char_width(c, size, bold)).sum()
+}
+
+fn char_width(c: char, size: f32, bold: bool) -> f32 {
+    let table = if bold {
+        &HELVETICA_BOLD_WIDTHS
+    } else {
+        &HELVETICA_WIDTHS
+    };
+    let units = pdf_byte(c)
+        .checked_sub(0x20)
+        .and_then(|i| table.get(usize::from(i)))
+        .copied()
+        .unwrap_or(LATIN1_WIDTH);
+    f32::from(units) * size / 1000.0
+}
+
+/// `text` cut at the end to fit `max` points, ending in `...` when cut.
+fn truncate(text: &str, size: f32, bold: bool, max: f32) -> String {
+    if text_width(text, size, bold) <= max {
+        return text.to_string();
+    }
+    cut_with_ellipsis(text, size, bold, max)
+}
+
+/// The longest start of `text` that fits `max` points with `...` after it, with `...` after it.
+fn cut_with_ellipsis(text: &str, size: f32, bold: bool, max: f32) -> String {
+    let room = max - text_width(ELLIPSIS, size, bold);
+    let mut width = 0.0;
+    let mut out: String = text
+        .chars()
+        .take_while(|&c| {
+            width += char_width(c, size, bold);
+            width <= room
+        })
+        .collect();
+    out.truncate(out.trim_end().len());
+    out.push_str(ELLIPSIS);
+    out
+}
+
+/// `text` cut in the middle to fit `max` points: for file names, whose ends (a counter, the
+/// extension) tell them apart.
+fn truncate_middle(text: &str, size: f32, bold: bool, max: f32) -> String {
+    if text_width(text, size, bold) <= max {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut room = max - text_width(ELLIPSIS, size, bold);
+    let (mut front, mut back) = (0, chars.len());
+    // from both ends in turn, the end first so that the extension survives
+    let mut from_back = true;
+    while front < back {
+        let next = if from_back {
+            chars[back - 1]
+        } else {
+            chars[front]
+        };
+        let w = char_width(next, size, bold);
+        if w > room {
+            break;
+        }
+        room -= w;
+        if from_back {
+            back -= 1;
+        } else {
+            front += 1;
+        }
+        from_back = !from_back;
+    }
+    let head: String = chars[..front].iter().collect();
+    let tail: String = chars[back..].iter().collect();
+    format!("{head}{ELLIPSIS}{tail}")
+}
+
+/// Splits text into lines at most `max` points wide, at spaces (a word wider than a line is cut
+/// between characters), keeping at most `max_lines`: the last ends in `...` when text is left.
+fn wrap(text: &str, size: f32, bold: bool, max: f32, max_lines: usize) -> Vec<String> {
+    let space = char_width(' ', size, bold);
+    let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
+    let mut width = 0.0;
     for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
+        let word_width = text_width(word, size, bold);
+        if !line.is_empty() && width + space + word_width <= max {
+            line.push(' ');
+            line.push_str(word);
+            width += space + word_width;
+            continue;
         }
         if !line.is_empty() {
-            line.push(' ');
+            lines.push(std::mem::take(&mut line));
+            width = 0.0;
         }
-        line.push_str(word);
+        // a word too long for any line fills lines of its own
+        for c in word.chars() {
+            let w = char_width(c, size, bold);
+            if !line.is_empty() && width + w > max {
+                lines.push(std::mem::take(&mut line));
+                width = 0.0;
+            }
+            line.push(c);
+            width += w;
+        }
     }
     if !line.is_empty() {
         lines.push(line);
+    }
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        if let Some(last) = lines.last_mut() {
+            *last = cut_with_ellipsis(last, size, bold, max);
+        }
     }
     lines
 }
@@ -462,6 +607,9 @@ const GREEN: (f32, f32, f32) = (0.1, 0.5, 0.2);
 const AMBER: (f32, f32, f32) = (0.75, 0.45, 0.0);
 const RED: (f32, f32, f32) = (0.75, 0.1, 0.1);
 
+/// The right edge of the text.
+const RIGHT: f32 = PAGE_W - MARGIN;
+
 fn pdf_report(
     visit: &VisitInfo,
     list: &[ShotStatus],
@@ -472,39 +620,20 @@ fn pdf_report(
     let mut b = PdfBuilder::new();
     b.down(0.0, 0.0);
     b.text(MARGIN, 18.0, true, BLACK, "Store visit report");
-    b.down(24.0, 0.0);
-    b.text(
-        MARGIN,
-        11.0,
-        false,
-        BLACK,
-        &format!("Store: {} ({})", visit.store_name, visit.store_id),
-    );
-    b.down(15.0, 0.0);
-    b.text(
-        MARGIN,
-        11.0,
-        false,
-        BLACK,
-        &format!("Auditor: {}", visit.auditor),
-    );
-    b.down(15.0, 0.0);
-    let ended = visit.ended_at.as_deref().unwrap_or("in progress");
-    b.text(
-        MARGIN,
-        11.0,
-        false,
-        BLACK,
-        &format!("Started: {}   Ended: {ended}", visit.started_at),
-    );
-    b.down(15.0, 0.0);
+    let width = RIGHT - MARGIN;
+    let ended = visit
+        .ended_at
+        .as_deref()
+        .map_or_else(|| "in progress".to_string(), readable_time);
     let count = |s: PhotoState| photos.iter().filter(|p| p.state == s).count();
-    b.text(
-        MARGIN,
-        11.0,
-        false,
-        BLACK,
-        &format!(
+    let header = [
+        format!("Store: {} ({})", visit.store_name, visit.store_id),
+        format!("Auditor: {}", visit.auditor),
+        format!(
+            "Started: {}   Ended: {ended}",
+            readable_time(&visit.started_at)
+        ),
+        format!(
             "Photos: {} - accepted {}, retake {}, extra {}, unreadable {}; checks waiting for the cloud: {pending}",
             photos.len(),
             count(PhotoState::Accepted),
@@ -512,7 +641,13 @@ fn pdf_report(
             count(PhotoState::Extra),
             count(PhotoState::Unreadable)
         ),
-    );
+    ];
+    let mut gap = 24.0;
+    for line in header.iter().flat_map(|l| wrap(l, 11.0, false, width, 2)) {
+        b.down(gap, 0.0);
+        b.text(MARGIN, 11.0, false, BLACK, &line);
+        gap = 15.0;
+    }
     b.down(28.0, 0.0);
     b.text(MARGIN, 13.0, true, BLACK, "Checklist");
     for shot in list {
@@ -523,15 +658,17 @@ fn pdf_report(
             ShotState::Missing => ("MISSING", RED),
         };
         b.text(MARGIN, 10.5, true, colour, word);
+        let line = format!(
+            "{} ({}): {} of {} accepted",
+            shot.name, shot.category, shot.accepted, shot.required
+        );
+        let x = MARGIN + 70.0;
         b.text(
-            MARGIN + 70.0,
+            x,
             10.5,
             false,
             BLACK,
-            &format!(
-                "{} ({}): {} of {} accepted",
-                shot.name, shot.category, shot.accepted, shot.required
-            ),
+            &truncate(&line, 10.5, false, RIGHT - x),
         );
     }
     if list.is_empty() {
@@ -569,7 +706,9 @@ fn pdf_report(
             colour,
             &state_word(photo.state).to_uppercase(),
         );
-        b.text(x + 80.0, 10.5, true, BLACK, &photo.file_name);
+        let name_x = x + 80.0;
+        let name = truncate_middle(&photo.file_name, 10.5, true, RIGHT - name_x);
+        b.text(name_x, 10.5, true, BLACK, &name);
         b.y -= 13.0;
         let mut facts = vec![readable_time(&photo.added_at)];
         if let Some(q) = &photo.quality {
@@ -584,13 +723,22 @@ fn pdf_report(
         if !photo.reasons.is_empty() {
             facts.push(photo.reasons.join(", "));
         }
-        b.text(x, 9.0, false, GREY, &facts.join(" | "));
+        // under the title, room for four lines in the row: the facts take up to two of them,
+        // the advice the rest (up to three)
+        let facts = wrap(&facts.join(" | "), 9.0, false, RIGHT - x, 2);
+        for (i, line) in facts.iter().enumerate() {
+            if i > 0 {
+                b.y -= 11.0;
+            }
+            b.text(x, 9.0, false, GREY, line);
+        }
         let advice = if photo.state == PhotoState::Retake || photo.state == PhotoState::Unreadable {
             photo.guidance.join(" ")
         } else {
             String::new()
         };
-        for line in wrap(&advice, 95).into_iter().take(3) {
+        let advice_lines = 4usize.saturating_sub(facts.len().max(1)).min(3);
+        for line in wrap(&advice, 9.0, false, RIGHT - x, advice_lines) {
             b.y -= 11.0;
             b.text(x, 9.0, false, BLACK, &line);
         }
@@ -617,9 +765,158 @@ mod tests {
         assert!(validate_destination(missing.to_str().unwrap(), ReportFormat::Csv).is_err());
     }
 
+    fn visit() -> VisitInfo {
+        VisitInfo {
+            id: 1,
+            store_id: "s1".into(),
+            store_name: "+Main Street".into(),
+            auditor: "=HYPERLINK(\"http://evil.example\",\"Ana\")".into(),
+            started_at: "2026-12-01T14:05:09.5Z".into(),
+            ended_at: None,
+            import_folder: None,
+        }
+    }
+
+    fn photo(file_name: &str, guidance: &str) -> VisitPhoto {
+        VisitPhoto {
+            item_id: Some(1),
+            file_name: file_name.into(),
+            source_path: format!("/card/{file_name}"),
+            added_at: "2026-12-01T14:06:00Z".into(),
+            state: PhotoState::Retake,
+            quality: Some("fail".into()),
+            reasons: vec!["blur".into()],
+            guidance: vec![guidance.into()],
+            category: Some("Fruit".into()),
+            category_verdict: Some("match".into()),
+            shot: Some("Fruit display".into()),
+            pending_rules: 0,
+            latency_ms: 1.0,
+            duplicate: false,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn cells_that_start_like_a_formula_are_kept_as_text() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_cell(bad), format!("'{bad}"));
+        }
+        for fine in [
+            "IMG_0001.jpg",
+            "",
+            "Ana",
+            "1",
+            "2026-12-01 14:05:09 UTC",
+            "a=b",
+        ] {
+            assert_eq!(csv_cell(fine), fine);
+        }
+    }
+
+    #[test]
+    fn the_csv_report_cannot_smuggle_formulas_into_a_spreadsheet() {
+        let shots = [ShotStatus {
+            name: "@shot".into(),
+            category: "-Fruit".into(),
+            required: 1,
+            accepted: 0,
+            retakes: 1,
+            state: ShotState::Retake,
+            rules: Vec::new(),
+        }];
+        let photos = [
+            photo("=cmd|' /C calc'!A0.jpg", "-2+3 hold steady"),
+            photo("\tIMG_0002.jpg", "\rstep back"),
+            photo("IMG_0003.jpg", "Hold the camera steady."),
+        ];
+        let bytes = csv_report(&visit(), &shots, &photos).unwrap();
+        let mut reader = csv::Reader::from_reader(&bytes[..]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 4);
+        for row in &rows {
+            for cell in row {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{cell:?} in {row:?}"
+                );
+            }
+        }
+        let file = |i: usize| rows[i].get(11).unwrap().to_string();
+        assert_eq!(file(1), "'=cmd|' /C calc'!A0.jpg");
+        assert_eq!(file(2), "'\tIMG_0002.jpg");
+        assert_eq!(file(3), "IMG_0003.jpg");
+        assert_eq!(
+            rows[0].get(3),
+            Some("'=HYPERLINK(\"http://evil.example\",\"Ana\")")
+        );
+        assert_eq!(rows[0].get(2), Some("'+Main Street"));
+        assert_eq!(rows[0].get(6), Some("'@shot"));
+        assert_eq!(rows[1].get(16), Some("'-2+3 hold steady"));
+        assert_eq!(rows[3].get(16), Some("Hold the camera steady."));
+        assert_eq!(rows[0].get(4), Some("2026-12-01 14:05:09 UTC"));
+    }
+
+    #[test]
+    fn long_text_is_wrapped_or_cut_to_the_width_it_is_given() {
+        let long = "Hold the camera steady and tap the display to focus before taking the photo. \
+                    Step back so the whole shelf is in the frame, then take it again.";
+        let lines = wrap(long, 9.0, false, 200.0, 10);
+        assert!(lines.len() > 2, "{lines:?}");
+        assert_eq!(
+            lines.join(" "),
+            long.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        for line in &lines {
+            assert!(text_width(line, 9.0, false) <= 200.0, "{line:?}");
+        }
+        let two = wrap(long, 9.0, false, 200.0, 2);
+        assert_eq!(two.len(), 2);
+        assert!(two[1].ends_with("..."), "{two:?}");
+        assert!(text_width(&two[1], 9.0, false) <= 200.0);
+        // one word wider than a line: cut between characters
+        let word = "W".repeat(80);
+        for line in wrap(&word, 9.0, true, 100.0, 99) {
+            assert!(text_width(&line, 9.0, true) <= 100.0, "{line:?}");
+        }
+        assert!(wrap("", 9.0, false, 100.0, 3).is_empty());
+        assert!(wrap(long, 9.0, false, 100.0, 0).is_empty());
+
+        let name = format!("IMG_{}_0001 (1).jpg", "WIDE".repeat(40));
+        let short = truncate_middle(&name, 10.5, true, 300.0);
+        assert!(text_width(&short, 10.5, true) <= 300.0, "{short:?}");
+        assert!(
+            short.starts_with("IMG_") && short.ends_with("0001 (1).jpg"),
+            "{short:?}"
+        );
+        assert!(short.contains("..."));
+        assert_eq!(
+            truncate_middle("IMG_0001.jpg", 10.5, true, 300.0),
+            "IMG_0001.jpg"
+        );
+        let cut = truncate(&name, 10.5, false, 150.0);
+        assert!(
+            cut.ends_with("...") && text_width(&cut, 10.5, false) <= 150.0,
+            "{cut:?}"
+        );
+        assert_eq!(truncate("Ana", 11.0, false, 150.0), "Ana");
+    }
+
+    #[test]
+    fn a_report_of_long_names_is_still_written() {
+        let name = format!("{}.jpg", "very long file name ".repeat(20));
+        let photos = [photo(&name, &"Frame one section only. ".repeat(30))];
+        let pdf = pdf_report(&visit(), &[], &photos, &[None], 0);
+        assert!(pdf.starts_with(b"%PDF"));
+    }
+
     #[test]
     fn text_is_wrapped_and_kept_to_the_pdf_fonts() {
-        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
+        // "one two" is 35 points wide at 10 points: "three" does not fit after it in 36
+        assert_eq!(
+            wrap("one two three", 10.0, false, 36.0, 9),
+            vec!["one two", "three"]
+        );
         assert_eq!(
             readable_time("2026-11-22T08:42:23.776884775Z"),
             "2026-11-22 08:42:23 UTC"

@@ -79,7 +79,7 @@ pub struct VisitPhoto {
     pub shot: Option<String>,
     /// Rules of its shot waiting for the cloud LLM.
     pub pending_rules: u32,
-    /// Seconds from the file being complete to both verdicts.
+    /// Milliseconds from the file being taken (complete) to both verdicts.
     pub latency_ms: f64,
     /// The same content was already part of this visit.
     pub duplicate: bool,
@@ -255,11 +255,25 @@ impl Station {
     }
 
     /// Imports one file into a visit and judges it: quality gate, then the category gate
-    /// against the visit's store. Returns the photo with its verdicts and guidance.
+    /// against the visit's store. Returns the photo with its verdicts and guidance. A file that
+    /// cannot be read at all still joins the visit, as an unreadable photo with the reason.
     pub async fn add_visit_photo(
         &self,
         visit_id: i64,
         path: &Path,
+    ) -> Result<VisitPhoto, StationError> {
+        self.add_visit_photo_attempt(visit_id, path, true).await
+    }
+
+    /// [`Self::add_visit_photo`] for a caller that tries again: unless `keep_unread`, a file
+    /// that could not be read at all (no item recorded) is only returned, not kept in the visit,
+    /// so that a passing read error (a card pulled mid-read) leaves nothing behind once the
+    /// retry succeeds.
+    pub(crate) async fn add_visit_photo_attempt(
+        &self,
+        visit_id: i64,
+        path: &Path,
+        keep_unread: bool,
     ) -> Result<VisitPhoto, StationError> {
         let started = Instant::now();
         let visit = self.store.get_visit(visit_id).await?;
@@ -294,11 +308,19 @@ impl Station {
                 photo.guidance.push("Take the shot with the camera.".into());
                 return self.finish_photo(visit_id, photo, started).await;
             }
-            FileResult::Failed { message, .. } => {
+            FileResult::Failed {
+                item_id,
+                code,
+                message,
+            } => {
                 photo.error = Some(message.clone());
                 photo.guidance.push(
                     "The file could not be read: take the photo again or copy it again.".into(),
                 );
+                // a file gone by now has nothing to show; it is taken when it is back
+                if item_id.is_none() && keep_unread && code != "not_found" && path.exists() {
+                    photo.item_id = Some(self.record_unread(path, &outcome, code, message).await?);
+                }
                 return self.finish_photo(visit_id, photo, started).await;
             }
         };
@@ -419,9 +441,49 @@ impl Station {
                 .put_visit_photo(visit_id, item_id, &photo.source_path, &state, &json)
                 .await?;
             photo.duplicate = !new;
+            if photo.state != PhotoState::Unreadable {
+                self.store
+                    .drop_unreadable_visit_photos(visit_id, &photo.source_path, item_id)
+                    .await?;
+            }
         }
         tracing::info!(visit = visit_id, file = %photo.file_name, state = ?photo.state, latency_ms = photo.latency_ms, "visit photo");
         Ok(photo)
+    }
+
+    /// An item for a file that could not be read at all, so that it can be part of the visit
+    /// with its error: like a file refused for its size, it has no blob and is known by its
+    /// path and size (the same failure again finds the same item).
+    async fn record_unread(
+        &self,
+        path: &Path,
+        outcome: &crate::FileOutcome,
+        code: &str,
+        message: &str,
+    ) -> Result<i64, StationError> {
+        let byte_len = std::fs::metadata(path).map_or(0, |m| m.len());
+        if let Some(item_id) = self.store.find_unread_item(&outcome.path, byte_len).await? {
+            return Ok(item_id);
+        }
+        let item = store::NewItem {
+            blob: None,
+            media_type: None,
+            file_name: outcome.file_name.clone(),
+            source_path: outcome.path.clone(),
+            byte_len,
+            status: store::ItemStatus::Error,
+            verdict: None,
+            error_code: Some(code.to_string()),
+            error_message: Some(message.to_string()),
+            format: None,
+            width: None,
+            height: None,
+            kind: "photo".into(),
+            page_count: None,
+        };
+        Ok(match self.store.record_item(&item, None).await? {
+            store::Recorded::New(id) | store::Recorded::Duplicate(id) => id,
+        })
     }
 
     /// The store's config as last loaded.

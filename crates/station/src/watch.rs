@@ -2,10 +2,12 @@
 //!
 //! Files are taken from the folder only once complete: inotify's close-after-write says so at
 //! once; otherwise (a copy that never closes, a network share) a file is taken when its size
-//! and modification time have not changed for [`SETTLE`] — and a JPEG only once it ends with
-//! its end-of-image marker, so a half-copied photo is never judged. The folder vanishing (a
-//! card pulled out) is reported and watched for; nothing recorded is lost, and files that
-//! arrive while it is back are taken then.
+//! and modification time have not changed for [`SETTLE`] — and only once its content is whole
+//! (a JPEG ends with its end-of-image marker, a PNG with its `IEND` chunk, a WebP is as long as
+//! its RIFF header says), so a half-copied photo is never judged. The folder vanishing (a card
+//! pulled out) is reported and watched for; nothing recorded is lost, and files that arrive
+//! while it is back are taken then. A file whose import fails (a read error, the database busy)
+//! is tried again later, waiting longer each time.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,9 +23,16 @@ use crate::{Station, StationError, StoresInfo};
 
 /// How long a file must stay unchanged before it is read when no close event was seen.
 pub const SETTLE: Duration = Duration::from_millis(300);
-/// A JPEG without its end marker is read anyway after this long (it is then reported as
-/// truncated, instead of waiting forever).
+/// A photo that does not look whole (see [`is_complete`]) is read anyway once unchanged for
+/// this long: it is then reported as truncated, instead of waiting forever.
 const TRUNCATED_AFTER: Duration = Duration::from_secs(5);
+/// A file that could not be read at all is tried this many times before it joins the visit as
+/// unreadable; a passing error (a card pulled mid-read, a busy share) gets over in that time.
+const MAX_ATTEMPTS: u32 = 5;
+/// The wait before the first retry of a failed file; it doubles with every failure up to
+/// [`RETRY_MAX`], so a file that keeps failing costs one attempt every few minutes, not a spin.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(300);
 /// How often the folder is looked at besides the change notifications.
 const POLL: Duration = Duration::from_millis(250);
 const PHOTO_EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
@@ -58,6 +67,37 @@ struct Seen {
     closed: bool,
     /// (len, modified) when it was taken; taken again only when it changes.
     taken: Option<(u64, Option<SystemTime>)>,
+    /// Failed attempts at this version of the file, and when the next one is due.
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+impl Seen {
+    fn new(len: u64, modified: Option<SystemTime>, now: Instant, closed: bool) -> Self {
+        Self {
+            len,
+            modified,
+            unchanged_since: now,
+            closed,
+            taken: None,
+            failures: 0,
+            retry_at: None,
+        }
+    }
+
+    /// Notes the size and time seen now. A change is a new version of the file: it must settle
+    /// again, and earlier failures (of the old version) no longer count.
+    fn observe(&mut self, len: u64, modified: Option<SystemTime>, now: Instant) -> bool {
+        if self.len == len && self.modified == modified {
+            return false;
+        }
+        self.len = len;
+        self.modified = modified;
+        self.unchanged_since = now;
+        self.failures = 0;
+        self.retry_at = None;
+        true
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -84,10 +124,19 @@ impl Station {
         };
         self.stop_watching(visit_id);
         let token = CancellationToken::new();
+        // Watching from the start when the folder is there: the watcher itself is only made
+        // once the engine is warm, and saying "missing" meanwhile would send the auditor
+        // looking for a card that is in place. Files landing meanwhile are taken then.
+        let path = PathBuf::from(&folder);
+        let (status, message) = if path.is_dir() {
+            (FolderStatus::Watching, None)
+        } else {
+            (FolderStatus::Missing, Some(missing_message(&path)))
+        };
         let state = Arc::new(Mutex::new(FolderState {
-            path: Some(folder.clone()),
-            status: FolderStatus::Missing,
-            message: None,
+            path: Some(folder),
+            status,
+            message,
         }));
         lock(&self.watchers).insert(
             visit_id,
@@ -104,9 +153,7 @@ impl Station {
             if let Err(error) = station.category_set(Some(&store_id)).await {
                 tracing::warn!(%error, "category gate not ready; photos get quality verdicts");
             }
-            station
-                .watch_loop(visit_id, PathBuf::from(folder), token, state, sink)
-                .await;
+            station.watch_loop(visit_id, path, token, state, sink).await;
         });
         Ok(self.folder_state(visit_id, visit.import_folder.as_deref()))
     }
@@ -151,7 +198,7 @@ impl Station {
                 sink.folder(visit_id, &snapshot);
             }
         };
-        loop {
+        'watch: loop {
             tokio::select! {
                 () = token.cancelled() => break,
                 event = rx.recv() => {
@@ -168,13 +215,7 @@ impl Station {
             }
             if !folder.is_dir() {
                 watcher = None;
-                set_state(
-                    FolderStatus::Missing,
-                    Some(format!(
-                        "{} is not there (card removed or phone unplugged?); waiting for it",
-                        folder.display()
-                    )),
-                );
+                set_state(FolderStatus::Missing, Some(missing_message(&folder)));
                 continue;
             }
             if watcher.is_none() {
@@ -209,25 +250,36 @@ impl Station {
             }
             for path in ready_files(&folder, &mut seen) {
                 if token.is_cancelled() {
-                    break;
+                    break 'watch;
                 }
-                match self.add_visit_photo(visit_id, &path).await {
-                    Ok(photo) => {
-                        // a file that vanished while being read is taken when it is back
-                        if photo.item_id.is_none() && !path.exists() {
-                            if let Some(s) = seen.get_mut(&path) {
-                                s.taken = None;
-                            }
-                            continue;
+                let last = is_last_attempt(&seen, &path);
+                match self.add_visit_photo_attempt(visit_id, &path, last).await {
+                    Ok(photo) if photo.item_id.is_none() && !path.exists() => {
+                        // vanished while being read: taken when it is back, not a failure
+                        if let Some(s) = seen.get_mut(&path) {
+                            s.taken = None;
                         }
-                        sink.photo(visit_id, &photo);
+                    }
+                    Ok(photo) if photo.item_id.is_none() && !last => {
+                        let wait = retry_later(&mut seen, &path);
+                        tracing::warn!(visit = visit_id, path = %path.display(), error = ?photo.error, ?wait, "photo not read; trying again");
+                    }
+                    Ok(photo) => sink.photo(visit_id, &photo),
+                    Err(StationError::InvalidRequest(message)) => {
+                        // the visit ended or its store left the config: stop, and say so
+                        tracing::error!(visit = visit_id, path = %path.display(), %message, "visit photo refused; watching stops");
+                        set_state(
+                            FolderStatus::Failed,
+                            Some(format!(
+                                "photos are no longer taken from {}: {message}",
+                                folder.display()
+                            )),
+                        );
+                        break 'watch;
                     }
                     Err(error) => {
-                        tracing::error!(visit = visit_id, path = %path.display(), %error, "visit photo failed");
-                        if let StationError::InvalidRequest(_) = error {
-                            // the visit ended or its store left the config: stop
-                            break;
-                        }
+                        let wait = retry_later(&mut seen, &path);
+                        tracing::error!(visit = visit_id, path = %path.display(), %error, ?wait, "visit photo failed; trying again");
                     }
                 }
             }
@@ -322,19 +374,40 @@ fn mark_closed(seen: &mut HashMap<PathBuf, Seen>, path: PathBuf) {
         return;
     };
     let (len, modified) = (meta.len(), meta.modified().ok());
-    let entry = seen.entry(path).or_insert(Seen {
-        len,
-        modified,
-        unchanged_since: Instant::now(),
-        closed: true,
-        taken: None,
-    });
-    if entry.len != len || entry.modified != modified {
-        entry.unchanged_since = Instant::now();
-    }
-    entry.len = len;
-    entry.modified = modified;
+    let now = Instant::now();
+    let entry = seen
+        .entry(path)
+        .or_insert_with(|| Seen::new(len, modified, now, true));
+    entry.observe(len, modified, now);
     entry.closed = true;
+}
+
+fn missing_message(folder: &Path) -> String {
+    format!(
+        "{} is not there (card removed or phone unplugged?); waiting for it",
+        folder.display()
+    )
+}
+
+/// Whether the next attempt at `path` is its last one as a plain retry: if that one cannot read
+/// the file either, it joins the visit as unreadable.
+fn is_last_attempt(seen: &HashMap<PathBuf, Seen>, path: &Path) -> bool {
+    seen.get(path)
+        .is_none_or(|s| s.failures + 1 >= MAX_ATTEMPTS)
+}
+
+/// Counts a failed attempt at `path` and makes it due again after a wait that doubles with each
+/// failure (capped at [`RETRY_MAX`]). Returns the wait.
+fn retry_later(seen: &mut HashMap<PathBuf, Seen>, path: &Path) -> Duration {
+    let Some(entry) = seen.get_mut(path) else {
+        return Duration::ZERO;
+    };
+    entry.failures = entry.failures.saturating_add(1);
+    let doublings = entry.failures.saturating_sub(1).min(16);
+    let wait = RETRY_FIRST.saturating_mul(1 << doublings).min(RETRY_MAX);
+    entry.taken = None;
+    entry.retry_at = Some(Instant::now() + wait);
+    wait
 }
 
 /// Photos under `folder` that are complete and not yet taken (in name order).
@@ -363,31 +436,23 @@ fn ready_files(folder: &Path, seen: &mut HashMap<PathBuf, Seen>) -> Vec<PathBuf>
             continue;
         };
         let (len, modified) = (meta.len(), meta.modified().ok());
-        let entry = seen.entry(path.clone()).or_insert(Seen {
-            len,
-            modified,
-            unchanged_since: now,
-            closed: false,
-            taken: None,
-        });
-        if entry.len != len || entry.modified != modified {
-            entry.len = len;
-            entry.modified = modified;
-            entry.unchanged_since = now;
+        let entry = seen
+            .entry(path.clone())
+            .or_insert_with(|| Seen::new(len, modified, now, false));
+        if entry.observe(len, modified, now) {
             entry.closed = false;
         }
         if entry.taken == Some((len, modified)) || len == 0 {
+            continue;
+        }
+        if entry.retry_at.is_some_and(|at| now < at) {
             continue;
         }
         let settled = entry.unchanged_since.elapsed() >= SETTLE;
         if !(entry.closed || settled) {
             continue;
         }
-        let jpeg = path
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("jpeg"));
-        if jpeg && !ends_with_eoi(&path) && entry.unchanged_since.elapsed() < TRUNCATED_AFTER {
+        if !is_complete(&path) && entry.unchanged_since.elapsed() < TRUNCATED_AFTER {
             continue;
         }
         entry.taken = Some((len, modified));
@@ -397,8 +462,50 @@ fn ready_files(folder: &Path, seen: &mut HashMap<PathBuf, Seen>) -> Vec<PathBuf>
     ready
 }
 
-/// Whether a JPEG file ends with its end-of-image marker (trailing padding allowed).
-fn ends_with_eoi(path: &Path) -> bool {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PhotoFormat {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+/// The `IEND` chunk that closes every PNG: zero length, the type, its (fixed) CRC.
+const PNG_IEND: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+/// How much of a file's end is looked at for its end marker: writers may pad after it.
+const TAIL: u64 = 64;
+
+impl PhotoFormat {
+    /// The format the first bytes show; none when too few have landed yet or they are not a photo.
+    fn sniff(head: &[u8]) -> Option<Self> {
+        if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if head.starts_with(&PNG_SIGNATURE) {
+            Some(Self::Png)
+        } else if head.len() >= 12 && head.starts_with(b"RIFF") && &head[8..12] == b"WEBP" {
+            Some(Self::Webp)
+        } else {
+            None
+        }
+    }
+
+    fn of_name(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "jpg" | "jpeg" => Some(Self::Jpeg),
+            "png" => Some(Self::Png),
+            "webp" => Some(Self::Webp),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the file's content is whole as far as its format tells: a JPEG ends with its
+/// end-of-image marker, a PNG with its `IEND` chunk (padding after either allowed), a WebP is
+/// at least as long as its RIFF header says. The content decides the format, so a photo under
+/// the wrong extension is judged by what it is; content that is no photo (yet) is judged by
+/// the extension, so a file whose first bytes have not landed waits like any other.
+fn is_complete(path: &Path) -> bool {
     use std::io::{Read, Seek, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
@@ -406,33 +513,194 @@ fn ends_with_eoi(path: &Path) -> bool {
     let Ok(len) = file.seek(SeekFrom::End(0)) else {
         return false;
     };
-    let tail_len = len.min(64);
-    let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(0)];
-    if file.seek(SeekFrom::Start(len - tail_len)).is_err() || file.read_exact(&mut tail).is_err() {
+    let mut head = Vec::with_capacity(12);
+    if file.seek(SeekFrom::Start(0)).is_err()
+        || file.by_ref().take(12).read_to_end(&mut head).is_err()
+    {
         return false;
     }
-    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+    let tail_len = len.min(TAIL);
+    let mut tail = Vec::with_capacity(TAIL as usize);
+    if file.seek(SeekFrom::Start(len - tail_len)).is_err()
+        || file.take(tail_len).read_to_end(&mut tail).is_err()
+    {
+        return false;
+    }
+    content_is_complete(&head, &tail, len, PhotoFormat::of_name(path))
+}
+
+/// [`is_complete`] over the first bytes, the last bytes and the length of a file.
+fn content_is_complete(head: &[u8], tail: &[u8], len: u64, by_name: Option<PhotoFormat>) -> bool {
+    match PhotoFormat::sniff(head).or(by_name) {
+        Some(PhotoFormat::Jpeg) => {
+            head.starts_with(&[0xFF, 0xD8]) && tail.windows(2).any(|w| w == [0xFF, 0xD9])
+        }
+        Some(PhotoFormat::Png) => {
+            head.starts_with(&PNG_SIGNATURE) && tail.windows(PNG_IEND.len()).any(|w| w == PNG_IEND)
+        }
+        Some(PhotoFormat::Webp) => match head.get(4..8).map(<[u8; 4]>::try_from) {
+            // RIFF's size counts what follows its first 8 bytes; trailing bytes after it are
+            // tolerated, as padding after the JPEG and PNG end markers is
+            Some(Ok(size)) if PhotoFormat::sniff(head) == Some(PhotoFormat::Webp) => {
+                len >= u64::from(u32::from_le_bytes(size)) + 8
+            }
+            _ => false,
+        },
+        // not a photo extension (not taken from the folder anyway): nothing to wait for
+        None => true,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A whole PNG in form: signature, some chunk bytes, the `IEND` chunk.
+    fn png(body: &[u8]) -> Vec<u8> {
+        [&PNG_SIGNATURE[..], body, &PNG_IEND[..]].concat()
+    }
+
+    /// A whole WebP in form: the RIFF header with its size, then `body`.
+    fn webp(body: &[u8]) -> Vec<u8> {
+        let size = u32::try_from(4 + body.len()).unwrap();
+        [b"RIFF", &size.to_le_bytes()[..], b"WEBP", body].concat()
+    }
+
     #[test]
     fn a_jpeg_is_complete_only_with_its_end_marker() {
         let dir = tempfile::tempdir().unwrap();
         let photo = dir.path().join("a.jpg");
         std::fs::write(&photo, [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).unwrap();
-        assert!(!ends_with_eoi(&photo));
+        assert!(!is_complete(&photo));
         std::fs::write(&photo, [0xFF, 0xD8, 1, 2, 0xFF, 0xD9, 0, 0]).unwrap();
-        assert!(ends_with_eoi(&photo));
+        assert!(is_complete(&photo));
+    }
+
+    #[test]
+    fn a_png_is_complete_only_with_its_iend_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("a.png");
+        let whole = png(&[0x11; 300]);
+        for cut in [1, 8, 20, whole.len() - 12, whole.len() - 1] {
+            std::fs::write(&photo, &whole[..cut]).unwrap();
+            assert!(!is_complete(&photo), "{cut} of {} bytes", whole.len());
+        }
+        std::fs::write(&photo, &whole).unwrap();
+        assert!(is_complete(&photo));
+        // padding after the end marker, as after a JPEG's
+        std::fs::write(&photo, [&whole[..], &[0; 16]].concat()).unwrap();
+        assert!(is_complete(&photo));
+        // the marker alone is not enough: the content must be a PNG from its start
+        std::fs::write(&photo, [&[0u8; 40][..], &PNG_IEND].concat()).unwrap();
+        assert!(!is_complete(&photo));
+    }
+
+    #[test]
+    fn a_webp_is_complete_once_as_long_as_its_riff_header_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("a.webp");
+        let whole = webp(&[0x22; 200]);
+        for cut in [3, 8, 11, 12, 100, whole.len() - 1] {
+            std::fs::write(&photo, &whole[..cut]).unwrap();
+            assert!(!is_complete(&photo), "{cut} of {} bytes", whole.len());
+        }
+        std::fs::write(&photo, &whole).unwrap();
+        assert!(is_complete(&photo));
+        std::fs::write(&photo, [&whole[..], &[0; 2]].concat()).unwrap();
+        assert!(is_complete(&photo));
+        // RIFF that is not a WebP says nothing about a .webp being whole
+        let mut wave = whole;
+        wave[8..12].copy_from_slice(b"WAVE");
+        std::fs::write(&photo, &wave).unwrap();
+        assert!(!is_complete(&photo));
+    }
+
+    #[test]
+    fn the_content_not_the_name_decides_which_check_applies() {
+        let whole_jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 0xFF, 0xD9];
+        let whole_png = png(b"x");
+        let tail = |b: &[u8]| b[b.len().saturating_sub(TAIL as usize)..].to_vec();
+        let check = |bytes: &[u8], name: Option<PhotoFormat>| {
+            content_is_complete(
+                &bytes[..bytes.len().min(12)],
+                &tail(bytes),
+                bytes.len() as u64,
+                name,
+            )
+        };
+        // a PNG saved as .jpg is whole with its IEND chunk, without a JPEG end marker
+        assert!(check(&whole_png, Some(PhotoFormat::Jpeg)));
+        assert!(!check(
+            &whole_png[..whole_png.len() - 3],
+            Some(PhotoFormat::Jpeg)
+        ));
+        assert!(check(&whole_jpeg, Some(PhotoFormat::Png)));
+        // too few bytes to tell, or not a photo: the extension's check, which fails
+        assert!(!check(&[0x89, b'P'], Some(PhotoFormat::Png)));
+        assert!(!check(b"RIFF", Some(PhotoFormat::Webp)));
+        assert!(!check(b"plain text, not a photo", Some(PhotoFormat::Jpeg)));
+        assert!(!check(&[], Some(PhotoFormat::Jpeg)));
+    }
+
+    #[test]
+    fn an_incomplete_file_waits_and_is_read_anyway_after_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("half.png");
+        std::fs::write(&photo, &png(&[7; 100])[..50]).unwrap();
+        let mut seen = HashMap::new();
+        assert!(ready_files(dir.path(), &mut seen).is_empty());
+        std::thread::sleep(SETTLE + Duration::from_millis(50));
+        // settled, but not whole
+        assert!(ready_files(dir.path(), &mut seen).is_empty());
+        // as if it had been unchanged for the whole timeout (the same for every format)
+        for entry in seen.values_mut() {
+            entry.unchanged_since = Instant::now() - TRUNCATED_AFTER;
+        }
+        assert_eq!(ready_files(dir.path(), &mut seen), vec![photo]);
+    }
+
+    #[test]
+    fn a_failed_file_is_tried_again_later_with_growing_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("c.png");
+        std::fs::write(&photo, png(b"first shot")).unwrap();
+        let mut seen = HashMap::new();
+        assert!(ready_files(dir.path(), &mut seen).is_empty());
+        std::thread::sleep(SETTLE + Duration::from_millis(50));
+        assert_eq!(ready_files(dir.path(), &mut seen), vec![photo.clone()]);
+        let mut waits = Vec::new();
+        for attempt in 1..MAX_ATTEMPTS {
+            assert!(!is_last_attempt(&seen, &photo), "attempt {attempt}");
+            waits.push(retry_later(&mut seen, &photo));
+            // not again at once: the wait must pass first
+            assert!(ready_files(dir.path(), &mut seen).is_empty());
+            seen.get_mut(&photo).unwrap().retry_at = Some(Instant::now());
+            assert_eq!(ready_files(dir.path(), &mut seen), vec![photo.clone()]);
+        }
+        assert!(is_last_attempt(&seen, &photo));
+        assert_eq!(
+            waits,
+            [1, 2, 4, 8].map(Duration::from_secs).to_vec(),
+            "doubling from the first wait"
+        );
+        for _ in 0..40 {
+            assert!(retry_later(&mut seen, &photo) <= RETRY_MAX);
+        }
+        assert_eq!(retry_later(&mut seen, &photo), RETRY_MAX);
+        // a new version of the file starts afresh, and at once
+        std::fs::write(&photo, png(b"second, longer shot")).unwrap();
+        assert!(ready_files(dir.path(), &mut seen).is_empty());
+        std::thread::sleep(SETTLE + Duration::from_millis(50));
+        assert_eq!(ready_files(dir.path(), &mut seen), vec![photo.clone()]);
+        assert_eq!(seen[&photo].failures, 0);
+        assert!(!is_last_attempt(&seen, &photo));
     }
 
     #[test]
     fn files_are_taken_once_settled_and_again_when_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let photo = dir.path().join("b.png");
-        std::fs::write(&photo, b"not yet settled").unwrap();
+        std::fs::write(&photo, png(b"not yet settled")).unwrap();
         std::fs::write(dir.path().join(".hidden.png"), b"x").unwrap();
         std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
         let mut seen = HashMap::new();
@@ -440,7 +708,7 @@ mod tests {
         std::thread::sleep(SETTLE + Duration::from_millis(50));
         assert_eq!(ready_files(dir.path(), &mut seen), vec![photo.clone()]);
         assert!(ready_files(dir.path(), &mut seen).is_empty());
-        std::fs::write(&photo, b"replaced by a new shot").unwrap();
+        std::fs::write(&photo, png(b"replaced by a new shot")).unwrap();
         assert!(ready_files(dir.path(), &mut seen).is_empty());
         std::thread::sleep(SETTLE + Duration::from_millis(50));
         assert_eq!(ready_files(dir.path(), &mut seen), vec![photo]);

@@ -73,8 +73,10 @@ impl Store {
         self.get_visit(id).await
     }
 
-    /// Adds a photo to a visit, or updates its verdicts when it is already there (the same
-    /// content taken again). Returns whether it was new to the visit.
+    /// Adds a photo to a visit. Returns whether it was new to the visit: the same content
+    /// arriving again (a copy under another name, a resumed visit rescanning its folder) leaves
+    /// the entry already there untouched, so the photo keeps the name and the verdicts it was
+    /// first shown with.
     pub async fn put_visit_photo(
         &self,
         visit_id: i64,
@@ -97,18 +99,28 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        if !inserted {
-            sqlx::query(
-                "UPDATE visit_photos SET state = ?, verdict_json = ? WHERE visit_id = ? AND item_id = ?",
-            )
-            .bind(state)
-            .bind(verdict_json)
-            .bind(visit_id)
-            .bind(item_id)
-            .execute(&self.pool)
-            .await?;
-        }
         Ok(inserted)
+    }
+
+    /// Drops the visit's `unreadable` entries of `source_path` other than `keep_item_id`: the
+    /// file there has since been read, and the stale failure would otherwise sit next to it.
+    /// Returns how many were dropped.
+    pub async fn drop_unreadable_visit_photos(
+        &self,
+        visit_id: i64,
+        source_path: &str,
+        keep_item_id: i64,
+    ) -> Result<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM visit_photos WHERE visit_id = ? AND source_path = ? AND item_id <> ? \
+             AND state = 'unreadable'",
+        )
+        .bind(visit_id)
+        .bind(source_path)
+        .bind(keep_item_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     /// A visit's photos, newest first.

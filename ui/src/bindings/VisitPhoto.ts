@@ -35,7 +35,7 @@ shot: string | null,
  */
 pending_rules: number, 
 /**
- * Seconds from the file being complete to both verdicts.
+ * Milliseconds from the file being taken (complete) to both verdicts.
  */
 latency_ms: number, 
 /**
