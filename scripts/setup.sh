@@ -4,7 +4,8 @@
 #   apt:   WebKitGTK 4.1 + GTK dev files, librsvg, libxdo, OpenSSL, build tools, pkg-config,
 #          cmake + nasm (libjpeg-turbo is built from source with SIMD)
 #          tests also: webkit2gtk-driver (WebKitWebDriver), xvfb, xauth, xdotool (drives the
-#          native file dialog and drags), python3-gi + gir1.2-gtk-3.0 (a drag source window)
+#          native file dialog and drags), python3-gi + gir1.2-gtk-3.0 (a drag source window),
+#          dbus (dbus-run-session: a session bus for the single-instance check)
 #          python3 + pip + venv (the model fetch step)
 #   models: models/fetch.py downloads, verifies (sha256) and converts the models of
 #          models/manifest.toml into ~/.cache/review-station/models; nothing when all are there
@@ -20,7 +21,7 @@ say() { echo "setup: $*" >&2; }
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   build-essential file pkg-config cmake nasm curl ca-certificates python3 python3-pip python3-venv)
-if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0); fi
+if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -16,5 +16,6 @@ step "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warning
 step "Rust tests (incl. IPC bindings drift)" cargo test --workspace --quiet
 step "build the app" cargo build -p review-station --quiet
 export REVIEW_STATION_BIN="$CARGO_TARGET_DIR/debug/review-station"
+# a session bus of its own: the app keeps one process per data directory over D-Bus
 step "end-to-end tests (tauri-driver + WebKitWebDriver under Xvfb)" \
-  xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/

@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "review_queue",
     "claim_next",
     "release_task",
+    "renew_leases",
     "decide",
     "undo_decision",
     "verify_audit",

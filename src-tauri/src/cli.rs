@@ -8,6 +8,8 @@ pub const USAGE: &str = "usage: review-station [--data-dir DIR] [PHOTO|FOLDER ..
 Opens Review Station and imports any photos or folders given.
   --data-dir DIR   keep the database, photos and logs in DIR
                    (default: the OS app-data directory; env REVIEW_STATION_DATA_DIR)
+  --verify-audit   check the review audit trail (hash chain and head) and exit:
+                   status 0 when intact, 1 with the first broken row otherwise
   --version        print the version
   --help           print this help";
 
@@ -15,6 +17,8 @@ Opens Review Station and imports any photos or folders given.
 pub struct Args {
     pub data_dir: Option<PathBuf>,
     pub paths: Vec<PathBuf>,
+    /// Verify the audit trail instead of opening the window.
+    pub verify_audit: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -41,6 +45,7 @@ impl Args {
                         env!("CARGO_PKG_VERSION")
                     )))
                 }
+                Some("--verify-audit") if !only_paths => args.verify_audit = true,
                 Some("--data-dir") if !only_paths => {
                     let dir = raw.next().ok_or("--data-dir needs a directory")?;
                     args.data_dir = Some(PathBuf::from(dir));
@@ -91,5 +96,9 @@ mod tests {
             .contains("--frobnicate"));
         assert!(parse(&["--data-dir"]).is_err());
         assert!(matches!(parse(&["--help"]).unwrap(), Parsed::Exit(_)));
+        let Parsed::Run(args) = parse(&["--verify-audit", "--data-dir", "/d"]).unwrap() else {
+            panic!()
+        };
+        assert!(args.verify_audit && args.paths.is_empty());
     }
 }

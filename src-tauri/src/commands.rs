@@ -453,6 +453,15 @@ pub async fn release_task(
 }
 
 #[tauri::command]
+pub async fn renew_leases(
+    shell: State<'_, Shell>,
+    reviewer: String,
+    task_ids: Vec<i64>,
+) -> Result<Vec<i64>, IpcError> {
+    Ok(shell.station.renew_leases(&reviewer, &task_ids).await?)
+}
+
+#[tauri::command]
 pub async fn decide(
     shell: State<'_, Shell>,
     task_id: i64,

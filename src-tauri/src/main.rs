@@ -43,7 +43,20 @@ fn main() {
         }
     };
 
+    if args.verify_audit {
+        std::process::exit(verify_audit(args.data_dir));
+    }
+
+    let instance_id = instance_id(args.data_dir.as_deref());
     let result = tauri::Builder::default()
+        // first: a second launch on the same data directory ("Open with" while the app runs)
+        // hands its paths to this process and exits, instead of opening the database twice
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance_id)
+                .callback(|app, argv, cwd| open_forwarded(app, argv, &cwd))
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol("rsblob", protocol::serve_blob)
         .invoke_handler(tauri::generate_handler![
@@ -71,6 +84,7 @@ fn main() {
             commands::review_queue,
             commands::claim_next,
             commands::release_task,
+            commands::renew_leases,
             commands::decide,
             commands::undo_decision,
             commands::verify_audit,
@@ -118,5 +132,96 @@ fn main() {
         tracing::error!(%error, "Review Station failed");
         eprintln!("review-station: {error}");
         std::process::exit(1);
+    }
+}
+
+/// `--verify-audit`: walks the review audit trail of the data directory and says whether it is
+/// intact; the exit status tells scripts.
+#[allow(clippy::print_stdout)]
+fn verify_audit(data_dir: Option<std::path::PathBuf>) -> i32 {
+    // the default is where Tauri puts the app-data directory of this identifier on Linux
+    let Some(dir) = data_dir.or_else(|| {
+        std::env::var_os("XDG_DATA_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share"))
+            })
+            .map(|d| d.join("com.reviewstation.desktop"))
+    }) else {
+        eprintln!("review-station: no data directory (give --data-dir DIR)");
+        return 2;
+    };
+    if !dir.join(station::DATABASE_FILE).is_file() {
+        eprintln!("review-station: no station database in {}", dir.display());
+        return 2;
+    }
+    let checked = tauri::async_runtime::block_on(async {
+        let station = Station::open(&dir).await?;
+        station.verify_audit().await
+    });
+    match checked {
+        Ok(check) if check.intact => {
+            println!(
+                "audit trail intact: {} decisions ({})",
+                check.decisions,
+                dir.display()
+            );
+            0
+        }
+        Ok(check) => {
+            println!(
+                "audit trail BROKEN at decision {}: {}",
+                check.broken_at.unwrap_or_default(),
+                check.problem.unwrap_or_default()
+            );
+            1
+        }
+        Err(e) => {
+            eprintln!("review-station: cannot verify the audit trail: {e}");
+            2
+        }
+    }
+}
+
+/// The D-Bus name that makes one process per data directory: the app's identifier and a hash
+/// of the directory (two stations on two directories may run side by side).
+fn instance_id(data_dir: Option<&std::path::Path>) -> String {
+    use std::hash::{Hash, Hasher};
+    // DefaultHasher::new() has fixed keys: the same binary hashes a path the same in every process
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut hasher);
+    format!("com.reviewstation.desktop.d{:016x}", hasher.finish())
+}
+
+/// Paths from a second launch ("Open with" while running): imported here, as a drop would be,
+/// and the window brought to the front.
+fn open_forwarded<R: tauri::Runtime>(app: &tauri::AppHandle<R>, argv: Vec<String>, cwd: &str) {
+    // the other process's relative paths are relative to its working directory
+    let argv = argv.into_iter().skip(1).map(|arg| {
+        let path = std::path::Path::new(&arg);
+        if !arg.starts_with('-') && path.is_relative() {
+            std::path::Path::new(cwd).join(path).into_os_string()
+        } else {
+            arg.into()
+        }
+    });
+    let paths = match cli::Args::parse(argv) {
+        Ok(cli::Parsed::Run(args)) => args.paths,
+        Ok(cli::Parsed::Exit(_)) => Vec::new(),
+        Err(message) => {
+            tracing::warn!(%message, "a second launch passed arguments that are not understood");
+            Vec::new()
+        }
+    };
+    tracing::info!(paths = paths.len(), "a second launch handed over its files");
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+    if !paths.is_empty() {
+        if let Some(shell) = app.try_state::<Shell>() {
+            commands::start_import(app, &shell.station, paths);
+        }
     }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyComplianceEdit, applyEdit, fieldsOf, percentile, simulationSeries, SHORTCUTS } from "./review";
+import { applyComplianceEdit, applyEdit, fieldsOf, isFinalSaveError, percentile, simulationSeries, SHORTCUTS } from "./review";
 
 const output = {
   number: { value: "INV-7", printed: "INV-7", confidence: 0.96, checks: [], evidence: [] },
@@ -28,7 +28,7 @@ describe("review fields", () => {
 
   it("documents every key the workbench answers to", () => {
     const keys = SHORTCUTS.map(([k]) => k).join(" ");
-    for (const k of ["A", "R", "E", "Tab", "U", "J", "K", "M", "?", "Esc"]) expect(keys).toContain(k);
+    for (const k of ["A", "R", "E", "Tab", "U", "J", "K", "M", "X", "I", "PageDown", "Space", "?", "Esc"]) expect(keys).toContain(k);
   });
 });
 
@@ -40,6 +40,7 @@ describe("threshold simulator", () => {
         { threshold: 1, review_share: 1, error_rate: 0, auto_accepted: 0 },
       ],
       volume: [],
+      gate: [],
     });
     expect(x).toEqual([0, 1]);
     expect(review).toEqual([0, 100]);
@@ -62,5 +63,24 @@ describe("compliance corrections", () => {
     expect(applyComplianceEdit(model, true, null)).toEqual({ ...model, valid: true });
     expect(applyComplianceEdit(model, null, "Vegetables")).toEqual({ ...model, category: { predicted: "Vegetables", verdict: "predicted" } });
     expect(model.valid).toBe(false);
+  });
+});
+
+describe("compliance rule corrections", () => {
+  it("mark the rules the reviewer judged otherwise, and only those", () => {
+    const model = { valid: false, rules: [{ id: "quality", passed: false }, { id: "category", passed: true }, { id: "shelf", passed: null }] };
+    const after = applyComplianceEdit(model, true, null, new Map([["quality", true]])) as typeof model;
+    expect(after.rules.map((r) => r.passed)).toEqual([true, true, null]);
+    expect(after.valid).toBe(true);
+    expect(model.rules[0].passed).toBe(false);
+  });
+});
+
+describe("saves", () => {
+  it("retry what may pass later and stop on what never will", () => {
+    expect(isFinalSaveError("task 7 is decided or leased to another reviewer (task_not_held)")).toBe(true);
+    expect(isFinalSaveError("a rejection needs a reason code (invalid_request)")).toBe(true);
+    expect(isFinalSaveError("database is locked (storage)")).toBe(false);
+    expect(isFinalSaveError("Failed to fetch")).toBe(false);
   });
 });

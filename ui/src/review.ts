@@ -14,7 +14,9 @@ import type { ReviewMetrics } from "./bindings/ReviewMetrics";
 import type { ReviewTask } from "./bindings/ReviewTask";
 import type { ReviewInsights } from "./bindings/ReviewInsights";
 import type { EvaluationFormat } from "./bindings/EvaluationFormat";
+import type { AuditCheck } from "./bindings/AuditCheck";
 import { byId, h } from "./dom";
+import { PagedList, visibleRange } from "./virtual-list";
 import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
@@ -23,6 +25,8 @@ const reviewApi = {
   claimNext: (reviewer: string, query: QueueQuery, holding: number[]) =>
     invoke<ReviewTask | null>("claim_next", { reviewer, query, holding }),
   release: (taskId: number, reviewer: string) => invoke<boolean>("release_task", { taskId, reviewer }),
+  renew: (reviewer: string, taskIds: number[]) => invoke<number[]>("renew_leases", { reviewer, taskIds }),
+  verify: () => invoke<AuditCheck>("verify_audit"),
   decide: (taskId: number, reviewer: string, decision: DecisionInput, durationMs: number) =>
     invoke<DecisionRecord>("decide", { taskId, reviewer, decision, durationMs }),
   undo: (taskId: number, reviewer: string) => invoke<DecisionRecord>("undo_decision", { taskId, reviewer }),
@@ -40,8 +44,10 @@ export function simulationSeries(insights: ReviewInsights): [number[], number[],
   ];
 }
 
-function chart(title: string, data: uPlot.AlignedData, series: uPlot.Series[], time: boolean): HTMLElement {
-  const box = h("div", { class: "review-chart" }, h("p", { class: "small" }, title));
+/** A small uPlot chart; `bars` draws the series as bars over named x positions. */
+function chart(title: string, data: uPlot.AlignedData, series: uPlot.Series[], time: boolean, id?: string,
+  bars?: string[]): HTMLElement {
+  const box = h("div", { class: "review-chart", id: id ?? undefined }, h("p", { class: "small" }, title));
   // loaded on first use (it reads the display's media queries when imported), drawn once the
   // box is in the document
   // uPlot formats numbers with the display's language as it loads; the POSIX locale ("C")
@@ -53,28 +59,41 @@ function chart(title: string, data: uPlot.AlignedData, series: uPlot.Series[], t
   }
   import("uplot")
     .then(({ default: UPlot }) => {
-      new UPlot({ width: 320, height: 160, legend: { show: true }, scales: { x: { time } }, series: [{}, ...series] }, data, box);
+      const drawn = bars ? series.map((s) => ({ ...s, paths: UPlot.paths.bars?.({ size: [0.6, 48] }), points: { show: false } })) : series;
+      const axes: uPlot.Axis[] | undefined = bars
+        ? [{ values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? bars[t] ?? "" : "")) }, {}]
+        : undefined;
+      new UPlot({ width: 320, height: 160, legend: { show: true }, scales: { x: bars ? { time: false, range: [-0.5, bars.length - 0.5] } : { time } },
+        axes, series: [{}, ...drawn] }, data, box);
     })
     .catch((error: unknown) => box.append(h("p", { class: "model-bad small" }, `Chart unavailable: ${errorMessage(error)}`)));
   return box;
 }
 
 export const QUEUE_PAGE = 100;
+/** Height of a queue row (px): the queue is windowed, only visible rows exist. */
+export const QUEUE_ROW = 44;
+/** Leases are renewed this often while a task is on screen (they last 10 minutes). */
+const RENEW_MS = 60_000;
 export const REJECT_REASONS = ["wrong_document", "illegible", "duplicate", "not_for_this_store", "other"] as const;
 export const SHORTCUTS: [string, string][] = [
   ["A", "approve (with your edits: save the correction)"],
   ["R", "reject with a reason code (↑/↓ to choose, Enter to confirm, Esc to cancel)"],
   ["E", "edit the first doubtful field"],
-  ["Tab / Shift+Tab", "next / previous low-confidence field"],
+  ["Tab / Shift+Tab", "next / previous low-confidence field (compliance: rule)"],
   ["Enter / Esc (in a field)", "keep / undo the edit"],
+  ["Space (on a rule)", "compliance: mark the rule passed / failed"],
   ["U", "undo the last decision (the task comes back)"],
   ["J or ↓", "next task (skip this one; it goes back to the queue)"],
   ["K or ↑", "previous task (look at the last decision; U undoes it)"],
   ["V", "compliance: toggle valid / invalid"],
   ["C", "compliance: choose the category the photo shows"],
   ["M", "metrics"],
+  ["X / Shift+X (metrics)", "export the evaluation set as JSONL / CSV"],
+  ["I (metrics)", "verify the audit trail"],
+  ["PageDown / PageUp", "scroll the queue"],
   ["?", "this list"],
-  ["Esc", "close the workbench"],
+  ["Esc", "close the workbench (your tasks go back to the queue)"],
 ];
 
 /** A field of a result as the workbench shows it. */
@@ -116,12 +135,26 @@ export function applyEdit(output: unknown, name: string, text: string): unknown 
   return copy;
 }
 
-/** A compliance result as the reviewer corrected it: valid or not, and the category shown. */
-export function applyComplianceEdit(output: unknown, valid: boolean | null, category: string | null): unknown {
-  const copy = structuredClone(output) as { valid?: boolean; category?: { predicted?: string | null } | null };
+/**
+ * A compliance result as the reviewer corrected it: valid or not, the category shown, and
+ * rules the reviewer judged otherwise (`rules`: rule id → passed).
+ */
+export function applyComplianceEdit(output: unknown, valid: boolean | null, category: string | null,
+  rules: Map<string, boolean> = new Map()): unknown {
+  const copy = structuredClone(output) as { valid?: boolean; category?: { predicted?: string | null } | null;
+    rules?: { id: string; passed: boolean | null }[] };
   if (valid !== null) copy.valid = valid;
   if (category !== null) copy.category = { ...(copy.category ?? {}), predicted: category };
+  for (const rule of copy.rules ?? []) {
+    const passed = rules.get(rule.id);
+    if (passed !== undefined) rule.passed = passed;
+  }
   return copy;
+}
+
+/** Whether a save failed for good (decided elsewhere, taken over, refused) or may be retried. */
+export function isFinalSaveError(message: string): boolean {
+  return /\((task_not_held|not_found|invalid_request)\)$/.test(message);
 }
 
 function doubtfulOf(task: ReviewTask): string[] {
@@ -144,6 +177,8 @@ function remember(ring: number[], value: number, size = 500): void {
 
 interface PendingSave {
   taskId: number;
+  /** Who decided (saved under that name even if another reviewer signs in meanwhile). */
+  reviewer?: string;
   decision: DecisionInput;
   durationMs: number;
   attempts: number;
@@ -158,6 +193,10 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   const kindSel = byId<HTMLSelectElement>("review-kind");
   const reasonSel = byId<HTMLSelectElement>("review-reason");
   const sortSel = byId<HTMLSelectElement>("review-sort");
+  const storeSel = byId<HTMLSelectElement>("review-store");
+  const ageSel = byId<HTMLSelectElement>("review-age");
+  const spacer = byId("review-queue-spacer");
+  const switchBtn = byId<HTMLButtonElement>("review-reviewer-switch");
   const help = byId("review-help");
   const metricsEl = byId("review-metrics");
 
@@ -167,25 +206,43 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   let viewing: ReviewTask | null = null; // a decided task shown by K
   let shownAt = performance.now();
   let edits = new Map<string, string>();
-  let queueOffset = 0;
   const history: ReviewTask[] = [];
   const saves: PendingSave[] = JSON.parse(localStorage.getItem("review-unsaved") ?? "[]") as PendingSave[];
+  // saves refused for good: kept (and listed) so that no decision disappears unseen
+  const failed: (PendingSave & { error: string })[] = JSON.parse(localStorage.getItem("review-failed") ?? "[]") as (PendingSave & { error: string })[];
   let saving = false;
+  let inFlight: PendingSave | null = null;
   // this session's timings: decision key → next task painted, and one decision's save
   const shownMs: number[] = [];
   const savedMs: number[] = [];
+  // the station's own time to commit each decision (the round trip above also waits for IPC
+  // and for this page's main thread)
+  const committedMs: number[] = [];
+  let shownCount = 0;
+  let savedCount = 0;
   const timings = () => {
+    // the last and the p95 of each, and how many: a benchmark reads them off the element
+    statusEl.dataset.nextLast = (shownMs[shownMs.length - 1] ?? 0).toFixed(1);
+    statusEl.dataset.nextCount = String(shownCount);
+    statusEl.dataset.saveLast = (savedMs[savedMs.length - 1] ?? 0).toFixed(1);
+    statusEl.dataset.saveCount = String(savedCount);
+    statusEl.dataset.commitLast = (committedMs[committedMs.length - 1] ?? 0).toFixed(2);
+    statusEl.dataset.commitP95 = percentile(committedMs, 0.95).toFixed(2);
     statusEl.dataset.nextP95 = percentile(shownMs, 0.95).toFixed(1);
     statusEl.dataset.saveP95 = percentile(savedMs, 0.95).toFixed(1);
     statusEl.title = `This session: next task shown in ${statusEl.dataset.nextP95} ms, decision saved in ${statusEl.dataset.saveP95} ms (p95)`;
   };
 
   const query = (): QueueQuery => ({
-    kind: kindSel.value || null, store_id: null, reason: reasonSel.value || null, created_before: null,
+    kind: kindSel.value || null, store_id: storeSel.value || null, reason: reasonSel.value || null,
+    created_before: ageSel.value ? new Date(Date.now() - Number(ageSel.value) * 3_600_000).toISOString() : null,
     sort: sortSel.value as QueueQuery["sort"],
   });
 
-  const persistSaves = () => localStorage.setItem("review-unsaved", JSON.stringify(saves));
+  const persistSaves = () => {
+    localStorage.setItem("review-unsaved", JSON.stringify(saves));
+    localStorage.setItem("review-failed", JSON.stringify(failed.slice(-200)));
+  };
 
   const setStatus = () => {
     const unsaved = saves.length;
@@ -194,6 +251,12 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
       ? `${unsaved} decision${unsaved === 1 ? "" : "s"} not saved yet — retrying (attempt ${failing.attempts + 1})`
       : unsaved > 0 ? "Saving…" : "All decisions saved";
     statusEl.dataset.state = failing ? "retrying" : unsaved > 0 ? "saving" : "saved";
+    statusEl.dataset.failed = String(failed.length);
+    if (failed.length > 0) {
+      statusEl.append(h("span", { class: "review-failed", title: failed.map((f) => `task ${f.taskId}: ${f.decision.action} — ${f.error}`).join("\n") },
+        ` · ${failed.length} not recorded`));
+    }
+    switchBtn.textContent = reviewer ? `Reviewer: ${reviewer}` : "Reviewer";
   };
 
   // Decisions are saved one after another, in the order they were made; a failure is retried
@@ -206,17 +269,30 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
         const s = saves[0];
         try {
           const began = performance.now();
-          await reviewApi.decide(s.taskId, reviewer, s.decision, s.durationMs);
+          inFlight = s;
+          let record: DecisionRecord;
+          try {
+            record = await reviewApi.decide(s.taskId, s.reviewer ?? reviewer, s.decision, s.durationMs);
+          } finally {
+            inFlight = null;
+          }
           remember(savedMs, performance.now() - began);
+          remember(committedMs, record.commit_ms);
+          if (record.learn_error) showBanner(`Saved; the photo could not be added as a reference: ${record.learn_error}`);
+          savedCount += 1;
           timings();
-          saves.shift();
+          const at = saves.indexOf(s);
+          if (at >= 0) saves.splice(at, 1);
           persistSaves();
         } catch (error) {
           const message = errorMessage(error);
-          if (/task_not_held|not_found/.test(message)) {
-            // decided elsewhere or the lease ran out: it cannot be saved; say so, keep going
-            showBanner(`A decision could not be recorded: ${message}`);
-            saves.shift();
+          if (isFinalSaveError(message)) {
+            // decided elsewhere, taken over by another reviewer, or refused: retrying cannot
+            // help, and it must not hold back the decisions after it; it stays listed
+            showBanner(`Your ${s.decision.action} of task ${s.taskId} could not be recorded: ${message}`);
+            failed.push({ ...s, error: message });
+            const at = saves.indexOf(s);
+            if (at >= 0) saves.splice(at, 1);
             persistSaves();
           } else {
             s.attempts += 1;
@@ -230,7 +306,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     } finally {
       saving = false;
       setStatus();
-      void refreshQueue();
+      refreshQueue();
     }
   };
 
@@ -238,21 +314,41 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     while (saves.length > 0 || saving) await new Promise((r) => setTimeout(r, 20));
   };
 
-  const preload = async () => {
-    if (!current || next) return;
-    try {
-      next = await reviewApi.claimNext(reviewer, query(), [current.id]);
-    } catch (error) {
-      showBanner(errorMessage(error));
-    }
+  // One claim of the next task at a time; a decision made before it lands waits for it
+  // instead of claiming a second task.
+  let preloading: Promise<void> | null = null;
+  const preload = (): Promise<void> => {
+    if (preloading) return preloading;
+    if (!current || next) return Promise.resolve();
+    const holding = current.id;
+    preloading = (async () => {
+      try {
+        const claimed = await reviewApi.claimNext(reviewer, query(), [holding]);
+        if (claimed && claimed.id === current?.id) return;
+        next = claimed;
+      } catch (error) {
+        showBanner(errorMessage(error));
+      } finally {
+        preloading = null;
+      }
+    })();
+    return preloading;
   };
 
+  // when the decision key was pressed, until the next task is painted
+  let awaitingNext: number | null = null;
+  let loadingNext = false;
   const show = (task: ReviewTask | null) => {
     current = task;
     viewing = null;
     edits = new Map();
     shownAt = performance.now();
     render();
+    if (task && awaitingNext !== null) {
+      const began = awaitingNext;
+      awaitingNext = null;
+      requestAnimationFrame(() => { remember(shownMs, performance.now() - began); shownCount += 1; timings(); });
+    }
     void preload();
   };
 
@@ -283,11 +379,24 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
             valid ? "Valid" : `Invalid${out.invalid_reasons.length ? `: ${out.invalid_reasons.join(", ")}` : ""}`,
             edits.has("valid") ? " (your correction)" : "", h("span", { class: "small muted" }, "  V toggles")),
           h("label", {}, "Category ", select, h("span", { class: "small muted" }, `  C to choose · gate: ${out.category?.verdict ?? "—"}`)),
-          h("table", { class: "review-fields" }, h("tbody", {}, ...out.rules.map((r) => h("tr", { "data-rule": r.id },
-            h("th", {}, r.id),
-            h("td", { class: r.passed === false ? "model-bad" : "" }, r.passed === null ? "pending" : r.passed ? "passed" : "failed"),
-            h("td", { class: "num" }, r.confidence === null ? "" : `${Math.round(r.confidence * 100)} %`),
-            h("td", { class: "small muted" }, r.evidence))))))),
+          h("table", { class: "review-fields review-rules" }, h("tbody", {}, ...out.rules.map((r) => {
+            const key = `rule:${r.id}`;
+            const passed = edits.has(key) ? edits.get(key) === "true" : r.passed;
+            const toggle = h("button", { class: "rule-toggle", "data-rule-toggle": r.id, disabled: readOnly !== null || r.passed === null,
+              title: "Space: mark this rule passed / failed" }, passed === null ? "pending" : passed ? "passed" : "failed");
+            toggle.addEventListener("click", () => {
+              if (r.passed === null) return;
+              if (edits.has(key)) edits.delete(key); else edits.set(key, String(!r.passed));
+              render();
+              taskEl.querySelector<HTMLButtonElement>(`[data-rule-toggle="${CSS.escape(r.id)}"]`)?.focus();
+            });
+            const doubtful = r.passed === false || (r.confidence !== null && r.confidence < 0.8) || doubtfulOf(task).includes(r.id);
+            return h("tr", { "data-rule": r.id, class: `${doubtful ? "doubtful" : ""}${edits.has(key) ? " edited" : ""}` },
+              h("th", {}, r.id),
+              h("td", { class: passed === false ? "model-bad" : "" }, toggle, edits.has(key) ? h("span", { class: "small" }, " (your correction)") : null),
+              h("td", { class: "num" }, r.confidence === null ? "" : `${Math.round(r.confidence * 100)} %`),
+              h("td", { class: "small muted" }, r.evidence));
+          }))))),
       edits.size > 0 ? h("p", { class: "small", id: "review-edits" }, "Corrected — A saves the correction") : null);
   };
 
@@ -348,38 +457,72 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
       return;
     }
     taskEl.replaceChildren(current ? renderTask(current, null)
+      : loadingNext ? h("p", { class: "muted", id: "review-loading" }, "Loading the next task…")
       : h("p", { class: "muted", id: "review-empty" }, "Nothing to review with these filters."));
   };
 
-  const refreshQueue = async () => {
-    try {
-      const page = await reviewApi.queue(query(), queueOffset, QUEUE_PAGE);
-      const oldest = page.oldest_created_at ? Math.round((Date.now() - Date.parse(page.oldest_created_at)) / 60000) : null;
-      countEl.textContent = `${page.total} open${oldest !== null ? ` · oldest ${oldest < 60 ? `${oldest} min` : `${Math.round(oldest / 60)} h`}` : ""}`;
-      const more = page.total > queueOffset + QUEUE_PAGE || queueOffset > 0
-        ? [h("li", { class: "muted small" }, `${queueOffset + 1}–${Math.min(page.total, queueOffset + QUEUE_PAGE)} of ${page.total} (PageUp/PageDown)`)]
-        : [];
-      queueEl.replaceChildren(...page.tasks.map((t) => h("li", { "data-task": t.id, class: t.id === current?.id ? "selected" : "" },
-        h("span", { class: "row-title" }, `${t.kind} · item ${t.item_id}`),
-        h("span", { class: "row-sub" }, `${Math.round(t.confidence * 100)} % · ${t.reasons.join(", ")}${t.lease_owner ? ` · ${t.lease_owner}` : ""}`))),
-      ...more);
-    } catch (error) {
-      countEl.textContent = errorMessage(error);
+  // The queue is windowed: only the rows in view exist, fetched a page at a time.
+  let policyNotice = "";
+  const onPage = (page: QueuePage) => {
+    const oldest = page.oldest_created_at ? Math.round((Date.now() - Date.parse(page.oldest_created_at)) / 60000) : null;
+    countEl.textContent = `${page.total} open${oldest !== null ? ` · oldest ${oldest < 60 ? `${oldest} min` : oldest < 2880 ? `${Math.round(oldest / 60)} h` : `${Math.round(oldest / 1440)} d`}` : ""}`;
+    const notice = page.policy_errors.map((p) => `Routing policy of ${p.store_id} not applied, the previous one stays: ${p.error ?? ""}`).join(" · ");
+    if (notice !== policyNotice) { policyNotice = notice; showBanner(notice || null); }
+  };
+  const queueList = new PagedList<ReviewTask>(async (offset, limit) => {
+    const page = await reviewApi.queue(query(), offset, limit);
+    onPage(page);
+    return { total: page.total, offset, items: page.tasks };
+  }, () => renderQueue(), QUEUE_PAGE, (error) => { countEl.textContent = errorMessage(error); });
+  const due = (t: ReviewTask) => {
+    if (!t.due_at) return "";
+    const minutes = Math.round((Date.parse(t.due_at) - Date.now()) / 60000);
+    return minutes < 0 ? ` · overdue ${Math.round(-minutes / 60)} h` : ` · due in ${minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`}`;
+  };
+  const renderQueue = () => {
+    spacer.style.height = `${queueList.total * QUEUE_ROW}px`;
+    const range = visibleRange(queueEl.scrollTop, queueEl.clientHeight, QUEUE_ROW, queueList.total);
+    const rows: HTMLElement[] = [];
+    for (let i = range.start; i < range.end; i++) {
+      const t = queueList.get(i);
+      const row = t
+        ? h("div", { class: `queue-row${t.id === current?.id ? " selected" : ""}`, role: "option", "data-task": t.id, "data-index": i },
+          h("span", { class: "row-title" }, `${t.kind} · item ${t.item_id} · ${t.store_id}`),
+          h("span", { class: "row-sub small muted" }, `${Math.round(t.confidence * 100)} % · ${t.reasons.join(", ")}${due(t)}${t.lease_owner ? ` · ${t.lease_owner}` : ""}`))
+        : h("div", { class: "queue-row placeholder muted" }, "…");
+      row.style.top = `${i * QUEUE_ROW}px`;
+      rows.push(row);
     }
+    spacer.replaceChildren(...rows);
+  };
+  queueEl.addEventListener("scroll", () => renderQueue(), { passive: true });
+  let refreshing = false;
+  let refreshAgain = false;
+  const refreshQueue = () => {
+    // one refresh at a time; a burst of saves asks for one more at most
+    if (refreshing) { refreshAgain = true; return; }
+    refreshing = true;
+    void queueList.reset().finally(() => {
+      refreshing = false;
+      if (refreshAgain) { refreshAgain = false; refreshQueue(); }
+    });
   };
 
   const start = async () => {
     try {
       const stores = await api.listStores();
       categories = [...new Set(stores.stores.flatMap((st) => st.categories.map((c) => c.name)))];
+      const chosen = storeSel.value;
+      storeSel.replaceChildren(h("option", { value: "" }, "All"),
+        ...[...stores.stores.map((st) => [st.id, st.name]), ["default", "No store"]].map(([id, name]) =>
+          h("option", { value: id, selected: id === chosen }, name)));
     } catch {
       categories = [];
     }
+    setStatus();
     render();
     if (!reviewer) return;
-    for (const t of [current, next]) if (t) await reviewApi.release(t.id, reviewer).catch(() => false);
-    current = null;
-    next = null;
+    await releaseHeld();
     try {
       show(await reviewApi.claimNext(reviewer, query(), []));
     } catch (error) {
@@ -388,20 +531,68 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     void refreshQueue();
   };
 
+  /** Gives the tasks on screen and pre-loaded back to the queue (closing, switching reviewer). */
+  const releaseHeld = async () => {
+    const held = [current, next].filter((t): t is ReviewTask => t !== null);
+    current = null;
+    next = null;
+    // a task whose decision is still being saved is not given back
+    for (const t of held) if (!saves.some((s) => s.taskId === t.id)) await reviewApi.release(t.id, reviewer).catch(() => false);
+  };
+
+  const close = () => {
+    root.hidden = true;
+    if (reviewer) void releaseHeld();
+  };
+
+  // Leases last 10 minutes; while the workbench is open, the tasks on screen stay leased.
+  setInterval(() => {
+    if (root.hidden || !reviewer) return;
+    const ids = [current?.id, next?.id].filter((id): id is number => id !== undefined);
+    if (ids.length === 0) return;
+    void reviewApi.renew(reviewer, ids).then((held) => {
+      if (next && !held.includes(next.id)) { next = null; void preload(); }
+      if (current && !held.includes(current.id)) {
+        showBanner(`Task ${current.id} was claimed by another reviewer after your lease ran out; it is theirs now.`);
+        show(next);
+        next = null;
+      }
+    }).catch(() => {});
+  }, RENEW_MS);
+  window.addEventListener("beforeunload", () => { if (reviewer && !root.hidden) void releaseHeld(); });
+
   const decideCurrent = (decision: DecisionInput) => {
     if (!current || viewing) return;
     const task = current;
-    saves.push({ taskId: task.id, decision, durationMs: Math.round(performance.now() - shownAt), attempts: 0 });
+    saves.push({ taskId: task.id, reviewer, decision, durationMs: Math.round(performance.now() - shownAt), attempts: 0 });
     persistSaves();
     setStatus();
     history.push(task);
     const upcoming = next;
     next = null;
-    const began = performance.now();
+    awaitingNext = performance.now();
+    const inFlightClaim = preloading;
+    loadingNext = upcoming === null;
     show(upcoming);
-    requestAnimationFrame(() => { remember(shownMs, performance.now() - began); timings(); });
     void pump();
-    if (!upcoming) void (async () => { await settled(); if (!current) show(await reviewApi.claimNext(reviewer, query(), [])); })();
+    if (!upcoming) {
+      void (async () => {
+        try {
+          // the pre-load still on its way, or else a claim now (the decided task stays leased
+          // to this reviewer until its save lands, so it is not offered again)
+          if (inFlightClaim) await inFlightClaim;
+          if (current) return;
+          const claimed = next ?? await reviewApi.claimNext(reviewer, query(), []);
+          next = null;
+          loadingNext = false;
+          if (!current) show(claimed);
+        } catch (error) {
+          loadingNext = false;
+          render();
+          showBanner(errorMessage(error));
+        }
+      })();
+    }
   };
 
   const approve = () => {
@@ -409,7 +600,8 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     if (edits.size === 0) { decideCurrent({ action: "approve" }); return; }
     if (current.kind === "compliance") {
       const valid = edits.has("valid") ? edits.get("valid") === "true" : null;
-      decideCurrent({ action: "correct", after: applyComplianceEdit(current.model_output, valid, edits.get("category") ?? null) });
+      const rules = new Map([...edits].filter(([k]) => k.startsWith("rule:")).map(([k, v]) => [k.slice(5), v === "true"]));
+      decideCurrent({ action: "correct", after: applyComplianceEdit(current.model_output, valid, edits.get("category") ?? null, rules) });
       return;
     }
     let after: unknown = current.model_output;
@@ -434,6 +626,22 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     const last = history.pop();
     if (!last) return;
     viewing = null;
+    // not saved yet: taking it back is dropping it (the task is still this reviewer's)
+    const unsaved = saves.findIndex((s) => s.taskId === last.id && s !== inFlight);
+    if (unsaved >= 0) {
+      saves.splice(unsaved, 1);
+      persistSaves();
+      setStatus();
+      if (current) {
+        if (next) await reviewApi.release(next.id, reviewer).catch(() => false);
+        next = current;
+      }
+      current = last;
+      edits = new Map();
+      shownAt = performance.now();
+      render();
+      return;
+    }
     await settled();
     try {
       await reviewApi.undo(last.id, reviewer);
@@ -465,13 +673,14 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   };
 
   const focusField = (direction: 1 | -1) => {
-    const inputs = [...taskEl.querySelectorAll<HTMLInputElement>("tr.doubtful .review-input")];
-    const all = inputs.length > 0 ? inputs : [...taskEl.querySelectorAll<HTMLInputElement>(".review-input")];
+    const targets = ".review-input, .rule-toggle:not([disabled])";
+    const doubtful = [...taskEl.querySelectorAll<HTMLElement>(`tr.doubtful :is(${targets})`)];
+    const all = doubtful.length > 0 ? doubtful : [...taskEl.querySelectorAll<HTMLElement>(targets)];
     if (all.length === 0) return;
-    const at = all.indexOf(document.activeElement as HTMLInputElement);
+    const at = all.indexOf(document.activeElement as HTMLElement);
     const to = at < 0 ? (direction === 1 ? 0 : all.length - 1) : (at + direction + all.length) % all.length;
     all[to].focus();
-    all[to].select();
+    if (all[to] instanceof HTMLInputElement) (all[to] as HTMLInputElement).select();
   };
 
   const showMetrics = async () => {
@@ -482,9 +691,10 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
       const m = await reviewApi.metrics();
       metricsEl.replaceChildren(
         h("p", { id: "review-metrics-counts" }, `${m.decisions} decided: ${m.approved} approved, ${m.corrected} corrected, ${m.rejected} rejected; ${m.undone} undone`),
+        h("p", { class: "small muted" }, "Agreement of the model with reviewers, per field (documents) and per verdict and rule (compliance):"),
         h("table", { class: "checklist" }, h("tbody", {},
-          ...m.fields.map((f) => h("tr", { "data-metric-field": f.field },
-            h("td", {}, f.field),
+          ...m.fields.map((f) => h("tr", { "data-metric-field": f.field, "data-metric-kind": f.kind },
+            h("td", {}, h("span", { class: "small muted" }, `${f.kind} · `), f.field),
             h("td", { class: "num" }, `${f.agreed} / ${f.decided}`),
             h("td", { class: "num" }, f.decided ? `${Math.round((100 * f.agreed) / f.decided)} % agree` : "—"))))),
         h("p", { class: "small muted" }, m.seconds_per_item.map(([r, s]) => `${r}: ${s.toFixed(1)} s per item (median)`).join(" · ")),
@@ -494,7 +704,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
         h("p", { class: "small muted", id: "review-speed" },
           `This session: next task shown in ${percentile(shownMs, 0.95).toFixed(1)} ms, decision saved in ${percentile(savedMs, 0.95).toFixed(1)} ms (p95 of ${shownMs.length} / ${savedMs.length})`));
       for (const f of m.fields) {
-        const cell = metricsEl.querySelector(`[data-metric-field="${CSS.escape(f.field)}"] td:first-child`);
+        const cell = metricsEl.querySelector(`[data-metric-kind="${CSS.escape(f.kind)}"][data-metric-field="${CSS.escape(f.field)}"] td:first-child`);
         const share = f.decided ? f.agreed / f.decided : 0;
         cell?.append(h("span", { class: "agree-bar" }, h("span", { class: `agree-fill${share < 0.9 ? " low" : ""}`, "data-share": Math.round(share * 100) })));
       }
@@ -504,7 +714,12 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
         chart("Threshold simulator: % of results sent to review, and % of those accepted unseen that reviewers corrected or rejected",
           simulationSeries(insights), [{ label: "to review %", stroke: "#2f6fde" }, { label: "errors accepted %", stroke: "#c0392b" }], false),
         chart("Decisions per day", [insights.volume.map((v) => Date.parse(v.day) / 1000), insights.volume.map((v) => v.decisions)],
-          [{ label: "decisions", stroke: "#2f6fde", points: { show: true } }], true));
+          [{ label: "decisions", stroke: "#2f6fde", points: { show: true } }], true, "review-chart-volume"),
+        chart("Seconds per item, median, per reviewer", [m.seconds_per_item.map((_, i) => i), m.seconds_per_item.map(([, sec]) => sec)],
+          [{ label: "s per item", stroke: "#2f6fde", fill: "rgba(47,111,222,0.35)" }], false, "review-chart-reviewers", m.seconds_per_item.map(([r]) => r)),
+        chart("Gate false-reject rate per day: % of the gates' rejections that reviewers overrode",
+          [insights.gate.map((g) => Date.parse(g.day) / 1000), insights.gate.map((g) => (g.rejections ? (100 * g.false_rejects) / g.rejections : 0))],
+          [{ label: "false rejects %", stroke: "#c0392b", points: { show: true } }], true, "review-chart-gate"));
       const exportStatus = h("span", { class: "small muted", id: "review-export-status" });
       const exporter = (format: EvaluationFormat) => async () => {
         try {
@@ -514,11 +729,27 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
           exportStatus.textContent = errorMessage(error);
         }
       };
-      const jsonl = h("button", { id: "review-export-jsonl" }, "Export JSONL");
+      const jsonl = h("button", { id: "review-export-jsonl", title: "X" }, "Export JSONL");
       jsonl.addEventListener("click", () => void exporter("jsonl")());
-      const csv = h("button", { id: "review-export-csv" }, "Export CSV");
+      const csv = h("button", { id: "review-export-csv", title: "Shift+X" }, "Export CSV");
       csv.addEventListener("click", () => void exporter("csv")());
-      metricsEl.append(h("div", { class: "visit-actions" }, jsonl, csv, exportStatus));
+      const auditStatus = h("span", { class: "small", id: "review-audit-status" });
+      const verify = h("button", { id: "review-verify", title: "I" }, "Verify audit trail");
+      verify.addEventListener("click", () => void (async () => {
+        auditStatus.textContent = "Verifying…";
+        try {
+          await settled();
+          const check = await reviewApi.verify();
+          auditStatus.className = check.intact ? "small model-ok" : "small model-bad";
+          auditStatus.dataset.intact = String(check.intact);
+          auditStatus.textContent = check.intact
+            ? `Audit trail intact: ${check.decisions} decisions, every row chained`
+            : `Audit trail broken at decision ${check.broken_at}: ${check.problem}`;
+        } catch (error) {
+          auditStatus.textContent = errorMessage(error);
+        }
+      })());
+      metricsEl.append(h("div", { class: "visit-actions" }, jsonl, csv, exportStatus), h("div", { class: "visit-actions" }, verify, auditStatus));
     } catch (error) {
       metricsEl.replaceChildren(h("p", { class: "model-bad" }, errorMessage(error)));
     }
@@ -549,6 +780,9 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
           return true;
         }
         case "m": void showMetrics(); return true;
+        case "x": if (!metricsEl.hidden) metricsEl.querySelector<HTMLButtonElement>("#review-export-jsonl")?.click(); return true;
+        case "X": if (!metricsEl.hidden) metricsEl.querySelector<HTMLButtonElement>("#review-export-csv")?.click(); return true;
+        case "i": if (!metricsEl.hidden) metricsEl.querySelector<HTMLButtonElement>("#review-verify")?.click(); return true;
         case "v":
           if (current?.kind === "compliance" && !viewing) {
             const model = (current.model_output as { valid: boolean }).valid;
@@ -559,12 +793,12 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
           return true;
         case "c": taskEl.querySelector<HTMLSelectElement>("#review-category")?.focus(); return true;
         case "?": help.hidden = !help.hidden; return true;
-        case "PageDown": queueOffset += QUEUE_PAGE; void refreshQueue(); return true;
-        case "PageUp": queueOffset = Math.max(0, queueOffset - QUEUE_PAGE); void refreshQueue(); return true;
+        case "PageDown": queueEl.scrollTop += queueEl.clientHeight; return true;
+        case "PageUp": queueEl.scrollTop -= queueEl.clientHeight; return true;
         case "Escape":
           if (!help.hidden) help.hidden = true;
           else if (!metricsEl.hidden) metricsEl.hidden = true;
-          else root.hidden = true;
+          else close();
           return true;
         default: return false;
       }
@@ -574,10 +808,20 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     event.stopImmediatePropagation();
   }, true);
 
-  for (const sel of [kindSel, reasonSel, sortSel]) sel.addEventListener("change", () => { queueOffset = 0; void start(); });
+  for (const sel of [kindSel, reasonSel, sortSel, storeSel, ageSel]) sel.addEventListener("change", () => { queueEl.scrollTop = 0; void start(); });
   help.replaceChildren(h("strong", {}, "Keyboard shortcuts"),
     h("table", {}, h("tbody", {}, ...SHORTCUTS.map(([k, what]) => h("tr", {}, h("th", {}, k), h("td", {}, what))))));
-  byId("review-close").addEventListener("click", () => { root.hidden = true; });
+  byId("review-close").addEventListener("click", close);
+  switchBtn.addEventListener("click", () => {
+    void (async () => {
+      await releaseHeld();
+      reviewer = "";
+      localStorage.removeItem("reviewer");
+      history.length = 0;
+      setStatus();
+      render();
+    })();
+  });
   setStatus();
   if (saves.length > 0) void pump();
   // routing policies are reloaded as they are saved; a rejected edit is said at once

@@ -47,6 +47,10 @@ pub struct KindPolicy {
     /// A failed validator sends the result to review (default true).
     #[serde(default = "yes")]
     pub review_failed_checks: bool,
+    /// How long (hours) a result of this kind may wait for a reviewer: its due time is this
+    /// long after it was queued (the queue's "due time" order).
+    #[serde(default = "default_due_hours")]
+    pub due_hours: f64,
 }
 
 fn default_threshold() -> f64 {
@@ -55,6 +59,9 @@ fn default_threshold() -> f64 {
 fn yes() -> bool {
     true
 }
+fn default_due_hours() -> f64 {
+    24.0
+}
 
 impl Default for KindPolicy {
     fn default() -> Self {
@@ -62,6 +69,7 @@ impl Default for KindPolicy {
             default: default_threshold(),
             fields: BTreeMap::new(),
             review_failed_checks: true,
+            due_hours: default_due_hours(),
         }
     }
 }
@@ -109,6 +117,8 @@ pub enum PolicyError {
     Toml(String),
     #[error("{what} must be between 0 and 1 (got {value})")]
     OutOfRange { what: String, value: String },
+    #[error("{what} must be more than 0 and at most a year of hours, 8784 (got {value})")]
+    DueHours { what: String, value: String },
 }
 
 impl Policy {
@@ -132,6 +142,12 @@ impl Policy {
             ("legal", &policy.legal),
         ] {
             check(format!("{kind}.default"), k.default)?;
+            if !(k.due_hours > 0.0 && k.due_hours <= 24.0 * 366.0) {
+                return Err(PolicyError::DueHours {
+                    what: format!("{kind}.due_hours"),
+                    value: k.due_hours.to_string(),
+                });
+            }
             for (field, v) in &k.fields {
                 check(format!("{kind}.fields.{field}"), *v)?;
             }
@@ -300,6 +316,14 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_a_valid_policy() {
+        let policy = Policy::from_toml(include_str!("../../../config/policy.toml")).unwrap();
+        assert_eq!(policy.invoice.fields.get("total"), Some(&0.95));
+        assert!((policy.compliance.due_hours - 4.0).abs() < 1e-9);
+        assert_eq!(policy.qa_sample, Policy::default().qa_sample);
+    }
+
+    #[test]
     fn invalid_policies_are_refused_with_the_reason() {
         assert!(Policy::from_toml("qa_sample = 2.0\n")
             .unwrap_err()
@@ -310,6 +334,17 @@ mod tests {
             .to_string()
             .contains("invoice.fields.total"));
         assert!(Policy::from_toml("colour = 'red'\n").is_err());
+        assert!(Policy::from_toml("[legal]\ndue_hours = 0\n")
+            .unwrap_err()
+            .to_string()
+            .contains("legal.due_hours"));
+        assert_eq!(
+            Policy::from_toml("[legal]\ndue_hours = 72\n")
+                .unwrap()
+                .legal
+                .due_hours,
+            72.0
+        );
         assert_eq!(Policy::from_toml("").unwrap(), Policy::default());
     }
 }

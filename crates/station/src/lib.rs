@@ -33,9 +33,10 @@ pub use import::{expand_paths, ImportSink};
 pub use report::{ReportFormat, ReportProgress, ReportSink, ReportWritten};
 pub use review_queue::{
     changed_fields, AuditCheck, DecisionInput, DecisionRecord, EvaluationFormat, FieldAgreement,
-    PolicyChanged, QueuePage, QueueQuery, QueueSort, ReviewInsights, ReviewMetrics, ReviewTask,
-    ThresholdPoint, VolumePoint, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
+    GatePoint, PolicyChanged, QueuePage, QueueQuery, QueueSort, ReviewInsights, ReviewMetrics,
+    ReviewTask, ThresholdPoint, VolumePoint, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
 };
+pub use store::DATABASE_FILE;
 pub use stores::ShotSpec;
 pub use stores::{CategoryInfo, StoreInfo, StoresInfo};
 pub use types::*;

@@ -106,6 +106,8 @@ pub struct QueuePage {
     pub total: u64,
     pub oldest_created_at: Option<String>,
     pub tasks: Vec<ReviewTask>,
+    /// Policy files that are not in force (the previous or default policy routes instead).
+    pub policy_errors: Vec<PolicyChanged>,
 }
 
 /// A reviewer's decision on a task.
@@ -138,6 +140,11 @@ pub struct DecisionRecord {
     pub hash: String,
     /// Where a category correction was added as a reference photo (learning loop).
     pub learned: Option<String>,
+    /// Why the correction could not be added as a reference photo (the decision stands).
+    pub learn_error: Option<String>,
+    /// How long the station took to commit the decision (read the task, diff, the chained
+    /// write), in ms: the workbench reports it beside the round trip it sees.
+    pub commit_ms: f64,
 }
 
 impl From<store::DecisionRow> for DecisionRecord {
@@ -152,6 +159,8 @@ impl From<store::DecisionRow> for DecisionRecord {
             duration_ms: row.duration_ms,
             hash: row.hash,
             learned: None,
+            learn_error: None,
+            commit_ms: 0.0,
         }
     }
 }
@@ -165,6 +174,12 @@ pub struct AuditCheck {
     #[ts(type = "number | null")]
     pub broken_at: Option<i64>,
     pub problem: Option<String>,
+}
+
+/// The due time of a task queued now that may wait `hours`.
+fn due_in(hours: f64) -> String {
+    // the policy keeps due_hours within (0, 8784], so the rounded seconds fit an i64
+    store::rfc3339_from_now((hours * 3600.0).round() as i64)
 }
 
 fn now_ms() -> i64 {
@@ -313,7 +328,7 @@ impl Station {
                 &route.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
             )
             .unwrap_or_default(),
-            due_at: None,
+            due_at: Some(due_in(policy.kind(kind).due_hours)),
             model_output: value.to_string(),
             versions: serde_json::json!({
                 "engine": engine::ENGINE_VERSION,
@@ -379,7 +394,7 @@ impl Station {
                 &route.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
             )
             .unwrap_or_default(),
-            due_at: None,
+            due_at: Some(due_in(policy.compliance.due_hours)),
             model_output: model_output.to_string(),
             versions: serde_json::json!({
                 "engine": engine::ENGINE_VERSION,
@@ -495,7 +510,36 @@ impl Station {
             total,
             oldest_created_at,
             tasks,
+            policy_errors: self.policy_errors(),
         })
+    }
+
+    /// Every policy file that is invalid now, with why (read through the cache, so a file
+    /// that was already broken when the station started is reported too).
+    pub fn policy_errors(&self) -> Vec<PolicyChanged> {
+        let Ok(entries) = std::fs::read_dir(self.data_dir().join(POLICIES_DIR)) else {
+            return Vec::new();
+        };
+        let mut errors: Vec<PolicyChanged> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let path = e.path();
+                if path.extension().is_none_or(|x| x != "toml") {
+                    return None;
+                }
+                let store_id = path.file_stem()?.to_str()?.to_string();
+                let error = match self.policy(&store_id) {
+                    Ok((_, error)) => error?,
+                    Err(e) => e.to_string(),
+                };
+                Some(PolicyChanged {
+                    store_id,
+                    error: Some(error),
+                })
+            })
+            .collect();
+        errors.sort_by(|a, b| a.store_id.cmp(&b.store_id));
+        errors
     }
 
     /// Leases the reviewer the next task of the queue (not one of `holding`: the task on screen
@@ -514,6 +558,25 @@ impl Station {
             .map(ReviewTask::from))
     }
 
+    /// Keeps the reviewer's tasks (on screen and pre-loaded) leased while they work on them;
+    /// returns those that are still theirs.
+    pub async fn renew_leases(
+        &self,
+        reviewer: &str,
+        task_ids: &[i64],
+    ) -> Result<Vec<i64>, StationError> {
+        let reviewer = valid_reviewer(reviewer)?;
+        Ok(self
+            .store
+            .renew_leases(
+                reviewer,
+                &task_ids[..task_ids.len().min(8)],
+                now_ms(),
+                LEASE_MS,
+            )
+            .await?)
+    }
+
     pub async fn release_task(&self, task_id: i64, reviewer: &str) -> Result<bool, StationError> {
         Ok(self
             .store
@@ -530,6 +593,7 @@ impl Station {
         decision: DecisionInput,
         duration_ms: i64,
     ) -> Result<DecisionRecord, StationError> {
+        let began = std::time::Instant::now();
         let reviewer = valid_reviewer(reviewer)?;
         let task = self.store.get_task(task_id).await?;
         let versions = task.versions.clone();
@@ -568,10 +632,19 @@ impl Station {
             )
             .await?;
         let mut record: DecisionRecord = row.into();
+        record.commit_ms = began.elapsed().as_secs_f64() * 1000.0;
         if task.kind == "compliance" && record.action == "correct" {
-            record.learned = self
+            // the decision is committed: a failure to learn from it must not read as a failed save
+            match self
                 .learn_category(&task, reviewer, record.id, &after_value)
-                .await?;
+                .await
+            {
+                Ok(learned) => record.learned = learned,
+                Err(error) => {
+                    tracing::error!(%error, task = task.id, "the correction could not become a reference photo");
+                    record.learn_error = Some(error.to_string());
+                }
+            }
         }
         Ok(record)
     }
@@ -620,6 +693,9 @@ fn valid_reviewer(reviewer: &str) -> Result<&str, StationError> {
 /// Agreement of the model with reviewers on one field.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct FieldAgreement {
+    /// The result kind (invoice, legal, compliance).
+    pub kind: String,
+    /// A field, or for compliance `valid`, `category` or `rule:<id>`.
     pub field: String,
     pub decided: u32,
     /// The reviewer kept the model's value.
@@ -643,17 +719,66 @@ pub struct ReviewMetrics {
     pub gate_false_rejects: u32,
 }
 
-/// The fields whose value the reviewer changed.
-pub fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
-    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
-        return Vec::new();
+/// What a reviewer can judge in a result, by name: a document's fields (top-level objects with
+/// a `confidence`: their value), and for a compliance result its verdict (`valid`), the
+/// category shown (`category`) and each rule (`rule:<id>`: passed or not).
+pub fn judged_values(
+    result: &serde_json::Value,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(fields) = result.as_object() else {
+        return out;
     };
-    b.iter()
-        .filter(|(name, field)| {
-            field.get("confidence").is_some()
-                && a.get(*name).and_then(|f| f.get("value")) != field.get("value")
-        })
-        .map(|(name, _)| name.clone())
+    let compliance = fields.get("rules").is_some_and(serde_json::Value::is_array)
+        && fields
+            .get("valid")
+            .is_some_and(serde_json::Value::is_boolean);
+    if compliance {
+        out.insert(
+            "valid".to_string(),
+            fields.get("valid").cloned().unwrap_or_default(),
+        );
+        out.insert(
+            "category".to_string(),
+            fields
+                .get("category")
+                .and_then(|c| c.get("predicted"))
+                .cloned()
+                .unwrap_or_default(),
+        );
+        for rule in fields
+            .get("rules")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = rule.get("id").and_then(serde_json::Value::as_str) {
+                out.insert(
+                    format!("rule:{id}"),
+                    rule.get("passed").cloned().unwrap_or_default(),
+                );
+            }
+        }
+        return out;
+    }
+    for (name, field) in fields {
+        if field.get("confidence").is_some() {
+            out.insert(
+                name.clone(),
+                field.get("value").cloned().unwrap_or_default(),
+            );
+        }
+    }
+    out
+}
+
+/// The fields, verdicts and rules whose value the reviewer changed.
+pub fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    let after = judged_values(after);
+    judged_values(before)
+        .into_iter()
+        .filter(|(name, value)| after.get(name).unwrap_or(&serde_json::Value::Null) != value)
+        .map(|(name, _)| name)
         .collect()
 }
 
@@ -686,7 +811,14 @@ impl Station {
             gate_rejections: 0,
             gate_false_rejects: 0,
         };
-        let mut fields: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
+        let mut kinds: HashMap<i64, String> = HashMap::new();
+        for task_id in standing.keys() {
+            if let Ok(task) = self.store.get_task(*task_id).await {
+                kinds.insert(*task_id, task.kind);
+            }
+        }
+        let mut fields: std::collections::BTreeMap<(String, String), (u32, u32)> =
+            Default::default();
         let mut times: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
         for row in standing.values() {
             m.decisions += 1;
@@ -712,18 +844,18 @@ impl Station {
                     u32::from(after.get("valid") == Some(&serde_json::Value::Bool(true)));
             }
             let changed = changed_fields(&before, &after);
-            for (name, field) in before.as_object().into_iter().flatten() {
-                if field.get("confidence").is_none() {
-                    continue;
-                }
-                let entry = fields.entry(name.clone()).or_default();
+            let kind = kinds.get(&row.task_id).cloned().unwrap_or_default();
+            for name in judged_values(&before).into_keys() {
+                let agreed = !changed.contains(&name);
+                let entry = fields.entry((kind.clone(), name)).or_default();
                 entry.0 += 1;
-                entry.1 += u32::from(!changed.contains(name));
+                entry.1 += u32::from(agreed);
             }
         }
         m.fields = fields
             .into_iter()
-            .map(|(field, (decided, agreed))| FieldAgreement {
+            .map(|((kind, field), (decided, agreed))| FieldAgreement {
+                kind,
                 field,
                 decided,
                 agreed,
@@ -767,10 +899,19 @@ pub struct VolumePoint {
     pub decisions: u32,
 }
 
+/// The gates' rejections reviewed on one day, and how many reviewers overrode.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct GatePoint {
+    pub day: String,
+    pub rejections: u32,
+    pub false_rejects: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ReviewInsights {
     pub simulation: Vec<ThresholdPoint>,
     pub volume: Vec<VolumePoint>,
+    pub gate: Vec<GatePoint>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -848,16 +989,37 @@ impl Station {
             })
             .collect();
         let mut days: std::collections::BTreeMap<String, u32> = Default::default();
+        let mut gate: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
         for (d, _) in &standing {
-            *days
-                .entry(d.decided_at.chars().take(10).collect())
-                .or_default() += 1;
+            let day: String = d.decided_at.chars().take(10).collect();
+            *days.entry(day.clone()).or_default() += 1;
+            if d.action == "reject" {
+                continue;
+            }
+            let valid = |json: &str| {
+                serde_json::from_str::<serde_json::Value>(json)
+                    .ok()
+                    .and_then(|v| v.get("valid").and_then(serde_json::Value::as_bool))
+            };
+            if valid(&d.before_json) == Some(false) {
+                let entry = gate.entry(day).or_default();
+                entry.0 += 1;
+                entry.1 += u32::from(valid(&d.after_json) == Some(true));
+            }
         }
         Ok(ReviewInsights {
             simulation,
             volume: days
                 .into_iter()
                 .map(|(day, decisions)| VolumePoint { day, decisions })
+                .collect(),
+            gate: gate
+                .into_iter()
+                .map(|(day, (rejections, false_rejects))| GatePoint {
+                    day,
+                    rejections,
+                    false_rejects,
+                })
                 .collect(),
         })
     }

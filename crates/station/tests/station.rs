@@ -1411,6 +1411,9 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         "{task:#?}"
     );
     assert!(task.model_output.get("total").is_some());
+    // due a day after it was queued (the policy's default due_hours)
+    let due = task.due_at.clone().expect("a due time");
+    assert!(due > task.created_at, "{due} after {}", task.created_at);
     let failed = station::QueueQuery {
         reason: Some("low_confidence".into()),
         ..Default::default()
@@ -1525,6 +1528,21 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     assert!(error.unwrap().contains("qa_sample"));
     assert!((policy.invoice.default - 0.5).abs() < 1e-9);
     assert!(station.policy("../etc/passwd").is_err());
+    let page = station.review_queue(&any, 0, 1).await.unwrap();
+    assert_eq!(page.policy_errors.len(), 1, "{:?}", page.policy_errors);
+    assert_eq!(page.policy_errors[0].store_id, "default");
+    // a policy that is already broken when the station starts is reported too
+    drop(station);
+    let reopened = Station::open(data.path()).await.unwrap();
+    let page = reopened.review_queue(&any, 0, 1).await.unwrap();
+    assert!(
+        page.policy_errors[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("qa_sample")),
+        "{:?}",
+        page.policy_errors
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1627,6 +1645,18 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
     assert_eq!(task_blurred.model_output["valid"], false);
     let mut after = task_blurred.model_output.clone();
     after["valid"] = serde_json::json!(true);
+    let quality = after["rules"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["id"] == "photo_quality")
+        .unwrap();
+    assert_eq!(quality["passed"], false);
+    quality["passed"] = serde_json::json!(true);
+    assert_eq!(
+        station::changed_fields(&task_blurred.model_output, &after),
+        ["rule:photo_quality", "valid"]
+    );
     station
         .decide(
             task_blurred.id,
@@ -1641,4 +1671,215 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         (metrics.gate_rejections, metrics.gate_false_rejects),
         (1, 1)
     );
+    // agreement per verdict and per rule: both verdicts corrected, the category once
+    let agreement = |field: &str| {
+        metrics
+            .fields
+            .iter()
+            .find(|f| f.kind == "compliance" && f.field == field)
+            .map(|f| (f.decided, f.agreed))
+    };
+    assert_eq!(agreement("category"), Some((2, 1)), "{:#?}", metrics.fields);
+    assert_eq!(agreement("rule:photo_quality"), Some((2, 1)));
+    assert_eq!(agreement("valid"), Some((2, 1)));
+    let insights = station.review_insights().await.unwrap();
+    assert_eq!(
+        insights
+            .gate
+            .iter()
+            .map(|g| (g.rejections, g.false_rejects))
+            .collect::<Vec<_>>(),
+        [(1, 1)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_keeps_a_photos_first_entry_and_unreadable_files_with_their_error() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("stores.toml"),
+        visit_config(&fixture_dir("grocery/references")),
+    )
+    .unwrap();
+    let card = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let visit = station.start_visit("s1", "Ana", None).await.unwrap();
+    let total = |s: &station::VisitState| s.photos_total;
+
+    // the same shot copied again under another name: reported as a duplicate, and the visit
+    // keeps the first one as it was shown
+    let first = card.path().join("IMG_0001.jpg");
+    std::fs::copy(
+        fixture_dir("grocery/queries/Fruit/Passion-Fruit-Passion-Fruit_002.jpg"),
+        &first,
+    )
+    .unwrap();
+    let copy = card.path().join("IMG_0001 (1).jpg");
+    std::fs::copy(&first, &copy).unwrap();
+    let original = station.add_visit_photo(visit.id, &first).await.unwrap();
+    assert!(!original.duplicate, "{original:#?}");
+    let again = station.add_visit_photo(visit.id, &copy).await.unwrap();
+    assert!(again.duplicate, "{again:#?}");
+    assert_eq!(again.file_name, "IMG_0001 (1).jpg");
+    assert_eq!(again.item_id, original.item_id);
+    let state = station.visit_state(visit.id, 0, 50).await.unwrap();
+    assert_eq!(total(&state), 1);
+    let kept = &state.photos[0];
+    assert_eq!(kept.file_name, "IMG_0001.jpg");
+    assert_eq!(kept.source_path, first.display().to_string());
+    assert_eq!(
+        (kept.state, &kept.category, kept.duplicate),
+        (original.state, &original.category, false)
+    );
+
+    // a file that cannot be read at all (here a folder under a photo's name) still joins the
+    // visit, with its specific error
+    let broken = card.path().join("IMG_0002.jpg");
+    std::fs::create_dir(&broken).unwrap();
+    let unreadable = station.add_visit_photo(visit.id, &broken).await.unwrap();
+    assert_eq!(unreadable.state, station::PhotoState::Unreadable);
+    assert!(unreadable.item_id.is_some(), "{unreadable:#?}");
+    let state = station.visit_state(visit.id, 0, 50).await.unwrap();
+    assert_eq!(total(&state), 2);
+    let shown = state
+        .photos
+        .iter()
+        .find(|p| p.file_name == "IMG_0002.jpg")
+        .unwrap();
+    assert_eq!(shown.state, station::PhotoState::Unreadable);
+    assert_eq!(
+        shown.error.as_deref(),
+        Some("not a regular file"),
+        "{shown:#?}"
+    );
+    assert!(!shown.guidance.is_empty());
+    // the same failure again is the same entry
+    let twice = station.add_visit_photo(visit.id, &broken).await.unwrap();
+    assert!(twice.duplicate, "{twice:#?}");
+    assert_eq!(
+        total(&station.visit_state(visit.id, 0, 50).await.unwrap()),
+        2
+    );
+
+    // once the file there can be read, it takes the place of its failure
+    std::fs::remove_dir(&broken).unwrap();
+    std::fs::copy(fixture_dir("blurred.jpg"), &broken).unwrap();
+    let read = station.add_visit_photo(visit.id, &broken).await.unwrap();
+    assert_ne!(read.state, station::PhotoState::Unreadable, "{read:#?}");
+    let state = station.visit_state(visit.id, 0, 50).await.unwrap();
+    assert_eq!(total(&state), 2);
+    assert!(
+        state
+            .photos
+            .iter()
+            .all(|p| p.state != station::PhotoState::Unreadable),
+        "{:#?}",
+        state.photos
+    );
+
+    // a file gone before it was read leaves nothing behind
+    let gone = station
+        .add_visit_photo(visit.id, &card.path().join("IMG_0404.jpg"))
+        .await
+        .unwrap();
+    assert!(gone.item_id.is_none(), "{gone:#?}");
+    assert_eq!(
+        total(&station.visit_state(visit.id, 0, 50).await.unwrap()),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_folder_is_watching_from_the_start_and_takes_pngs_only_when_whole() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("stores.toml"),
+        visit_config(&fixture_dir("grocery/references")),
+    )
+    .unwrap();
+    let card = tempfile::tempdir().unwrap();
+    let folder = card.path().join("DCIM");
+    std::fs::create_dir(&folder).unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let visit = station
+        .start_visit("s1", "Ana", Some(folder.to_str().unwrap()))
+        .await
+        .unwrap();
+    let sink = Arc::new(VisitRecorder::default());
+    // not "missing" while the engine warms up: the folder is there
+    let at_start = station.watch_visit(visit.id, sink.clone()).await.unwrap();
+    assert_eq!(
+        at_start.status,
+        station::FolderStatus::Watching,
+        "{at_start:#?}"
+    );
+    assert_eq!(
+        station
+            .visit_state(visit.id, 0, 1)
+            .await
+            .unwrap()
+            .folder
+            .status,
+        station::FolderStatus::Watching
+    );
+
+    // a first photo, so that the folder is being scanned for what follows
+    wall(&folder.join("IMG_0001.jpg"));
+    wait_until("the first photo", || {
+        sink.photos.lock().unwrap().first().cloned()
+    })
+    .await;
+
+    // a PNG copied in two halves is only read once whole
+    let mut png = Vec::new();
+    scene(640, 480, 7)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let landing = folder.join("IMG_0002.png");
+    std::fs::write(&landing, &png[..png.len() / 2]).unwrap();
+    tokio::time::sleep(station::SETTLE * 4).await;
+    assert_eq!(
+        sink.photos.lock().unwrap().len(),
+        1,
+        "a half-copied PNG was read"
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&landing)
+        .unwrap()
+        .write_all(&png[png.len() / 2..])
+        .unwrap();
+    let photo = wait_until("the PNG's verdict", || {
+        sink.photos.lock().unwrap().get(1).cloned()
+    })
+    .await;
+    assert_eq!(photo.file_name, "IMG_0002.png");
+    assert_ne!(photo.state, station::PhotoState::Unreadable, "{photo:#?}");
+    assert!(
+        sink.folders
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|f| f.status != station::FolderStatus::Missing),
+        "{:#?}",
+        sink.folders.lock().unwrap()
+    );
+
+    // a folder that is really not there is reported missing at once
+    station.end_visit(visit.id).await.unwrap();
+    let other = card.path().join("PHONE");
+    std::fs::create_dir(&other).unwrap();
+    let visit = station
+        .start_visit("s1", "Ana", Some(other.to_str().unwrap()))
+        .await
+        .unwrap();
+    std::fs::remove_dir(&other).unwrap();
+    let at_start = station.watch_visit(visit.id, sink.clone()).await.unwrap();
+    assert_eq!(
+        at_start.status,
+        station::FolderStatus::Missing,
+        "{at_start:#?}"
+    );
+    assert!(at_start.message.is_some());
+    station.end_visit(visit.id).await.unwrap();
 }

@@ -1,7 +1,9 @@
 //! The review queue under load: fills a fresh database with `N` open tasks (default 100,000)
 //! across kinds, stores and reasons, then works through `M` of them as a reviewer would —
 //! claim the next (pre-loading the one after), decide, repeat — and prints p50 / p95 / max of
-//! claiming the next task and of committing a decision, plus the queue count query.
+//! claiming the next task and of committing a decision, plus the queue count query. Claims
+//! cycle through four views: lowest confidence first; one kind of one store; due time; one
+//! reason, older than now, oldest first.
 //!
 //! `cargo run --release -p store --example review_bench -- [N] [M]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -75,7 +77,7 @@ async fn main() {
                 store_id: format!("store-{}", i % 20),
                 confidence: ((i * 7919) % 10_000) as f64 / 10_000.0,
                 reasons: reasons[i % 4].into(),
-                due_at: None,
+                due_at: Some(store::rfc3339_from_now(((i * 131) % 72) as i64 * 3600)),
                 model_output: payload.into(),
                 versions: "{\"engine\":\"bench\"}".into(),
             })
@@ -93,8 +95,19 @@ async fn main() {
         store_id: Some("store-3".into()),
         ..Default::default()
     };
+    let due = QueueFilter {
+        order: store::QueueOrder::Due,
+        ..Default::default()
+    };
+    let failed_and_old = QueueFilter {
+        reason: Some("validation_failed".into()),
+        created_before: Some(store::now_rfc3339()),
+        order: store::QueueOrder::Oldest,
+        ..Default::default()
+    };
+    let filters = [&any, &invoices, &due, &failed_and_old];
     let mut count_ms = Vec::new();
-    for filter in [&any, &invoices] {
+    for filter in filters {
         for _ in 0..20 {
             let t = Instant::now();
             store.queue_stats(filter).await.unwrap();
@@ -113,7 +126,7 @@ async fn main() {
         .unwrap()
         .unwrap();
     for i in 0..m {
-        let filter = if i % 2 == 0 { &any } else { &invoices };
+        let filter = filters[i % filters.len()];
         // the next item is claimed (pre-loaded) while the current one is on screen
         let t = Instant::now();
         let next = store

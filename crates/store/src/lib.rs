@@ -110,6 +110,15 @@ impl Store {
     }
 }
 
+/// The time `seconds` from now, UTC, as RFC 3339 (e.g. a queued task's due time).
+pub fn rfc3339_from_now(seconds: i64) -> String {
+    // Adding a bounded offset to the current time stays in years 0..=9999, so formatting
+    // cannot fail.
+    (time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds.clamp(0, 10 * 366 * 86_400)))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 pub fn now_rfc3339() -> String {
     // Formatting a current UTC time as RFC 3339 cannot fail (years 0..=9999).
     time::OffsetDateTime::now_utc()

@@ -273,6 +273,37 @@ impl Store {
         Ok(q.build_query_as().fetch_optional(&self.pool).await?)
     }
 
+    /// Extends the reviewer's leases on these tasks (the one on screen and the pre-loaded
+    /// one) to `now_ms + lease_ms`; returns the tasks that are still the reviewer's.
+    pub async fn renew_leases(
+        &self,
+        reviewer: &str,
+        task_ids: &[i64],
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<i64>> {
+        let mut held = Vec::with_capacity(task_ids.len());
+        for id in task_ids {
+            let renewed = sqlx::query(
+                "UPDATE review_tasks SET lease_owner = ?, lease_expires_at = ? \
+                 WHERE id = ? AND state = 'open' \
+                 AND (lease_owner = ? OR lease_owner IS NULL OR lease_expires_at < ?)",
+            )
+            .bind(reviewer)
+            .bind(now_ms + lease_ms)
+            .bind(id)
+            .bind(reviewer)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if renewed == 1 {
+                held.push(*id);
+            }
+        }
+        Ok(held)
+    }
+
     /// Gives a leased task back to the queue. Returns false when `reviewer` did not hold it.
     pub async fn release_task(&self, task_id: i64, reviewer: &str) -> Result<bool> {
         Ok(sqlx::query(
@@ -287,9 +318,11 @@ impl Store {
             == 1)
     }
 
-    /// Records a decision on a task the reviewer holds: the task closes and the decision is
-    /// chained to the last one, in one transaction. Fails with `TaskNotHeld` when the task is
-    /// decided already, or leased to someone else, or the lease has run out.
+    /// Records a decision on a task: the task closes and the decision is chained to the last
+    /// one, in one transaction. The reviewer must hold the task, or nobody may: a decision
+    /// saved after the reviewer's lease ran out still counts unless another reviewer has
+    /// claimed the task since. Fails with `TaskNotHeld` when the task is decided already or
+    /// leased to someone else.
     pub async fn decide_task(
         &self,
         task_id: i64,
@@ -301,7 +334,8 @@ impl Store {
         // the write comes first, so the transaction holds the write lock from here on
         let closed = sqlx::query(
             "UPDATE review_tasks SET state = 'decided', lease_owner = NULL, lease_expires_at = NULL \
-             WHERE id = ? AND state = 'open' AND lease_owner = ? AND lease_expires_at >= ?",
+             WHERE id = ? AND state = 'open' \
+             AND (lease_owner = ? OR lease_owner IS NULL OR lease_expires_at < ?)",
         )
         .bind(task_id)
         .bind(reviewer)
@@ -397,15 +431,39 @@ impl Store {
         Ok(out)
     }
 
+    /// The chain's head as recorded beside it: decisions, last id, last hash.
+    pub async fn chain_head(&self) -> Result<(u64, i64, String)> {
+        let head: Option<(i64, i64, String)> = sqlx::query_as(
+            "SELECT decisions, last_id, last_hash FROM review_chain_head WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            head.map_or((0, 0, GENESIS_HASH.to_string()), |(n, id, hash)| {
+                (u64::try_from(n).unwrap_or(0), id, hash)
+            }),
+        )
+    }
+
     /// Walks the whole chain: the number of rows when intact, else the first row that does not
-    /// follow from its predecessor (changed content, a row removed before it, a row inserted).
+    /// follow from its predecessor (changed content, a row removed before it, a row inserted),
+    /// or — when the rows end before the recorded head — the first missing one.
     pub async fn verify_decisions(&self) -> Result<Result<u64, ChainBreak>> {
+        let (head_count, head_id, head_hash) = self.chain_head().await?;
         let mut prev_hash = GENESIS_HASH.to_string();
         let mut after = 0;
         let mut count = 0u64;
         loop {
             let rows = self.decisions(after, 1000).await?;
             if rows.is_empty() {
+                if count != head_count || prev_hash != head_hash {
+                    return Ok(Err(ChainBreak {
+                        decision_id: after + 1,
+                        problem: format!(
+                            "the chain ends at decision {after} after {count} rows, but its head records {head_count} rows ending at decision {head_id}: the rows after {after} were removed"
+                        ),
+                    }));
+                }
                 return Ok(Ok(count));
             }
             for row in rows {

@@ -353,6 +353,46 @@ async fn tasks_are_leased_to_one_reviewer_and_never_decided_twice() {
     // released explicitly, a task is offered again at once
     assert!(store.release_task(c.id, "cy").await.unwrap());
     assert!(!store.release_task(c.id, "cy").await.unwrap());
+    // a lease is renewed while its task is on screen; one another reviewer holds is not
+    let e = store
+        .claim_next("eve", &any, later, 60_000, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    let f = store
+        .claim_next("fay", &any, later, 60_000, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        f.id, a2.id,
+        "ana's lease ran out: her pre-loaded task is free"
+    );
+    assert_eq!(
+        store
+            .renew_leases("eve", &[e.id, f.id], later + 50_000, 60_000)
+            .await
+            .unwrap(),
+        [e.id]
+    );
+    assert!(store.release_task(f.id, "fay").await.unwrap());
+    // renewed: not offered to anyone else past the first lease's end
+    assert!(store
+        .claim_next("gus", &any, later + 100_000, 60_000, &[f.id])
+        .await
+        .unwrap()
+        .is_none());
+    // a save that arrives after the lease ran out still counts when nobody took the task
+    store
+        .decide_task(e.id, "eve", &approve(5), later + 500_000)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .decide_task(e.id, "fay", &approve(5), later + 500_000)
+            .await,
+        Err(store::StoreError::TaskNotHeld(_))
+    ));
 
     // many reviewers racing to decide one task: exactly one wins
     let d = store
@@ -492,6 +532,46 @@ async fn the_audit_trail_is_append_only_and_verify_pinpoints_tampering() {
     assert!(broken.problem.contains("removed"), "{}", broken.problem);
 }
 
+#[tokio::test]
+async fn verify_finds_decisions_removed_from_the_end_of_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let item = an_item(&store, "t.jpg").await;
+    let ids = store
+        .enqueue_tasks(
+            &(0..4)
+                .map(|_| task(item, "invoice", 0.5, "[]"))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    let any = store::QueueFilter::default();
+    for _ in &ids {
+        let t = store
+            .claim_next("ana", &any, 0, 60_000, &[])
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .decide_task(t.id, "ana", &approve(3), 0)
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.verify_decisions().await.unwrap(), Ok(4));
+    assert_eq!(store.chain_head().await.unwrap().0, 4);
+    let db = dir.path().join(store::DATABASE_FILE);
+    sqlx_edit(&db, "DROP TRIGGER review_decisions_append_only_delete")
+        .await
+        .unwrap();
+    // every remaining link is intact; only the head knows two rows are gone
+    sqlx_edit(&db, "DELETE FROM review_decisions WHERE id >= 3")
+        .await
+        .unwrap();
+    let broken = store.verify_decisions().await.unwrap().unwrap_err();
+    assert_eq!(broken.decision_id, 3);
+    assert!(broken.problem.contains("removed"), "{}", broken.problem);
+}
+
 /// Runs one statement on the database file through a separate connection, as an intruder would.
 async fn sqlx_edit(db: &std::path::Path, sql: &str) -> Result<(), String> {
     use sqlx::Connection;
@@ -503,4 +583,86 @@ async fn sqlx_edit(db: &std::path::Path, sql: &str) -> Result<(), String> {
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn the_same_photo_again_keeps_the_visits_first_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let visit = store
+        .start_visit("s1", "Main Street", "Ana", None)
+        .await
+        .unwrap();
+    let item = an_item(&store, "IMG_0001.jpg").await;
+    let first = r#"{"file_name":"IMG_0001.jpg","state":"accepted"}"#;
+    assert!(store
+        .put_visit_photo(visit.id, item, "/card/IMG_0001.jpg", "accepted", first)
+        .await
+        .unwrap());
+    // the same content copied again under another name, and judged differently this time
+    let again = r#"{"file_name":"IMG_0001 (1).jpg","state":"retake"}"#;
+    assert!(!store
+        .put_visit_photo(visit.id, item, "/card/IMG_0001 (1).jpg", "retake", again)
+        .await
+        .unwrap());
+    let photos = store.visit_photos(visit.id, 10, 0).await.unwrap();
+    assert_eq!(photos.len(), 1);
+    assert_eq!(photos[0].source_path, "/card/IMG_0001.jpg");
+    assert_eq!(photos[0].state, "accepted");
+    assert_eq!(photos[0].verdict_json, first);
+    assert_eq!(store.count_visit_photos(visit.id).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_file_read_at_last_replaces_its_unreadable_entry_in_the_visit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let visit = store
+        .start_visit("s1", "Main Street", "Ana", None)
+        .await
+        .unwrap();
+    let Recorded::New(unread) = store
+        .record_item(&photo("IMG_0002.jpg", None, None), None)
+        .await
+        .unwrap()
+    else {
+        panic!("a new item")
+    };
+    let other = an_item(&store, "IMG_0003.jpg").await;
+    for (item, path) in [
+        (unread, "/card/IMG_0002.jpg"),
+        (other, "/card/IMG_0003.jpg"),
+    ] {
+        store
+            .put_visit_photo(visit.id, item, path, "unreadable", "{}")
+            .await
+            .unwrap();
+    }
+    let read = an_item(&store, "IMG_0002 read.jpg").await;
+    store
+        .put_visit_photo(visit.id, read, "/card/IMG_0002.jpg", "accepted", "{}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .drop_unreadable_visit_photos(visit.id, "/card/IMG_0002.jpg", read)
+            .await
+            .unwrap(),
+        1
+    );
+    let mut left: Vec<_> = store
+        .visit_photos(visit.id, 10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.item_id, p.state))
+        .collect();
+    left.sort();
+    // the other path's failure stays: only what was read again replaces its failure
+    let mut want = vec![
+        (other, "unreadable".to_string()),
+        (read, "accepted".to_string()),
+    ];
+    want.sort();
+    assert_eq!(left, want);
 }

@@ -4,4 +4,13 @@ export type DecisionRecord = { id: number, task_id: number, reviewer: string, ac
 /**
  * Where a category correction was added as a reference photo (learning loop).
  */
-learned: string | null, };
+learned: string | null, 
+/**
+ * Why the correction could not be added as a reference photo (the decision stands).
+ */
+learn_error: string | null, 
+/**
+ * How long the station took to commit the decision (read the task, diff, the chained
+ * write), in ms: the workbench reports it beside the round trip it sees.
+ */
+commit_ms: number, };

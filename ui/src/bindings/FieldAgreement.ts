@@ -3,7 +3,15 @@
 /**
  * Agreement of the model with reviewers on one field.
  */
-export type FieldAgreement = { field: string, decided: number, 
+export type FieldAgreement = { 
+/**
+ * The result kind (invoice, legal, compliance).
+ */
+kind: string, 
+/**
+ * A field, or for compliance `valid`, `category` or `rule:<id>`.
+ */
+field: string, decided: number, 
 /**
  * The reviewer kept the model's value.
  */
