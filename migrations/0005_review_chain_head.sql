@@ -18,5 +18,6 @@ BEGIN
     WHERE id = 1;
 END;
 
--- "Due time" order of the queue.
-CREATE INDEX review_tasks_open_due ON review_tasks(state, due_at, confidence, id);
+-- "Due time" order of the queue (tasks without a due time last): the index holds the order's
+-- own expressions, so a claim or a page never sorts the open tasks.
+CREATE INDEX review_tasks_open_due ON review_tasks(state, due_at IS NULL, due_at, confidence, id);

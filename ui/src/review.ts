@@ -626,35 +626,31 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     const last = history.pop();
     if (!last) return;
     viewing = null;
+    // the task is ours again; what was on screen waits as the next one
+    const bringBack = async () => {
+      if (current) {
+        if (next) await reviewApi.release(next.id, reviewer).catch(() => false);
+        next = current;
+      }
+      current = last;
+      edits = new Map();
+      shownAt = performance.now();
+      render();
+    };
     // not saved yet: taking it back is dropping it (the task is still this reviewer's)
     const unsaved = saves.findIndex((s) => s.taskId === last.id && s !== inFlight);
     if (unsaved >= 0) {
       saves.splice(unsaved, 1);
       persistSaves();
       setStatus();
-      if (current) {
-        if (next) await reviewApi.release(next.id, reviewer).catch(() => false);
-        next = current;
-      }
-      current = last;
-      edits = new Map();
-      shownAt = performance.now();
-      render();
+      await bringBack();
       return;
     }
     await settled();
     try {
       await reviewApi.undo(last.id, reviewer);
-      // the task is ours again; what was on screen waits as the next one
-      if (current) {
-        if (next) await reviewApi.release(next.id, reviewer).catch(() => false);
-        next = current;
-      }
-      current = last;
-      edits = new Map();
-      shownAt = performance.now();
-      render();
-      void refreshQueue();
+      await bringBack();
+      refreshQueue();
     } catch (error) {
       history.push(last);
       showBanner(`Could not undo: ${errorMessage(error)}`);

@@ -69,6 +69,10 @@ pub struct Station {
     watchers: Mutex<HashMap<i64, watch::FolderWatch>>,
     /// Routing policies by store, as last read.
     policies: Mutex<review_queue::PolicyCache>,
+    /// Writes to the review queue (claims, decisions, renewals) go one at a time: two at once
+    /// would meet in SQLite's busy handler, which sleeps in steps of milliseconds — the
+    /// pre-load of the next task would then cost the decision before it 5–15 ms.
+    review_writes: tokio::sync::Mutex<()>,
 }
 
 impl Station {
@@ -101,6 +105,7 @@ impl Station {
             stores: Mutex::new(analysis::StoresState::default()),
             watchers: Mutex::new(HashMap::new()),
             policies: Mutex::new(review_queue::PolicyCache::default()),
+            review_writes: tokio::sync::Mutex::new(()),
         }))
     }
 

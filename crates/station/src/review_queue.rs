@@ -345,6 +345,7 @@ impl Station {
         if let Some(open) = self.store.open_task_for(task.item_id, &task.kind).await? {
             return Ok((route, Some(open)));
         }
+        let _write = self.review_writes.lock().await;
         let id = self.store.enqueue_tasks(&[task]).await?.first().copied();
         Ok((route, id))
     }
@@ -405,6 +406,7 @@ impl Station {
             })
             .to_string(),
         };
+        let _write = self.review_writes.lock().await;
         let id = self.store.enqueue_tasks(&[task]).await?.first().copied();
         Ok((route, id))
     }
@@ -551,6 +553,7 @@ impl Station {
         holding: &[i64],
     ) -> Result<Option<ReviewTask>, StationError> {
         let reviewer = valid_reviewer(reviewer)?;
+        let _write = self.review_writes.lock().await;
         Ok(self
             .store
             .claim_next(reviewer, &query.filter(), now_ms(), LEASE_MS, holding)
@@ -566,6 +569,7 @@ impl Station {
         task_ids: &[i64],
     ) -> Result<Vec<i64>, StationError> {
         let reviewer = valid_reviewer(reviewer)?;
+        let _write = self.review_writes.lock().await;
         Ok(self
             .store
             .renew_leases(
@@ -578,6 +582,7 @@ impl Station {
     }
 
     pub async fn release_task(&self, task_id: i64, reviewer: &str) -> Result<bool, StationError> {
+        let _write = self.review_writes.lock().await;
         Ok(self
             .store
             .release_task(task_id, valid_reviewer(reviewer)?)
@@ -610,6 +615,7 @@ impl Station {
             DecisionInput::Correct { after } => ("correct", None, after.to_string()),
         };
         let after_value: serde_json::Value = serde_json::from_str(&after).unwrap_or_default();
+        let write = self.review_writes.lock().await;
         let row = self
             .store
             .decide_task(
@@ -631,6 +637,7 @@ impl Station {
                 now_ms(),
             )
             .await?;
+        drop(write);
         let mut record: DecisionRecord = row.into();
         record.commit_ms = began.elapsed().as_secs_f64() * 1000.0;
         if task.kind == "compliance" && record.action == "correct" {
@@ -655,6 +662,7 @@ impl Station {
         reviewer: &str,
     ) -> Result<DecisionRecord, StationError> {
         let reviewer = valid_reviewer(reviewer)?;
+        let _write = self.review_writes.lock().await;
         Ok(self
             .store
             .undo_decision(task_id, reviewer, now_ms(), LEASE_MS)

@@ -475,18 +475,7 @@ async fn the_audit_trail_is_append_only_and_verify_pinpoints_tampering() {
         )
         .await
         .unwrap();
-    let any = store::QueueFilter::default();
-    for _ in &ids {
-        let t = store
-            .claim_next("ana", &any, 0, 60_000, &[])
-            .await
-            .unwrap()
-            .unwrap();
-        store
-            .decide_task(t.id, "ana", &approve(7), 0)
-            .await
-            .unwrap();
-    }
+    approve_all(&store, ids.len(), 7).await;
     // undo is a row of its own; the task is open again, leased to the same reviewer
     let undo = store.undo_decision(ids[4], "ana", 0, 60_000).await.unwrap();
     assert_eq!(undo.action, "undo");
@@ -545,18 +534,7 @@ async fn verify_finds_decisions_removed_from_the_end_of_the_chain() {
         )
         .await
         .unwrap();
-    let any = store::QueueFilter::default();
-    for _ in &ids {
-        let t = store
-            .claim_next("ana", &any, 0, 60_000, &[])
-            .await
-            .unwrap()
-            .unwrap();
-        store
-            .decide_task(t.id, "ana", &approve(3), 0)
-            .await
-            .unwrap();
-    }
+    approve_all(&store, ids.len(), 3).await;
     assert_eq!(store.verify_decisions().await.unwrap(), Ok(4));
     assert_eq!(store.chain_head().await.unwrap().0, 4);
     let db = dir.path().join(store::DATABASE_FILE);
@@ -570,6 +548,22 @@ async fn verify_finds_decisions_removed_from_the_end_of_the_chain() {
     let broken = store.verify_decisions().await.unwrap().unwrap_err();
     assert_eq!(broken.decision_id, 3);
     assert!(broken.problem.contains("removed"), "{}", broken.problem);
+}
+
+/// "ana" claims and approves `n` tasks in queue order.
+async fn approve_all(store: &Store, n: usize, ms: i64) {
+    let any = store::QueueFilter::default();
+    for _ in 0..n {
+        let t = store
+            .claim_next("ana", &any, 0, 60_000, &[])
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .decide_task(t.id, "ana", &approve(ms), 0)
+            .await
+            .unwrap();
+    }
 }
 
 /// Runs one statement on the database file through a separate connection, as an intruder would.
