@@ -1,6 +1,6 @@
 // A small W3C WebDriver client over fetch, plus tauri-driver process management. Enough for the
 // end-to-end tests: sessions, finding elements, clicking, reading text, running scripts.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import net from "node:net";
 
@@ -56,12 +56,13 @@ export class Session {
     const value = await call(base, "POST", "/session", {
       capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application, args } } },
     });
-    return new Session(base, value.sessionId);
+    return new Session(base, value.sessionId, application);
   }
 
-  constructor(base, id) {
+  constructor(base, id, application) {
     this.base = base;
     this.id = id;
+    this.application = application;
   }
 
   cmd(method, path, body) {
@@ -128,7 +129,18 @@ export class Session {
     return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
   }
 
+  /** Ends the session and waits (up to 10 s) for the app's process to be gone: the app keeps
+   *  one process per data directory, so a restart must not find the old one still there. */
   async close() {
     await this.cmd("DELETE", "").catch(() => {});
+    const deadline = Date.now() + 10_000;
+    while (this.application && Date.now() < deadline) {
+      try {
+        execFileSync("pgrep", ["-f", "-x", `${this.application}( .*)?`], { stdio: "ignore" });
+      } catch {
+        return; // pgrep found none
+      }
+      await sleep(100);
+    }
   }
 }
