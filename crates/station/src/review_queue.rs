@@ -615,6 +615,11 @@ impl Station {
             DecisionInput::Correct { after } => ("correct", None, after.to_string()),
         };
         let after_value: serde_json::Value = serde_json::from_str(&after).unwrap_or_default();
+        let diff_json = serde_json::to_string(&changed_fields(
+            &serde_json::from_str(&task.model_output).unwrap_or_default(),
+            &after_value,
+        ))
+        .unwrap_or_default();
         let write = self.review_writes.lock().await;
         let row = self
             .store
@@ -624,11 +629,7 @@ impl Station {
                 &NewDecision {
                     action: action.into(),
                     reason_code,
-                    diff_json: serde_json::to_string(&changed_fields(
-                        &serde_json::from_str(&task.model_output).unwrap_or_default(),
-                        &serde_json::from_str(&after).unwrap_or_default(),
-                    ))
-                    .unwrap_or_default(),
+                    diff_json,
                     versions,
                     before_json: task.model_output.clone(),
                     after_json: after,
@@ -780,6 +781,13 @@ pub fn judged_values(
     out
 }
 
+/// For a result the gates judged invalid: whether the reviewer found it valid (a false
+/// reject). None when the gates did not reject it.
+fn gate_overridden(before: &serde_json::Value, after: &serde_json::Value) -> Option<bool> {
+    (before.get("valid") == Some(&serde_json::Value::Bool(false)))
+        .then(|| after.get("valid") == Some(&serde_json::Value::Bool(true)))
+}
+
 /// The fields, verdicts and rules whose value the reviewer changed.
 pub fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
     let after = judged_values(after);
@@ -792,22 +800,7 @@ pub fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> 
 
 impl Station {
     pub async fn review_metrics(&self) -> Result<ReviewMetrics, StationError> {
-        let mut standing: HashMap<i64, store::DecisionRow> = HashMap::new();
-        let mut undone = 0u32;
-        let mut after = 0;
-        loop {
-            let rows = self.store.decisions(after, 5000).await?;
-            let Some(last) = rows.last() else { break };
-            after = last.id;
-            for row in rows {
-                if row.action == "undo" {
-                    standing.remove(&row.task_id);
-                    undone += 1;
-                } else {
-                    standing.insert(row.task_id, row);
-                }
-            }
-        }
+        let (standing, undone) = self.standing_decisions().await?;
         let mut m = ReviewMetrics {
             decisions: 0,
             approved: 0,
@@ -819,16 +812,10 @@ impl Station {
             gate_rejections: 0,
             gate_false_rejects: 0,
         };
-        let mut kinds: HashMap<i64, String> = HashMap::new();
-        for task_id in standing.keys() {
-            if let Ok(task) = self.store.get_task(*task_id).await {
-                kinds.insert(*task_id, task.kind);
-            }
-        }
         let mut fields: std::collections::BTreeMap<(String, String), (u32, u32)> =
             Default::default();
         let mut times: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-        for row in standing.values() {
+        for (row, task) in &standing {
             m.decisions += 1;
             match row.action.as_str() {
                 "approve" => m.approved += 1,
@@ -846,16 +833,14 @@ impl Station {
                 serde_json::from_str(&row.before_json).unwrap_or_default();
             let after: serde_json::Value =
                 serde_json::from_str(&row.after_json).unwrap_or_default();
-            if before.get("valid") == Some(&serde_json::Value::Bool(false)) {
+            if let Some(overridden) = gate_overridden(&before, &after) {
                 m.gate_rejections += 1;
-                m.gate_false_rejects +=
-                    u32::from(after.get("valid") == Some(&serde_json::Value::Bool(true)));
+                m.gate_false_rejects += u32::from(overridden);
             }
             let changed = changed_fields(&before, &after);
-            let kind = kinds.get(&row.task_id).cloned().unwrap_or_default();
             for name in judged_values(&before).into_keys() {
                 let agreed = !changed.contains(&name);
-                let entry = fields.entry((kind.clone(), name)).or_default();
+                let entry = fields.entry((task.kind.clone(), name)).or_default();
                 entry.0 += 1;
                 entry.1 += u32::from(agreed);
             }
@@ -951,26 +936,34 @@ struct EvaluationRow {
 }
 
 impl Station {
-    /// The standing decisions (undone ones dropped) with their tasks, oldest first.
-    async fn standing_decisions(&self) -> Result<Vec<(store::DecisionRow, TaskRow)>, StationError> {
-        let mut standing: Vec<(store::DecisionRow, TaskRow)> = Vec::new();
+    /// The standing decisions (undone ones dropped) with their tasks, oldest first, and how
+    /// many decisions were undone.
+    async fn standing_decisions(
+        &self,
+    ) -> Result<(Vec<(store::DecisionRow, TaskRow)>, u32), StationError> {
+        // an undo takes back its task's standing decision; at most one stands per task
+        let mut slots: Vec<Option<(store::DecisionRow, TaskRow)>> = Vec::new();
+        let mut by_task: HashMap<i64, usize> = HashMap::new();
+        let mut undone = 0;
         for (row, task) in self.store.decisions_with_tasks().await? {
             if row.action == "undo" {
-                if let Some(i) = standing.iter().rposition(|(d, _)| d.task_id == row.task_id) {
-                    standing.remove(i);
+                undone += 1;
+                if let Some(i) = by_task.remove(&row.task_id) {
+                    slots[i] = None;
                 }
             } else {
-                standing.push((row, task));
+                by_task.insert(row.task_id, slots.len());
+                slots.push(Some((row, task)));
             }
         }
-        Ok(standing)
+        Ok((slots.into_iter().flatten().collect(), undone))
     }
 
     /// The threshold simulator (for every threshold 0–1 in steps of 0.05: how many of the
     /// decided results it would send to review, and how many of those it would accept
     /// unseen were in fact corrected or rejected) and the review volume per day.
     pub async fn review_insights(&self) -> Result<ReviewInsights, StationError> {
-        let standing = self.standing_decisions().await?;
+        let (standing, _) = self.standing_decisions().await?;
         let n = standing.len().max(1) as f64;
         let simulation = (0..=20)
             .map(|step| {
@@ -1004,15 +997,13 @@ impl Station {
             if d.action == "reject" {
                 continue;
             }
-            let valid = |json: &str| {
-                serde_json::from_str::<serde_json::Value>(json)
-                    .ok()
-                    .and_then(|v| v.get("valid").and_then(serde_json::Value::as_bool))
-            };
-            if valid(&d.before_json) == Some(false) {
+            let parse =
+                |json: &str| serde_json::from_str::<serde_json::Value>(json).unwrap_or_default();
+            if let Some(overridden) = gate_overridden(&parse(&d.before_json), &parse(&d.after_json))
+            {
                 let entry = gate.entry(day).or_default();
                 entry.0 += 1;
-                entry.1 += u32::from(valid(&d.after_json) == Some(true));
+                entry.1 += u32::from(overridden);
             }
         }
         Ok(ReviewInsights {
@@ -1058,6 +1049,7 @@ impl Station {
         let rows: Vec<EvaluationRow> = self
             .standing_decisions()
             .await?
+            .0
             .into_iter()
             .map(|(d, t)| EvaluationRow {
                 decision_id: d.id,
