@@ -70,6 +70,7 @@ export function setupVisitPanel(showBanner: (message: string | null) => void, on
   let stores: StoresInfo | null = null;
   let busy = false;
   let again = false;
+  let shownFor: { id: number; content: HTMLElement; actions: HTMLElement } | null = null;
 
   const refresh = async (): Promise<void> => {
     // one request at a time; photos landing meanwhile trigger one more
@@ -78,7 +79,13 @@ export function setupVisitPanel(showBanner: (message: string | null) => void, on
     try {
       if (visitId === null) { renderStart(); return; }
       const state = await visitApi.state(visitId, 0, shown);
-      body.replaceChildren(renderVisit(state), actions(state));
+      // the action buttons stay put while photos land: a click (or an export's status and
+      // Cancel) must not be lost to a refresh that replaces them mid-press
+      if (!shownFor || shownFor.id !== visitId || !body.contains(shownFor.actions)) {
+        shownFor = { id: visitId, content: h("div", {}), actions: actions(visitId) };
+        body.replaceChildren(shownFor.content, shownFor.actions);
+      }
+      shownFor.content.replaceChildren(renderVisit(state));
       body.querySelector("#visit-more")?.addEventListener("click", () => { shown += PHOTOS_PAGE; void refresh(); });
       const open = state.checklist.filter((s) => s.state !== "done").length;
       badge.textContent = open === 0 && state.checklist.length > 0 ? "complete" : state.visit.store_name;
@@ -90,7 +97,7 @@ export function setupVisitPanel(showBanner: (message: string | null) => void, on
     }
   };
 
-  const actions = (state: VisitState): HTMLElement => {
+  const actions = (visit: number): HTMLElement => {
     const status = h("span", { class: "muted small", id: "visit-action-status" });
     const exportReport = async (format: "pdf" | "csv") => {
       const jobId = await api.newJob();
@@ -102,7 +109,7 @@ export function setupVisitPanel(showBanner: (message: string | null) => void, on
         if (e.job_id === jobId) progress.textContent = `Writing the report: ${e.done} / ${e.total} photos `;
       });
       try {
-        const written = await visitApi.exportReport(state.visit.id, format, jobId);
+        const written = await visitApi.exportReport(visit, format, jobId);
         status.replaceChildren(written ? `Saved ${written.path}` : "");
       } catch (error) {
         status.replaceChildren(errorMessage(error));
@@ -111,7 +118,7 @@ export function setupVisitPanel(showBanner: (message: string | null) => void, on
       }
     };
     const add = h("button", { id: "visit-add" }, "Add photos…");
-    add.addEventListener("click", () => void visitApi.pickPhotos(state.visit.id).catch((e) => showBanner(errorMessage(e))));
+    add.addEventListener("click", () => void visitApi.pickPhotos(visit).catch((e) => showBanner(errorMessage(e))));
     const pdf = h("button", { id: "visit-export-pdf" }, "Export PDF");
     pdf.addEventListener("click", () => void exportReport("pdf"));
     const csv = h("button", { id: "visit-export-csv" }, "Export CSV");
@@ -119,7 +126,7 @@ export function setupVisitPanel(showBanner: (message: string | null) => void, on
     const end = h("button", { id: "visit-end" }, "End visit");
     end.addEventListener("click", async () => {
       try {
-        await visitApi.end(state.visit.id);
+        await visitApi.end(visit);
         visitId = null;
         badge.textContent = "none";
         void refresh();
