@@ -5,7 +5,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/setup.sh --tests
-step() { echo; echo "== $1"; shift; "$@"; }
+echo "setup: ${SECONDS} s"
+# Each step prints its own time and the running total, so a slow step shows in every CI log.
+step() {
+  local started=$SECONDS
+  echo; echo "== $1"; shift
+  "$@"
+  echo "-- $((SECONDS - started)) s (total ${SECONDS} s)"
+}
 
 step "cargo fmt --check" cargo fmt --all --check
 step "core crates do not depend on tauri" bash scripts/check-layering.sh
@@ -13,7 +20,9 @@ step "UI bundle (vite build)" npm run --silent build
 step "TypeScript type check" npm run --silent typecheck
 step "UI unit tests (vitest)" npm test --silent
 step "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
-step "Rust tests (incl. IPC bindings drift)" cargo test --workspace --quiet
+# Examples and benches are type-checked by clippy above; building them again here only links
+# binaries nobody runs (there are no doc tests).
+step "Rust tests (incl. IPC bindings drift)" cargo test --workspace --lib --bins --tests --quiet
 step "build the app" cargo build -p review-station --quiet
 export REVIEW_STATION_BIN="$CARGO_TARGET_DIR/debug/review-station"
 # a session bus of its own: the app keeps one process per data directory over D-Bus
