@@ -3,6 +3,7 @@
 
     python quantize_ocr_det.py FP32_DET.onnx OUT.onnx                 # what models/fetch.py runs
     python quantize_ocr_det.py FP32_DET.onnx OUT.onnx --calibrate DIR # refresh the ranges
+    python quantize_ocr_det.py FP32_DET.onnx OUT.onnx --weights s8     # a studied alternative
 
 The activation ranges are committed (ocr_det_int8_calibration.json, next to this file), so the
 conversion needs no calibration data and is deterministic for the pinned onnx/onnxruntime of
@@ -13,8 +14,16 @@ Steps, each deterministic:
    this Paddle export), then opset 11 -> 13 (per-channel DequantizeLinear needs `axis`).
 2. "Pre-fuse": the model as ORT optimizes it at ORT_ENABLE_EXTENDED, with the fusions that would
    hide Conv from the quantizer switched off, so activations fuse the same way at run time.
-3. quantize_static: QDQ, per-channel int8 weights, uint8 activations, MinMax ranges read from
-   the committed calibration cache.
+3. quantize_static: QDQ, per-channel int8 weights in 7 bits (`reduce_range`), uint8
+   activations, MinMax ranges read from the committed calibration cache.
+
+Why 7-bit weights: on CPUs without VNNI (AVX2, or AVX-512 without VNNI) ONNX Runtime multiplies
+u8 activations by s8 weights with `vpmaddubsw`, which adds each pair of products into a
+saturating 16-bit lane: 255 × 127 × 2 overflows it, 255 × 64 × 2 does not. With full 8-bit
+weights such a CPU read receipts differently (lines lost) from a VNNI one; with 7-bit weights
+the detector's output is bit-identical on both (measured on an emulated AVX2 EPYC against
+AVX-512 VNNI: BENCHMARKS.md, "OCR on any CPU"), at the same speed. U8U8 is exact too but
+slower on VNNI CPUs, S8S8 is slower everywhere.
 
 `--calibrate DIR` recomputes the cache from DIR/det_*.npy, the detector inputs captured by
 `tools/ocr/quantize_static.py calib` (synthetic receipt/invoice pages and photographed print,
@@ -55,6 +64,10 @@ def main():
     p.add_argument("source")
     p.add_argument("output")
     p.add_argument("--calibrate", metavar="DIR", help="recompute the committed ranges from DIR/det_*.npy")
+    # The shipped model is the default; the others are for tools/ocr/det_int8_cpus.py's study.
+    p.add_argument("--weights", choices=["s8-7bit", "s8", "u8"], default="s8-7bit",
+                   help="per-channel weights: int8 in 7 bits (shipped), full int8, or uint8")
+    p.add_argument("--activations", choices=["u8", "s8"], default="u8")
     a = p.parse_args()
 
     import onnx
@@ -96,7 +109,9 @@ def main():
 
         quantized = os.path.join(tmp, "int8.onnx")
         quantize_static(fused, quantized, reader, quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        activation_type=QuantType.QUInt8 if a.activations == "u8" else QuantType.QInt8,
+                        weight_type=QuantType.QUInt8 if a.weights == "u8" else QuantType.QInt8,
+                        reduce_range=a.weights == "s8-7bit",
                         calibrate_method=CalibrationMethod.MinMax,
                         extra_options={"MatMulConstBOnly": True, "CalibMaxIntermediateOutputs": 8},
                         calibration_cache_path=CACHE)

@@ -5,7 +5,9 @@
 #          cmake + nasm (libjpeg-turbo is built from source with SIMD)
 #          tests also: webkit2gtk-driver (WebKitWebDriver), xvfb, xauth, xdotool (drives the
 #          native file dialog and drags), python3-gi + gir1.2-gtk-3.0 (a drag source window),
-#          dbus (dbus-run-session: a session bus for the single-instance check)
+#          dbus (dbus-run-session: a session bus for the single-instance check),
+#          qemu-user (qemu-x86_64 emulates a CPU without VNNI: the OCR test that holds the int8
+#          detector to the float one on ONNX Runtime's AVX2 kernels)
 #          python3 + pip + venv (the model fetch step)
 #   models: models/fetch.py downloads, verifies (sha256) and converts the models of
 #          models/manifest.toml into ~/.cache/review-station/models; nothing when all are there
@@ -21,7 +23,7 @@ say() { echo "setup: $*" >&2; }
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   build-essential file pkg-config cmake nasm curl ca-certificates python3 python3-pip python3-venv)
-if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus); fi
+if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus qemu-user); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -45,6 +47,12 @@ fi
 
 # Builds go to a cache outside the clone so repeated runs from fresh clones stay fast.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/review-station/target}"
+
+# the test command lints with clippy-driver (scripts/test.sh) and checks formatting
+if [[ $FOR_TESTS -eq 1 ]] && ! { clippy-driver --version && cargo fmt --version; } >/dev/null 2>&1; then
+  say "installing the clippy and rustfmt components"
+  rustup component add clippy rustfmt
+fi
 
 if [[ $FOR_TESTS -eq 1 ]] && ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver 2.1.0"

@@ -345,8 +345,9 @@ def cmd_bench(a):
                 t0 = time.perf_counter()
                 sess[p].run(None, {"x": feeds[s]})
                 res[p][s].append(time.perf_counter() - t0)
+    from cpu import describe as describe_cpu
     for p in paths:
-        print(json.dumps({"model": os.path.basename(p), **{
+        print(json.dumps({"model": os.path.basename(p), "cpu": describe_cpu(), **{
             f"{s[0]}x{s[3]}_median_ms": round(1000 * statistics.median(v), 1)
             for s, v in res[p].items()}}), flush=True)
 
@@ -397,7 +398,8 @@ def cmd_compare(a):
         f.close()
     for j, n in enumerate(names):
         ratio = [x / y for x, y in zip(secs[0], secs[j])]
-        print(json.dumps({"variant": n, "images": len(secs[j]),
+        from cpu import describe as describe_cpu
+        print(json.dumps({"variant": n, "images": len(secs[j]), "cpu": describe_cpu(),
                           "median_s": round(statistics.median(secs[j]), 4),
                           "mean_s": round(statistics.fmean(secs[j]), 4),
                           "median_speedup_vs_first": round(statistics.median(ratio), 3)}))

@@ -37,6 +37,8 @@ import statistics
 import sys
 import time
 
+from cpu import describe as describe_cpu
+
 VENV = os.path.expanduser("~/.cache/review-station/ocr-venv")
 VENV_PY = os.path.join(VENV, "bin", "python")
 IMG_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -160,6 +162,7 @@ def main():
                           "intra_op_num_threads": so.intra_op_num_threads,
                           "inter_op_num_threads": so.inter_op_num_threads}
     info["sessions"] = sessions
+    info["cpu"] = cpu = describe_cpu()
     print(json.dumps({"config": info}), file=sys.stderr)
 
     out = open(a.json_out, "w", encoding="utf-8") if a.json_out else sys.stdout
@@ -169,7 +172,7 @@ def main():
             runs = [run_one(engine, p) for _ in range(max(1, a.repeat))]
             s, lines = statistics.median(r[0] for r in runs), runs[-1][1]
             secs.append(s)
-            out.write(json.dumps({"image": p, "seconds": round(s, 4), "lines": lines},
+            out.write(json.dumps({"image": p, "seconds": round(s, 4), "cpu": cpu, "lines": lines},
                                  ensure_ascii=False) + "\n")
             out.flush()
             print(f"[{i + 1}/{len(images)}] {os.path.basename(p)}: {s:.3f} s, "
@@ -181,7 +184,7 @@ def main():
                "median_s": round(statistics.median(secs), 4),
                "mean_s": round(statistics.fmean(secs), 4),
                "min_s": round(min(secs), 4), "max_s": round(max(secs), 4),
-               "total_s": round(sum(secs), 3)}
+               "total_s": round(sum(secs), 3), "cpu": cpu}
     print(json.dumps({"summary": summary}), file=sys.stderr)
 
 

@@ -235,6 +235,8 @@ def main():
 
     out = {
         "mode": "sroie" if a.sroie else "a4",
+        # the CPU each prediction file was made on, as ocr_eval and rapidocr_baseline.py record it
+        "cpu": sorted({r.get("cpu", "not recorded") for r in preds}),
         "pred": a.pred,
         "images": len(pairs),
         "cer": ratio(tot["edits"], tot["gt_chars"]),

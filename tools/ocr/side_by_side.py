@@ -18,6 +18,8 @@ import statistics
 import subprocess
 import sys
 
+from cpu import describe as describe_cpu
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
@@ -76,6 +78,7 @@ def main():
         cases.append(("SROIE receipts", [os.path.join(a.sroie, "img")], ["--sroie", a.sroie, "--ignore-case"], 1))
     if os.path.exists(a.a4):
         cases.append(("A4 invoice", [a.a4], ["--a4", os.path.splitext(a.a4)[0] + ".json"], 5))
+    print(f"CPU: {describe_cpu()}, {a.threads} threads\n")
     print(f"| input | RapidOCR 3.10.0 s/page | station s/page | speed-up | station models (det/angle/rec) | "
           f"overhead | CER RapidOCR | CER station |")
     print("|---|---:|---:|---:|---|---:|---:|---:|")

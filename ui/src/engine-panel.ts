@@ -29,6 +29,7 @@ export function renderEngine(status: EngineStatus): HTMLElement {
       ? h("p", { class: "muted small", id: "engine-workers" },
         `${status.workers} worker${status.workers === 1 ? "" : "s"} × ${status.threads_per_worker} thread${status.threads_per_worker === 1 ? "" : "s"}, sessions created once and reused`)
       : null,
+    h("p", { class: "muted small", id: "engine-cpu" }, `CPU: ${status.cpu}`),
     h("p", { class: "muted small" }, `${status.engine_version} · runtime ${status.runtime_library || "—"} · models in ${status.models_dir}`),
     modelTable(required),
     optional.length > 0

@@ -2,7 +2,9 @@
 //! tools/ocr/score_cer.py): `{"image", "seconds", "model_seconds", "lines": [{"box", "text", "score"}]}`.
 //! A summary (median seconds per image, model time, overhead) goes to stderr.
 //!
-//! `cargo run --release -p engine --example ocr_eval -- [--threads N] [--det-fp32] [--det-max-side PX] [--no-cls] [--rec-min-width PX] IMAGE_OR_DIR... > out.jsonl`
+//! Each line also names the CPU (`cpu`): the int8 detector's kernels depend on it.
+//!
+//! `cargo run --release -p engine --example ocr_eval -- [--threads N] [--det-fp32] [--box-threshold T] [--int8-box-threshold T] [--det-max-side PX] [--no-cls] [--rec-min-width PX] IMAGE_OR_DIR... > out.jsonl`
 
 #![allow(
     clippy::print_stdout,
@@ -14,6 +16,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use engine::cpu::CpuInfo;
 use engine::ocr::{Ocr, OcrOptions};
 use engine::runtime::{default_models_dir, Runtime};
 
@@ -26,6 +29,10 @@ fn main() {
         match arg.as_str() {
             "--threads" => threads = args.next().unwrap().parse().unwrap(),
             "--det-fp32" => options.det_int8_on_cpu = false,
+            "--box-threshold" => options.box_threshold = args.next().unwrap().parse().unwrap(),
+            "--int8-box-threshold" => {
+                options.int8_box_threshold = args.next().unwrap().parse().unwrap()
+            }
             "--det-max-side" => options.det_max_side = args.next().unwrap().parse().unwrap(),
             "--det-min-side" => options.det_min_side = args.next().unwrap().parse().unwrap(),
             "--rec-batch" => options.rec_batch = args.next().unwrap().parse().unwrap(),
@@ -54,6 +61,9 @@ fn main() {
     let models = default_models_dir();
     let runtime = Runtime::shared(&models).unwrap();
     let mut ocr = Ocr::open(&runtime, &models, threads, options).unwrap();
+    // the int8 detector's kernels depend on the CPU: every figure goes out beside it
+    let cpu = CpuInfo::detect().to_string();
+    eprintln!("CPU: {cpu}; detector {}", ocr.detector_name());
     // Warm-up (first runs allocate and pick kernels).
     if let Some(first) = files.first() {
         ocr.run(&read(first)).unwrap();
@@ -82,9 +92,10 @@ fn main() {
             })
             .collect();
         println!(
-            "{{\"image\": {}, \"seconds\": {elapsed:.4}, \"model_seconds\": {:.4}, \"lines\": [{}]}}",
+            "{{\"image\": {}, \"seconds\": {elapsed:.4}, \"model_seconds\": {:.4}, \"cpu\": {}, \"lines\": [{}]}}",
             json_string(&file.display().to_string()),
             ocr.last_model_seconds,
+            json_string(&cpu),
             lines.join(", ")
         );
     }
@@ -96,7 +107,7 @@ fn main() {
     let model = median(&mut model_seconds);
     let [det, cls, rec] = stages.map(|mut v| median(&mut v));
     eprintln!(
-        "{} images, {threads} threads: median {total:.3} s per image, models {model:.3} s \
+        "{} images, {threads} threads on {cpu}: median {total:.3} s per image, models {model:.3} s \
          (detection {det:.3}, angle {cls:.3}, recognition {rec:.3}), pipeline overhead {:.3} s",
         files.len(),
         total - model

@@ -5,8 +5,10 @@
 //! run it on a blocking worker.
 
 pub mod category;
+pub mod cpu;
 pub mod intake;
 pub mod ocr;
+pub mod ocr_agreement;
 pub mod pdf;
 pub mod pool;
 pub mod quality;

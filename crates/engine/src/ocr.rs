@@ -4,6 +4,9 @@
 //! Detection post-processing follows DBNet: binarize the probability map, trace each region's
 //! outer contour, fit a minimum-area rotated rectangle, score it by the mean probability inside,
 //! grow it ("unclip") by area × ratio / perimeter, and map it back to the photo.
+//!
+//! Just over 600 lines: one pipeline whose stages share the private box geometry at the end;
+//! comparing results (box overlap, edit distance) lives apart in `ocr_agreement`.
 
 use std::path::Path;
 
@@ -37,6 +40,10 @@ pub struct OcrOptions {
     /// On the CPU, detect with the static-int8 detector (`ocr-det-int8`): about 3× faster at
     /// the same character error rate (BENCHMARKS.md, "OCR"). GPUs always get the float model.
     pub det_int8_on_cpu: bool,
+    /// `box_threshold` for the int8 detector: its probabilities run a little lower on faint
+    /// print, and at 0.5 it dropped a line the float detector reads (BENCHMARKS.md, "OCR on
+    /// any CPU").
+    pub int8_box_threshold: f32,
 }
 
 impl Default for OcrOptions {
@@ -56,6 +63,7 @@ impl Default for OcrOptions {
             use_angle_classifier: true,
             angle_threshold: 0.99,
             det_int8_on_cpu: true,
+            int8_box_threshold: 0.45,
         }
     }
 }
@@ -68,6 +76,15 @@ pub struct TextLine {
     pub text: String,
     /// Mean probability of the recognized characters (0–1).
     pub confidence: f32,
+}
+
+/// One detected text box, before recognition.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextBox {
+    /// Corners in photo pixels, as `TextLine::polygon`.
+    pub polygon: [[f32; 2]; 4],
+    /// The detector's mean text probability inside the box (kept when ≥ `box_threshold`).
+    pub score: f32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +184,8 @@ impl Ocr {
         }
         self.last_model_seconds = 0.0;
         self.last_stage_seconds = StageSeconds::default();
-        let boxes = self.detect(image)?;
+        let boxes: Vec<[[f32; 2]; 4]> =
+            self.detect(image)?.into_iter().map(|b| b.polygon).collect();
         let mut crops: Vec<RgbImage> = boxes.iter().map(|quad| crop_quad(image, quad)).collect();
         if self.classifier.is_some() {
             self.fix_upside_down(&mut crops)?;
@@ -187,9 +205,18 @@ impl Ocr {
         Ok(lines)
     }
 
-    fn detect(&mut self, image: &RgbImage) -> Result<Vec<[[f32; 2]; 4]>, OcrError> {
+    /// Finds the text boxes of a photo without reading them: what the detectors are compared on.
+    pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<TextBox>, OcrError> {
+        if image.width() == 0 || image.height() == 0 {
+            return Err(OcrError::EmptyImage);
+        }
         let (w, h) = image.dimensions();
         let o = &self.options;
+        let box_threshold = if self.detector.name() == "ocr-det-int8" {
+            o.int8_box_threshold
+        } else {
+            o.box_threshold
+        };
         let mut scale = 1.0f64;
         if w.min(h) < o.det_min_side {
             scale = f64::from(o.det_min_side) / f64::from(w.min(h));
@@ -235,7 +262,8 @@ impl Ocr {
             if rw.min(rh) < o.min_box_side {
                 continue;
             }
-            if mean_inside(map, mw, mh, &quad) < o.box_threshold {
+            let score = mean_inside(map, mw, mh, &quad);
+            if score < box_threshold {
                 continue;
             }
             let grown = unclip(&quad, o.unclip_ratio);
@@ -249,7 +277,10 @@ impl Ocr {
                     (f64::from(y) * sy).clamp(0.0, f64::from(h)) as f32,
                 ]
             });
-            boxes.push(order_corners(mapped));
+            boxes.push(TextBox {
+                polygon: order_corners(mapped),
+                score,
+            });
         }
         Ok(boxes)
     }

@@ -12,7 +12,7 @@
 
 use extract::invoice::{extract_invoice, InvoiceOptions};
 use extract::Line;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 const FIELDS: [&str; 4] = ["company", "date", "address", "total"];
@@ -42,11 +42,15 @@ fn ground_truth_lines(csv: &Path) -> Vec<Line> {
         .collect()
 }
 
-fn ocr_lines(jsonl: &Path) -> HashMap<String, Vec<Line>> {
+/// The lines of each image, and the CPUs the OCR ran on (ocr_eval records its CPU per image:
+/// the int8 detector's kernels depend on it).
+fn ocr_lines(jsonl: &Path) -> (HashMap<String, Vec<Line>>, BTreeSet<String>) {
     let text = std::fs::read_to_string(jsonl).expect("read the OCR JSONL");
     let mut out = HashMap::new();
+    let mut cpus = BTreeSet::new();
     for row in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(row).expect("a JSON line");
+        cpus.insert(v["cpu"].as_str().unwrap_or("CPU not recorded").to_string());
         let Some(image) = v["image"].as_str() else {
             continue;
         };
@@ -79,7 +83,7 @@ fn ocr_lines(jsonl: &Path) -> HashMap<String, Vec<Line>> {
             .unwrap_or_default();
         out.insert(stem, lines);
     }
-    out
+    (out, cpus)
 }
 
 /// Whether a label can be produced by copying text from the input lines at all: it equals
@@ -130,7 +134,10 @@ fn main() {
         }
     }
     let dir = dir.expect("usage: sroie_eval SROIE_DIR [--ocr OCR.jsonl] [--misses]");
-    let ocr = ocr.map(|p| ocr_lines(&p));
+    let (ocr, ocr_cpus) = match ocr.map(|p| ocr_lines(&p)) {
+        Some((lines, cpus)) => (Some(lines), cpus),
+        None => (None, BTreeSet::new()),
+    };
     let mut keys: Vec<PathBuf> = std::fs::read_dir(dir.join("key"))
         .expect("SROIE_DIR/key")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -195,9 +202,12 @@ fn main() {
         }
     }
     let source = if ocr.is_some() {
-        "station OCR"
+        format!(
+            "station OCR on {}",
+            ocr_cpus.into_iter().collect::<Vec<_>>().join(" + ")
+        )
     } else {
-        "ground-truth transcriptions"
+        "ground-truth transcriptions".to_string()
     };
     println!(
         "SROIE key fields, {} receipts, input: {source}, {:.1} ms per receipt (extraction only)",

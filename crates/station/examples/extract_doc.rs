@@ -1,6 +1,13 @@
 //! Imports files into a scratch data directory and prints each one's extracted result as JSON:
 //! `cargo run -p station --example extract_doc -- [--kind invoice|legal] FILE...`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+//! The CPU goes to stderr first: a scan's fields come from OCR, whose int8 detector runs
+//! kernels that depend on it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use station::{DocumentKind, NoProgress, Station};
 
@@ -20,6 +27,7 @@ async fn main() {
             _ => files.push(std::path::PathBuf::from(a)),
         }
     }
+    eprintln!("CPU: {}", engine::cpu::CpuInfo::detect());
     let dir = tempfile::tempdir().unwrap();
     let station = Station::open(dir.path()).await.unwrap();
     for file in files {

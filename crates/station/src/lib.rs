@@ -152,6 +152,7 @@ impl Station {
             provider_note: None,
             workers: 0,
             threads_per_worker: 0,
+            cpu: engine::cpu::CpuInfo::detect().to_string(),
             runtime_library: String::new(),
             models_dir: self.models_dir.display().to_string(),
             models: Vec::new(),

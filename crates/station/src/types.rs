@@ -113,6 +113,9 @@ pub struct EngineStatus {
     /// Engine workers (each with its own sessions) and intra-op threads per session.
     pub workers: u32,
     pub threads_per_worker: u32,
+    /// The processor and the instruction sets that pick ONNX Runtime's int8 kernels, e.g.
+    /// `AMD EPYC 9R14 [avx2 avx512f avx512bw avx512vnni avxvnni; int8: VNNI]`.
+    pub cpu: String,
     pub runtime_library: String,
     pub models_dir: String,
     pub models: Vec<engine::runtime::ModelStatus>,

@@ -589,7 +589,11 @@ async fn a_photo_is_read_upright_and_the_result_recorded() {
     };
     let text = station.read_text(*item_id, 1, false).await.unwrap();
     assert_eq!(text.source, "ocr");
-    assert!(text.lines.iter().any(|l| l.text == "789417-W"), "{text:#?}");
+    // the company number, read within one character (OCR kernels round differently per CPU)
+    let (_, edits) =
+        engine::ocr_agreement::closest(text.lines.iter().map(|l| l.text.as_str()), "789417-W")
+            .unwrap();
+    assert!(edits <= 1, "{text:#?}");
     assert!(text.model_ms.unwrap() > 0.0 && text.latency_ms >= text.model_ms.unwrap());
     let again = station.read_text(*item_id, 1, false).await.unwrap();
     assert!(again.cached);
@@ -668,27 +672,10 @@ fn money(field: &extract::Field<extract::invoice::Money>) -> Option<String> {
     field.value.map(|m| m.0.to_string())
 }
 
-/// Levenshtein distance in characters.
-fn edits(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != cb));
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
-/// Compares an invoice with its ground truth; `all` also compares the parties, tax ids, line
-/// items and the failed checks (OCR of a scan may miss a character in a name).
-fn assert_invoice(name: &str, invoice: &extract::invoice::Invoice, all: bool) {
+/// Compares an invoice with its ground truth: numbers, dates, tax ids and failed checks exactly;
+/// names and item descriptions exactly from a text layer, within two characters when a scan was
+/// read by OCR (a space around `&`, `×` for `x`: how a kernel rounds on one CPU must not decide).
+fn assert_invoice(name: &str, invoice: &extract::invoice::Invoice, read_by_ocr: bool) {
     let t = truth(name);
     let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
     assert_eq!(invoice.number.value, s(&t["number"]), "{name}: number");
@@ -723,11 +710,16 @@ fn assert_invoice(name: &str, invoice: &extract::invoice::Invoice, all: bool) {
         .map(|x| (s(&x["kind"]).unwrap(), s(&x["amount"])))
         .collect();
     assert_eq!(taxes, want, "{name}: taxes");
-    if !all {
-        return;
+    let close = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) if read_by_ocr => engine::ocr_agreement::edit_distance(a, b) <= 2,
+        (a, b) => a == b,
+    };
+    for (field, got, want) in [
+        ("seller", &invoice.seller.value, s(&t["seller"])),
+        ("buyer", &invoice.buyer.value, s(&t["buyer"])),
+    ] {
+        assert!(close(got, &want), "{name}: {field} {got:?}, want {want:?}");
     }
-    assert_eq!(invoice.seller.value, s(&t["seller"]), "{name}: seller");
-    assert_eq!(invoice.buyer.value, s(&t["buyer"]), "{name}: buyer");
     assert_eq!(
         invoice.seller_tax_id.value,
         s(&t["seller_tax_id"]),
@@ -760,11 +752,6 @@ fn assert_invoice(name: &str, invoice: &extract::invoice::Invoice, all: bool) {
         .iter()
         .map(|i| (s(&i["description"]), s(&i["quantity"]), s(&i["amount"])))
         .collect();
-    // descriptions read by OCR may differ by a confusable character (`×` for `x`)
-    let close = |a: &Option<String>, b: &Option<String>| match (a, b) {
-        (Some(a), Some(b)) => edits(a, b) <= 2,
-        (a, b) => a == b,
-    };
     let same = items.len() == want.len()
         && items
             .iter()
@@ -815,7 +802,7 @@ async fn invoices_are_extracted_checked_and_recorded() {
         assert_eq!(result.kind, station::DocumentKind::Invoice, "{name}");
         assert_eq!(result.pages[0].source, "text_layer");
         let invoice = result.invoice.as_ref().unwrap();
-        assert_invoice(name, invoice, true);
+        assert_invoice(name, invoice, false);
         // every field with a value points at the box it was read from
         for field in [&invoice.seller, &invoice.number] {
             assert!(field

@@ -20,7 +20,12 @@ provider_note: string | null,
 /**
  * Engine workers (each with its own sessions) and intra-op threads per session.
  */
-workers: number, threads_per_worker: number, runtime_library: string, models_dir: string, models: Array<ModelStatus>, 
+workers: number, threads_per_worker: number, 
+/**
+ * The processor and the instruction sets that pick ONNX Runtime's int8 kernels, e.g.
+ * `AMD EPYC 9R14 [avx2 avx512f avx512bw avx512vnni avxvnni; int8: VNNI]`.
+ */
+cpu: string, runtime_library: string, models_dir: string, models: Array<ModelStatus>, 
 /**
  * Why the engine is unavailable, in one line.
  */

@@ -1,20 +1,9 @@
 //! The engine on real photos (tests/fixtures: a grocery-store photo, a blurred copy, a corrupt
 //! file) and on degraded versions made here.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
-
-use std::path::PathBuf;
-
 use engine::{assess, GateCheck, GateConfig, IntakeLimits, QualityVerdict};
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/fixtures")
-            .join(name),
-    )
-    .unwrap()
-}
+use crate::fixture;
 
 #[test]
 fn a_real_sharp_photo_passes_and_its_blurred_copy_fails_for_blur_only() {

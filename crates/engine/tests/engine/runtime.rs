@@ -1,11 +1,8 @@
-//! ONNX Runtime and the fetched models, for real: the test command runs `models/fetch.py` first,
-//! so a missing model here is a failure, not a skip.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
-
-use std::path::PathBuf;
+//! ONNX Runtime, the fetched models and PDFium, for real.
 
 use engine::runtime::{default_models_dir, verify_models, Runtime};
+
+use crate::fixture;
 
 #[test]
 fn every_manifest_model_is_installed_with_its_hash() {
@@ -64,10 +61,7 @@ fn the_text_detector_runs_on_a_real_photo() {
     let mut detector = runtime
         .open("ocr-det", &models.join("ocr/PP-OCRv6_det_small.onnx"), 1)
         .unwrap();
-    let photo = std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sharp.jpg"),
-    )
-    .unwrap();
+    let photo = fixture("sharp.jpg");
     let rgb = image::load_from_memory(&photo)
         .unwrap()
         .resize_exact(352, 352, image::imageops::FilterType::Triangle)
@@ -103,55 +97,6 @@ fn the_recognizer_carries_its_dictionary() {
     );
 }
 
-/// The OCR pipeline with default options on the fetched models, 2 threads.
-fn open_ocr() -> engine::ocr::Ocr {
-    let models = default_models_dir();
-    let runtime = Runtime::shared(&models).unwrap();
-    engine::ocr::Ocr::open(&runtime, &models, 2, engine::ocr::OcrOptions::default()).unwrap()
-}
-
-#[test]
-fn ocr_reads_a_real_receipt() {
-    let mut ocr = open_ocr();
-    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sroie");
-    let image = image::open(fixtures.join("000.jpg")).unwrap().into_rgb8();
-    let lines = ocr.run(&image).unwrap();
-    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-    // Lines the ground truth (000.csv) has, read exactly.
-    for expected in ["25/12/2018 8:13:39 PM", "81100 JOHOR BAHRU,", "789417-W"] {
-        assert!(texts.contains(&expected), "{expected:?} not in {texts:#?}");
-    }
-    // Reading order: the date line comes after the shop's address.
-    let pos = |t: &str| texts.iter().position(|x| *x == t).unwrap();
-    assert!(pos("81100 JOHOR BAHRU,") < pos("25/12/2018 8:13:39 PM"));
-    assert!(lines.iter().all(|l| (0.0..=1.0).contains(&l.confidence)));
-    assert!(ocr.last_model_seconds > 0.0);
-    // A blank page yields no lines, not an error.
-    let blank = image::RgbImage::from_pixel(600, 800, image::Rgb([255, 255, 255]));
-    assert!(ocr.run(&blank).unwrap().is_empty());
-}
-
-#[test]
-fn ocr_handles_degenerate_sizes() {
-    let mut ocr = open_ocr();
-    let tiny = image::RgbImage::from_pixel(1, 1, image::Rgb([0, 0, 0]));
-    assert!(ocr.run(&tiny).unwrap().is_empty());
-    // A 30000×200 strip: the detector input is bounded by det_max_side, so this stays small.
-    let strip = image::RgbImage::from_fn(30_000, 200, |x, _| {
-        if (x / 50) % 2 == 0 {
-            image::Rgb([255, 255, 255])
-        } else {
-            image::Rgb([0, 0, 0])
-        }
-    });
-    ocr.run(&strip).unwrap();
-    let empty = image::RgbImage::new(0, 0);
-    assert!(matches!(
-        ocr.run(&empty),
-        Err(engine::ocr::OcrError::EmptyImage)
-    ));
-}
-
 #[test]
 fn the_engine_pool_serves_concurrent_callers_with_the_same_answers() {
     let models = default_models_dir();
@@ -171,10 +116,7 @@ fn the_engine_pool_serves_concurrent_callers_with_the_same_answers() {
         engine.ocr_version(),
         format!("rapidocr==3.10.0 ({detector})")
     );
-    let photo = std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sharp.jpg"),
-    )
-    .unwrap();
+    let photo = fixture("sharp.jpg");
     let limits = engine::IntakeLimits::default();
     let reference = engine.embed(&photo, &limits).unwrap();
     let handles: Vec<_> = (0..4)
@@ -198,12 +140,7 @@ fn the_engine_pool_serves_concurrent_callers_with_the_same_answers() {
 }
 
 fn pdf_fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/fixtures/pdf")
-            .join(name),
-    )
-    .unwrap()
+    fixture(&format!("pdf/{name}"))
 }
 
 fn pdf_engine() -> std::sync::Arc<engine::pdf::PdfEngine> {
@@ -284,20 +221,4 @@ fn bad_pdfs_get_specific_errors_and_a_long_one_stays_cheap() {
         "500-page PDF: inspect + text + render of page 500 in {:?}",
         started.elapsed()
     );
-}
-
-#[test]
-fn an_upside_down_receipt_is_read_upright() {
-    let mut ocr = open_ocr();
-    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sroie");
-    let image =
-        image::imageops::rotate180(&image::open(fixtures.join("000.jpg")).unwrap().into_rgb8());
-    let lines = ocr.run(&image).unwrap();
-    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-    // The page votes that it is upside down, so its lines are turned before recognition.
-    for expected in ["789417-W", "81100 JOHOR BAHRU,"] {
-        assert!(texts.contains(&expected), "{expected:?} not in {texts:#?}");
-    }
-    let stages = ocr.last_stage_seconds;
-    assert!(stages.detection > 0.0 && stages.classification > 0.0 && stages.recognition > 0.0);
 }
