@@ -101,6 +101,8 @@ pub enum OcrError {
 #[derive(Debug)]
 pub struct Ocr {
     detector: Model,
+    /// The detector is the static-int8 one (its boxes are kept from `int8_box_threshold`).
+    int8_detector: bool,
     recognizer: Model,
     classifier: Option<Model>,
     /// Index 0 is the CTC blank; the dictionary follows, then a space.
@@ -128,7 +130,8 @@ impl Ocr {
         threads: usize,
         options: OcrOptions,
     ) -> Result<Self, OcrError> {
-        let detector = if options.det_int8_on_cpu && !runtime.wants_gpu() {
+        let int8_detector = options.det_int8_on_cpu && !runtime.wants_gpu();
+        let detector = if int8_detector {
             runtime.open(
                 "ocr-det-int8",
                 &models_dir.join("ocr/PP-OCRv6_det_small.int8.onnx"),
@@ -163,6 +166,7 @@ impl Ocr {
         alphabet.push(" ".into());
         Ok(Self {
             detector,
+            int8_detector,
             recognizer,
             classifier,
             alphabet,
@@ -212,7 +216,7 @@ impl Ocr {
         }
         let (w, h) = image.dimensions();
         let o = &self.options;
-        let box_threshold = if self.detector.name() == "ocr-det-int8" {
+        let box_threshold = if self.int8_detector {
             o.int8_box_threshold
         } else {
             o.box_threshold
