@@ -21,7 +21,8 @@ step "TypeScript type check" npm run --silent typecheck
 step "UI unit tests (vitest)" npm test --silent
 # Clippy and the tests share one build. `cargo clippy` is `cargo check` with clippy-driver as the
 # workspace's rustc wrapper: it lints our crates, but first type-checks every dependency in a
-# check-only build the tests cannot use (15 minutes of a cold run). Here the same driver, with
+# check-only build the tests cannot use (minutes of a cold run: BENCHMARKS.md, "The test
+# command from a cold cache"). Here the same driver, with
 # the same `-D warnings`, wraps the real build instead: our crates are linted as they compile,
 # every dependency is compiled once, and the tests and the app reuse it all. The environment
 # stays set for every cargo call below, or cargo would rebuild our crates without the wrapper.
@@ -29,6 +30,8 @@ export RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 step "cargo clippy --all-targets -D warnings, building the tests" \
   cargo test --workspace --all-targets --no-run --quiet
+# Not --all-targets: the gate bench has no harness and would run as a benchmark; examples and
+# benches were built and linted above (there are no doc tests).
 step "Rust tests (incl. IPC bindings drift)" cargo test --workspace --lib --bins --tests --quiet
 step "build the app" cargo build -p review-station --quiet
 export REVIEW_STATION_BIN="$CARGO_TARGET_DIR/debug/review-station"
