@@ -452,8 +452,11 @@ fn ready_files(folder: &Path, seen: &mut HashMap<PathBuf, Seen>) -> Vec<PathBuf>
         if !(entry.closed || settled) {
             continue;
         }
-        if !is_complete(&path) && entry.unchanged_since.elapsed() < TRUNCATED_AFTER {
-            continue;
+        match is_complete(&path, len, modified) {
+            // it grew since it was looked at: judged again once the change is seen and settled
+            Completeness::Changed => continue,
+            Completeness::Partial if entry.unchanged_since.elapsed() < TRUNCATED_AFTER => continue,
+            Completeness::Partial | Completeness::Whole => {}
         }
         entry.taken = Some((len, modified));
         ready.push(path);
@@ -500,33 +503,51 @@ impl PhotoFormat {
     }
 }
 
+/// What [`is_complete`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Completeness {
+    Whole,
+    Partial,
+    /// The file is no longer the size or age it was seen with (still being written): what was
+    /// seen must not be taken, or the finished file would be taken a second time.
+    Changed,
+}
+
 /// Whether the file's content is whole as far as its format tells: a JPEG ends with its
 /// end-of-image marker, a PNG with its `IEND` chunk (padding after either allowed), a WebP is
 /// at least as long as its RIFF header says. The content decides the format, so a photo under
 /// the wrong extension is judged by what it is; content that is no photo (yet) is judged by
-/// the extension, so a file whose first bytes have not landed waits like any other.
-fn is_complete(path: &Path) -> bool {
+/// the extension, so a file whose first bytes have not landed waits like any other. The
+/// verdict holds for the file as `seen_len` and `seen_modified` describe it, which the open
+/// file is checked against (a writer's growth is visible between a look and a read).
+fn is_complete(path: &Path, seen_len: u64, seen_modified: Option<SystemTime>) -> Completeness {
     use std::io::{Read, Seek, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
+        return Completeness::Partial;
     };
-    let Ok(len) = file.seek(SeekFrom::End(0)) else {
-        return false;
+    let Ok(meta) = file.metadata() else {
+        return Completeness::Partial;
     };
+    if meta.len() != seen_len || meta.modified().ok() != seen_modified {
+        return Completeness::Changed;
+    }
+    let len = seen_len;
     let mut head = Vec::with_capacity(12);
-    if file.seek(SeekFrom::Start(0)).is_err()
-        || file.by_ref().take(12).read_to_end(&mut head).is_err()
-    {
-        return false;
+    if file.by_ref().take(12).read_to_end(&mut head).is_err() {
+        return Completeness::Partial;
     }
     let tail_len = len.min(TAIL);
     let mut tail = Vec::with_capacity(TAIL as usize);
     if file.seek(SeekFrom::Start(len - tail_len)).is_err()
         || file.take(tail_len).read_to_end(&mut tail).is_err()
     {
-        return false;
+        return Completeness::Partial;
     }
-    content_is_complete(&head, &tail, len, PhotoFormat::of_name(path))
+    if content_is_complete(&head, &tail, len, PhotoFormat::of_name(path)) {
+        Completeness::Whole
+    } else {
+        Completeness::Partial
+    }
 }
 
 /// [`is_complete`] over the first bytes, the last bytes and the length of a file.
@@ -561,6 +582,12 @@ mod tests {
     }
 
     /// A whole WebP in form: the RIFF header with its size, then `body`.
+    /// [`is_complete`] on the file as it is now.
+    fn whole_now(path: &Path) -> bool {
+        let meta = std::fs::metadata(path).unwrap();
+        is_complete(path, meta.len(), meta.modified().ok()) == Completeness::Whole
+    }
+
     fn webp(body: &[u8]) -> Vec<u8> {
         let size = u32::try_from(4 + body.len()).unwrap();
         [b"RIFF", &size.to_le_bytes()[..], b"WEBP", body].concat()
@@ -571,9 +598,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let photo = dir.path().join("a.jpg");
         std::fs::write(&photo, [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).unwrap();
-        assert!(!is_complete(&photo));
+        assert!(!whole_now(&photo));
         std::fs::write(&photo, [0xFF, 0xD8, 1, 2, 0xFF, 0xD9, 0, 0]).unwrap();
-        assert!(is_complete(&photo));
+        assert!(whole_now(&photo));
     }
 
     #[test]
@@ -583,16 +610,16 @@ mod tests {
         let whole = png(&[0x11; 300]);
         for cut in [1, 8, 20, whole.len() - 12, whole.len() - 1] {
             std::fs::write(&photo, &whole[..cut]).unwrap();
-            assert!(!is_complete(&photo), "{cut} of {} bytes", whole.len());
+            assert!(!whole_now(&photo), "{cut} of {} bytes", whole.len());
         }
         std::fs::write(&photo, &whole).unwrap();
-        assert!(is_complete(&photo));
+        assert!(whole_now(&photo));
         // padding after the end marker, as after a JPEG's
         std::fs::write(&photo, [&whole[..], &[0; 16]].concat()).unwrap();
-        assert!(is_complete(&photo));
+        assert!(whole_now(&photo));
         // the marker alone is not enough: the content must be a PNG from its start
         std::fs::write(&photo, [&[0u8; 40][..], &PNG_IEND].concat()).unwrap();
-        assert!(!is_complete(&photo));
+        assert!(!whole_now(&photo));
     }
 
     #[test]
@@ -602,17 +629,17 @@ mod tests {
         let whole = webp(&[0x22; 200]);
         for cut in [3, 8, 11, 12, 100, whole.len() - 1] {
             std::fs::write(&photo, &whole[..cut]).unwrap();
-            assert!(!is_complete(&photo), "{cut} of {} bytes", whole.len());
+            assert!(!whole_now(&photo), "{cut} of {} bytes", whole.len());
         }
         std::fs::write(&photo, &whole).unwrap();
-        assert!(is_complete(&photo));
+        assert!(whole_now(&photo));
         std::fs::write(&photo, [&whole[..], &[0; 2]].concat()).unwrap();
-        assert!(is_complete(&photo));
+        assert!(whole_now(&photo));
         // RIFF that is not a WebP says nothing about a .webp being whole
         let mut wave = whole;
         wave[8..12].copy_from_slice(b"WAVE");
         std::fs::write(&photo, &wave).unwrap();
-        assert!(!is_complete(&photo));
+        assert!(!whole_now(&photo));
     }
 
     #[test]
@@ -640,6 +667,25 @@ mod tests {
         assert!(!check(b"RIFF", Some(PhotoFormat::Webp)));
         assert!(!check(b"plain text, not a photo", Some(PhotoFormat::Jpeg)));
         assert!(!check(&[], Some(PhotoFormat::Jpeg)));
+    }
+
+    #[test]
+    fn a_file_that_grew_since_it_was_looked_at_is_not_judged() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("growing.png");
+        let whole = png(&[7; 100]);
+        std::fs::write(&photo, &whole).unwrap();
+        let modified = std::fs::metadata(&photo).unwrap().modified().ok();
+        let len = whole.len() as u64;
+        assert_eq!(is_complete(&photo, len, modified), Completeness::Whole);
+        // seen while half written, read once whole: the half must not be taken as the photo
+        assert_eq!(
+            is_complete(&photo, len / 2, modified),
+            Completeness::Changed
+        );
+        std::fs::write(&photo, &whole[..50]).unwrap();
+        let modified = std::fs::metadata(&photo).unwrap().modified().ok();
+        assert_eq!(is_complete(&photo, 50, modified), Completeness::Partial);
     }
 
     #[test]
