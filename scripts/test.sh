@@ -15,7 +15,7 @@ step() {
 }
 
 step "cargo fmt --check" cargo fmt --all --check
-step "core crates do not depend on tauri" bash scripts/check-layering.sh
+step "crate layering (tauri-free core, plain-data protocol)" bash scripts/check-layering.sh
 step "UI bundle (vite build)" npm run --silent build
 step "TypeScript type check" npm run --silent typecheck
 step "UI unit tests (vitest)" npm test --silent

@@ -5,17 +5,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use station::{
-    AppInfo, CategoryResult, ConfigSink, DocumentKind, DocumentResult, EngineStatus,
-    ExtractProgress, ExtractSink, FolderState, ImportProgress, ImportSink, ImportStarted,
-    ImportSummary, IpcError, ItemDetail, ItemPage, ItemQuery, OcrPage, ReportFormat,
-    ReportProgress, ReportSink, ReportWritten, Station, StoresInfo, VisitFolderEvent, VisitInfo,
-    VisitPhoto, VisitPhotoEvent, VisitSink, VisitState,
+use protocol::{
+    ApiError, AuditCheck, DecisionInput, DecisionRecord, DocumentKind, PolicyChanged, QueueQuery,
+    ReviewTask,
 };
 use station::{
-    AuditCheck, DecisionInput, DecisionRecord, EvaluationFormat, PolicyChanged, QueuePage,
-    QueueQuery, ReviewInsights, ReviewMetrics, ReviewTask,
+    AppInfo, CategoryResult, ConfigSink, DocumentResult, EngineStatus, ExtractProgress,
+    ExtractSink, FolderState, ImportProgress, ImportSink, ImportStarted, ImportSummary, ItemDetail,
+    ItemPage, ItemQuery, OcrPage, ReportFormat, ReportProgress, ReportSink, ReportWritten, Station,
+    StoresInfo, VisitFolderEvent, VisitInfo, VisitPhoto, VisitPhotoEvent, VisitSink, VisitState,
 };
+use station::{EvaluationFormat, QueuePage, ReviewInsights, ReviewMetrics};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
@@ -70,7 +70,7 @@ pub fn start_import<R: Runtime>(
 pub async fn ui_ready<R: Runtime>(
     app: AppHandle<R>,
     shell: State<'_, Shell>,
-) -> Result<Option<u64>, IpcError> {
+) -> Result<Option<u64>, ApiError> {
     let ready_ms = PROCESS_START
         .get()
         .map(|t| t.elapsed().as_secs_f64() * 1000.0)
@@ -94,28 +94,28 @@ pub async fn ui_ready<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn app_info(shell: State<'_, Shell>) -> Result<AppInfo, IpcError> {
+pub async fn app_info(shell: State<'_, Shell>) -> Result<AppInfo, ApiError> {
     Ok(shell.station.app_info().await)
 }
 
 #[tauri::command]
-pub async fn engine_status(shell: State<'_, Shell>) -> Result<EngineStatus, IpcError> {
+pub async fn engine_status(shell: State<'_, Shell>) -> Result<EngineStatus, ApiError> {
     Ok(shell.station.engine_status().await)
 }
 
 #[tauri::command]
-pub async fn list_items(shell: State<'_, Shell>, query: ItemQuery) -> Result<ItemPage, IpcError> {
+pub async fn list_items(shell: State<'_, Shell>, query: ItemQuery) -> Result<ItemPage, ApiError> {
     Ok(shell.station.list_items(query).await?)
 }
 
 #[tauri::command]
-pub async fn get_item(shell: State<'_, Shell>, id: i64) -> Result<ItemDetail, IpcError> {
+pub async fn get_item(shell: State<'_, Shell>, id: i64) -> Result<ItemDetail, ApiError> {
     Ok(shell.station.get_item(id).await?)
 }
 
 /// Opens the native multi-select file dialog; the import starts when the user confirms.
 #[tauri::command]
-pub async fn pick_and_import<R: Runtime>(app: AppHandle<R>) -> Result<(), IpcError> {
+pub async fn pick_and_import<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
     let handle = app.clone();
     app.dialog()
         .file()
@@ -142,17 +142,17 @@ pub async fn pick_and_import<R: Runtime>(app: AppHandle<R>) -> Result<(), IpcErr
 
 /// Cancels an import or a text read.
 #[tauri::command]
-pub async fn cancel_import(shell: State<'_, Shell>, job_id: u64) -> Result<bool, IpcError> {
+pub async fn cancel_import(shell: State<'_, Shell>, job_id: u64) -> Result<bool, ApiError> {
     Ok(shell.station.cancel_job(job_id))
 }
 
 #[tauri::command]
-pub async fn list_stores(shell: State<'_, Shell>) -> Result<StoresInfo, IpcError> {
+pub async fn list_stores(shell: State<'_, Shell>) -> Result<StoresInfo, ApiError> {
     Ok(shell.station.stores().await)
 }
 
 #[tauri::command]
-pub async fn set_active_store(shell: State<'_, Shell>, id: String) -> Result<StoresInfo, IpcError> {
+pub async fn set_active_store(shell: State<'_, Shell>, id: String) -> Result<StoresInfo, ApiError> {
     Ok(shell.station.set_active_store(&id).await?)
 }
 
@@ -161,13 +161,13 @@ pub async fn judge_category(
     shell: State<'_, Shell>,
     id: i64,
     expected: Option<String>,
-) -> Result<CategoryResult, IpcError> {
+) -> Result<CategoryResult, ApiError> {
     Ok(shell.station.judge_category(id, expected).await?)
 }
 
 /// Registers a job the UI can cancel before a long call (reading a page) that takes it.
 #[tauri::command]
-pub async fn new_job(shell: State<'_, Shell>) -> Result<u64, IpcError> {
+pub async fn new_job(shell: State<'_, Shell>) -> Result<u64, ApiError> {
     Ok(shell.station.new_job().0)
 }
 
@@ -179,7 +179,7 @@ pub async fn read_text(
     page: u32,
     rerun: bool,
     job_id: u64,
-) -> Result<OcrPage, IpcError> {
+) -> Result<OcrPage, ApiError> {
     Ok(shell.station.read_text_job(job_id, id, page, rerun).await?)
 }
 
@@ -192,7 +192,7 @@ pub async fn extract_document<R: Runtime>(
     id: i64,
     kind: Option<DocumentKind>,
     job_id: u64,
-) -> Result<DocumentResult, IpcError> {
+) -> Result<DocumentResult, ApiError> {
     let sink = WindowSink(app);
     Ok(shell
         .station
@@ -205,13 +205,13 @@ pub async fn extract_document<R: Runtime>(
 pub async fn latest_document(
     shell: State<'_, Shell>,
     id: i64,
-) -> Result<Option<DocumentResult>, IpcError> {
+) -> Result<Option<DocumentResult>, ApiError> {
     Ok(shell.station.latest_document(id).await?)
 }
 
 /// A photo's store-compliance result (quality and category gates as rules).
 #[tauri::command]
-pub async fn compliance(shell: State<'_, Shell>, id: i64) -> Result<station::Compliance, IpcError> {
+pub async fn compliance(shell: State<'_, Shell>, id: i64) -> Result<station::Compliance, ApiError> {
     Ok(shell.station.compliance(id).await?)
 }
 
@@ -279,7 +279,7 @@ pub fn resume<R: Runtime>(app: &AppHandle<R>, station: &Arc<Station>) {
 }
 
 #[tauri::command]
-pub async fn current_visit(shell: State<'_, Shell>) -> Result<Option<VisitInfo>, IpcError> {
+pub async fn current_visit(shell: State<'_, Shell>) -> Result<Option<VisitInfo>, ApiError> {
     Ok(shell.station.current_visit().await?)
 }
 
@@ -292,7 +292,7 @@ pub async fn start_visit<R: Runtime>(
     store_id: String,
     auditor: String,
     choose_folder: bool,
-) -> Result<Option<VisitInfo>, IpcError> {
+) -> Result<Option<VisitInfo>, ApiError> {
     let folder = if choose_folder {
         let (tx, rx) = tokio::sync::oneshot::channel();
         app.dialog()
@@ -320,7 +320,7 @@ pub async fn start_visit<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn end_visit(shell: State<'_, Shell>, visit_id: i64) -> Result<VisitInfo, IpcError> {
+pub async fn end_visit(shell: State<'_, Shell>, visit_id: i64) -> Result<VisitInfo, ApiError> {
     Ok(shell.station.end_visit(visit_id).await?)
 }
 
@@ -330,7 +330,7 @@ pub async fn visit_state(
     visit_id: i64,
     offset: u32,
     limit: u32,
-) -> Result<VisitState, IpcError> {
+) -> Result<VisitState, ApiError> {
     Ok(shell.station.visit_state(visit_id, offset, limit).await?)
 }
 
@@ -358,7 +358,7 @@ pub fn add_to_visit<R: Runtime>(
 pub async fn pick_visit_photos<R: Runtime>(
     app: AppHandle<R>,
     visit_id: i64,
-) -> Result<(), IpcError> {
+) -> Result<(), ApiError> {
     let handle = app.clone();
     app.dialog()
         .file()
@@ -390,7 +390,7 @@ pub async fn export_visit_report<R: Runtime>(
     visit_id: i64,
     format: ReportFormat,
     job_id: u64,
-) -> Result<Option<ReportWritten>, IpcError> {
+) -> Result<Option<ReportWritten>, ApiError> {
     let (extension, label) = match format {
         ReportFormat::Csv => ("csv", "CSV"),
         ReportFormat::Pdf => ("pdf", "PDF"),
@@ -414,7 +414,7 @@ pub async fn export_visit_report<R: Runtime>(
     Ok(Some(
         shell
             .station
-            .export_visit_report(job_id, visit_id, &path.display().to_string(), format, &sink)
+            .export_visit_report(job_id, visit_id, &path, format, &sink)
             .await?,
     ))
 }
@@ -425,7 +425,7 @@ pub async fn review_queue(
     query: QueueQuery,
     offset: u32,
     limit: u32,
-) -> Result<QueuePage, IpcError> {
+) -> Result<QueuePage, ApiError> {
     Ok(shell.station.review_queue(&query, offset, limit).await?)
 }
 
@@ -436,7 +436,7 @@ pub async fn claim_next(
     reviewer: String,
     query: QueueQuery,
     holding: Vec<i64>,
-) -> Result<Option<ReviewTask>, IpcError> {
+) -> Result<Option<ReviewTask>, ApiError> {
     Ok(shell
         .station
         .claim_next(&reviewer, &query, &holding)
@@ -448,7 +448,7 @@ pub async fn release_task(
     shell: State<'_, Shell>,
     task_id: i64,
     reviewer: String,
-) -> Result<bool, IpcError> {
+) -> Result<bool, ApiError> {
     Ok(shell.station.release_task(task_id, &reviewer).await?)
 }
 
@@ -457,7 +457,7 @@ pub async fn renew_leases(
     shell: State<'_, Shell>,
     reviewer: String,
     task_ids: Vec<i64>,
-) -> Result<Vec<i64>, IpcError> {
+) -> Result<Vec<i64>, ApiError> {
     Ok(shell.station.renew_leases(&reviewer, &task_ids).await?)
 }
 
@@ -468,7 +468,7 @@ pub async fn decide(
     reviewer: String,
     decision: DecisionInput,
     duration_ms: i64,
-) -> Result<DecisionRecord, IpcError> {
+) -> Result<DecisionRecord, ApiError> {
     Ok(shell
         .station
         .decide(task_id, &reviewer, decision, duration_ms)
@@ -480,22 +480,22 @@ pub async fn undo_decision(
     shell: State<'_, Shell>,
     task_id: i64,
     reviewer: String,
-) -> Result<DecisionRecord, IpcError> {
+) -> Result<DecisionRecord, ApiError> {
     Ok(shell.station.undo_decision(task_id, &reviewer).await?)
 }
 
 #[tauri::command]
-pub async fn verify_audit(shell: State<'_, Shell>) -> Result<AuditCheck, IpcError> {
+pub async fn verify_audit(shell: State<'_, Shell>) -> Result<AuditCheck, ApiError> {
     Ok(shell.station.verify_audit().await?)
 }
 
 #[tauri::command]
-pub async fn review_metrics(shell: State<'_, Shell>) -> Result<ReviewMetrics, IpcError> {
+pub async fn review_metrics(shell: State<'_, Shell>) -> Result<ReviewMetrics, ApiError> {
     Ok(shell.station.review_metrics().await?)
 }
 
 #[tauri::command]
-pub async fn review_insights(shell: State<'_, Shell>) -> Result<ReviewInsights, IpcError> {
+pub async fn review_insights(shell: State<'_, Shell>) -> Result<ReviewInsights, ApiError> {
     Ok(shell.station.review_insights().await?)
 }
 
@@ -506,7 +506,7 @@ pub async fn export_evaluation<R: Runtime>(
     app: AppHandle<R>,
     shell: State<'_, Shell>,
     format: EvaluationFormat,
-) -> Result<Option<u32>, IpcError> {
+) -> Result<Option<u32>, ApiError> {
     let extension = match format {
         EvaluationFormat::Jsonl => "jsonl",
         EvaluationFormat::Csv => "csv",
@@ -526,10 +526,5 @@ pub async fn export_evaluation<R: Runtime>(
     if path.extension().is_none() {
         path.set_extension(extension);
     }
-    Ok(Some(
-        shell
-            .station
-            .export_evaluation(&path.display().to_string(), format)
-            .await?,
-    ))
+    Ok(Some(shell.station.export_evaluation(&path, format).await?))
 }

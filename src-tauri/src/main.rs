@@ -5,10 +5,10 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod blob_protocol;
 mod cli;
 mod commands;
 mod logging;
-mod protocol;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -58,7 +58,7 @@ fn main() {
                 .build(),
         )
         .plugin(tauri_plugin_dialog::init())
-        .register_asynchronous_uri_scheme_protocol("rsblob", protocol::serve_blob)
+        .register_asynchronous_uri_scheme_protocol("rsblob", blob_protocol::serve_blob)
         .invoke_handler(tauri::generate_handler![
             commands::ui_ready,
             commands::app_info,

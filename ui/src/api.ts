@@ -7,7 +7,8 @@ import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ImportProgress } from "./bindings/ImportProgress";
 import type { ImportStarted } from "./bindings/ImportStarted";
 import type { ImportSummary } from "./bindings/ImportSummary";
-import type { IpcError } from "./bindings/IpcError";
+import type { ApiError } from "./bindings/ApiError";
+import { ERROR_CODES } from "./bindings/constants";
 import type { ItemDetail } from "./bindings/ItemDetail";
 import type { ItemPage } from "./bindings/ItemPage";
 import type { ItemQuery } from "./bindings/ItemQuery";
@@ -19,13 +20,15 @@ import type { DocumentKind } from "./bindings/DocumentKind";
 import type { DocumentResult } from "./bindings/DocumentResult";
 import type { ExtractProgress } from "./bindings/ExtractProgress";
 
-export function isIpcError(value: unknown): value is IpcError {
-  return typeof value === "object" && value !== null && "code" in value && "message" in value;
+/** Whether a command's rejection is the station's `{code, message}` (and not, say, a failed IPC). */
+export function isApiError(value: unknown): value is ApiError {
+  return typeof value === "object" && value !== null && "message" in value
+    && "code" in value && (ERROR_CODES as readonly unknown[]).includes(value.code);
 }
 
 /** A readable message for anything a command may throw. */
 export function errorMessage(error: unknown): string {
-  if (isIpcError(error)) return `${error.message} (${error.code})`;
+  if (isApiError(error)) return `${error.message} (${error.code})`;
   if (error instanceof Error) return error.message;
   return String(error);
 }

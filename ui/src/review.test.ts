@@ -78,9 +78,14 @@ describe("compliance rule corrections", () => {
 
 describe("saves", () => {
   it("retry what may pass later and stop on what never will", () => {
-    expect(isFinalSaveError("task 7 is decided or leased to another reviewer (task_not_held)")).toBe(true);
-    expect(isFinalSaveError("a rejection needs a reason code (invalid_request)")).toBe(true);
-    expect(isFinalSaveError("database is locked (storage)")).toBe(false);
-    expect(isFinalSaveError("Failed to fetch")).toBe(false);
+    expect(isFinalSaveError({ code: "task_not_held", message: "task 7 is decided or leased to another reviewer" })).toBe(true);
+    expect(isFinalSaveError({ code: "invalid_request", message: "a rejection needs a reason code" })).toBe(true);
+    expect(isFinalSaveError({ code: "storage", message: "database is locked" })).toBe(false);
+    expect(isFinalSaveError({ code: "engine_unavailable", message: "still loading" })).toBe(false);
+    // the message does not decide: a final code whose message looks transient stays final
+    expect(isFinalSaveError({ code: "not_found", message: "database is locked (storage)" })).toBe(true);
+    // not the station's error at all (the IPC failed): may pass on a retry
+    expect(isFinalSaveError(new Error("Failed to fetch"))).toBe(false);
+    expect(isFinalSaveError({ code: "no_such_code", message: "x" })).toBe(false);
   });
 });

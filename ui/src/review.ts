@@ -5,7 +5,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { PolicyChanged } from "./bindings/PolicyChanged";
-import { api, blobUrl, errorMessage } from "./api";
+import { api, blobUrl, errorMessage, isApiError } from "./api";
+import { REJECT_REASONS, REJECT_REASON_LABELS, RESULT_KINDS, RESULT_KIND_LABELS, ROUTING_REASONS, ROUTING_REASON_LABELS, TRANSIENT_ERROR_CODES } from "./bindings/constants";
 import type { DecisionInput } from "./bindings/DecisionInput";
 import type { DecisionRecord } from "./bindings/DecisionRecord";
 import type { QueuePage } from "./bindings/QueuePage";
@@ -75,7 +76,6 @@ export const QUEUE_PAGE = 100;
 export const QUEUE_ROW = 44;
 /** Leases are renewed this often while a task is on screen (they last 10 minutes). */
 const RENEW_MS = 60_000;
-export const REJECT_REASONS = ["wrong_document", "illegible", "duplicate", "not_for_this_store", "other"] as const;
 export const SHORTCUTS: [string, string][] = [
   ["A", "approve (with your edits: save the correction)"],
   ["R", "reject with a reason code (↑/↓ to choose, Enter to confirm, Esc to cancel)"],
@@ -152,9 +152,13 @@ export function applyComplianceEdit(output: unknown, valid: boolean | null, cate
   return copy;
 }
 
-/** Whether a save failed for good (decided elsewhere, taken over, refused) or may be retried. */
-export function isFinalSaveError(message: string): boolean {
-  return /\((task_not_held|not_found|invalid_request)\)$/.test(message);
+/**
+ * Whether a save failed for good (decided elsewhere, taken over, refused) or may be retried:
+ * decided by the error's code. Anything that is not the station's error (the IPC itself
+ * failed) may pass on a retry.
+ */
+export function isFinalSaveError(error: unknown): boolean {
+  return isApiError(error) && !TRANSIENT_ERROR_CODES.includes(error.code);
 }
 
 function doubtfulOf(task: ReviewTask): string[] {
@@ -193,6 +197,8 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   const kindSel = byId<HTMLSelectElement>("review-kind");
   const reasonSel = byId<HTMLSelectElement>("review-reason");
   const sortSel = byId<HTMLSelectElement>("review-sort");
+  kindSel.append(...RESULT_KINDS.map((k) => h("option", { value: k }, RESULT_KIND_LABELS[k])));
+  reasonSel.append(...ROUTING_REASONS.map((r) => h("option", { value: r }, ROUTING_REASON_LABELS[r])));
   const storeSel = byId<HTMLSelectElement>("review-store");
   const ageSel = byId<HTMLSelectElement>("review-age");
   const spacer = byId("review-queue-spacer");
@@ -234,7 +240,9 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   };
 
   const query = (): QueueQuery => ({
-    kind: kindSel.value || null, store_id: storeSel.value || null, reason: reasonSel.value || null,
+    kind: RESULT_KINDS.find((k) => k === kindSel.value) ?? null,
+    store_id: storeSel.value || null,
+    reason: ROUTING_REASONS.find((r) => r === reasonSel.value) ?? null,
     created_before: ageSel.value ? new Date(Date.now() - Number(ageSel.value) * 3_600_000).toISOString() : null,
     sort: sortSel.value as QueueQuery["sort"],
   });
@@ -286,7 +294,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
           persistSaves();
         } catch (error) {
           const message = errorMessage(error);
-          if (isFinalSaveError(message)) {
+          if (isFinalSaveError(error)) {
             // decided elsewhere, taken over by another reviewer, or refused: retrying cannot
             // help, and it must not hold back the decisions after it; it stays listed
             showBanner(`Your ${s.decision.action} of task ${s.taskId} could not be recorded: ${message}`);
@@ -371,7 +379,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     select.addEventListener("keydown", (event) => { if (event.key === "Escape" || event.key === "Enter") { event.preventDefault(); select.blur(); } });
     return h("div", { class: "review-card", "data-task": task.id },
       h("p", {}, h("strong", {}, "Compliance"), ` · item ${task.item_id} · ${task.store_id} · lowest confidence ${Math.round(task.confidence * 100)} %`),
-      h("p", { class: "review-reasons" }, ...task.reasons.map((r) => h("span", { class: `chip reason-${r}` }, r.replace("_", " ")))),
+      h("p", { class: "review-reasons" }, ...task.reasons.map((r) => h("span", { class: `chip reason-${r}` }, ROUTING_REASON_LABELS[r]))),
       readOnly ? h("p", { class: "review-readonly", id: "review-readonly" }, readOnly) : null,
       h("div", { class: "review-compliance" }, img,
         h("div", {},
@@ -431,7 +439,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     return h("div", { class: "review-card", "data-task": task.id },
       h("p", {}, h("strong", {}, `${task.kind[0].toUpperCase()}${task.kind.slice(1)}`),
         ` · item ${task.item_id} · ${task.store_id} · lowest confidence ${Math.round(task.confidence * 100)} %`),
-      h("p", { class: "review-reasons" }, ...task.reasons.map((r) => h("span", { class: `chip reason-${r}` }, r.replace("_", " ")))),
+      h("p", { class: "review-reasons" }, ...task.reasons.map((r) => h("span", { class: `chip reason-${r}` }, ROUTING_REASON_LABELS[r]))),
       readOnly ? h("p", { class: "review-readonly", id: "review-readonly" }, readOnly) : null,
       h("table", { class: "review-fields" }, h("tbody", {}, ...rows)),
       edits.size > 0 ? h("p", { class: "small", id: "review-edits" }, `${edits.size} field${edits.size === 1 ? "" : "s"} edited — A saves the correction`) : null);
@@ -488,7 +496,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
       const row = t
         ? h("div", { class: `queue-row${t.id === current?.id ? " selected" : ""}`, role: "option", "data-task": t.id, "data-index": i },
           h("span", { class: "row-title" }, `${t.kind} · item ${t.item_id} · ${t.store_id}`),
-          h("span", { class: "row-sub small muted" }, `${Math.round(t.confidence * 100)} % · ${t.reasons.join(", ")}${due(t)}${t.lease_owner ? ` · ${t.lease_owner}` : ""}`))
+          h("span", { class: "row-sub small muted" }, `${Math.round(t.confidence * 100)} % · ${t.reasons.map((r) => ROUTING_REASON_LABELS[r]).join(", ")}${due(t)}${t.lease_owner ? ` · ${t.lease_owner}` : ""}`))
         : h("div", { class: "queue-row placeholder muted" }, "…");
       row.style.top = `${i * QUEUE_ROW}px`;
       rows.push(row);
@@ -612,11 +620,15 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   const reject = () => {
     if (!current || viewing) return;
     const select = h("select", { id: "review-reject-reason", "aria-label": "Reason" },
-      ...REJECT_REASONS.map((r) => h("option", { value: r }, r.replace(/_/g, " "))));
+      ...REJECT_REASONS.map((r) => h("option", { value: r }, REJECT_REASON_LABELS[r])));
     const picker = h("div", { class: "review-reject" }, h("label", {}, "Reject because ", select), h("span", { class: "small muted" }, " Enter to confirm, Esc to cancel"));
     select.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") { event.preventDefault(); picker.remove(); decideCurrent({ action: "reject", reason_code: select.value }); }
-      else if (event.key === "Escape") { event.preventDefault(); picker.remove(); }
+      if (event.key === "Enter") {
+        event.preventDefault();
+        picker.remove();
+        const reason = REJECT_REASONS.find((r) => r === select.value);
+        if (reason) decideCurrent({ action: "reject", reason_code: reason });
+      } else if (event.key === "Escape") { event.preventDefault(); picker.remove(); }
     });
     taskEl.prepend(picker);
     select.focus();

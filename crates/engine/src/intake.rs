@@ -7,6 +7,7 @@
 use std::io::Cursor;
 
 use image::{ImageDecoder, ImageReader};
+use protocol::ErrorCode;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -83,14 +84,14 @@ pub enum IntakeError {
 
 impl IntakeError {
     /// Stable machine code, used across IPC and in the database.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Empty => "empty_file",
-            Self::FileTooLarge { .. } => "file_too_large",
-            Self::UnsupportedFormat { .. } => "unsupported_format",
-            Self::TooManyPixels { .. } => "too_many_pixels",
-            Self::Truncated { .. } => "truncated",
-            Self::Corrupt { .. } => "corrupt",
+            Self::Empty => ErrorCode::EmptyFile,
+            Self::FileTooLarge { .. } => ErrorCode::FileTooLarge,
+            Self::UnsupportedFormat { .. } => ErrorCode::UnsupportedFormat,
+            Self::TooManyPixels { .. } => ErrorCode::TooManyPixels,
+            Self::Truncated { .. } => ErrorCode::Truncated,
+            Self::Corrupt { .. } => ErrorCode::Corrupt,
         }
     }
 }
@@ -447,7 +448,7 @@ mod tests {
     #[test]
     fn text_and_pdf_are_unsupported_with_a_description() {
         let err = probe(b"hello, this is not a photo", &IntakeLimits::default()).unwrap_err();
-        assert_eq!(err.code(), "unsupported_format");
+        assert_eq!(err.code(), ErrorCode::UnsupportedFormat);
         assert!(err.to_string().contains("text file"), "{err}");
         let err = probe(b"%PDF-1.7\n...", &IntakeLimits::default()).unwrap_err();
         assert!(err.to_string().contains("PDF"), "{err}");
@@ -460,7 +461,10 @@ mod tests {
             max_bytes: 10,
             ..IntakeLimits::default()
         };
-        assert_eq!(probe(&bytes, &limits).unwrap_err().code(), "file_too_large");
+        assert_eq!(
+            probe(&bytes, &limits).unwrap_err().code(),
+            ErrorCode::FileTooLarge
+        );
     }
 
     #[test]
@@ -517,7 +521,7 @@ mod tests {
             let bytes = encode(format, 640, 480);
             let cut = &bytes[..bytes.len() / 2];
             let err = decode_for_gate(cut, &IntakeLimits::default(), 512).unwrap_err();
-            assert_eq!(err.code(), "truncated", "{format:?}: {err}");
+            assert_eq!(err.code(), ErrorCode::Truncated, "{format:?}: {err}");
         }
     }
 
@@ -526,7 +530,10 @@ mod tests {
         let mut bytes = b"\xFF\xD8\xFF\xE0".to_vec();
         bytes.extend((0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761u32) >> 24) as u8));
         let err = decode_for_gate(&bytes, &IntakeLimits::default(), 512).unwrap_err();
-        assert!(matches!(err.code(), "corrupt" | "truncated"), "{err}");
+        assert!(
+            matches!(err.code(), ErrorCode::Corrupt | ErrorCode::Truncated),
+            "{err}"
+        );
     }
 
     #[test]

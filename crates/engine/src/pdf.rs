@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use image::RgbImage;
 use pdfium_render::prelude::*;
 
+use protocol::ErrorCode;
+
 use crate::ocr::TextLine;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -30,15 +32,15 @@ pub enum PdfError {
 }
 
 impl PdfError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Library { .. } => "pdf_unavailable",
-            Self::Encrypted => "pdf_encrypted",
-            Self::Empty => "pdf_empty",
-            Self::Corrupt(_) => "pdf_corrupt",
-            Self::TooManyPages { .. } => "pdf_too_many_pages",
-            Self::PageOutOfRange { .. } => "page_out_of_range",
-            Self::Render { .. } => "pdf_render",
+            Self::Library { .. } => ErrorCode::PdfUnavailable,
+            Self::Encrypted => ErrorCode::PdfEncrypted,
+            Self::Empty => ErrorCode::PdfEmpty,
+            Self::Corrupt(_) => ErrorCode::PdfCorrupt,
+            Self::TooManyPages { .. } => ErrorCode::PdfTooManyPages,
+            Self::PageOutOfRange { .. } => ErrorCode::PageOutOfRange,
+            Self::Render { .. } => ErrorCode::PdfRender,
         }
     }
 }
@@ -342,7 +344,7 @@ mod tests {
     #[test]
     fn a_missing_library_is_a_clear_error() {
         let error = PdfEngine::shared(Path::new("/nonexistent/libpdfium.so")).unwrap_err();
-        assert_eq!(error.code(), "pdf_unavailable");
+        assert_eq!(error.code(), ErrorCode::PdfUnavailable);
         assert!(error.to_string().contains("models/fetch.py"), "{error}");
     }
 

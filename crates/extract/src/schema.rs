@@ -7,25 +7,24 @@ use crate::compliance::{Compliance, COMPLIANCE_SCHEMA};
 use crate::invoice::{Invoice, INVOICE_SCHEMA};
 use crate::legal::{LegalDocument, LEGAL_SCHEMA};
 use crate::ExtractError;
+use protocol::ResultKind;
 use std::sync::LazyLock;
 
-/// A result kind and its schema file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResultKind {
-    Compliance,
-    Invoice,
-    Legal,
+/// A result kind's schema: its version, file, committed text and the schema the types define.
+pub trait ResultSchema: Copy {
+    /// The `schema` value results of this kind carry.
+    fn version(self) -> &'static str;
+    /// File name under `schemas/`.
+    fn file_name(self) -> &'static str;
+    /// The committed schema text.
+    fn committed(self) -> &'static str;
+    /// The schema as the Rust types define it now.
+    fn generate(self) -> serde_json::Value;
 }
 
-impl ResultKind {
-    pub const ALL: [ResultKind; 3] = [
-        ResultKind::Compliance,
-        ResultKind::Invoice,
-        ResultKind::Legal,
-    ];
-
+impl ResultSchema for ResultKind {
     /// The `schema` value results of this kind carry.
-    pub fn version(self) -> &'static str {
+    fn version(self) -> &'static str {
         match self {
             ResultKind::Compliance => COMPLIANCE_SCHEMA,
             ResultKind::Invoice => INVOICE_SCHEMA,
@@ -34,7 +33,7 @@ impl ResultKind {
     }
 
     /// File name under `schemas/`.
-    pub fn file_name(self) -> &'static str {
+    fn file_name(self) -> &'static str {
         match self {
             ResultKind::Compliance => "compliance.v1.schema.json",
             ResultKind::Invoice => "invoice.v1.schema.json",
@@ -43,7 +42,7 @@ impl ResultKind {
     }
 
     /// The committed schema text.
-    pub fn committed(self) -> &'static str {
+    fn committed(self) -> &'static str {
         match self {
             ResultKind::Compliance => include_str!("../../../schemas/compliance.v1.schema.json"),
             ResultKind::Invoice => include_str!("../../../schemas/invoice.v1.schema.json"),
@@ -52,7 +51,7 @@ impl ResultKind {
     }
 
     /// The schema as the Rust types define it now.
-    pub fn generate(self) -> serde_json::Value {
+    fn generate(self) -> serde_json::Value {
         let (schema, title, description) = match self {
             ResultKind::Compliance => (
                 schemars::schema_for!(Compliance),
@@ -130,11 +129,12 @@ pub fn validate(kind: ResultKind, value: &serde_json::Value) -> Result<(), Extra
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::WireEnum;
 
     #[test]
     fn schemas_are_current() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
-        for kind in ResultKind::ALL {
+        for &kind in ResultKind::ALL {
             let text = format!("{:#}\n", kind.generate());
             let path = dir.join(kind.file_name());
             if std::env::var_os("UPDATE_SCHEMAS").is_some() {

@@ -81,5 +81,5 @@ fn a_receipt_read_twice_gives_the_same_result() {
     let b = extract_invoice(&lines("061"), &InvoiceOptions::default());
     assert_eq!(a, b);
     let value = serde_json::to_value(&a).unwrap();
-    extract::schema::validate(extract::schema::ResultKind::Invoice, &value).unwrap();
+    extract::schema::validate(protocol::ResultKind::Invoice, &value).unwrap();
 }

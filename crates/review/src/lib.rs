@@ -9,30 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
-/// Why a result goes to a reviewer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    /// A field's or a rule's confidence is under its threshold.
-    LowConfidence,
-    /// A validator failed (totals, check digit, a gate rule).
-    ValidationFailed,
-    /// A gate's verdict is close to its threshold (category margin).
-    GateBorderline,
-    /// Would be auto-accepted; sampled so that auto-accepted results are measured too.
-    QaSample,
-}
-
-impl Reason {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::LowConfidence => "low_confidence",
-            Self::ValidationFailed => "validation_failed",
-            Self::GateBorderline => "gate_borderline",
-            Self::QaSample => "qa_sample",
-        }
-    }
-}
+use protocol::{ResultKind, RoutingReason};
 
 /// Thresholds of one result kind: a default and per-field (or per-rule) overrides.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, TS)]
@@ -155,11 +132,11 @@ impl Policy {
         Ok(policy)
     }
 
-    pub fn kind(&self, kind: Kind) -> &KindPolicy {
+    pub fn kind(&self, kind: ResultKind) -> &KindPolicy {
         match kind {
-            Kind::Compliance => &self.compliance,
-            Kind::Invoice => &self.invoice,
-            Kind::Legal => &self.legal,
+            ResultKind::Compliance => &self.compliance,
+            ResultKind::Invoice => &self.invoice,
+            ResultKind::Legal => &self.legal,
         }
     }
 
@@ -168,7 +145,7 @@ impl Policy {
     /// content hash) for QA sampling.
     pub fn route(
         &self,
-        kind: Kind,
+        kind: ResultKind,
         fields: &[FieldScore],
         gate_margin: Option<f64>,
         key: &str,
@@ -180,11 +157,11 @@ impl Policy {
             let threshold = k.fields.get(&f.name).copied().unwrap_or(k.default);
             let mut flagged = false;
             if f.confidence < threshold {
-                push_once(&mut reasons, Reason::LowConfidence);
+                push_once(&mut reasons, RoutingReason::LowConfidence);
                 flagged = true;
             }
             if !f.checks_passed && k.review_failed_checks {
-                push_once(&mut reasons, Reason::ValidationFailed);
+                push_once(&mut reasons, RoutingReason::ValidationFailed);
                 flagged = true;
             }
             if flagged {
@@ -192,10 +169,10 @@ impl Policy {
             }
         }
         if gate_margin.is_some_and(|m| m < self.gate_margin) {
-            push_once(&mut reasons, Reason::GateBorderline);
+            push_once(&mut reasons, RoutingReason::GateBorderline);
         }
         if reasons.is_empty() && sampled(key, self.qa_sample) {
-            reasons.push(Reason::QaSample);
+            reasons.push(RoutingReason::QaSample);
         }
         reasons.sort();
         let confidence = fields.iter().map(|f| f.confidence).fold(1.0_f64, f64::min);
@@ -208,7 +185,7 @@ impl Policy {
     }
 }
 
-fn push_once(reasons: &mut Vec<Reason>, r: Reason) {
+fn push_once(reasons: &mut Vec<RoutingReason>, r: RoutingReason) {
     if !reasons.contains(&r) {
         reasons.push(r);
     }
@@ -220,14 +197,6 @@ fn sampled(key: &str, share: f64) -> bool {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     (u64::from_le_bytes(first) as f64 / u64::MAX as f64) < share
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Compliance,
-    Invoice,
-    Legal,
 }
 
 /// A field or rule as routing sees it.
@@ -242,7 +211,7 @@ pub struct FieldScore {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct Route {
     pub review: bool,
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<RoutingReason>,
     /// The fields or rules that made it doubtful (Tab walks through them in review).
     pub doubtful_fields: Vec<String>,
     /// The lowest confidence among its fields: the queue's priority.
@@ -268,30 +237,35 @@ mod tests {
         )
         .unwrap();
         let ok = policy.route(
-            Kind::Invoice,
+            ResultKind::Invoice,
             &[field("total", 0.97, true), field("date", 0.85, true)],
             None,
             "a",
         );
         assert!(!ok.review);
         let low = policy.route(
-            Kind::Invoice,
+            ResultKind::Invoice,
             &[field("total", 0.9, true), field("date", 0.85, true)],
             None,
             "a",
         );
-        assert_eq!(low.reasons, [Reason::LowConfidence]);
+        assert_eq!(low.reasons, [RoutingReason::LowConfidence]);
         assert_eq!(low.doubtful_fields, ["total"]);
         assert!((low.confidence - 0.85).abs() < 1e-9);
-        let failed = policy.route(Kind::Invoice, &[field("total", 0.99, false)], None, "a");
-        assert_eq!(failed.reasons, [Reason::ValidationFailed]);
+        let failed = policy.route(
+            ResultKind::Invoice,
+            &[field("total", 0.99, false)],
+            None,
+            "a",
+        );
+        assert_eq!(failed.reasons, [RoutingReason::ValidationFailed]);
         let borderline = policy.route(
-            Kind::Compliance,
+            ResultKind::Compliance,
             &[field("quality", 0.99, true)],
             Some(0.01),
             "a",
         );
-        assert_eq!(borderline.reasons, [Reason::GateBorderline]);
+        assert_eq!(borderline.reasons, [RoutingReason::GateBorderline]);
     }
 
     #[test]
@@ -301,18 +275,18 @@ mod tests {
             .filter(|i| {
                 policy
                     .route(
-                        Kind::Legal,
+                        ResultKind::Legal,
                         &[field("court", 0.99, true)],
                         None,
                         &format!("item-{i}"),
                     )
                     .reasons
-                    == [Reason::QaSample]
+                    == [RoutingReason::QaSample]
             })
             .count();
         assert!((900..=1100).contains(&sampled), "{sampled}");
-        let once = policy.route(Kind::Legal, &[], None, "item-7");
-        assert_eq!(once, policy.route(Kind::Legal, &[], None, "item-7"));
+        let once = policy.route(ResultKind::Legal, &[], None, "item-7");
+        assert_eq!(once, policy.route(ResultKind::Legal, &[], None, "item-7"));
     }
 
     #[test]

@@ -9,7 +9,8 @@
     clippy::print_stderr
 )]
 
-use station::{DocumentKind, NoProgress, Station};
+use protocol::DocumentKind;
+use station::{NoProgress, Station};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

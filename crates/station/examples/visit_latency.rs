@@ -138,7 +138,7 @@ async fn main() {
             .export_visit_report(
                 station.new_job().0,
                 visit.id,
-                dir.join(name).to_str().unwrap(),
+                &dir.join(name),
                 format,
                 &Quiet,
             )

@@ -10,6 +10,7 @@ use std::time::{Instant, SystemTime};
 use engine::category::{CategoryScore, CategorySet};
 use engine::pdf::PdfEngine;
 use engine::workers::Engine;
+use protocol::ErrorCode;
 use store::{CachedEmbedding, NewAnalysis, Sha256Hex};
 
 use crate::stores::{self, StoreSpec, STORES_FILE};
@@ -342,7 +343,7 @@ impl Station {
         let embedding = tokio::task::spawn_blocking(move || worker.embed(&bytes, &limits))
             .await?
             .map_err(|e| StationError::Analysis {
-                code: "category_failed",
+                code: ErrorCode::CategoryFailed,
                 message: e.to_string(),
             })?;
         let cached = CachedEmbedding {
@@ -577,7 +578,7 @@ impl Station {
         let (lines, model_seconds) = tokio::task::spawn_blocking(move || worker.ocr(&image))
             .await?
             .map_err(|e| StationError::Analysis {
-                code: "ocr_failed",
+                code: ErrorCode::OcrFailed,
                 message: e.to_string(),
             })?;
         Ok(OcrPage {
@@ -614,7 +615,7 @@ impl Station {
             image
                 .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
                 .map_err(|e| StationError::Analysis {
-                    code: "pdf_render",
+                    code: ErrorCode::PdfRender,
                     message: e.to_string(),
                 })?;
             Ok::<_, StationError>(png)

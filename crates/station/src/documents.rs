@@ -10,7 +10,8 @@ use extract::compliance::Compliance;
 use extract::date::DayMonthOrder;
 use extract::invoice::{extract_invoice, Invoice, InvoiceOptions};
 use extract::legal::{extract_legal, LegalDocument};
-use extract::schema::{validate, ResultKind};
+use extract::schema::validate;
+use protocol::{DocumentKind, ErrorCode, ResultKind};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use store::NewAnalysis;
@@ -23,14 +24,6 @@ pub const COMPLIANCE: &str = "compliance";
 /// Invoices rarely run long; a longer "invoice" is read up to here (its totals are on the
 /// first pages or the last, and the last is read too).
 const INVOICE_MAX_PAGES: u32 = 20;
-
-/// What a document is read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    Invoice,
-    Legal,
-}
 
 /// The size of a page in the coordinates of its evidence boxes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -124,7 +117,7 @@ fn to_lines(page: &OcrPage) -> impl Iterator<Item = extract::Line> + '_ {
 
 fn schema_error(error: &extract::ExtractError) -> StationError {
     StationError::Analysis {
-        code: "schema_invalid",
+        code: ErrorCode::SchemaInvalid,
         message: error.to_string(),
     }
 }
@@ -213,11 +206,7 @@ impl Station {
         })
         .await?
         .map_err(|e| schema_error(&e.into()))?;
-        let schema = match kind {
-            DocumentKind::Invoice => ResultKind::Invoice,
-            DocumentKind::Legal => ResultKind::Legal,
-        };
-        validate(schema, &value).map_err(|e| schema_error(&e))?;
+        validate(ResultKind::from(kind), &value).map_err(|e| schema_error(&e))?;
         let result = DocumentResult {
             item_id,
             kind,

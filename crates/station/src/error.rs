@@ -1,5 +1,4 @@
-use serde::Serialize;
-use ts_rs::TS;
+use protocol::{ApiError, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StationError {
@@ -17,42 +16,43 @@ pub enum StationError {
     NoStore,
     /// An analysis could not run on this item; `code` names the cause (e.g. `pdf_encrypted`).
     #[error("{message}")]
-    Analysis { code: &'static str, message: String },
+    Analysis { code: ErrorCode, message: String },
+    /// A file the user chose (an export's destination) could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl StationError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Self::Store(
                 store::StoreError::ItemNotFound(_)
                 | store::StoreError::VisitNotFound(_)
                 | store::StoreError::TaskNotFound(_),
-            ) => "not_found",
-            Self::Store(store::StoreError::TaskNotHeld(_)) => "task_not_held",
-            Self::Store(store::StoreError::NothingToUndo(_)) => "invalid_request",
-            Self::Store(store::StoreError::InvalidHash(_)) => "invalid_request",
-            Self::Store(_) => "storage",
-            Self::Task(_) => "internal",
-            Self::InvalidRequest(_) => "invalid_request",
-            Self::EngineUnavailable(_) => "engine_unavailable",
-            Self::NoStore => "no_store",
-            Self::Cancelled => "cancelled",
-            Self::Analysis { code, .. } => code,
+            ) => ErrorCode::NotFound,
+            Self::Store(store::StoreError::TaskNotHeld(_)) => ErrorCode::TaskNotHeld,
+            Self::Store(
+                store::StoreError::NothingToUndo(_) | store::StoreError::InvalidHash(_),
+            ) => ErrorCode::InvalidRequest,
+            Self::Store(_) => ErrorCode::Storage,
+            Self::Task(_) => ErrorCode::Internal,
+            Self::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            Self::EngineUnavailable(_) => ErrorCode::EngineUnavailable,
+            Self::NoStore => ErrorCode::NoStore,
+            Self::Cancelled => ErrorCode::Cancelled,
+            Self::Analysis { code, .. } => *code,
+            Self::Write { .. } => ErrorCode::Io,
         }
     }
 }
 
-/// The one error shape that crosses IPC.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct IpcError {
-    pub code: String,
-    pub message: String,
-}
-
-impl From<StationError> for IpcError {
+impl From<StationError> for ApiError {
     fn from(error: StationError) -> Self {
         Self {
-            code: error.code().into(),
+            code: error.code(),
             message: error.to_string(),
         }
     }

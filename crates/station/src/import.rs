@@ -1,6 +1,7 @@
 //! Import jobs: expand the offered paths, then analyze and record each file on a pool of
 //! blocking workers, reporting every file as it completes. One bad file never stops a batch.
 
+use protocol::ErrorCode;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -58,7 +59,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
 enum Examined {
     /// Could not be read at all; nothing to record.
     Unreadable {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// Refused from its size alone, before reading.
@@ -154,7 +155,7 @@ impl Station {
                 tracing::error!(path = %path.display(), %error, "import failed");
                 FileResult::Failed {
                     item_id: None,
-                    code: error.code().into(),
+                    code: error.code(),
                     message: error.to_string(),
                 }
             }
@@ -200,7 +201,7 @@ impl Station {
         match examined {
             Examined::Unreadable { code, message } => Ok(FileResult::Failed {
                 item_id: None,
-                code: code.into(),
+                code,
                 message,
             }),
             Examined::Duplicate { item_id } => Ok(FileResult::Duplicate { item_id }),
@@ -231,7 +232,7 @@ impl Station {
                     ),
                     Err(error) => (
                         NewItem {
-                            error_code: Some(error.code().into()),
+                            error_code: Some(error.code().as_str().into()),
                             error_message: Some(error.to_string()),
                             ..document
                         },
@@ -254,7 +255,7 @@ impl Station {
                     }),
                     (Recorded::New(item_id), Err(error)) => Ok(FileResult::Failed {
                         item_id: Some(item_id),
-                        code: error.code().into(),
+                        code: error.code(),
                         message: error.to_string(),
                     }),
                 }
@@ -264,14 +265,14 @@ impl Station {
                     return Ok(FileResult::Duplicate { item_id });
                 }
                 let item = NewItem {
-                    error_code: Some(error.code().into()),
+                    error_code: Some(error.code().as_str().into()),
                     error_message: Some(error.to_string()),
                     ..base(byte_len)
                 };
                 let item_id = recorded_id(self.store.record_item(&item, None).await?);
                 Ok(FileResult::Failed {
                     item_id: Some(item_id),
-                    code: error.code().into(),
+                    code: error.code(),
                     message: error.to_string(),
                 })
             }
@@ -308,7 +309,7 @@ impl Station {
                     Err(error) => {
                         let item = NewItem {
                             blob: Some(sha),
-                            error_code: Some(error.code().into()),
+                            error_code: Some(error.code().as_str().into()),
                             error_message: Some(error.to_string()),
                             ..base(byte_len)
                         };
@@ -332,7 +333,7 @@ impl Station {
                     }
                     (Recorded::New(item_id), Err(error)) => Ok(FileResult::Failed {
                         item_id: Some(item_id),
-                        code: error.code().into(),
+                        code: error.code(),
                         message: error.to_string(),
                     }),
                 }
@@ -383,20 +384,20 @@ fn examine(
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Examined::Unreadable {
-                code: "not_found",
+                code: ErrorCode::NotFound,
                 message: "the file does not exist".into(),
             }
         }
         Err(e) => {
             return Examined::Unreadable {
-                code: "unreadable",
+                code: ErrorCode::Unreadable,
                 message: format!("the file cannot be read: {e}"),
             }
         }
     };
     if !metadata.is_file() {
         return Examined::Unreadable {
-            code: "not_a_file",
+            code: ErrorCode::NotAFile,
             message: "not a regular file".into(),
         };
     }
@@ -413,7 +414,7 @@ fn examine(
         Ok(b) => b,
         Err(e) => {
             return Examined::Unreadable {
-                code: "unreadable",
+                code: ErrorCode::Unreadable,
                 message: format!("the file cannot be read: {e}"),
             }
         }
@@ -432,7 +433,7 @@ fn examine(
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         if let Err(error) = store.blobs().put_hashed(&sha, &bytes) {
             return Examined::Unreadable {
-                code: "storage",
+                code: ErrorCode::Storage,
                 message: error.to_string(),
             };
         }
@@ -447,7 +448,7 @@ fn examine(
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Err(error) = store.blobs().put_hashed(&sha, &bytes) {
         return Examined::Unreadable {
-            code: "storage",
+            code: ErrorCode::Storage,
             message: error.to_string(),
         };
     }

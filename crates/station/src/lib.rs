@@ -5,6 +5,7 @@
 mod analysis;
 mod documents;
 mod error;
+mod export_file;
 mod import;
 mod report;
 mod review_queue;
@@ -24,17 +25,16 @@ use tokio_util::sync::CancellationToken;
 
 pub use analysis::{CATEGORY_GATE, OCR, PAGE_THUMB_SIDE, PAGE_VIEW_SIDE};
 pub use documents::{
-    DocumentKind, DocumentResult, ExtractProgress, ExtractSink, NoProgress, PageSize, COMPLIANCE,
+    DocumentResult, ExtractProgress, ExtractSink, NoProgress, PageSize, COMPLIANCE,
     EXTRACT_INVOICE, EXTRACT_LEGAL,
 };
-pub use error::{IpcError, StationError};
+pub use error::StationError;
 pub use extract::compliance::Compliance;
 pub use import::{expand_paths, ImportSink};
 pub use report::{ReportFormat, ReportProgress, ReportSink, ReportWritten};
 pub use review_queue::{
-    changed_fields, AuditCheck, DecisionInput, DecisionRecord, EvaluationFormat, FieldAgreement,
-    GatePoint, PolicyChanged, QueuePage, QueueQuery, QueueSort, ReviewInsights, ReviewMetrics,
-    ReviewTask, ThresholdPoint, VolumePoint, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
+    changed_fields, EvaluationFormat, FieldAgreement, GatePoint, QueuePage, ReviewInsights,
+    ReviewMetrics, ThresholdPoint, VolumePoint, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
 };
 pub use store::DATABASE_FILE;
 pub use stores::ShotSpec;

@@ -4,8 +4,7 @@
 //! (DCTDecode) and text uses the standard Helvetica fonts, so nothing is fetched or installed.
 
 use std::borrow::Cow;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::visits::{checklist, PhotoState, ShotState, ShotStatus, VisitInfo, VisitPhoto};
-use crate::{Station, StationError};
+use crate::{export_file, Station, StationError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -63,11 +62,11 @@ impl Station {
         &self,
         job_id: u64,
         visit_id: i64,
-        dest: &str,
+        dest: &Path,
         format: ReportFormat,
         sink: &dyn ReportSink,
     ) -> Result<ReportWritten, StationError> {
-        let dest = validate_destination(dest, format)?;
+        let dest = export_file::destination(dest, format.extension(), "the report")?;
         let token = self.job_token(job_id);
         let result = self
             .write_report(job_id, visit_id, &dest, format, sink, &token)
@@ -112,17 +111,7 @@ impl Station {
                 pdf_report(&visit, &list, &photos, &thumbs, pending)
             }
         };
-        let tmp = dest.with_extension(format!("{}.part", format.extension()));
-        let written = std::fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()))
-            .and_then(|()| std::fs::rename(&tmp, dest));
-        if let Err(error) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(StationError::InvalidRequest(format!(
-                "cannot write {}: {error}",
-                dest.display()
-            )));
-        }
+        export_file::write_atomically(dest, &bytes)?;
         tracing::info!(visit = visit_id, path = %dest.display(), bytes = bytes.len(), "visit report written");
         Ok(ReportWritten {
             path: dest.display().to_string(),
@@ -156,34 +145,6 @@ impl Station {
         .ok()
         .flatten()
     }
-}
-
-/// A report goes to an absolute path, into an existing folder, with the format's extension.
-fn validate_destination(dest: &str, format: ReportFormat) -> Result<PathBuf, StationError> {
-    let path = PathBuf::from(dest.trim());
-    let bad = |why: &str| {
-        StationError::InvalidRequest(format!("cannot write the report to {dest:?}: {why}"))
-    };
-    if !path.is_absolute() {
-        return Err(bad("not an absolute path"));
-    }
-    let ext_ok = path
-        .extension()
-        .and_then(|x| x.to_str())
-        .is_some_and(|x| x.eq_ignore_ascii_case(format.extension()));
-    if !ext_ok {
-        return Err(bad(&format!(
-            "the file name must end in .{}",
-            format.extension()
-        )));
-    }
-    if path.is_dir() {
-        return Err(bad("that is a folder"));
-    }
-    if !path.parent().is_some_and(Path::is_dir) {
-        return Err(bad("its folder does not exist"));
-    }
-    Ok(path)
 }
 
 /// `2026-11-22T08:42:23.776884775Z` as a person reads it: `2026-11-22 08:42:23 UTC`.
@@ -753,17 +714,6 @@ fn pdf_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn destinations_are_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = dir.path().join("visit.pdf");
-        assert!(validate_destination(ok.to_str().unwrap(), ReportFormat::Pdf).is_ok());
-        assert!(validate_destination("visit.pdf", ReportFormat::Pdf).is_err());
-        assert!(validate_destination(ok.to_str().unwrap(), ReportFormat::Csv).is_err());
-        let missing = dir.path().join("nope/visit.csv");
-        assert!(validate_destination(missing.to_str().unwrap(), ReportFormat::Csv).is_err());
-    }
 
     fn visit() -> VisitInfo {
         VisitInfo {

@@ -4,15 +4,19 @@
 //! decide and undo through the audit trail.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use review::{FieldScore, Kind, Policy, Route};
+use protocol::{
+    AuditCheck, DecisionAction, DecisionInput, DecisionRecord, DocumentKind, PolicyChanged,
+    QueueQuery, QueueSort, ResultKind, ReviewTask,
+};
+use review::{FieldScore, Policy, Route};
 use serde::{Deserialize, Serialize};
 use store::{NewDecision, NewTask, QueueFilter, QueueOrder, TaskRow};
 use ts_rs::TS;
 
-use crate::{DocumentKind, DocumentResult, Station, StationError};
+use crate::{DocumentResult, Station, StationError};
 
 /// How long a claimed task stays with its reviewer without a decision.
 pub const LEASE_MS: i64 = 10 * 60 * 1000;
@@ -26,77 +30,40 @@ pub(crate) struct PolicyCache {
     loaded: HashMap<String, (Policy, Option<SystemTime>, Option<String>)>,
 }
 
-/// A task as the UI sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct ReviewTask {
-    #[ts(type = "number")]
-    pub id: i64,
-    #[ts(type = "number")]
-    pub item_id: i64,
-    pub kind: String,
-    pub store_id: String,
-    pub confidence: f64,
-    pub reasons: Vec<String>,
-    pub created_at: String,
-    pub due_at: Option<String>,
-    /// The model's output as routed (an invoice, legal or compliance result).
-    #[ts(type = "unknown")]
-    pub model_output: serde_json::Value,
-    #[ts(type = "unknown")]
-    pub versions: serde_json::Value,
-    pub lease_owner: Option<String>,
-}
-
-impl From<TaskRow> for ReviewTask {
-    fn from(row: TaskRow) -> Self {
-        Self {
-            id: row.id,
-            item_id: row.item_id,
-            kind: row.kind,
-            store_id: row.store_id,
-            confidence: row.confidence,
-            reasons: serde_json::from_str(&row.reasons).unwrap_or_default(),
-            created_at: row.created_at,
-            due_at: row.due_at,
-            model_output: serde_json::from_str(&row.model_output).unwrap_or_default(),
-            versions: serde_json::from_str(&row.versions).unwrap_or_default(),
-            lease_owner: row.lease_owner,
-        }
+/// A task row as the UI sees it.
+fn task_of(row: TaskRow) -> ReviewTask {
+    ReviewTask {
+        id: row.id,
+        item_id: row.item_id,
+        // the column is only written from a ResultKind; a row that says otherwise is damaged
+        // and shown as what the queue routes by default
+        kind: row.kind.parse().unwrap_or(ResultKind::Invoice),
+        store_id: row.store_id,
+        confidence: row.confidence,
+        reasons: serde_json::from_str::<Vec<String>>(&row.reasons)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect(),
+        created_at: row.created_at,
+        due_at: row.due_at,
+        model_output: serde_json::from_str(&row.model_output).unwrap_or_default(),
+        versions: serde_json::from_str(&row.versions).unwrap_or_default(),
+        lease_owner: row.lease_owner,
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum QueueSort {
-    #[default]
-    LowestConfidence,
-    Oldest,
-    Due,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, Default)]
-pub struct QueueQuery {
-    pub kind: Option<String>,
-    pub store_id: Option<String>,
-    pub reason: Option<String>,
-    pub created_before: Option<String>,
-    #[serde(default)]
-    pub sort: QueueSort,
-}
-
-impl QueueQuery {
-    fn filter(&self) -> QueueFilter {
-        QueueFilter {
-            kind: self.kind.clone(),
-            store_id: self.store_id.clone(),
-            reason: self.reason.clone(),
-            created_before: self.created_before.clone(),
-            order: match self.sort {
-                QueueSort::LowestConfidence => QueueOrder::LowestConfidence,
-                QueueSort::Oldest => QueueOrder::Oldest,
-                QueueSort::Due => QueueOrder::Due,
-            },
-        }
+fn filter_of(query: &QueueQuery) -> QueueFilter {
+    QueueFilter {
+        kind: query.kind,
+        store_id: query.store_id.clone(),
+        reason: query.reason,
+        created_before: query.created_before.clone(),
+        order: match query.sort {
+            QueueSort::LowestConfidence => QueueOrder::LowestConfidence,
+            QueueSort::Oldest => QueueOrder::Oldest,
+            QueueSort::Due => QueueOrder::Due,
+        },
     }
 }
 
@@ -110,70 +77,27 @@ pub struct QueuePage {
     pub policy_errors: Vec<PolicyChanged>,
 }
 
-/// A reviewer's decision on a task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum DecisionInput {
-    Approve,
-    Reject {
-        reason_code: String,
-    },
-    /// The reviewer's corrected output (the whole result, with the edited fields).
-    Correct {
-        #[ts(type = "unknown")]
-        after: serde_json::Value,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct DecisionRecord {
-    #[ts(type = "number")]
-    pub id: i64,
-    #[ts(type = "number")]
-    pub task_id: i64,
-    pub reviewer: String,
-    pub action: String,
-    pub reason_code: Option<String>,
-    pub decided_at: String,
-    #[ts(type = "number")]
-    pub duration_ms: i64,
-    pub hash: String,
-    /// Where a category correction was added as a reference photo (learning loop).
-    pub learned: Option<String>,
-    /// Why the correction could not be added as a reference photo (the decision stands).
-    pub learn_error: Option<String>,
-    /// How long the station took to commit the decision (read the task, diff, the chained
-    /// write), in ms: the workbench reports it beside the round trip it sees.
-    pub commit_ms: f64,
-}
-
-impl From<store::DecisionRow> for DecisionRecord {
-    fn from(row: store::DecisionRow) -> Self {
-        Self {
-            id: row.id,
-            task_id: row.task_id,
-            reviewer: row.reviewer,
-            action: row.action,
-            reason_code: row.reason_code,
-            decided_at: row.decided_at,
-            duration_ms: row.duration_ms,
-            hash: row.hash,
-            learned: None,
-            learn_error: None,
-            commit_ms: 0.0,
-        }
+fn record_of(row: store::DecisionRow) -> DecisionRecord {
+    // an undo's reason column names the decision it undoes ("undo of decision 7")
+    let undoes = row
+        .reason_code
+        .as_deref()
+        .and_then(|r| r.strip_prefix(store::UNDO_PREFIX))
+        .and_then(|id| id.parse().ok());
+    DecisionRecord {
+        id: row.id,
+        task_id: row.task_id,
+        reviewer: row.reviewer,
+        action: row.action.parse().unwrap_or(DecisionAction::Approve),
+        reason_code: row.reason_code.as_deref().and_then(|r| r.parse().ok()),
+        undoes,
+        decided_at: row.decided_at,
+        duration_ms: row.duration_ms,
+        hash: row.hash,
+        learned: None,
+        learn_error: None,
+        commit_ms: 0.0,
     }
-}
-
-/// The audit trail's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct AuditCheck {
-    #[ts(type = "number")]
-    pub decisions: u64,
-    pub intact: bool,
-    #[ts(type = "number | null")]
-    pub broken_at: Option<i64>,
-    pub problem: Option<String>,
 }
 
 /// The due time of a task queued now that may wait `hours`.
@@ -288,8 +212,8 @@ impl Station {
             .active
             .unwrap_or_else(|| DEFAULT_STORE.to_string());
         let (kind, value) = match result.kind {
-            DocumentKind::Invoice => (Kind::Invoice, serde_json::to_value(&result.invoice)),
-            DocumentKind::Legal => (Kind::Legal, serde_json::to_value(&result.legal)),
+            DocumentKind::Invoice => (ResultKind::Invoice, serde_json::to_value(&result.invoice)),
+            DocumentKind::Legal => (ResultKind::Legal, serde_json::to_value(&result.legal)),
         };
         let value = value.map_err(|e| StationError::InvalidRequest(e.to_string()))?;
         let (policy, _) = self.policy(&store_id)?;
@@ -316,16 +240,11 @@ impl Station {
         }
         let task = NewTask {
             item_id: result.item_id,
-            kind: match kind {
-                Kind::Invoice => "invoice",
-                Kind::Legal => "legal",
-                Kind::Compliance => "compliance",
-            }
-            .into(),
+            kind,
             store_id,
             confidence: route.confidence,
             reasons: serde_json::to_string(
-                &route.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
+                &route.reasons,
             )
             .unwrap_or_default(),
             due_at: Some(due_in(policy.kind(kind).due_hours)),
@@ -342,7 +261,7 @@ impl Station {
             .to_string(),
         };
         // extracting the same document again does not queue it twice
-        if let Some(open) = self.store.open_task_for(task.item_id, &task.kind).await? {
+        if let Some(open) = self.store.open_task_for(task.item_id, task.kind).await? {
             return Ok((route, Some(open)));
         }
         let _write = self.review_writes.lock().await;
@@ -377,22 +296,26 @@ impl Station {
             .map(|c| f64::from(c.margin));
         let item = self.store.get_item(item_id).await?;
         let key = item.blob_sha256.unwrap_or_else(|| item_id.to_string());
-        let route = policy.route(Kind::Compliance, &fields, margin, &key);
+        let route = policy.route(ResultKind::Compliance, &fields, margin, &key);
         if !route.review {
             return Ok((route, None));
         }
-        if let Some(open) = self.store.open_task_for(item_id, "compliance").await? {
+        if let Some(open) = self
+            .store
+            .open_task_for(item_id, ResultKind::Compliance)
+            .await?
+        {
             return Ok((route, Some(open)));
         }
         let model_output = serde_json::to_value(&compliance)
             .map_err(|e| StationError::InvalidRequest(e.to_string()))?;
         let task = NewTask {
             item_id,
-            kind: "compliance".into(),
+            kind: ResultKind::Compliance,
             store_id: store_id.to_string(),
             confidence: route.confidence,
             reasons: serde_json::to_string(
-                &route.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
+                &route.reasons,
             )
             .unwrap_or_default(),
             due_at: Some(due_in(policy.compliance.due_hours)),
@@ -499,14 +422,14 @@ impl Station {
         offset: u32,
         limit: u32,
     ) -> Result<QueuePage, StationError> {
-        let filter = query.filter();
+        let filter = filter_of(query);
         let (total, oldest_created_at) = self.store.queue_stats(&filter).await?;
         let tasks = self
             .store
             .list_tasks(&filter, offset, limit.min(crate::MAX_PAGE))
             .await?
             .into_iter()
-            .map(ReviewTask::from)
+            .map(task_of)
             .collect();
         Ok(QueuePage {
             total,
@@ -556,9 +479,9 @@ impl Station {
         let _write = self.review_writes.lock().await;
         Ok(self
             .store
-            .claim_next(reviewer, &query.filter(), now_ms(), LEASE_MS, holding)
+            .claim_next(reviewer, &filter_of(query), now_ms(), LEASE_MS, holding)
             .await?
-            .map(ReviewTask::from))
+            .map(task_of))
     }
 
     /// Keeps the reviewer's tasks (on screen and pre-loaded) leased while they work on them;
@@ -602,17 +525,14 @@ impl Station {
         let reviewer = valid_reviewer(reviewer)?;
         let task = self.store.get_task(task_id).await?;
         let versions = task.versions.clone();
-        let (action, reason_code, after) = match decision {
-            DecisionInput::Approve => ("approve", None, task.model_output.clone()),
-            DecisionInput::Reject { reason_code } => {
-                if reason_code.trim().is_empty() {
-                    return Err(StationError::InvalidRequest(
-                        "a rejection needs a reason code".into(),
-                    ));
-                }
-                ("reject", Some(reason_code), task.model_output.clone())
-            }
-            DecisionInput::Correct { after } => ("correct", None, after.to_string()),
+        let action = decision.action();
+        let (reason_code, after) = match decision {
+            DecisionInput::Approve => (None, task.model_output.clone()),
+            DecisionInput::Reject { reason_code } => (
+                Some(reason_code.as_str().to_string()),
+                task.model_output.clone(),
+            ),
+            DecisionInput::Correct { after } => (None, after.to_string()),
         };
         let after_value: serde_json::Value = serde_json::from_str(&after).unwrap_or_default();
         let diff_json = serde_json::to_string(&changed_fields(
@@ -627,7 +547,7 @@ impl Station {
                 task_id,
                 reviewer,
                 &NewDecision {
-                    action: action.into(),
+                    action,
                     reason_code,
                     diff_json,
                     versions,
@@ -639,9 +559,10 @@ impl Station {
             )
             .await?;
         drop(write);
-        let mut record: DecisionRecord = row.into();
+        let mut record = record_of(row);
         record.commit_ms = began.elapsed().as_secs_f64() * 1000.0;
-        if task.kind == "compliance" && record.action == "correct" {
+        if task.kind == ResultKind::Compliance.as_str() && record.action == DecisionAction::Correct
+        {
             // the decision is committed: a failure to learn from it must not read as a failed save
             match self
                 .learn_category(&task, reviewer, record.id, &after_value)
@@ -667,8 +588,8 @@ impl Station {
         Ok(self
             .store
             .undo_decision(task_id, reviewer, now_ms(), LEASE_MS)
-            .await?
-            .into())
+            .await
+            .map(record_of)?)
     }
 
     pub async fn verify_audit(&self) -> Result<AuditCheck, StationError> {
@@ -866,14 +787,6 @@ impl Station {
     }
 }
 
-/// Emitted when a store's routing policy file changed on disk.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct PolicyChanged {
-    pub store_id: String,
-    /// Why the edit was rejected; the previous policy stays in force.
-    pub error: Option<String>,
-}
-
 /// One point of the threshold simulator.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ThresholdPoint {
@@ -1027,24 +940,14 @@ impl Station {
     /// output, the changed fields and the versions) to `dest`, as JSON lines or CSV.
     pub async fn export_evaluation(
         &self,
-        dest: &str,
+        dest: &Path,
         format: EvaluationFormat,
     ) -> Result<u32, StationError> {
         let ext = match format {
             EvaluationFormat::Jsonl => "jsonl",
             EvaluationFormat::Csv => "csv",
         };
-        let path = PathBuf::from(dest.trim());
-        if !path.is_absolute()
-            || !path
-                .extension()
-                .is_some_and(|x| x.eq_ignore_ascii_case(ext))
-            || !path.parent().is_some_and(std::path::Path::is_dir)
-        {
-            return Err(StationError::InvalidRequest(format!(
-                "cannot write the evaluation set to {dest:?}: an absolute path ending in .{ext} in an existing folder is needed"
-            )));
-        }
+        let path = crate::export_file::destination(dest, ext, "the evaluation set")?;
         let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or_default();
         let rows: Vec<EvaluationRow> = self
             .standing_decisions()
@@ -1124,13 +1027,7 @@ impl Station {
                     .map_err(|e| StationError::InvalidRequest(format!("cannot write CSV: {e}")))?
             }
         };
-        let tmp = path.with_extension(format!("{ext}.part"));
-        std::fs::write(&tmp, &bytes)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                StationError::InvalidRequest(format!("cannot write {}: {e}", path.display()))
-            })?;
+        crate::export_file::write_atomically(&path, &bytes)?;
         Ok(u32::try_from(rows.len()).unwrap_or(u32::MAX))
     }
 }

@@ -147,7 +147,7 @@ pub enum FileResult {
     Failed {
         #[ts(type = "number | null")]
         item_id: Option<i64>,
-        code: String,
+        code: protocol::ErrorCode,
         message: String,
     },
 }
@@ -222,7 +222,6 @@ mod tests {
         ImportProgress::export_all(&cfg).unwrap();
         ImportSummary::export_all(&cfg).unwrap();
         ImportStarted::export_all(&cfg).unwrap();
-        crate::IpcError::export_all(&cfg).unwrap();
         crate::DocumentResult::export_all(&cfg).unwrap();
         crate::ExtractProgress::export_all(&cfg).unwrap();
         extract::compliance::Compliance::export_all(&cfg).unwrap();
@@ -234,15 +233,10 @@ mod tests {
         crate::ReportWritten::export_all(&cfg).unwrap();
         crate::ReportProgress::export_all(&cfg).unwrap();
         crate::QueuePage::export_all(&cfg).unwrap();
-        crate::QueueQuery::export_all(&cfg).unwrap();
-        crate::DecisionInput::export_all(&cfg).unwrap();
-        crate::DecisionRecord::export_all(&cfg).unwrap();
-        crate::AuditCheck::export_all(&cfg).unwrap();
         crate::ReviewMetrics::export_all(&cfg).unwrap();
-        crate::ReviewTask::export_all(&cfg).unwrap();
         crate::ReviewInsights::export_all(&cfg).unwrap();
         crate::EvaluationFormat::export_all(&cfg).unwrap();
-        crate::PolicyChanged::export_all(&cfg).unwrap();
+        protocol::export_typescript(dir).unwrap();
     }
 
     fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {

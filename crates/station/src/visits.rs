@@ -318,8 +318,12 @@ impl Station {
                     "The file could not be read: take the photo again or copy it again.".into(),
                 );
                 // a file gone by now has nothing to show; it is taken when it is back
-                if item_id.is_none() && keep_unread && code != "not_found" && path.exists() {
-                    photo.item_id = Some(self.record_unread(path, &outcome, code, message).await?);
+                if item_id.is_none()
+                    && keep_unread
+                    && *code != protocol::ErrorCode::NotFound
+                    && path.exists()
+                {
+                    photo.item_id = Some(self.record_unread(path, &outcome, *code, message).await?);
                 }
                 return self.finish_photo(visit_id, photo, started).await;
             }
@@ -458,7 +462,7 @@ impl Station {
         &self,
         path: &Path,
         outcome: &crate::FileOutcome,
-        code: &str,
+        code: protocol::ErrorCode,
         message: &str,
     ) -> Result<i64, StationError> {
         let byte_len = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -473,7 +477,7 @@ impl Station {
             byte_len,
             status: store::ItemStatus::Error,
             verdict: None,
-            error_code: Some(code.to_string()),
+            error_code: Some(code.as_str().into()),
             error_message: Some(message.to_string()),
             format: None,
             width: None,

@@ -121,7 +121,7 @@ async fn a_mixed_batch_gets_verdicts_specific_errors_and_survives_restart() {
         other => panic!("{name}: {other:?}"),
     };
     let code = |name| match result_for(&progress, name) {
-        FileResult::Failed { code, .. } => code.clone(),
+        FileResult::Failed { code, .. } => *code,
         other => panic!("{name}: {other:?}"),
     };
     // sharp.jpg and sharp-copy.jpg are the same content: exactly one of them is a duplicate.
@@ -153,9 +153,9 @@ async fn a_mixed_batch_gets_verdicts_specific_errors_and_survives_restart() {
     );
     assert_eq!(verdict("blurred.jpg"), engine::QualityVerdict::Fail);
     assert_eq!(verdict("dark.png"), engine::QualityVerdict::Fail);
-    assert_eq!(code("empty.jpg"), "empty_file");
-    assert_eq!(code("notes.jpg"), "unsupported_format");
-    assert_eq!(code("truncated.jpg"), "truncated");
+    assert_eq!(code("empty.jpg").as_str(), "empty_file");
+    assert_eq!(code("notes.jpg").as_str(), "unsupported_format");
+    assert_eq!(code("truncated.jpg").as_str(), "truncated");
     assert_eq!(
         (summary.imported, summary.duplicates, summary.failed),
         (3, 1, 3)
@@ -326,7 +326,10 @@ async fn blob_paths_reject_traversal() {
     let data = tempfile::tempdir().unwrap();
     let station = Station::open(data.path()).await.unwrap();
     let err = station.blob_path("../../station.db").unwrap_err();
-    assert_eq!(station::IpcError::from(err).code, "invalid_request");
+    assert_eq!(
+        protocol::ApiError::from(err).code.as_str(),
+        "invalid_request"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -485,8 +488,8 @@ async fn a_stores_categories_judge_photos_with_cached_embeddings() {
         .await
         .is_ok());
     assert_eq!(
-        station::IpcError::from(station.judge_category(9999, None).await.unwrap_err()).code,
-        "not_found"
+        station.judge_category(9999, None).await.unwrap_err().code(),
+        protocol::ErrorCode::NotFound
     );
 }
 
@@ -504,12 +507,12 @@ async fn pdfs_import_with_their_pages_and_their_text_is_read() {
         other => panic!("{name}: {other:?}"),
     };
     let failed = |name: &str| match result_for(&progress, name) {
-        FileResult::Failed { code, .. } => code.clone(),
+        FileResult::Failed { code, .. } => *code,
         other => panic!("{name}: {other:?}"),
     };
-    assert_eq!(failed("encrypted.pdf"), "pdf_encrypted");
-    assert_eq!(failed("corrupt.pdf"), "pdf_corrupt");
-    assert_eq!(failed("empty-pages.pdf"), "pdf_empty");
+    assert_eq!(failed("encrypted.pdf").as_str(), "pdf_encrypted");
+    assert_eq!(failed("corrupt.pdf").as_str(), "pdf_corrupt");
+    assert_eq!(failed("empty-pages.pdf").as_str(), "pdf_empty");
     // A JPEG named .pdf is taken for what it is.
     assert!(matches!(
         result_for(&progress, "jpeg-named.pdf"),
@@ -534,7 +537,10 @@ async fn pdfs_import_with_their_pages_and_their_text_is_read() {
     assert_eq!(last.lines[0].text, "Page 500");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     let beyond = station.read_text(many, 501, false).await.unwrap_err();
-    assert_eq!(station::IpcError::from(beyond).code, "invalid_request");
+    assert_eq!(
+        protocol::ApiError::from(beyond).code.as_str(),
+        "invalid_request"
+    );
 
     // A scan has no text layer: OCR reads it, and says so.
     let ocr = station.read_text(scanned, 1, false).await.unwrap();
@@ -625,9 +631,15 @@ async fn without_models_photos_still_import_and_the_engine_says_why() {
         unreachable!()
     };
     let error = station.judge_category(*item_id, None).await.unwrap_err();
-    assert_eq!(station::IpcError::from(error).code, "engine_unavailable");
+    assert_eq!(
+        protocol::ApiError::from(error).code.as_str(),
+        "engine_unavailable"
+    );
     let error = station.read_text(*item_id, 1, false).await.unwrap_err();
-    assert_eq!(station::IpcError::from(error).code, "engine_unavailable");
+    assert_eq!(
+        protocol::ApiError::from(error).code.as_str(),
+        "engine_unavailable"
+    );
     // Nothing recorded was lost.
     assert_eq!(
         station
@@ -659,7 +671,7 @@ async fn import_one(station: &Arc<Station>, path: PathBuf) -> i64 {
 async fn extract(
     station: &Arc<Station>,
     id: i64,
-    kind: Option<station::DocumentKind>,
+    kind: Option<protocol::DocumentKind>,
 ) -> station::DocumentResult {
     let (job, _) = station.new_job();
     station
@@ -799,7 +811,7 @@ async fn invoices_are_extracted_checked_and_recorded() {
         .await;
         // the kind is recognized from the text
         let result = extract(&station, id, None).await;
-        assert_eq!(result.kind, station::DocumentKind::Invoice, "{name}");
+        assert_eq!(result.kind, protocol::DocumentKind::Invoice, "{name}");
         assert_eq!(result.pages[0].source, "text_layer");
         let invoice = result.invoice.as_ref().unwrap();
         assert_invoice(name, invoice, false);
@@ -815,7 +827,7 @@ async fn invoices_are_extracted_checked_and_recorded() {
         assert!(recorded.cached);
         assert_eq!(recorded.invoice, result.invoice);
         let value = serde_json::to_value(recorded.invoice.unwrap()).unwrap();
-        extract::schema::validate(extract::schema::ResultKind::Invoice, &value).unwrap();
+        extract::schema::validate(protocol::ResultKind::Invoice, &value).unwrap();
     }
     // scanned copies go through OCR: rotated, noisy, JPEG
     for name in ["gst-invoice", "vat-invoice", "bad-arithmetic"] {
@@ -824,7 +836,7 @@ async fn invoices_are_extracted_checked_and_recorded() {
             fixture_dir("documents").join(format!("{name}.scan.jpg")),
         )
         .await;
-        let result = extract(&station, id, Some(station::DocumentKind::Invoice)).await;
+        let result = extract(&station, id, Some(protocol::DocumentKind::Invoice)).await;
         assert_eq!(result.pages[0].source, "ocr");
         assert_invoice(name, result.invoice.as_ref().unwrap(), true);
     }
@@ -855,7 +867,7 @@ async fn receipts_without_text_and_invoices_in_another_script_get_clear_results(
     let photo = data.path().join("wall.jpg");
     wall(&photo);
     let id = import_one(&station, photo).await;
-    let invoice = extract(&station, id, Some(station::DocumentKind::Invoice))
+    let invoice = extract(&station, id, Some(protocol::DocumentKind::Invoice))
         .await
         .invoice
         .unwrap();
@@ -904,7 +916,7 @@ async fn legal_documents_give_metadata_sections_and_a_summary() {
     let t = truth("judgment");
     let id = import_one(&station, fixture_dir("documents/judgment.pdf")).await;
     let result = extract(&station, id, None).await;
-    assert_eq!(result.kind, station::DocumentKind::Legal);
+    assert_eq!(result.kind, protocol::DocumentKind::Legal);
     assert_eq!(result.page_count, 4);
     let doc = result.legal.unwrap();
     assert_eq!(doc.case_number.value.as_deref(), t["case_number"].as_str());
@@ -966,7 +978,7 @@ async fn legal_documents_give_metadata_sections_and_a_summary() {
     };
     let (job, _) = station.new_job();
     let cancelled = station
-        .extract_document(job, long, Some(station::DocumentKind::Legal), &sink)
+        .extract_document(job, long, Some(protocol::DocumentKind::Legal), &sink)
         .await;
     assert!(
         matches!(cancelled, Err(station::StationError::Cancelled)),
@@ -984,7 +996,7 @@ async fn legal_documents_give_metadata_sections_and_a_summary() {
     };
     let (job, _) = station.new_job();
     let full = station
-        .extract_document(job, long, Some(station::DocumentKind::Legal), &sink)
+        .extract_document(job, long, Some(protocol::DocumentKind::Legal), &sink)
         .await
         .unwrap();
     assert_eq!(sink.seen.lock().unwrap().len(), 300);
@@ -1028,7 +1040,7 @@ async fn compliance_results_follow_the_gates_and_match_their_schema() {
     );
     for result in [&sharp, &blurred] {
         let value = serde_json::to_value(result).unwrap();
-        extract::schema::validate(extract::schema::ResultKind::Compliance, &value).unwrap();
+        extract::schema::validate(protocol::ResultKind::Compliance, &value).unwrap();
     }
     // a document has no compliance result
     let doc = import_one(&station, fixture_dir("documents/receipt.pdf")).await;
@@ -1241,7 +1253,7 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
         .export_visit_report(
             station.new_job().0,
             visit.id,
-            csv_path.to_str().unwrap(),
+            &csv_path,
             station::ReportFormat::Csv,
             &NoReportProgress,
         )
@@ -1262,7 +1274,7 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
         .export_visit_report(
             station.new_job().0,
             visit.id,
-            pdf_path.to_str().unwrap(),
+            &pdf_path,
             station::ReportFormat::Pdf,
             &NoReportProgress,
         )
@@ -1387,27 +1399,31 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     extract(&station, good, None).await;
     extract(&station, bad, None).await;
     extract(&station, bad, None).await; // again: still one task
-    let any = station::QueueQuery::default();
+    let any = protocol::QueueQuery::default();
     let page = station.review_queue(&any, 0, 50).await.unwrap();
     assert_eq!(page.total, 1, "{:#?}", page.tasks);
     let task = &page.tasks[0];
     assert_eq!(task.item_id, bad);
-    assert_eq!(task.kind, "invoice");
+    assert_eq!(task.kind, protocol::ResultKind::Invoice);
     assert!(
-        task.reasons.contains(&"validation_failed".to_string()),
+        task.reasons
+            .contains(&protocol::RoutingReason::ValidationFailed),
         "{task:#?}"
     );
     assert!(task.model_output.get("total").is_some());
     // due a day after it was queued (the policy's default due_hours)
     let due = task.due_at.clone().expect("a due time");
     assert!(due > task.created_at, "{due} after {}", task.created_at);
-    let failed = station::QueueQuery {
-        reason: Some("low_confidence".into()),
+    let failed = protocol::QueueQuery {
+        reason: Some(protocol::RoutingReason::LowConfidence),
         ..Default::default()
     };
     assert_eq!(
         station.review_queue(&failed, 0, 50).await.unwrap().total,
-        u64::from(task.reasons.contains(&"low_confidence".to_string()))
+        u64::from(
+            task.reasons
+                .contains(&protocol::RoutingReason::LowConfidence)
+        )
     );
 
     // claim, correct, undo, approve; the trail holds every step and verifies
@@ -1417,15 +1433,15 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     let mut corrected = claimed.model_output.clone();
     corrected["total"]["value"] = serde_json::json!("1180.00");
     let err = station
-        .decide(claimed.id, "bo", station::DecisionInput::Approve, 900)
+        .decide(claimed.id, "bo", protocol::DecisionInput::Approve, 900)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "task_not_held");
+    assert_eq!(err.code().as_str(), "task_not_held");
     station
         .decide(
             claimed.id,
             "ana",
-            station::DecisionInput::Correct { after: corrected },
+            protocol::DecisionInput::Correct { after: corrected },
             4200,
         )
         .await
@@ -1445,20 +1461,14 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         .any(|f| f.field == "date" && f.agreed == 1));
     station.undo_decision(claimed.id, "ana").await.unwrap();
     assert_eq!(station.review_queue(&any, 0, 50).await.unwrap().total, 1);
-    let err = station
-        .decide(
-            claimed.id,
-            "ana",
-            station::DecisionInput::Reject {
-                reason_code: " ".into(),
-            },
-            10,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "invalid_request");
+    // a rejection without one of the reason codes does not even reach the station
+    let err = serde_json::from_str::<protocol::DecisionInput>(
+        r#"{"action": "reject", "reason_code": " "}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unknown variant"), "{err}");
     station
-        .decide(claimed.id, "ana", station::DecisionInput::Approve, 1300)
+        .decide(claimed.id, "ana", protocol::DecisionInput::Approve, 1300)
         .await
         .unwrap();
     let audit = station.verify_audit().await.unwrap();
@@ -1485,7 +1495,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     let jsonl = out.path().join("eval.jsonl");
     assert_eq!(
         station
-            .export_evaluation(jsonl.to_str().unwrap(), station::EvaluationFormat::Jsonl)
+            .export_evaluation(&jsonl, station::EvaluationFormat::Jsonl)
             .await
             .unwrap(),
         1
@@ -1497,7 +1507,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     assert!(row["model_output"]["total"].is_object());
     let csv_path = out.path().join("eval.csv");
     station
-        .export_evaluation(csv_path.to_str().unwrap(), station::EvaluationFormat::Csv)
+        .export_evaluation(&csv_path, station::EvaluationFormat::Csv)
         .await
         .unwrap();
     assert_eq!(
@@ -1505,7 +1515,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         2
     );
     assert!(station
-        .export_evaluation("eval.jsonl", station::EvaluationFormat::Jsonl)
+        .export_evaluation(Path::new("eval.jsonl"), station::EvaluationFormat::Jsonl)
         .await
         .is_err());
 
@@ -1566,8 +1576,8 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
     )
     .await;
     let blurred = import_one(&station, fixture_dir("blurred.jpg")).await;
-    let compliance = station::QueueQuery {
-        kind: Some("compliance".into()),
+    let compliance = protocol::QueueQuery {
+        kind: Some(protocol::ResultKind::Compliance),
         ..Default::default()
     };
     let page = station.review_queue(&compliance, 0, 10).await.unwrap();
@@ -1604,7 +1614,7 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         .decide(
             task_fruit.id,
             "ana",
-            station::DecisionInput::Correct { after },
+            protocol::DecisionInput::Correct { after },
             3000,
         )
         .await
@@ -1648,7 +1658,7 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         .decide(
             task_blurred.id,
             "ana",
-            station::DecisionInput::Correct { after },
+            protocol::DecisionInput::Correct { after },
             2000,
         )
         .await

@@ -60,7 +60,11 @@ async fn main() {
     else {
         panic!("fresh database")
     };
-    let kinds = ["compliance", "invoice", "legal"];
+    let kinds = [
+        protocol::ResultKind::Compliance,
+        protocol::ResultKind::Invoice,
+        protocol::ResultKind::Legal,
+    ];
     let reasons = [
         "[\"low_confidence\"]",
         "[\"validation_failed\"]",
@@ -73,7 +77,7 @@ async fn main() {
         let tasks: Vec<NewTask> = (chunk * 10_000..((chunk + 1) * 10_000).min(n))
             .map(|i| NewTask {
                 item_id: item,
-                kind: kinds[i % 3].into(),
+                kind: kinds[i % 3],
                 store_id: format!("store-{}", i % 20),
                 confidence: ((i * 7919) % 10_000) as f64 / 10_000.0,
                 reasons: reasons[i % 4].into(),
@@ -91,7 +95,7 @@ async fn main() {
 
     let any = QueueFilter::default();
     let invoices = QueueFilter {
-        kind: Some("invoice".into()),
+        kind: Some(protocol::ResultKind::Invoice),
         store_id: Some("store-3".into()),
         ..Default::default()
     };
@@ -100,7 +104,7 @@ async fn main() {
         ..Default::default()
     };
     let failed_and_old = QueueFilter {
-        reason: Some("validation_failed".into()),
+        reason: Some(protocol::RoutingReason::ValidationFailed),
         created_before: Some(store::now_rfc3339()),
         order: store::QueueOrder::Oldest,
         ..Default::default()
@@ -141,7 +145,7 @@ async fn main() {
                 current.id,
                 "ana",
                 &NewDecision {
-                    action: "approve".into(),
+                    action: protocol::DecisionAction::Approve,
                     reason_code: None,
                     before_json: current.model_output.clone(),
                     after_json: current.model_output.clone(),

@@ -21,6 +21,7 @@ pub use items::{
 };
 pub use review::{
     ChainBreak, DecisionRow, NewDecision, NewTask, QueueFilter, QueueOrder, TaskRow, GENESIS_HASH,
+    UNDO_PREFIX,
 };
 pub use visits::{VisitPhotoRow, VisitRow};
 

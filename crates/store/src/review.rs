@@ -9,12 +9,17 @@
 
 use sha2::{Digest, Sha256};
 
+use protocol::{DecisionAction, ResultKind, RoutingReason};
+
 use crate::{now_rfc3339, Result, Store, StoreError};
+
+/// How an undo's reason column begins; the id of the decision it undoes follows.
+pub const UNDO_PREFIX: &str = "undo of decision ";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTask {
     pub item_id: i64,
-    pub kind: String,
+    pub kind: ResultKind,
     pub store_id: String,
     pub confidence: f64,
     /// JSON array of reason codes.
@@ -55,10 +60,10 @@ pub enum QueueOrder {
 /// Which open tasks a queue view or a claim considers.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueueFilter {
-    pub kind: Option<String>,
+    pub kind: Option<ResultKind>,
     pub store_id: Option<String>,
-    /// One reason code the task must carry.
-    pub reason: Option<String>,
+    /// One reason the task must carry.
+    pub reason: Option<RoutingReason>,
     /// Only tasks created at or before this time (RFC 3339): "older than".
     pub created_before: Option<String>,
     pub order: QueueOrder,
@@ -67,16 +72,16 @@ pub struct QueueFilter {
 impl QueueFilter {
     fn push_where(&self, q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>) {
         q.push(" WHERE state = 'open'");
-        if let Some(kind) = &self.kind {
-            q.push(" AND kind = ").push_bind(kind.clone());
+        if let Some(kind) = self.kind {
+            q.push(" AND kind = ").push_bind(kind.as_str());
         }
         if let Some(store) = &self.store_id {
             q.push(" AND store_id = ").push_bind(store.clone());
         }
-        if let Some(reason) = &self.reason {
+        if let Some(reason) = self.reason {
             // reasons is a JSON array of plain codes: match the quoted code
             q.push(" AND instr(reasons, ")
-                .push_bind(format!("\"{reason}\""))
+                .push_bind(format!("\"{}\"", reason.as_str()))
                 .push(") > 0");
         }
         if let Some(before) = &self.created_before {
@@ -117,7 +122,7 @@ const DECISION_COLUMNS: &str = "id, task_id, reviewer, action, reason_code, befo
 /// What a reviewer decided, before it is chained.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDecision {
-    pub action: String,
+    pub action: DecisionAction,
     pub reason_code: Option<String>,
     pub before_json: String,
     pub after_json: String,
@@ -143,6 +148,7 @@ fn chain_hash(
     id: i64,
     task_id: i64,
     reviewer: &str,
+    action: &str,
     d: &NewDecision,
     at: &str,
 ) -> String {
@@ -153,7 +159,7 @@ fn chain_hash(
         &id.to_string(),
         &task_id.to_string(),
         reviewer,
-        &d.action,
+        action,
         d.reason_code.as_deref().unwrap_or("\u{0}"),
         &d.before_json,
         &d.after_json,
@@ -179,7 +185,7 @@ impl Store {
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(t.item_id)
-            .bind(&t.kind)
+            .bind(t.kind.as_str())
             .bind(&t.store_id)
             .bind(t.confidence)
             .bind(&t.reasons)
@@ -220,12 +226,12 @@ impl Store {
     }
 
     /// The open task of an item's result of this kind, if one is queued.
-    pub async fn open_task_for(&self, item_id: i64, kind: &str) -> Result<Option<i64>> {
+    pub async fn open_task_for(&self, item_id: i64, kind: ResultKind) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM review_tasks WHERE item_id = ? AND kind = ? AND state = 'open' LIMIT 1",
         )
         .bind(item_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -383,8 +389,8 @@ impl Store {
             return Err(StoreError::NothingToUndo(task_id));
         };
         let undo = NewDecision {
-            action: "undo".into(),
-            reason_code: Some(format!("undo of decision {}", last.id)),
+            action: DecisionAction::Undo,
+            reason_code: Some(format!("{UNDO_PREFIX}{}", last.id)),
             before_json: last.after_json,
             after_json: last.before_json,
             duration_ms: 0,
@@ -480,8 +486,10 @@ impl Store {
                     row.id,
                     row.task_id,
                     &row.reviewer,
+                    // the stored word, whatever it is: a changed one must change the hash
+                    &row.action,
                     &NewDecision {
-                        action: row.action.clone(),
+                        action: DecisionAction::Approve,
                         reason_code: row.reason_code.clone(),
                         before_json: row.before_json.clone(),
                         after_json: row.after_json.clone(),
@@ -518,7 +526,7 @@ async fn append_decision(
     let (last_id, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
     let id = last_id + 1;
     let at = now_rfc3339();
-    let hash = chain_hash(&prev_hash, id, task_id, reviewer, d, &at);
+    let hash = chain_hash(&prev_hash, id, task_id, reviewer, d.action.as_str(), d, &at);
     sqlx::query(
         "INSERT INTO review_decisions (id, task_id, reviewer, action, reason_code, before_json, after_json, decided_at, duration_ms, diff_json, versions, prev_hash, hash) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -526,7 +534,7 @@ async fn append_decision(
     .bind(id)
     .bind(task_id)
     .bind(reviewer)
-    .bind(&d.action)
+    .bind(d.action.as_str())
     .bind(&d.reason_code)
     .bind(&d.before_json)
     .bind(&d.after_json)
@@ -542,7 +550,7 @@ async fn append_decision(
         id,
         task_id,
         reviewer: reviewer.to_string(),
-        action: d.action.clone(),
+        action: d.action.as_str().to_string(),
         reason_code: d.reason_code.clone(),
         before_json: d.before_json.clone(),
         after_json: d.after_json.clone(),
@@ -562,7 +570,7 @@ mod tests {
     #[test]
     fn the_hash_covers_every_field() {
         let d = NewDecision {
-            action: "approve".into(),
+            action: DecisionAction::Approve,
             reason_code: None,
             before_json: "{}".into(),
             after_json: "{}".into(),
@@ -570,17 +578,36 @@ mod tests {
             diff_json: "[]".into(),
             versions: "{}".into(),
         };
-        let base = chain_hash(GENESIS_HASH, 1, 2, "ana", &d, "t");
-        assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "bo", &d, "t"));
-        assert_ne!(base, chain_hash(GENESIS_HASH, 2, 2, "ana", &d, "t"));
+        let base = chain_hash(GENESIS_HASH, 1, 2, "ana", "approve", &d, "t");
+        assert_ne!(
+            base,
+            chain_hash(GENESIS_HASH, 1, 2, "bo", "approve", &d, "t")
+        );
+        assert_ne!(
+            base,
+            chain_hash(GENESIS_HASH, 2, 2, "ana", "approve", &d, "t")
+        );
+        assert_ne!(
+            base,
+            chain_hash(GENESIS_HASH, 1, 2, "ana", "reject", &d, "t")
+        );
         let mut e = d.clone();
         e.after_json = "{\"total\":1}".into();
-        assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
+        assert_ne!(
+            base,
+            chain_hash(GENESIS_HASH, 1, 2, "ana", "approve", &e, "t")
+        );
         let mut e = d.clone();
         e.reason_code = Some(String::new());
-        assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
+        assert_ne!(
+            base,
+            chain_hash(GENESIS_HASH, 1, 2, "ana", "approve", &e, "t")
+        );
         let mut e = d;
         e.versions = "{\"model\":\"v2\"}".into();
-        assert_ne!(base, chain_hash(GENESIS_HASH, 1, 2, "ana", &e, "t"));
+        assert_ne!(
+            base,
+            chain_hash(GENESIS_HASH, 1, 2, "ana", "approve", &e, "t")
+        );
     }
 }

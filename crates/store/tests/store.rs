@@ -262,7 +262,7 @@ async fn an_item(store: &Store, name: &str) -> i64 {
 fn task(item_id: i64, kind: &str, confidence: f64, reasons: &str) -> store::NewTask {
     store::NewTask {
         item_id,
-        kind: kind.into(),
+        kind: kind.parse().unwrap(),
         store_id: "s1".into(),
         confidence,
         reasons: reasons.into(),
@@ -274,7 +274,7 @@ fn task(item_id: i64, kind: &str, confidence: f64, reasons: &str) -> store::NewT
 
 fn approve(ms: i64) -> store::NewDecision {
     store::NewDecision {
-        action: "approve".into(),
+        action: protocol::DecisionAction::Approve,
         reason_code: None,
         before_json: "{\"total\":\"9.00\"}".into(),
         after_json: "{\"total\":\"9.00\"}".into(),
@@ -438,7 +438,7 @@ async fn the_queue_filters_orders_and_counts() {
         .await
         .unwrap();
     let invoices = store::QueueFilter {
-        kind: Some("invoice".into()),
+        kind: Some(protocol::ResultKind::Invoice),
         ..Default::default()
     };
     let (count, oldest) = store.queue_stats(&invoices).await.unwrap();
@@ -450,7 +450,7 @@ async fn the_queue_filters_orders_and_counts() {
         [0.1, 0.5]
     );
     let failed = store::QueueFilter {
-        reason: Some("validation_failed".into()),
+        reason: Some(protocol::RoutingReason::ValidationFailed),
         ..Default::default()
     };
     assert_eq!(store.list_tasks(&failed, 0, 10).await.unwrap().len(), 1);

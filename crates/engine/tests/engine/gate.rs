@@ -67,7 +67,7 @@ fn the_corrupt_fixture_is_a_specific_error() {
         &GateConfig::default(),
     )
     .unwrap_err();
-    assert_eq!(err.code(), "corrupt");
+    assert_eq!(err.code(), protocol::ErrorCode::Corrupt);
     assert!(
         err.to_string().starts_with("the JPEG file is corrupt"),
         "{err}"

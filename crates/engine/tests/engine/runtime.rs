@@ -1,6 +1,7 @@
 //! ONNX Runtime, the fetched models and PDFium, for real.
 
 use engine::runtime::{default_models_dir, verify_models, Runtime};
+use protocol::ErrorCode;
 
 use crate::fixture;
 
@@ -204,10 +205,10 @@ fn pdf_pages_render_and_the_text_layer_is_read_directly() {
 fn bad_pdfs_get_specific_errors_and_a_long_one_stays_cheap() {
     let pdf = pdf_engine();
     let code = |name: &str| pdf.inspect(&pdf_fixture(name)).unwrap_err().code();
-    assert_eq!(code("encrypted.pdf"), "pdf_encrypted");
-    assert_eq!(code("corrupt.pdf"), "pdf_corrupt");
-    assert_eq!(code("empty-pages.pdf"), "pdf_empty");
-    assert_eq!(code("jpeg-named.pdf"), "pdf_corrupt");
+    assert_eq!(code("encrypted.pdf"), ErrorCode::PdfEncrypted);
+    assert_eq!(code("corrupt.pdf"), ErrorCode::PdfCorrupt);
+    assert_eq!(code("empty-pages.pdf"), ErrorCode::PdfEmpty);
+    assert_eq!(code("jpeg-named.pdf"), ErrorCode::PdfCorrupt);
     assert!(!engine::pdf::is_pdf(&pdf_fixture("jpeg-named.pdf")));
 
     let many = pdf_fixture("many-pages.pdf");

@@ -3,6 +3,7 @@
 //! cached), full size or as a thumbnail.
 //! Hashes are validated in the station, so a request can never read outside the data directory.
 
+use protocol::ErrorCode;
 use tauri::http::{header, Request, Response, StatusCode};
 use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 
@@ -44,9 +45,11 @@ pub fn serve_blob<R: Runtime>(
                         )
                         .body(png),
                     Err(error) => {
-                        let status = match station::IpcError::from(error).code.as_str() {
-                            "invalid_request" => StatusCode::BAD_REQUEST,
-                            "not_found" | "page_out_of_range" => StatusCode::NOT_FOUND,
+                        let status = match error.code() {
+                            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+                            ErrorCode::NotFound | ErrorCode::PageOutOfRange => {
+                                StatusCode::NOT_FOUND
+                            }
                             _ => StatusCode::UNPROCESSABLE_ENTITY,
                         };
                         plain(status, "page not available")

@@ -1,0 +1,77 @@
+//! The one error shape of every boundary: `{code, message}` with a typed code.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::wire_enum::wire_enum;
+
+wire_enum! {
+    /// Why a request failed, as a program should act on it: the message says it to a person,
+    /// the code decides what happens next (retry, ask for something else, give up).
+    pub enum ErrorCode {
+        /// No item, visit, task or file with that id or path.
+        NotFound => "not_found",
+        /// The task is decided already, or leased to another reviewer.
+        TaskNotHeld => "task_not_held",
+        /// The request itself is wrong (a missing reason, an unknown store, a bad value).
+        InvalidRequest => "invalid_request",
+        /// The database or the blob store failed (busy, full, read-only).
+        Storage => "storage",
+        /// A bug or a crashed worker.
+        Internal => "internal",
+        /// The local engine's models or runtime are not available (yet).
+        EngineUnavailable => "engine_unavailable",
+        /// No store is configured.
+        NoStore => "no_store",
+        /// The operation was cancelled by the user.
+        Cancelled => "cancelled",
+        /// A file or export destination could not be read or written.
+        Io => "io",
+        EmptyFile => "empty_file",
+        FileTooLarge => "file_too_large",
+        UnsupportedFormat => "unsupported_format",
+        TooManyPixels => "too_many_pixels",
+        Truncated => "truncated",
+        Corrupt => "corrupt",
+        /// The file cannot be read at all (permissions, a card pulled out).
+        Unreadable => "unreadable",
+        NotAFile => "not_a_file",
+        PdfUnavailable => "pdf_unavailable",
+        PdfEncrypted => "pdf_encrypted",
+        PdfEmpty => "pdf_empty",
+        PdfCorrupt => "pdf_corrupt",
+        PdfTooManyPages => "pdf_too_many_pages",
+        PageOutOfRange => "page_out_of_range",
+        PdfRender => "pdf_render",
+        CategoryFailed => "category_failed",
+        OcrFailed => "ocr_failed",
+        /// A result did not validate against its JSON Schema.
+        SchemaInvalid => "schema_invalid",
+    }
+}
+
+impl ErrorCode {
+    /// Whether the same request may pass when sent again later: the database was busy, the
+    /// engine was still loading, a worker died. Every other code is final for that request.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Self::Storage | Self::Internal | Self::EngineUnavailable
+        )
+    }
+}
+
+/// The one error shape that crosses IPC and HTTP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ApiError {}
