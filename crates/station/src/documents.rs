@@ -153,9 +153,20 @@ impl Station {
         let started = Instant::now();
         let item = self.store.get_item(item_id).await?;
         if item.status != "analyzed" {
-            return Err(StationError::InvalidRequest(
-                "the file could not be read, so it has no text".into(),
-            ));
+            // refused with the file's own error: an unreadable file has no text to extract
+            return Err(StationError::Analysis {
+                code: item
+                    .error_code
+                    .as_deref()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(ErrorCode::Unreadable),
+                message: format!(
+                    "nothing to extract: the file could not be read ({})",
+                    item.error_message
+                        .as_deref()
+                        .unwrap_or("no reason recorded")
+                ),
+            });
         }
         let page_count = u32::try_from(item.page_count.unwrap_or(1))
             .unwrap_or(1)
@@ -191,6 +202,20 @@ impl Station {
             });
             // let a cancellation land between pages even when every page is cached
             tokio::task::yield_now().await;
+        }
+        if lines.is_empty() {
+            // an empty result would be queued as a failed invoice with every field missing
+            return Err(StationError::Analysis {
+                code: ErrorCode::NoText,
+                message: format!(
+                    "nothing to extract: no text was found on {}",
+                    if total == 1 {
+                        "the page".to_string()
+                    } else {
+                        format!("any of the {total} pages")
+                    }
+                ),
+            });
         }
         let (invoice, legal, analyzer, value) = tokio::task::spawn_blocking(move || match kind {
             DocumentKind::Invoice => {

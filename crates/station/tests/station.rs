@@ -156,6 +156,43 @@ async fn a_mixed_batch_gets_verdicts_specific_errors_and_survives_restart() {
     assert_eq!(code("empty.jpg").as_str(), "empty_file");
     assert_eq!(code("notes.jpg").as_str(), "unsupported_format");
     assert_eq!(code("truncated.jpg").as_str(), "truncated");
+
+    // extracting a file that could not be read is refused with its own error, and a photo with
+    // no text has nothing to extract: neither records a result nor queues a task
+    let truncated = match result_for(&progress, "truncated.jpg") {
+        FileResult::Failed {
+            item_id: Some(id), ..
+        } => *id,
+        other => panic!("truncated.jpg: {other:?}"),
+    };
+    let (job, _) = station.new_job();
+    let err = station
+        .extract_document(job, truncated, None, &station::NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), protocol::ErrorCode::Truncated, "{err}");
+    assert!(err.to_string().contains("nothing to extract"), "{err}");
+    let dark = match result_for(&progress, "dark.png") {
+        FileResult::Imported { item_id, .. } => *item_id,
+        other => panic!("dark.png: {other:?}"),
+    };
+    let (job, _) = station.new_job();
+    let err = station
+        .extract_document(
+            job,
+            dark,
+            Some(protocol::DocumentKind::Invoice),
+            &station::NoProgress,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), protocol::ErrorCode::NoText, "{err}");
+    assert!(station.latest_document(dark).await.unwrap().is_none());
+    let queue = station
+        .review_queue(&protocol::QueueQuery::default(), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(queue.total, 0, "{:?}", queue.tasks);
     assert_eq!(
         (summary.imported, summary.duplicates, summary.failed),
         (3, 1, 3)
