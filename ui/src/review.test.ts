@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyComplianceEdit, applyEdit, fieldsOf, isFinalSaveError, percentile, simulationSeries, SHORTCUTS } from "./review";
+import { applyComplianceEdit, applyEdit, emptyTaskMessage, fieldsOf, isFinalSaveError, percentile, simulationSeries, SHORTCUTS } from "./review";
+import type { ReviewTask } from "./bindings/ReviewTask";
 
 const output = {
   number: { value: "INV-7", printed: "INV-7", confidence: 0.96, checks: [], evidence: [] },
@@ -87,5 +88,25 @@ describe("saves", () => {
     // not the station's error at all (the IPC failed): may pass on a retry
     expect(isFinalSaveError(new Error("Failed to fetch"))).toBe(false);
     expect(isFinalSaveError({ code: "no_such_code", message: "x" })).toBe(false);
+  });
+});
+
+describe("the empty task view", () => {
+  const task = (id: number, owner: string | null): ReviewTask => ({
+    id, item_id: id, kind: "invoice", store_id: "s1", confidence: 0.4, reasons: ["low_confidence"],
+    created_at: "2026-12-02T10:00:00Z", due_at: null, model_output: {}, versions: {},
+    lease_owner: owner, lease_expires_at: owner ? "2026-12-02T14:05:00Z" : null,
+  });
+  it("says nothing is open only when the queue is empty", () => {
+    expect(emptyTaskMessage(0, [], "ana")).toBe("Nothing to review with these filters.");
+  });
+  it("names who holds the listed task and until when", () => {
+    const message = emptyTaskMessage(1, [task(12, "bo")], "ana");
+    expect(message).toMatch(/^Task 12 is being reviewed by bo until \S+/);
+    expect(message).not.toMatch(/Nothing to review/);
+  });
+  it("never claims the queue is empty when it lists a task", () => {
+    expect(emptyTaskMessage(1, [task(3, null)], "ana")).toMatch(/1 open task is in the queue/);
+    expect(emptyTaskMessage(1, [task(3, "ana")], "ana")).not.toMatch(/Nothing to review/);
   });
 });

@@ -161,6 +161,19 @@ export function isFinalSaveError(error: unknown): boolean {
   return isApiError(error) && !TRANSIENT_ERROR_CODES.includes(error.code);
 }
 
+/**
+ * What the task view says when no task could be claimed, in agreement with the queue beside it:
+ * nothing is open, or every open task is leased to someone else (who, and until when).
+ */
+export function emptyTaskMessage(total: number, listed: readonly ReviewTask[], reviewer: string): string {
+  if (total === 0) return "Nothing to review with these filters.";
+  const leased = listed.find((t) => t.lease_owner && t.lease_owner !== reviewer);
+  if (!leased?.lease_owner) return `${total} open ${total === 1 ? "task is" : "tasks are"} in the queue, but none could be claimed just now; retrying…`;
+  const until = leased.lease_expires_at ? new Date(leased.lease_expires_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "its lease ends";
+  const others = total === 1 ? "" : ` (every open task here is leased to another reviewer)`;
+  return `Task ${leased.id} is being reviewed by ${leased.lease_owner} until ${until}${others}: it comes back to the queue if it is not decided by then.`;
+}
+
 function doubtfulOf(task: ReviewTask): string[] {
   const v = task.versions as { doubtful_fields?: string[] } | null;
   return v?.doubtful_fields ?? [];
@@ -466,12 +479,18 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     }
     taskEl.replaceChildren(current ? renderTask(current, null)
       : loadingNext ? h("p", { class: "muted", id: "review-loading" }, "Loading the next task…")
-      : h("p", { class: "muted", id: "review-empty" }, "Nothing to review with these filters."));
+      : h("p", { class: "muted", id: "review-empty" }, emptyTaskMessage(queueTotal, queueListed, reviewer)));
   };
 
   // The queue is windowed: only the rows in view exist, fetched a page at a time.
   let policyNotice = "";
+  // what the queue beside the task view shows, so that the two agree
+  let queueTotal = 0;
+  let queueListed: ReviewTask[] = [];
   const onPage = (page: QueuePage) => {
+    queueTotal = Number(page.total);
+    if (page.tasks.length > 0 || queueTotal === 0) queueListed = page.tasks;
+    if (!current && !viewing) render();
     const oldest = page.oldest_created_at ? Math.round((Date.now() - Date.parse(page.oldest_created_at)) / 60000) : null;
     countEl.textContent = `${page.total} open${oldest !== null ? ` · oldest ${oldest < 60 ? `${oldest} min` : oldest < 2880 ? `${Math.round(oldest / 60)} h` : `${Math.round(oldest / 1440)} d`}` : ""}`;
     const notice = page.policy_errors.map((p) => `Routing policy of ${p.store_id} not applied, the previous one stays: ${p.error ?? ""}`).join(" · ");

@@ -119,6 +119,8 @@ pub struct ReviewTask {
     #[ts(type = "unknown")]
     pub versions: serde_json::Value,
     pub lease_owner: Option<String>,
+    /// Until when the lease holds (RFC 3339); the task is free again after it.
+    pub lease_expires_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]

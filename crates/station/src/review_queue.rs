@@ -50,6 +50,7 @@ fn task_of(row: TaskRow) -> ReviewTask {
         model_output: serde_json::from_str(&row.model_output).unwrap_or_default(),
         versions: serde_json::from_str(&row.versions).unwrap_or_default(),
         lease_owner: row.lease_owner,
+        lease_expires_at: row.lease_expires_at.and_then(store::rfc3339_from_ms),
     }
 }
 

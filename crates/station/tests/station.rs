@@ -904,15 +904,20 @@ async fn receipts_without_text_and_invoices_in_another_script_get_clear_results(
     let photo = data.path().join("wall.jpg");
     wall(&photo);
     let id = import_one(&station, photo).await;
-    let invoice = extract(&station, id, Some(protocol::DocumentKind::Invoice))
+    // a photo without text is refused with why, not recorded as an invoice with every field
+    // missing (which would be queued as a failed invoice at 100 %)
+    let (job, _) = station.new_job();
+    let err = station
+        .extract_document(
+            job,
+            id,
+            Some(protocol::DocumentKind::Invoice),
+            &station::NoProgress,
+        )
         .await
-        .invoice
-        .unwrap();
-    assert_eq!(invoice.confidence, 0.0);
-    assert!(invoice
-        .checks
-        .iter()
-        .any(|c| c.name == "text_present" && !c.passed));
+        .unwrap_err();
+    assert_eq!(err.code(), protocol::ErrorCode::NoText, "{err}");
+    assert!(station.latest_document(id).await.unwrap().is_none());
 
     let id = import_one(&station, fixture_dir("documents/foreign-language.pdf")).await;
     let invoice = extract(&station, id, None).await.invoice.unwrap();
@@ -1467,6 +1472,14 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     let claimed = station.claim_next("ana", &any, &[]).await.unwrap().unwrap();
     assert_eq!(claimed.id, task.id);
     assert!(station.claim_next("bo", &any, &[]).await.unwrap().is_none());
+    // the queue says who holds it and until when, so an empty task view can say why
+    let listed = &station.review_queue(&any, 0, 50).await.unwrap().tasks[0];
+    assert_eq!(listed.lease_owner.as_deref(), Some("ana"));
+    let until = listed.lease_expires_at.clone().expect("a lease end");
+    assert!(until > store::now_rfc3339(), "{until}");
+    // ana's window reloads (nothing held on screen): her own live lease is hers again
+    let again = station.claim_next("ana", &any, &[]).await.unwrap().unwrap();
+    assert_eq!(again.id, task.id);
     let mut corrected = claimed.model_output.clone();
     corrected["total"]["value"] = serde_json::json!("1180.00");
     let err = station
@@ -1627,10 +1640,11 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         .unwrap()
         .unwrap();
     let (task_fruit, task_blurred) = if task.item_id == fruit {
+        let held = [task.id];
         (
             task,
             station
-                .claim_next("ana", &compliance, &[])
+                .claim_next("ana", &compliance, &held)
                 .await
                 .unwrap()
                 .unwrap(),

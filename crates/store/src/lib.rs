@@ -120,6 +120,13 @@ pub fn rfc3339_from_now(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A time in milliseconds since the Unix epoch as RFC 3339; none outside years 0..=9999.
+pub fn rfc3339_from_ms(ms: i64) -> Option<String> {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
+    at.format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
 pub fn now_rfc3339() -> String {
     // Formatting a current UTC time as RFC 3339 cannot fail (years 0..=9999).
     time::OffsetDateTime::now_utc()

@@ -263,7 +263,11 @@ impl Store {
             .push_bind(now_ms + lease_ms)
             .push(" WHERE id = (SELECT id FROM review_tasks");
         filter.push_where(&mut q);
-        q.push(" AND (lease_owner IS NULL OR lease_expires_at < ")
+        // the reviewer's own live lease counts as free: after a restart (or a reload of the
+        // window) the task they were on must come back to them, not sit leased to nobody else
+        q.push(" AND (lease_owner IS NULL OR lease_owner = ")
+            .push_bind(reviewer.to_string())
+            .push(" OR lease_expires_at < ")
             .push_bind(now_ms)
             .push(")");
         if !exclude.is_empty() {

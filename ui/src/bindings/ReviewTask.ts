@@ -9,4 +9,8 @@ export type ReviewTask = { id: number, item_id: number, kind: ResultKind, store_
 /**
  * The model's output as routed (an invoice, legal or compliance result).
  */
-model_output: unknown, versions: unknown, lease_owner: string | null, };
+model_output: unknown, versions: unknown, lease_owner: string | null, 
+/**
+ * Until when the lease holds (RFC 3339); the task is free again after it.
+ */
+lease_expires_at: string | null, };
