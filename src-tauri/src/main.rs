@@ -67,6 +67,9 @@ fn main() {
             commands::get_item,
             commands::pick_and_import,
             commands::cancel_import,
+            commands::session,
+            commands::sign_in,
+            commands::sign_out,
             commands::list_stores,
             commands::set_active_store,
             commands::judge_category,
@@ -105,7 +108,7 @@ fn main() {
             app.manage(guard);
             tracing::info!(data_dir = %data_dir.display(), log_dir = %log_dir.display(), "starting Review Station");
             let station = tauri::async_runtime::block_on(Station::open(&data_dir))?;
-            commands::resume(app.handle(), &station);
+            commands::watch_at_start(app.handle(), &station);
             app.manage(Shell { station, startup_paths: Mutex::new(args.paths) });
             Ok(())
         })
@@ -121,7 +124,7 @@ fn main() {
                     tauri::DragDropEvent::Drop { paths, .. } => {
                         let _ = window.emit("drop-hover", false);
                         let shell = window.state::<Shell>();
-                        commands::start_import(window.app_handle(), &shell.station, paths.clone());
+                        commands::take_files(window.app_handle(), &shell.station, paths.clone());
                     }
                     _ => {}
                 }
@@ -221,7 +224,7 @@ fn open_forwarded<R: tauri::Runtime>(app: &tauri::AppHandle<R>, argv: Vec<String
     }
     if !paths.is_empty() {
         if let Some(shell) = app.try_state::<Shell>() {
-            commands::start_import(app, &shell.station, paths);
+            commands::take_files(app, &shell.station, paths);
         }
     }
 }

@@ -619,9 +619,10 @@ test("a reviewer's shift, keyboard only: approve, correct a field, reject with a
         "return /^Invoice or receipt · 1 of 1 page/.test(document.querySelector('.fields-status')?.textContent ?? '');"), 60_000);
     }
 
-    // The workbench, from the keyboard; the reviewer's name first (the webview's storage
-    // outlives data directories: start from a reviewer who never signed in here).
-    await session.script("localStorage.removeItem('reviewer'); localStorage.removeItem('review-unsaved');");
+    // The workbench, from the keyboard; the reviewer's name first. Who works is the station's
+    // state, kept with its data directory: a name left in the webview's storage (shared by every
+    // data directory) signs nobody in here.
+    await session.script("localStorage.setItem('reviewer', 'Mallory');");
     await session.press("w");
     await session.waitFor("the reviewer prompt", () => session.script("return document.activeElement?.id === 'review-reviewer';"));
     await session.press(..."Ana", "\uE007");
@@ -699,6 +700,9 @@ test("a reviewer's shift, keyboard only: approve, correct a field, reject with a
       "return document.getElementById('review-export-status').textContent === '3 decisions written';"), 30_000);
     const rows = readFileSync(evaluation, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(rows.map((r) => r.action).sort(), ["approve", "correct", "reject"]);
+    // recorded under the session's reviewer, not a name the webview kept
+    assert.deepEqual([...new Set(rows.map((r) => r.reviewer))], ["Ana"]);
+    assert.match(readFileSync(path.join(dataDir, "session.toml"), "utf8"), /reviewer = "Ana"/);
     const corrected = rows.find((r) => r.action === "correct");
     assert.deepEqual(corrected.changed_fields, [field]);
     assert.equal(corrected.human_output[field].value, "X-123");
@@ -726,7 +730,6 @@ test("the workbench with 100,000 open tasks: next task and saves measured in the
   try {
     // the first screen is up (and its keys live) once the list shows the photo
     await session.waitFor("the first screen", async () => ((await rows(session)).length === 1 ? true : null), 30_000);
-    await session.script("localStorage.removeItem('reviewer'); localStorage.removeItem('review-unsaved'); localStorage.removeItem('review-failed');");
     const opened = Date.now();
     await session.press("w");
     await session.waitFor("the reviewer prompt", () => session.script("return document.activeElement?.id === 'review-reviewer';"));

@@ -19,6 +19,7 @@ import type { Compliance } from "./bindings/Compliance";
 import type { DocumentKind } from "./bindings/DocumentKind";
 import type { DocumentResult } from "./bindings/DocumentResult";
 import type { ExtractProgress } from "./bindings/ExtractProgress";
+import type { SessionInfo } from "./bindings/SessionInfo";
 
 /** Whether a command's rejection is the station's `{code, message}` (and not, say, a failed IPC). */
 export function isApiError(value: unknown): value is ApiError {
@@ -51,6 +52,10 @@ export const api = {
     invoke<DocumentResult>("extract_document", { id, kind, jobId }),
   latestDocument: (id: number) => invoke<DocumentResult | null>("latest_document", { id }),
   compliance: (id: number) => invoke<Compliance>("compliance", { id }),
+  /** Who is working: the station keeps it per data directory; review calls act as them. */
+  session: () => invoke<SessionInfo>("session"),
+  signIn: (name: string) => invoke<SessionInfo>("sign_in", { name }),
+  signOut: () => invoke<SessionInfo>("sign_out"),
 };
 
 export const events = {

@@ -23,14 +23,15 @@ import "uplot/dist/uPlot.min.css";
 
 const reviewApi = {
   queue: (query: QueueQuery, offset: number, limit: number) => invoke<QueuePage>("review_queue", { query, offset, limit }),
-  claimNext: (reviewer: string, query: QueueQuery, holding: number[]) =>
-    invoke<ReviewTask | null>("claim_next", { reviewer, query, holding }),
-  release: (taskId: number, reviewer: string) => invoke<boolean>("release_task", { taskId, reviewer }),
-  renew: (reviewer: string, taskIds: number[]) => invoke<number[]>("renew_leases", { reviewer, taskIds }),
+  // every call acts as the session's reviewer (api.signIn): no name is sent with it
+  claimNext: (query: QueueQuery, holding: number[]) =>
+    invoke<ReviewTask | null>("claim_next", { query, holding }),
+  release: (taskId: number) => invoke<boolean>("release_task", { taskId }),
+  renew: (taskIds: number[]) => invoke<number[]>("renew_leases", { taskIds }),
   verify: () => invoke<AuditCheck>("verify_audit"),
-  decide: (taskId: number, reviewer: string, decision: DecisionInput, durationMs: number) =>
-    invoke<DecisionRecord>("decide", { taskId, reviewer, decision, durationMs }),
-  undo: (taskId: number, reviewer: string) => invoke<DecisionRecord>("undo_decision", { taskId, reviewer }),
+  decide: (taskId: number, decision: DecisionInput, durationMs: number) =>
+    invoke<DecisionRecord>("decide", { taskId, decision, durationMs }),
+  undo: (taskId: number) => invoke<DecisionRecord>("undo_decision", { taskId }),
   metrics: () => invoke<ReviewMetrics>("review_metrics"),
   insights: () => invoke<ReviewInsights>("review_insights"),
   exportEvaluation: (format: EvaluationFormat) => invoke<number | null>("export_evaluation", { format }),
@@ -194,7 +195,7 @@ function remember(ring: number[], value: number, size = 500): void {
 
 interface PendingSave {
   taskId: number;
-  /** Who decided (saved under that name even if another reviewer signs in meanwhile). */
+  /** Who decided (the session's reviewer then; switching waits until every save landed). */
   reviewer?: string;
   decision: DecisionInput;
   durationMs: number;
@@ -219,16 +220,20 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   const help = byId("review-help");
   const metricsEl = byId("review-metrics");
 
-  let reviewer = localStorage.getItem("reviewer") ?? "";
+  // the session's reviewer, as the station has it (never kept in the webview: its storage is
+  // shared by every data directory)
+  let reviewer = "";
   let current: ReviewTask | null = null;
   let next: ReviewTask | null = null;
   let viewing: ReviewTask | null = null; // a decided task shown by K
   let shownAt = performance.now();
   let edits = new Map<string, string>();
   const history: ReviewTask[] = [];
-  const saves: PendingSave[] = JSON.parse(localStorage.getItem("review-unsaved") ?? "[]") as PendingSave[];
+  // decisions not yet saved, kept per data directory (they are that directory's tasks)
+  let storageKey: string | null = null;
+  const saves: PendingSave[] = [];
   // saves refused for good: kept (and listed) so that no decision disappears unseen
-  const failed: (PendingSave & { error: string })[] = JSON.parse(localStorage.getItem("review-failed") ?? "[]") as (PendingSave & { error: string })[];
+  const failed: (PendingSave & { error: string })[] = [];
   let saving = false;
   let inFlight: PendingSave | null = null;
   // this session's timings: decision key → next task painted, and one decision's save
@@ -261,8 +266,9 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   });
 
   const persistSaves = () => {
-    localStorage.setItem("review-unsaved", JSON.stringify(saves));
-    localStorage.setItem("review-failed", JSON.stringify(failed.slice(-200)));
+    if (storageKey === null) return;
+    localStorage.setItem(`review-unsaved:${storageKey}`, JSON.stringify(saves));
+    localStorage.setItem(`review-failed:${storageKey}`, JSON.stringify(failed.slice(-200)));
   };
 
   const setStatus = () => {
@@ -293,7 +299,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
           inFlight = s;
           let record: DecisionRecord;
           try {
-            record = await reviewApi.decide(s.taskId, s.reviewer ?? reviewer, s.decision, s.durationMs);
+            record = await reviewApi.decide(s.taskId, s.decision, s.durationMs);
           } finally {
             inFlight = null;
           }
@@ -344,7 +350,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     const holding = current.id;
     preloading = (async () => {
       try {
-        const claimed = await reviewApi.claimNext(reviewer, query(), [holding]);
+        const claimed = await reviewApi.claimNext(query(), [holding]);
         if (claimed && claimed.id === current?.id) return;
         next = claimed;
       } catch (error) {
@@ -463,9 +469,10 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
       const input = h("input", { id: "review-reviewer", type: "text", placeholder: "Your name", maxlength: 100 });
       input.addEventListener("keydown", (event) => {
         if (event.key === "Enter" && input.value.trim()) {
-          reviewer = input.value.trim();
-          localStorage.setItem("reviewer", reviewer);
-          void start();
+          api.signIn(input.value).then((session) => {
+            reviewer = session.reviewer ?? "";
+            void start();
+          }, (error: unknown) => showBanner(errorMessage(error)));
         }
       });
       taskEl.replaceChildren(h("div", { class: "review-start" }, h("label", {}, "Reviewer ", input),
@@ -551,7 +558,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     if (!reviewer) return;
     await releaseHeld();
     try {
-      show(await reviewApi.claimNext(reviewer, query(), []));
+      show(await reviewApi.claimNext(query(), []));
     } catch (error) {
       showBanner(errorMessage(error));
     }
@@ -564,7 +571,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     current = null;
     next = null;
     // a task whose decision is still being saved is not given back
-    for (const t of held) if (!saves.some((s) => s.taskId === t.id)) await reviewApi.release(t.id, reviewer).catch(() => false);
+    for (const t of held) if (!saves.some((s) => s.taskId === t.id)) await reviewApi.release(t.id).catch(() => false);
   };
 
   const close = () => {
@@ -577,7 +584,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     if (root.hidden || !reviewer) return;
     const ids = [current?.id, next?.id].filter((id): id is number => id !== undefined);
     if (ids.length === 0) return;
-    void reviewApi.renew(reviewer, ids).then((held) => {
+    void reviewApi.renew(ids).then((held) => {
       if (next && !held.includes(next.id)) { next = null; void preload(); }
       if (current && !held.includes(current.id)) {
         showBanner(`Task ${current.id} was claimed by another reviewer after your lease ran out; it is theirs now.`);
@@ -609,7 +616,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
           // to this reviewer until its save lands, so it is not offered again)
           if (inFlightClaim) await inFlightClaim;
           if (current) return;
-          const claimed = next ?? await reviewApi.claimNext(reviewer, query(), []);
+          const claimed = next ?? await reviewApi.claimNext(query(), []);
           next = null;
           loadingNext = false;
           if (!current) show(claimed);
@@ -660,7 +667,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     // the task is ours again; what was on screen waits as the next one
     const bringBack = async () => {
       if (current) {
-        if (next) await reviewApi.release(next.id, reviewer).catch(() => false);
+        if (next) await reviewApi.release(next.id).catch(() => false);
         next = current;
       }
       current = last;
@@ -679,7 +686,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     }
     await settled();
     try {
-      await reviewApi.undo(last.id, reviewer);
+      await reviewApi.undo(last.id);
       await bringBack();
       refreshQueue();
     } catch (error) {
@@ -694,8 +701,8 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     const skipped = current;
     show(next);
     next = null;
-    await reviewApi.release(skipped.id, reviewer).catch(() => false);
-    if (!current) show(await reviewApi.claimNext(reviewer, query(), [skipped.id]));
+    await reviewApi.release(skipped.id).catch(() => false);
+    if (!current) show(await reviewApi.claimNext(query(), [skipped.id]));
     else void preload();
   };
 
@@ -841,16 +848,33 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   byId("review-close").addEventListener("click", close);
   switchBtn.addEventListener("click", () => {
     void (async () => {
+      if (saves.length > 0) {
+        // they are saved as the signed-in reviewer: switch once they have landed
+        showBanner(`${saves.length} decision${saves.length === 1 ? " is" : "s are"} still being saved for ${reviewer}; switch reviewers once ${saves.length === 1 ? "it has" : "they have"} landed.`);
+        return;
+      }
       await releaseHeld();
-      reviewer = "";
-      localStorage.removeItem("reviewer");
+      try {
+        reviewer = (await api.signOut()).reviewer ?? "";
+      } catch (error) {
+        showBanner(errorMessage(error));
+        return;
+      }
       history.length = 0;
       setStatus();
       render();
     })();
   });
-  setStatus();
-  if (saves.length > 0) void pump();
+  // the data directory keys the unsaved decisions; the station knows who is signed in
+  const ready = (async () => {
+    const [info, session] = await Promise.all([api.appInfo(), api.session()]);
+    storageKey = info.data_dir;
+    saves.push(...(JSON.parse(localStorage.getItem(`review-unsaved:${storageKey}`) ?? "[]") as PendingSave[]));
+    failed.push(...(JSON.parse(localStorage.getItem(`review-failed:${storageKey}`) ?? "[]") as (PendingSave & { error: string })[]));
+    reviewer = session.reviewer ?? "";
+    setStatus();
+    if (saves.length > 0) void pump();
+  })().catch((error: unknown) => showBanner(`Could not read the session: ${errorMessage(error)}`));
   // routing policies are reloaded as they are saved; a rejected edit is said at once
   let policyBanner = false;
   void listen<PolicyChanged>("policy-changed", (e) => {
@@ -866,9 +890,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   return {
     open: () => {
       root.hidden = false;
-      // the reviewer signed in last on this machine (another may have since)
-      reviewer = localStorage.getItem("reviewer") ?? "";
-      void start();
+      void ready.then(() => start());
     },
   };
 }

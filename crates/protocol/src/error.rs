@@ -47,6 +47,8 @@ wire_enum! {
         OcrFailed => "ocr_failed",
         /// A result did not validate against its JSON Schema.
         SchemaInvalid => "schema_invalid",
+        /// Nobody is signed in: the request acts for a reviewer.
+        NotSignedIn => "not_signed_in",
         /// No text was found where a document was to be read: there is nothing to extract.
         NoText => "no_text",
     }

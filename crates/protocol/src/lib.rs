@@ -13,7 +13,7 @@ mod wire_enum;
 pub use error::{ApiError, ErrorCode};
 pub use review::{
     AuditCheck, DecisionAction, DecisionInput, DecisionRecord, DocumentKind, PolicyChanged,
-    QueueQuery, QueueSort, RejectReason, ResultKind, ReviewTask, RoutingReason,
+    QueueQuery, QueueSort, RejectReason, ResultKind, ReviewTask, RoutingReason, SessionInfo,
 };
 pub use wire_enum::{UnknownValue, WireEnum};
 
@@ -40,6 +40,7 @@ pub fn export_typescript(dir: &std::path::Path) -> Result<(), ts_rs::ExportError
     QueueQuery::export_all(&cfg)?;
     AuditCheck::export_all(&cfg)?;
     PolicyChanged::export_all(&cfg)?;
+    SessionInfo::export_all(&cfg)?;
     std::fs::write(dir.join("constants.ts"), typescript_constants())
         .map_err(ts_rs::ExportError::from)?;
     Ok(())

@@ -206,6 +206,12 @@ pub struct AuditCheck {
     pub problem: Option<String>,
 }
 
+/// Who is working in this session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SessionInfo {
+    pub reviewer: Option<String>,
+}
+
 /// A store's routing policy file changed on disk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PolicyChanged {

@@ -50,7 +50,7 @@ async fn main() {
     std::fs::write(data.path().join("stores.toml"), config).unwrap();
     let station = Station::open(data.path()).await.unwrap();
     let visit = station
-        .start_visit("bench", "bench", Some(card.path().to_str().unwrap()))
+        .start_visit("bench", "bench", Some(card.path()))
         .await
         .unwrap();
     let arrivals = Arc::new(Arrivals::default());

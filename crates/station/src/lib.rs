@@ -3,12 +3,14 @@
 //! which keeps every command testable without a webview.
 
 mod analysis;
+mod app_flow;
 mod documents;
 mod error;
 mod export_file;
 mod import;
 mod report;
 mod review_queue;
+mod session;
 pub mod stores;
 mod types;
 mod visits;
@@ -36,6 +38,7 @@ pub use review_queue::{
     changed_fields, EvaluationFormat, FieldAgreement, GatePoint, QueuePage, ReviewInsights,
     ReviewMetrics, ThresholdPoint, VolumePoint, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
 };
+pub use session::SESSION_FILE;
 pub use store::DATABASE_FILE;
 pub use stores::ShotSpec;
 pub use stores::{CategoryInfo, StoreInfo, StoresInfo};
@@ -73,6 +76,8 @@ pub struct Station {
     /// would meet in SQLite's busy handler, which sleeps in steps of milliseconds — the
     /// pre-load of the next task would then cost the decision before it 5–15 ms.
     review_writes: tokio::sync::Mutex<()>,
+    /// Who is working (see `session.rs`).
+    reviewer: RwLock<Option<String>>,
 }
 
 impl Station {
@@ -106,6 +111,7 @@ impl Station {
             watchers: Mutex::new(HashMap::new()),
             policies: Mutex::new(review_queue::PolicyCache::default()),
             review_writes: tokio::sync::Mutex::new(()),
+            reviewer: RwLock::new(session::remembered(data_dir)),
         }))
     }
 

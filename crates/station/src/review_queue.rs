@@ -472,32 +472,27 @@ impl Station {
     /// while this one is pre-loaded).
     pub async fn claim_next(
         &self,
-        reviewer: &str,
         query: &QueueQuery,
         holding: &[i64],
     ) -> Result<Option<ReviewTask>, StationError> {
-        let reviewer = valid_reviewer(reviewer)?;
+        let reviewer = self.reviewer()?;
         let _write = self.review_writes.lock().await;
         Ok(self
             .store
-            .claim_next(reviewer, &filter_of(query), now_ms(), LEASE_MS, holding)
+            .claim_next(&reviewer, &filter_of(query), now_ms(), LEASE_MS, holding)
             .await?
             .map(task_of))
     }
 
     /// Keeps the reviewer's tasks (on screen and pre-loaded) leased while they work on them;
     /// returns those that are still theirs.
-    pub async fn renew_leases(
-        &self,
-        reviewer: &str,
-        task_ids: &[i64],
-    ) -> Result<Vec<i64>, StationError> {
-        let reviewer = valid_reviewer(reviewer)?;
+    pub async fn renew_leases(&self, task_ids: &[i64]) -> Result<Vec<i64>, StationError> {
+        let reviewer = self.reviewer()?;
         let _write = self.review_writes.lock().await;
         Ok(self
             .store
             .renew_leases(
-                reviewer,
+                &reviewer,
                 &task_ids[..task_ids.len().min(8)],
                 now_ms(),
                 LEASE_MS,
@@ -505,12 +500,10 @@ impl Station {
             .await?)
     }
 
-    pub async fn release_task(&self, task_id: i64, reviewer: &str) -> Result<bool, StationError> {
+    pub async fn release_task(&self, task_id: i64) -> Result<bool, StationError> {
+        let reviewer = self.reviewer()?;
         let _write = self.review_writes.lock().await;
-        Ok(self
-            .store
-            .release_task(task_id, valid_reviewer(reviewer)?)
-            .await?)
+        Ok(self.store.release_task(task_id, &reviewer).await?)
     }
 
     /// Records a decision on a task the reviewer holds; the audit row keeps the model output
@@ -518,12 +511,12 @@ impl Station {
     pub async fn decide(
         &self,
         task_id: i64,
-        reviewer: &str,
         decision: DecisionInput,
         duration_ms: i64,
     ) -> Result<DecisionRecord, StationError> {
         let began = std::time::Instant::now();
-        let reviewer = valid_reviewer(reviewer)?;
+        let reviewer = self.reviewer()?;
+        let reviewer = reviewer.as_str();
         let task = self.store.get_task(task_id).await?;
         let versions = task.versions.clone();
         let action = decision.action();
@@ -579,16 +572,12 @@ impl Station {
         Ok(record)
     }
 
-    pub async fn undo_decision(
-        &self,
-        task_id: i64,
-        reviewer: &str,
-    ) -> Result<DecisionRecord, StationError> {
-        let reviewer = valid_reviewer(reviewer)?;
+    pub async fn undo_decision(&self, task_id: i64) -> Result<DecisionRecord, StationError> {
+        let reviewer = self.reviewer()?;
         let _write = self.review_writes.lock().await;
         Ok(self
             .store
-            .undo_decision(task_id, reviewer, now_ms(), LEASE_MS)
+            .undo_decision(task_id, &reviewer, now_ms(), LEASE_MS)
             .await
             .map(record_of)?)
     }
@@ -609,16 +598,6 @@ impl Station {
             },
         })
     }
-}
-
-fn valid_reviewer(reviewer: &str) -> Result<&str, StationError> {
-    let reviewer = reviewer.trim();
-    if reviewer.is_empty() || reviewer.chars().count() > 100 {
-        return Err(StationError::InvalidRequest(
-            "the reviewer's name must be 1–100 characters".into(),
-        ));
-    }
-    Ok(reviewer)
 }
 
 /// Agreement of the model with reviewers on one field.

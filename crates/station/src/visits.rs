@@ -170,7 +170,7 @@ impl Station {
         &self,
         store_id: &str,
         auditor: &str,
-        import_folder: Option<&str>,
+        import_folder: Option<&Path>,
     ) -> Result<VisitInfo, StationError> {
         let auditor = auditor.trim();
         if auditor.is_empty() || auditor.chars().count() > MAX_AUDITOR_LEN {
@@ -179,7 +179,7 @@ impl Station {
             )));
         }
         let spec = self.store_spec(store_id)?;
-        let folder = match import_folder.map(str::trim).filter(|f| !f.is_empty()) {
+        let folder = match import_folder.filter(|f| !f.as_os_str().is_empty()) {
             Some(folder) => Some(validate_folder(folder)?),
             None => None,
         };
@@ -505,19 +505,27 @@ impl Station {
 }
 
 /// A watched folder must be an existing directory given by an absolute path.
-fn validate_folder(folder: &str) -> Result<String, StationError> {
-    let path = Path::new(folder);
+/// The import folder as the visit records it (a text column: a name that is not UTF-8 is
+/// refused rather than stored altered, which would watch another folder).
+fn validate_folder(path: &Path) -> Result<String, StationError> {
     if !path.is_absolute() {
         return Err(StationError::InvalidRequest(format!(
-            "the import folder must be an absolute path: {folder:?}"
+            "the import folder must be an absolute path: {}",
+            path.display()
         )));
     }
     if !path.is_dir() {
         return Err(StationError::InvalidRequest(format!(
-            "the import folder {folder:?} does not exist or is not a folder"
+            "the import folder {} does not exist or is not a folder",
+            path.display()
         )));
     }
-    Ok(path.display().to_string())
+    path.to_str().map(str::to_string).ok_or_else(|| {
+        StationError::InvalidRequest(format!(
+            "the import folder's name {} is not valid UTF-8: rename it or choose another",
+            path.display()
+        ))
+    })
 }
 
 fn photo_of_row(row: &VisitPhotoRow) -> Option<VisitPhoto> {

@@ -1169,13 +1169,23 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     let err = station.start_visit("s1", "  ", None).await.unwrap_err();
     assert!(err.to_string().contains("auditor"), "{err}");
     let err = station
-        .start_visit("s1", "Ana", Some("relative/dir"))
+        .start_visit("s1", "Ana", Some(Path::new("relative/dir")))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("absolute"), "{err}");
+    // a folder whose name is not UTF-8 is refused, not recorded altered
+    let odd = card
+        .path()
+        .join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"DCIM-\xff"));
+    std::fs::create_dir(&odd).unwrap();
+    let err = station
+        .start_visit("s1", "Ana", Some(&odd))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("UTF-8"), "{err}");
 
     let visit = station
-        .start_visit("s1", "Ana", Some(folder.to_str().unwrap()))
+        .start_visit("s1", "Ana", Some(&folder))
         .await
         .unwrap();
     let err = station.start_visit("s1", "Bo", None).await.unwrap_err();
@@ -1468,29 +1478,37 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         )
     );
 
-    // claim, correct, undo, approve; the trail holds every step and verifies
-    let claimed = station.claim_next("ana", &any, &[]).await.unwrap().unwrap();
+    // claim, correct, undo, approve; the trail holds every step and verifies. Who works is the
+    // session's reviewer, never a name sent with the call
+    let err = station.claim_next(&any, &[]).await.unwrap_err();
+    assert_eq!(err.code(), protocol::ErrorCode::NotSignedIn, "{err}");
+    assert!(station.sign_in("  ").is_err());
+    station.sign_in(" ana ").unwrap();
+    let claimed = station.claim_next(&any, &[]).await.unwrap().unwrap();
     assert_eq!(claimed.id, task.id);
-    assert!(station.claim_next("bo", &any, &[]).await.unwrap().is_none());
+    station.sign_in("bo").unwrap();
+    assert!(station.claim_next(&any, &[]).await.unwrap().is_none());
     // the queue says who holds it and until when, so an empty task view can say why
     let listed = &station.review_queue(&any, 0, 50).await.unwrap().tasks[0];
     assert_eq!(listed.lease_owner.as_deref(), Some("ana"));
     let until = listed.lease_expires_at.clone().expect("a lease end");
     assert!(until > store::now_rfc3339(), "{until}");
     // ana's window reloads (nothing held on screen): her own live lease is hers again
-    let again = station.claim_next("ana", &any, &[]).await.unwrap().unwrap();
+    station.sign_in("ana").unwrap();
+    let again = station.claim_next(&any, &[]).await.unwrap().unwrap();
     assert_eq!(again.id, task.id);
     let mut corrected = claimed.model_output.clone();
     corrected["total"]["value"] = serde_json::json!("1180.00");
+    station.sign_in("bo").unwrap();
     let err = station
-        .decide(claimed.id, "bo", protocol::DecisionInput::Approve, 900)
+        .decide(claimed.id, protocol::DecisionInput::Approve, 900)
         .await
         .unwrap_err();
     assert_eq!(err.code().as_str(), "task_not_held");
+    station.sign_in("ana").unwrap();
     station
         .decide(
             claimed.id,
-            "ana",
             protocol::DecisionInput::Correct { after: corrected },
             4200,
         )
@@ -1509,7 +1527,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         .fields
         .iter()
         .any(|f| f.field == "date" && f.agreed == 1));
-    station.undo_decision(claimed.id, "ana").await.unwrap();
+    station.undo_decision(claimed.id).await.unwrap();
     assert_eq!(station.review_queue(&any, 0, 50).await.unwrap().total, 1);
     // a rejection without one of the reason codes does not even reach the station
     let err = serde_json::from_str::<protocol::DecisionInput>(
@@ -1518,7 +1536,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     .unwrap_err();
     assert!(err.to_string().contains("unknown variant"), "{err}");
     station
-        .decide(claimed.id, "ana", protocol::DecisionInput::Approve, 1300)
+        .decide(claimed.id, protocol::DecisionInput::Approve, 1300)
         .await
         .unwrap();
     let audit = station.verify_audit().await.unwrap();
@@ -1634,24 +1652,21 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
     assert_eq!(page.total, 2, "{:#?}", page.tasks);
 
     // the reviewer says the fruit photo shows vegetables: the photo joins that category
-    let task = station
-        .claim_next("ana", &compliance, &[])
-        .await
-        .unwrap()
-        .unwrap();
+    station.sign_in("ana").unwrap();
+    let task = station.claim_next(&compliance, &[]).await.unwrap().unwrap();
     let (task_fruit, task_blurred) = if task.item_id == fruit {
         let held = [task.id];
         (
             task,
             station
-                .claim_next("ana", &compliance, &held)
+                .claim_next(&compliance, &held)
                 .await
                 .unwrap()
                 .unwrap(),
         )
     } else {
         let other = station
-            .claim_next("ana", &compliance, &[task.id])
+            .claim_next(&compliance, &[task.id])
             .await
             .unwrap()
             .unwrap();
@@ -1664,7 +1679,6 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
     let record = station
         .decide(
             task_fruit.id,
-            "ana",
             protocol::DecisionInput::Correct { after },
             3000,
         )
@@ -1708,7 +1722,6 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
     station
         .decide(
             task_blurred.id,
-            "ana",
             protocol::DecisionInput::Correct { after },
             2000,
         )
@@ -1850,7 +1863,7 @@ async fn a_watched_folder_is_watching_from_the_start_and_takes_pngs_only_when_wh
     std::fs::create_dir(&folder).unwrap();
     let station = Station::open(data.path()).await.unwrap();
     let visit = station
-        .start_visit("s1", "Ana", Some(folder.to_str().unwrap()))
+        .start_visit("s1", "Ana", Some(&folder))
         .await
         .unwrap();
     let sink = Arc::new(VisitRecorder::default());
@@ -1918,7 +1931,7 @@ async fn a_watched_folder_is_watching_from_the_start_and_takes_pngs_only_when_wh
     let other = card.path().join("PHONE");
     std::fs::create_dir(&other).unwrap();
     let visit = station
-        .start_visit("s1", "Ana", Some(other.to_str().unwrap()))
+        .start_visit("s1", "Ana", Some(&other))
         .await
         .unwrap();
     std::fs::remove_dir(&other).unwrap();
@@ -1930,4 +1943,32 @@ async fn a_watched_folder_is_watching_from_the_start_and_takes_pngs_only_when_wh
     );
     assert!(at_start.message.is_some());
     station.end_visit(visit.id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reviewer_is_the_sessions_and_stays_with_its_data_directory() {
+    let first = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let station = Station::open(first.path()).await.unwrap();
+    assert_eq!(station.session().reviewer, None);
+    assert_eq!(
+        station.sign_in("Ana").unwrap().reviewer.as_deref(),
+        Some("Ana")
+    );
+    drop(station);
+    // the next session in this data directory starts signed in as Ana...
+    let station = Station::open(first.path()).await.unwrap();
+    assert_eq!(station.session().reviewer.as_deref(), Some("Ana"));
+    // ...and one in another data directory does not
+    let elsewhere = Station::open(other.path()).await.unwrap();
+    assert_eq!(elsewhere.session().reviewer, None);
+    let err = elsewhere
+        .claim_next(&protocol::QueueQuery::default(), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), protocol::ErrorCode::NotSignedIn);
+    assert_eq!(station.sign_out().unwrap().reviewer, None);
+    drop(station);
+    let station = Station::open(first.path()).await.unwrap();
+    assert_eq!(station.session().reviewer, None);
 }

@@ -4,4 +4,4 @@
  * Why a request failed, as a program should act on it: the message says it to a person,
  * the code decides what happens next (retry, ask for something else, give up).
  */
-export type ErrorCode = "not_found" | "task_not_held" | "invalid_request" | "storage" | "internal" | "engine_unavailable" | "no_store" | "cancelled" | "io" | "empty_file" | "file_too_large" | "unsupported_format" | "too_many_pixels" | "truncated" | "corrupt" | "unreadable" | "not_a_file" | "pdf_unavailable" | "pdf_encrypted" | "pdf_empty" | "pdf_corrupt" | "pdf_too_many_pages" | "page_out_of_range" | "pdf_render" | "category_failed" | "ocr_failed" | "schema_invalid" | "no_text";
+export type ErrorCode = "not_found" | "task_not_held" | "invalid_request" | "storage" | "internal" | "engine_unavailable" | "no_store" | "cancelled" | "io" | "empty_file" | "file_too_large" | "unsupported_format" | "too_many_pixels" | "truncated" | "corrupt" | "unreadable" | "not_a_file" | "pdf_unavailable" | "pdf_encrypted" | "pdf_empty" | "pdf_corrupt" | "pdf_too_many_pages" | "page_out_of_range" | "pdf_render" | "category_failed" | "ocr_failed" | "schema_invalid" | "not_signed_in" | "no_text";

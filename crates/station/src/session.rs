@@ -1,0 +1,116 @@
+//! Who is working. The shell sets it once per session (today a local reviewer's name;
+//! accounts come later) and every review command acts as that person: the webview never sends
+//! a name with a call. The last name is remembered in the data directory (`session.toml`), so
+//! it follows the data, never a reviewer into another station's data.
+
+use std::path::Path;
+
+use protocol::{ErrorCode, SessionInfo};
+use serde::{Deserialize, Serialize};
+
+use crate::{export_file, Station, StationError};
+
+pub const SESSION_FILE: &str = "session.toml";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    reviewer: Option<String>,
+}
+
+/// The reviewer remembered in `data_dir`; none when there is none or the file is not valid.
+pub(crate) fn remembered(data_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(data_dir.join(SESSION_FILE)).ok()?;
+    match toml::from_str::<SessionFile>(&text) {
+        Ok(file) => file.reviewer.and_then(|r| valid_name(&r).ok()),
+        Err(error) => {
+            tracing::warn!(%error, "session.toml ignored: nobody is signed in");
+            None
+        }
+    }
+}
+
+/// A reviewer's name: 1–100 characters, trimmed, no control characters.
+fn valid_name(name: &str) -> Result<String, StationError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(StationError::InvalidRequest(
+            "the reviewer's name must be 1–100 characters, without control characters".into(),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+impl Station {
+    pub fn session(&self) -> SessionInfo {
+        SessionInfo {
+            reviewer: self.signed_in().clone(),
+        }
+    }
+
+    /// Makes `name` the reviewer of this session (and of the next one in this data directory).
+    pub fn sign_in(&self, name: &str) -> Result<SessionInfo, StationError> {
+        let name = valid_name(name)?;
+        self.remember(Some(name.clone()))?;
+        *self.signed_in_mut() = Some(name);
+        tracing::info!("reviewer signed in");
+        Ok(self.session())
+    }
+
+    pub fn sign_out(&self) -> Result<SessionInfo, StationError> {
+        self.remember(None)?;
+        *self.signed_in_mut() = None;
+        Ok(self.session())
+    }
+
+    /// The signed-in reviewer, or why there is none.
+    pub(crate) fn reviewer(&self) -> Result<String, StationError> {
+        self.signed_in().clone().ok_or(StationError::Analysis {
+            code: ErrorCode::NotSignedIn,
+            message: "nobody is signed in: enter your name to review".into(),
+        })
+    }
+
+    fn remember(&self, reviewer: Option<String>) -> Result<(), StationError> {
+        let text = toml::to_string(&SessionFile { reviewer }).unwrap_or_default();
+        export_file::write_atomically(&self.data_dir().join(SESSION_FILE), text.as_bytes())
+    }
+
+    fn signed_in(&self) -> std::sync::RwLockReadGuard<'_, Option<String>> {
+        // a plain value replaced whole: a panic elsewhere cannot leave it half-written
+        self.reviewer
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn signed_in_mut(&self) -> std::sync::RwLockWriteGuard<'_, Option<String>> {
+        self.reviewer
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(valid_name("  Ana ").unwrap(), "Ana");
+        assert!(valid_name("   ").is_err());
+        assert!(valid_name(&"x".repeat(101)).is_err());
+        assert!(valid_name("Ana\u{7}").is_err());
+    }
+
+    #[test]
+    fn a_broken_or_hostile_session_file_signs_nobody_in() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(remembered(dir.path()), None);
+        std::fs::write(dir.path().join(SESSION_FILE), "reviewer = 'Ana'\n").unwrap();
+        assert_eq!(remembered(dir.path()).as_deref(), Some("Ana"));
+        std::fs::write(dir.path().join(SESSION_FILE), "reviewer = [1, 2]\n").unwrap();
+        assert_eq!(remembered(dir.path()), None);
+        std::fs::write(dir.path().join(SESSION_FILE), "reviewer = '   '\n").unwrap();
+        assert_eq!(remembered(dir.path()), None);
+    }
+}
