@@ -265,6 +265,11 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     sort: sortSel.value as QueueQuery["sort"],
   });
 
+  // The reviewer's own leases can be claimed again (after a reload the task they were on comes
+  // back), so a claim names what must not come back: the tasks whose decisions are still being
+  // saved, and the one on screen.
+  const notToClaim = (...held: number[]): number[] => [...new Set([...saves.map((s) => s.taskId), ...held])];
+
   const persistSaves = () => {
     if (storageKey === null) return;
     localStorage.setItem(`review-unsaved:${storageKey}`, JSON.stringify(saves));
@@ -350,7 +355,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     const holding = current.id;
     preloading = (async () => {
       try {
-        const claimed = await reviewApi.claimNext(query(), [holding]);
+        const claimed = await reviewApi.claimNext(query(), notToClaim(holding));
         if (claimed && claimed.id === current?.id) return;
         next = claimed;
       } catch (error) {
@@ -558,7 +563,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     if (!reviewer) return;
     await releaseHeld();
     try {
-      show(await reviewApi.claimNext(query(), []));
+      show(await reviewApi.claimNext(query(), notToClaim()));
     } catch (error) {
       showBanner(errorMessage(error));
     }
@@ -616,7 +621,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
           // to this reviewer until its save lands, so it is not offered again)
           if (inFlightClaim) await inFlightClaim;
           if (current) return;
-          const claimed = next ?? await reviewApi.claimNext(query(), []);
+          const claimed = next ?? await reviewApi.claimNext(query(), notToClaim());
           next = null;
           loadingNext = false;
           if (!current) show(claimed);
@@ -702,7 +707,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     show(next);
     next = null;
     await reviewApi.release(skipped.id).catch(() => false);
-    if (!current) show(await reviewApi.claimNext(query(), [skipped.id]));
+    if (!current) show(await reviewApi.claimNext(query(), notToClaim(skipped.id)));
     else void preload();
   };
 
