@@ -142,7 +142,8 @@ export function renderDetail(detail: ItemDetail, stores: StoresInfo | null = nul
       h("td", { class: "num" }, formatThreshold(c)),
       h("td", {}, c.passed ? "✓ pass" : c.counted ? "✗ fail" : "— not counted")));
     sections.push(h("section", { class: "figures" },
-      h("h3", {}, "Quality gate"),
+      h("h3", { id: "gate-profile", "data-profile": quality.profile },
+        quality.profile === "document" ? "Quality gate — judged as a page (receipt, invoice)" : "Quality gate"),
       h("table", { class: "checks" },
         h("thead", {}, h("tr", {}, h("th", {}, "Check"), h("th", {}, "Measured"), h("th", {}, "Threshold"), h("th", {}, "Verdict"))),
         h("tbody", {}, ...rows)),

@@ -9,6 +9,7 @@ export const CHECK_LABELS: Record<GateCheck, string> = {
   dark: "Brightness",
   over_exposed: "Exposure",
   blur: "Sharpness (blur effect)",
+  faint_text: "Text contrast",
 };
 
 export const REASON_LABELS: Record<GateCheck, string> = {
@@ -17,6 +18,7 @@ export const REASON_LABELS: Record<GateCheck, string> = {
   dark: "Too dark",
   over_exposed: "Over-exposed",
   blur: "Blurred",
+  faint_text: "Text too faint",
 };
 
 /** Formats a measured value in the unit of its check. */

@@ -9,6 +9,7 @@ pub mod cpu;
 pub mod intake;
 pub mod ocr;
 pub mod ocr_agreement;
+pub mod page;
 pub mod pdf;
 pub mod pool;
 pub mod quality;
@@ -19,8 +20,8 @@ pub use intake::{
     decode_for_gate, probe, GateImage, ImageFormat, ImageInfo, IntakeError, IntakeLimits,
 };
 pub use quality::{
-    assess, Bound, CheckOutcome, GateCheck, GateConfig, GateConfigError, QualityReport,
-    QualityVerdict, DEFAULT_GATE_CONFIG_TOML,
+    assess, Bound, CheckOutcome, GateCheck, GateConfig, GateConfigError, GateProfile,
+    QualityReport, QualityVerdict, DEFAULT_GATE_CONFIG_TOML,
 };
 
 /// Identifies the code that produced an analysis; stored with every analysis row so results can

@@ -21,6 +21,19 @@ pub enum GateCheck {
     Dark,
     OverExposed,
     Blur,
+    /// A page's text barely stands out from its paper (washed out, glare, faded print).
+    FaintText,
+}
+
+/// Which checks a photo gets: a store photo's, or a page's (chosen by what the photo shows,
+/// see [`crate::page`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum GateProfile {
+    /// Also what reports recorded before pages had a profile of their own were judged as.
+    #[default]
+    Photo,
+    Document,
 }
 
 impl GateCheck {
@@ -32,6 +45,7 @@ impl GateCheck {
             Self::Dark => "Turn on the lights or use the flash: the photo is too dark to read.",
             Self::OverExposed => "Avoid glare: step out of direct light or turn off the flash; the photo is washed out.",
             Self::Blur => "Hold the camera steady and tap the display to focus before taking the photo.",
+            Self::FaintText => "Light the page evenly and avoid glare or flash: its text is too faint to read.",
         }
     }
 }
@@ -58,6 +72,16 @@ pub struct GateConfig {
     pub max_mean_luma: f64,
     /// Largest Crété-Roffet blur effect (0 = sharp, 1 = fully blurred) a sharp photo may have.
     pub max_blur_effect: f64,
+    /// A photo is a page when this share of its dark detail is thin strokes (text) ...
+    pub page_min_stroke_share: f64,
+    /// ... that dark detail covers at least this share of it ...
+    pub page_min_detail_share: f64,
+    /// ... and paper covers at least this share of it.
+    pub page_min_paper_cover: f64,
+    /// A page's text must stand this far (luma steps) below its paper.
+    pub document_min_text_contrast: f64,
+    /// Largest blur effect a sharp page may have (sharp pages measure 0.07–0.18).
+    pub document_max_blur_effect: f64,
 }
 
 impl Default for GateConfig {
@@ -70,6 +94,11 @@ impl Default for GateConfig {
             max_highlight_share: 0.20,
             max_mean_luma: 180.0,
             max_blur_effect: 0.55,
+            page_min_stroke_share: 0.37,
+            page_min_detail_share: 0.004,
+            page_min_paper_cover: 0.50,
+            document_min_text_contrast: 40.0,
+            document_max_blur_effect: 0.30,
         }
     }
 }
@@ -126,6 +155,30 @@ impl GateConfig {
             (0.0..=1.0).contains(&self.max_blur_effect),
             "max_blur_effect must be 0..=1",
         )?;
+        for (value, what) in [
+            (
+                self.page_min_stroke_share,
+                "page_min_stroke_share must be 0..=1",
+            ),
+            (
+                self.page_min_detail_share,
+                "page_min_detail_share must be 0..=1",
+            ),
+            (
+                self.page_min_paper_cover,
+                "page_min_paper_cover must be 0..=1",
+            ),
+            (
+                self.document_max_blur_effect,
+                "document_max_blur_effect must be 0..=1",
+            ),
+        ] {
+            check((0.0..=1.0).contains(&value), what)?;
+        }
+        check(
+            (0.0..=255.0).contains(&self.document_min_text_contrast),
+            "document_min_text_contrast must be 0..=255",
+        )?;
         Ok(())
     }
 }
@@ -162,6 +215,9 @@ pub enum QualityVerdict {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct QualityReport {
     pub verdict: QualityVerdict,
+    /// Whether it was judged as a store photo or as a page.
+    #[serde(default)]
+    pub profile: GateProfile,
     pub checks: Vec<CheckOutcome>,
     /// The failed checks that count, in report order.
     pub reasons: Vec<GateCheck>,
@@ -177,6 +233,13 @@ pub struct QualityReport {
     /// Additional figures for display and calibration.
     pub highlight_share: f64,
     pub shadow_share: f64,
+    /// The page figures the profile was chosen by (see [`crate::page`]).
+    #[serde(default)]
+    pub page_stroke_share: f64,
+    #[serde(default)]
+    pub page_detail_share: f64,
+    #[serde(default)]
+    pub page_paper_cover: f64,
 }
 
 /// Decodes and assesses a photo in one step.
@@ -296,52 +359,84 @@ pub fn assess_image(image: &GateImage, config: &GateConfig) -> QualityReport {
         },
         counted: true,
     };
-    let mut checks = vec![
-        outcome(
-            GateCheck::TooSmall,
-            f64::from(short_side),
-            f64::from(config.min_short_side),
-            Bound::Min,
-        ),
-        outcome(
-            GateCheck::Blank,
-            m.contrast,
-            config.min_contrast,
-            Bound::Min,
-        ),
-        outcome(
-            GateCheck::Dark,
-            m.mean_luma,
-            config.min_mean_luma,
-            Bound::Min,
-        ),
-        // Over-exposure: the worse of clipped share and mean brightness, each against its own bound.
-        {
-            let by_share = outcome(
-                GateCheck::OverExposed,
-                m.highlight_share,
-                config.max_highlight_share,
+    let page = crate::page::measure(&image.luma, image.width, image.height);
+    let profile = if page.stroke_share >= config.page_min_stroke_share
+        && page.detail_share >= config.page_min_detail_share
+        && page.paper_cover >= config.page_min_paper_cover
+    {
+        GateProfile::Document
+    } else {
+        GateProfile::Photo
+    };
+    let too_small = outcome(
+        GateCheck::TooSmall,
+        f64::from(short_side),
+        f64::from(config.min_short_side),
+        Bound::Min,
+    );
+    let dark = outcome(
+        GateCheck::Dark,
+        m.mean_luma,
+        config.min_mean_luma,
+        Bound::Min,
+    );
+    let mut checks = match profile {
+        // white paper is meant to be bright and mostly uniform: what counts on a page is that
+        // its text stands out and is sharp
+        GateProfile::Document => vec![
+            too_small,
+            dark,
+            outcome(
+                GateCheck::FaintText,
+                page.text_contrast,
+                config.document_min_text_contrast,
+                Bound::Min,
+            ),
+            outcome(
+                GateCheck::Blur,
+                m.blur_effect,
+                config.document_max_blur_effect,
                 Bound::Max,
-            );
-            let by_mean = outcome(
-                GateCheck::OverExposed,
-                m.mean_luma,
-                config.max_mean_luma,
+            ),
+        ],
+        GateProfile::Photo => vec![
+            too_small,
+            outcome(
+                GateCheck::Blank,
+                m.contrast,
+                config.min_contrast,
+                Bound::Min,
+            ),
+            dark,
+            // Over-exposure: the worse of clipped share and mean brightness, each against its
+            // own bound.
+            {
+                let by_share = outcome(
+                    GateCheck::OverExposed,
+                    m.highlight_share,
+                    config.max_highlight_share,
+                    Bound::Max,
+                );
+                let by_mean = outcome(
+                    GateCheck::OverExposed,
+                    m.mean_luma,
+                    config.max_mean_luma,
+                    Bound::Max,
+                );
+                if by_share.passed {
+                    by_mean
+                } else {
+                    by_share
+                }
+            },
+            outcome(
+                GateCheck::Blur,
+                m.blur_effect,
+                config.max_blur_effect,
                 Bound::Max,
-            );
-            if by_share.passed {
-                by_mean
-            } else {
-                by_share
-            }
-        },
-        outcome(
-            GateCheck::Blur,
-            m.blur_effect,
-            config.max_blur_effect,
-            Bound::Max,
-        ),
-    ];
+            ),
+        ],
+    };
     // A uniform or black frame has no edges, so its blur figure says nothing: report the cause.
     let blank_or_dark = checks
         .iter()
@@ -363,6 +458,7 @@ pub fn assess_image(image: &GateImage, config: &GateConfig) -> QualityReport {
         } else {
             QualityVerdict::Fail
         },
+        profile,
         checks,
         reasons,
         suggestions,
@@ -375,6 +471,9 @@ pub fn assess_image(image: &GateImage, config: &GateConfig) -> QualityReport {
         decode_scale: image.decode_scale.clone(),
         highlight_share: m.highlight_share,
         shadow_share: m.shadow_share,
+        page_stroke_share: page.stroke_share,
+        page_detail_share: page.detail_share,
+        page_paper_cover: page.paper_cover,
     }
 }
 

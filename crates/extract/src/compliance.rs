@@ -20,6 +20,8 @@ pub enum InvalidReason {
     Dark,
     OverExposed,
     LowResolution,
+    /// A page whose text barely stands out from its paper.
+    FaintText,
     Irrelevant,
     WrongCategory,
     RuleFailed,
@@ -95,6 +97,7 @@ fn reason_of(check: GateCheck) -> InvalidReason {
         GateCheck::Dark => InvalidReason::Dark,
         GateCheck::OverExposed => InvalidReason::OverExposed,
         GateCheck::Blur => InvalidReason::Blur,
+        GateCheck::FaintText => InvalidReason::FaintText,
     }
 }
 

@@ -919,6 +919,20 @@ async fn receipts_without_text_and_invoices_in_another_script_get_clear_results(
     assert_eq!(err.code(), protocol::ErrorCode::NoText, "{err}");
     assert!(station.latest_document(id).await.unwrap().is_none());
 
+    // a receipt and a scanned invoice are pages: white paper is not an over-exposed photo
+    for page in ["sroie/000.jpg", "documents/gst-invoice.scan.jpg"] {
+        let id = import_one(&station, fixture_dir(page)).await;
+        let detail = station.get_item(id).await.unwrap();
+        let quality = detail.quality.expect("a gate report");
+        assert_eq!(quality.profile, engine::GateProfile::Document, "{page}");
+        assert_eq!(
+            detail.item.verdict.as_deref(),
+            Some("pass"),
+            "{page}: {:?}",
+            quality.checks
+        );
+    }
+
     let id = import_one(&station, fixture_dir("documents/foreign-language.pdf")).await;
     let invoice = extract(&station, id, None).await.invoice.unwrap();
     let script = invoice

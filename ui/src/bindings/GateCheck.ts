@@ -3,4 +3,4 @@
 /**
  * One gate check, in the order they are reported.
  */
-export type GateCheck = "too_small" | "blank" | "dark" | "over_exposed" | "blur";
+export type GateCheck = "too_small" | "blank" | "dark" | "over_exposed" | "blur" | "faint_text";

@@ -32,4 +32,24 @@ max_mean_luma: number,
 /**
  * Largest Crété-Roffet blur effect (0 = sharp, 1 = fully blurred) a sharp photo may have.
  */
-max_blur_effect: number, };
+max_blur_effect: number, 
+/**
+ * A photo is a page when this share of its dark detail is thin strokes (text) ...
+ */
+page_min_stroke_share: number, 
+/**
+ * ... that dark detail covers at least this share of it ...
+ */
+page_min_detail_share: number, 
+/**
+ * ... and paper covers at least this share of it.
+ */
+page_min_paper_cover: number, 
+/**
+ * A page's text must stand this far (luma steps) below its paper.
+ */
+document_min_text_contrast: number, 
+/**
+ * Largest blur effect a sharp page may have (sharp pages measure 0.07–0.18).
+ */
+document_max_blur_effect: number, };

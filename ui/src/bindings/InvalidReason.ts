@@ -3,4 +3,4 @@
 /**
  * Why a photo is not valid.
  */
-export type InvalidReason = "blank" | "blur" | "dark" | "over_exposed" | "low_resolution" | "irrelevant" | "wrong_category" | "rule_failed";
+export type InvalidReason = "blank" | "blur" | "dark" | "over_exposed" | "low_resolution" | "faint_text" | "irrelevant" | "wrong_category" | "rule_failed";
