@@ -33,6 +33,10 @@ pub struct PageSize {
     pub height: u32,
     /// `ocr` or `text_layer`.
     pub source: String,
+    /// The OCR models that read the page, as the engine reports them (none for a text layer,
+    /// and in results recorded before pages kept it).
+    #[serde(default)]
+    pub model_version: Option<String>,
 }
 
 /// A document's extracted result as recorded.
@@ -192,6 +196,7 @@ impl Station {
                 width: text.width,
                 height: text.height,
                 source: text.source.clone(),
+                model_version: text.model_version.clone(),
             });
             lines.extend(to_lines(&text));
             sink.progress(&ExtractProgress {

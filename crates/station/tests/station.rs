@@ -875,6 +875,11 @@ async fn invoices_are_extracted_checked_and_recorded() {
         .await;
         let result = extract(&station, id, Some(protocol::DocumentKind::Invoice)).await;
         assert_eq!(result.pages[0].source, "ocr");
+        // the models that read it, as the engine reports them (what the audit trail records)
+        let engine = station.engine_status().await;
+        let rec = engine.models.iter().find(|m| m.name == "ocr-rec").unwrap();
+        let read_by = result.pages[0].model_version.clone().unwrap_or_default();
+        assert!(read_by.contains(&rec.package), "{read_by} vs {rec:?}");
         assert_invoice(name, result.invoice.as_ref().unwrap(), true);
     }
     // the confidence shows what is doubtful: failed arithmetic lowers the total's
@@ -1477,6 +1482,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         "{task:#?}"
     );
     assert!(task.model_output.get("total").is_some());
+    assert_eq!(task.versions["model"], "none (PDF text layer)", "{task:#?}");
     // due a day after it was queued (the policy's default due_hours)
     let due = task.due_at.clone().expect("a due time");
     assert!(due > task.created_at, "{due} after {}", task.created_at);

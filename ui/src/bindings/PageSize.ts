@@ -7,4 +7,9 @@ export type PageSize = { page: number, width: number, height: number,
 /**
  * `ocr` or `text_layer`.
  */
-source: string, };
+source: string, 
+/**
+ * The OCR models that read the page, as the engine reports them (none for a text layer,
+ * and in results recorded before pages kept it).
+ */
+model_version: string | null, };

@@ -1,0 +1,38 @@
+//! The review queue as the application sees it: results are routed by their store's policy
+//! (`policies/<store id>.toml` in the data directory, reread when it changes; an invalid edit
+//! keeps the previous policy and reports why), doubtful ones become tasks, and reviewers claim,
+//! decide and undo through the audit trail; what the decisions say is measured and exported.
+//!
+//! - `policy.rs`: the policies, cached by file time; `routing.rs`: results into tasks;
+//! - `decisions.rs`: the queue, leases, decisions, undo, the audit check;
+//! - `learning.rs`: a category correction becomes a reference photo;
+//! - `insights.rs`: metrics and the charts' data; `evaluation.rs`: the evaluation set export.
+
+mod decisions;
+mod evaluation;
+mod insights;
+mod learning;
+mod policy;
+mod routing;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use decisions::QueuePage;
+pub use evaluation::EvaluationFormat;
+pub use insights::{
+    changed_fields, FieldAgreement, GatePoint, ReviewInsights, ReviewMetrics, ThresholdPoint,
+    VolumePoint,
+};
+pub(crate) use policy::PolicyCache;
+
+/// How long a claimed task stays with its reviewer without a decision.
+pub const LEASE_MS: i64 = 10 * 60 * 1000;
+/// Store id of results routed while no store is active.
+pub const DEFAULT_STORE: &str = "default";
+pub const POLICIES_DIR: &str = "policies";
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
