@@ -1,43 +1,8 @@
 //! tauri.conf.json lives at the workspace root (the repository's layout), and tauri-build reads
 //! it from the current directory, so build from there. Capabilities stay beside this crate.
 
-/// Every command the UI may call. Each window gets only those its capability file grants.
-const COMMANDS: &[&str] = &[
-    "ui_ready",
-    "app_info",
-    "engine_status",
-    "list_items",
-    "get_item",
-    "pick_and_import",
-    "cancel_import",
-    "session",
-    "sign_in",
-    "sign_out",
-    "list_stores",
-    "set_active_store",
-    "judge_category",
-    "new_job",
-    "read_text",
-    "extract_document",
-    "latest_document",
-    "compliance",
-    "current_visit",
-    "start_visit",
-    "end_visit",
-    "visit_state",
-    "pick_visit_photos",
-    "export_visit_report",
-    "review_queue",
-    "claim_next",
-    "release_task",
-    "renew_leases",
-    "decide",
-    "undo_decision",
-    "verify_audit",
-    "review_metrics",
-    "review_insights",
-    "export_evaluation",
-];
+// Every command the UI may call (each window gets only those its capability file grants).
+include!("src/commands/names.rs");
 
 fn main() {
     let manifest_dir =
@@ -60,6 +25,10 @@ fn main() {
     println!(
         "cargo::rerun-if-changed={}",
         manifest_dir.join("capabilities").display()
+    );
+    println!(
+        "cargo::rerun-if-changed={}",
+        manifest_dir.join("src/commands/names.rs").display()
     );
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")

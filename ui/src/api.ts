@@ -1,6 +1,7 @@
 // Typed access to the station's commands and events. Types come from ui/src/bindings, which
 // are generated from the Rust types (a test fails when they drift).
-import { invoke, convertFileSrc } from "@tauri-apps/api/core";
+import { invoke as tauriInvoke, convertFileSrc, type InvokeArgs } from "@tauri-apps/api/core";
+import type { Command } from "./bindings/commands";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { EngineStatus } from "./bindings/EngineStatus";
@@ -20,6 +21,15 @@ import type { DocumentKind } from "./bindings/DocumentKind";
 import type { DocumentResult } from "./bindings/DocumentResult";
 import type { ExtractProgress } from "./bindings/ExtractProgress";
 import type { SessionInfo } from "./bindings/SessionInfo";
+import type { PolicyChanged } from "./bindings/PolicyChanged";
+
+/**
+ * The one way the UI calls Rust: `command` is one of the generated command names, so a renamed
+ * or removed command fails the type check (a test keeps other files from importing `invoke`).
+ */
+function invoke<T>(command: Command, args?: InvokeArgs): Promise<T> {
+  return tauriInvoke<T>(command, args);
+}
 
 /** Whether a command's rejection is the station's `{code, message}` (and not, say, a failed IPC). */
 export function isApiError(value: unknown): value is ApiError {
@@ -59,6 +69,8 @@ export const api = {
 };
 
 export const events = {
+  onPolicyChanged: (f: (e: PolicyChanged) => void): Promise<UnlistenFn> =>
+    listen<PolicyChanged>("policy-changed", (e) => f(e.payload)),
   onImportStarted: (f: (e: ImportStarted) => void): Promise<UnlistenFn> =>
     listen<ImportStarted>("import-started", (e) => f(e.payload)),
   onImportProgress: (f: (e: ImportProgress) => void): Promise<UnlistenFn> =>
@@ -117,4 +129,31 @@ export const visitEvents = {
     listen<StoresInfo>("stores-changed", (e) => f(e.payload)),
   onReportProgress: (f: (e: ReportProgress) => void): Promise<UnlistenFn> =>
     listen<ReportProgress>("report-progress", (e) => f(e.payload)),
+};
+
+// --- Review workbench ---------------------------------------------------------------------------
+import type { AuditCheck } from "./bindings/AuditCheck";
+import type { DecisionInput } from "./bindings/DecisionInput";
+import type { DecisionRecord } from "./bindings/DecisionRecord";
+import type { EvaluationFormat } from "./bindings/EvaluationFormat";
+import type { QueuePage } from "./bindings/QueuePage";
+import type { QueueQuery } from "./bindings/QueueQuery";
+import type { ReviewInsights } from "./bindings/ReviewInsights";
+import type { ReviewMetrics } from "./bindings/ReviewMetrics";
+import type { ReviewTask } from "./bindings/ReviewTask";
+
+export const reviewApi = {
+  queue: (query: QueueQuery, offset: number, limit: number) => invoke<QueuePage>("review_queue", { query, offset, limit }),
+  // every call acts as the session's reviewer (api.signIn): no name is sent with it
+  claimNext: (query: QueueQuery, holding: number[]) =>
+    invoke<ReviewTask | null>("claim_next", { query, holding }),
+  release: (taskId: number) => invoke<boolean>("release_task", { taskId }),
+  renew: (taskIds: number[]) => invoke<number[]>("renew_leases", { taskIds }),
+  verify: () => invoke<AuditCheck>("verify_audit"),
+  decide: (taskId: number, decision: DecisionInput, durationMs: number) =>
+    invoke<DecisionRecord>("decide", { taskId, decision, durationMs }),
+  undo: (taskId: number) => invoke<DecisionRecord>("undo_decision", { taskId }),
+  metrics: () => invoke<ReviewMetrics>("review_metrics"),
+  insights: () => invoke<ReviewInsights>("review_insights"),
+  exportEvaluation: (format: EvaluationFormat) => invoke<number | null>("export_evaluation", { format }),
 };

@@ -2,40 +2,20 @@
 // from the keyboard. The next task is claimed while the current one is on screen, so moving on
 // never waits; decisions are saved in order behind the screen, retried when a save fails, and
 // kept (also in localStorage) until the station has them.
-import { invoke } from "@tauri-apps/api/core";
-import { listen } from "@tauri-apps/api/event";
-import type { PolicyChanged } from "./bindings/PolicyChanged";
-import { api, blobUrl, errorMessage, isApiError } from "./api";
+import { api, blobUrl, errorMessage, events, isApiError, reviewApi } from "./api";
 import { REJECT_REASONS, REJECT_REASON_LABELS, RESULT_KINDS, RESULT_KIND_LABELS, ROUTING_REASONS, ROUTING_REASON_LABELS, TRANSIENT_ERROR_CODES } from "./bindings/constants";
 import type { DecisionInput } from "./bindings/DecisionInput";
 import type { DecisionRecord } from "./bindings/DecisionRecord";
 import type { QueuePage } from "./bindings/QueuePage";
 import type { QueueQuery } from "./bindings/QueueQuery";
-import type { ReviewMetrics } from "./bindings/ReviewMetrics";
 import type { ReviewTask } from "./bindings/ReviewTask";
 import type { ReviewInsights } from "./bindings/ReviewInsights";
 import type { EvaluationFormat } from "./bindings/EvaluationFormat";
-import type { AuditCheck } from "./bindings/AuditCheck";
 import { byId, h } from "./dom";
 import { PagedList, visibleRange } from "./virtual-list";
 import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
-const reviewApi = {
-  queue: (query: QueueQuery, offset: number, limit: number) => invoke<QueuePage>("review_queue", { query, offset, limit }),
-  // every call acts as the session's reviewer (api.signIn): no name is sent with it
-  claimNext: (query: QueueQuery, holding: number[]) =>
-    invoke<ReviewTask | null>("claim_next", { query, holding }),
-  release: (taskId: number) => invoke<boolean>("release_task", { taskId }),
-  renew: (taskIds: number[]) => invoke<number[]>("renew_leases", { taskIds }),
-  verify: () => invoke<AuditCheck>("verify_audit"),
-  decide: (taskId: number, decision: DecisionInput, durationMs: number) =>
-    invoke<DecisionRecord>("decide", { taskId, decision, durationMs }),
-  undo: (taskId: number) => invoke<DecisionRecord>("undo_decision", { taskId }),
-  metrics: () => invoke<ReviewMetrics>("review_metrics"),
-  insights: () => invoke<ReviewInsights>("review_insights"),
-  exportEvaluation: (format: EvaluationFormat) => invoke<number | null>("export_evaluation", { format }),
-};
 
 /** The simulator's series for the chart: thresholds, share sent to review, error rate accepted. */
 export function simulationSeries(insights: ReviewInsights): [number[], number[], number[]] {
@@ -882,10 +862,10 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   })().catch((error: unknown) => showBanner(`Could not read the session: ${errorMessage(error)}`));
   // routing policies are reloaded as they are saved; a rejected edit is said at once
   let policyBanner = false;
-  void listen<PolicyChanged>("policy-changed", (e) => {
-    if (e.payload.error) {
+  void events.onPolicyChanged((e) => {
+    if (e.error) {
       policyBanner = true;
-      showBanner(`Routing policy of ${e.payload.store_id} not applied, the previous one stays: ${e.payload.error}`);
+      showBanner(`Routing policy of ${e.store_id} not applied, the previous one stays: ${e.error}`);
     } else if (policyBanner) {
       policyBanner = false;
       showBanner(null);
