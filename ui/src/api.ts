@@ -1,7 +1,7 @@
 // Typed access to the station's commands and events. Types come from ui/src/bindings, which
 // are generated from the Rust types (a test fails when they drift).
 import { invoke as tauriInvoke, convertFileSrc, type InvokeArgs } from "@tauri-apps/api/core";
-import type { Command } from "./bindings/commands";
+import type { Command } from "./commands";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { EngineStatus } from "./bindings/EngineStatus";

@@ -38,9 +38,7 @@ pub(crate) fn destination(
 
 /// Writes `bytes` to `dest` whole or not at all.
 pub(crate) fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<(), StationError> {
-    let mut tmp_name = dest.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".part");
-    let tmp = dest.with_file_name(tmp_name);
+    let tmp = part_path(dest);
     let written = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
         .and_then(|()| std::fs::rename(&tmp, dest));
@@ -51,6 +49,69 @@ pub(crate) fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<(), StationE
             source,
         }
     })
+}
+
+/// A file written in pieces that appears under its name only when [`AtomicFile::commit`]
+/// runs: until then it is a `.part` beside it, removed if the writing is dropped (failed).
+#[derive(Debug)]
+pub(crate) struct AtomicFile {
+    dest: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl AtomicFile {
+    pub(crate) fn create(dest: &Path) -> Result<Self, StationError> {
+        let tmp = part_path(dest);
+        let file = std::fs::File::create(&tmp).map_err(|source| StationError::Write {
+            path: dest.display().to_string(),
+            source,
+        })?;
+        Ok(Self {
+            dest: dest.to_path_buf(),
+            tmp,
+            file: Some(file),
+        })
+    }
+
+    /// Syncs the file and gives it its name.
+    pub(crate) fn commit(mut self) -> Result<(), StationError> {
+        let file = self.file.take();
+        let done = file
+            .map_or(Ok(()), |f| f.sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &self.dest));
+        done.map_err(|source| StationError::Write {
+            path: self.dest.display().to_string(),
+            source,
+        })
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.file.as_mut() {
+            Some(f) => f.write(buf),
+            None => Err(std::io::Error::other("the export was already committed")),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // still open: the export failed or was dropped half-way; leave nothing behind
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+fn part_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".part");
+    dest.with_file_name(name)
 }
 
 #[cfg(test)]
@@ -74,6 +135,23 @@ mod tests {
         let folder = dir.path().join("x.csv");
         std::fs::create_dir(&folder).unwrap();
         assert!(refused(&folder, "csv").contains("a folder"));
+    }
+
+    #[test]
+    fn a_file_written_in_pieces_appears_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("set.csv");
+        let mut file = AtomicFile::create(&dest).unwrap();
+        file.write_all(b"a,b\n").unwrap();
+        assert!(!dest.exists());
+        drop(file);
+        // dropped before the commit: nothing, not even the .part
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut file = AtomicFile::create(&dest).unwrap();
+        file.write_all(b"a,b\n1,2\n").unwrap();
+        file.commit().unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"a,b\n1,2\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -1574,6 +1574,8 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     );
     let total = metrics.fields.iter().find(|f| f.field == "total").unwrap();
     assert_eq!((total.decided, total.agreed), (1, 1));
+    // the undone correction (4.2 s) no longer counts: ana's median is the approval's 1.3 s
+    assert_eq!(metrics.seconds_per_item, [("ana".to_string(), 1.3)]);
     let insights = station.review_insights().await.unwrap();
     assert_eq!(insights.simulation.len(), 21);
     assert!((insights.simulation[0].review_share - 0.0).abs() < 1e-9);

@@ -5,6 +5,7 @@ mod blobs;
 mod embeddings;
 mod items;
 mod review;
+mod review_stats;
 mod visits;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use review::{
     ChainBreak, DecisionRow, NewDecision, NewTask, QueueFilter, QueueOrder, TaskRow, GENESIS_HASH,
     UNDO_PREFIX,
 };
+pub use review_stats::{DecisionTotals, FieldTally, ThresholdTally};
 pub use visits::{VisitPhotoRow, VisitRow};
 
 #[derive(Debug, thiserror::Error)]

@@ -417,30 +417,6 @@ impl Store {
         .await?)
     }
 
-    /// Every decision with its task's confidence, kind, store and item, in chain order (the
-    /// evaluation set and the threshold simulator read this).
-    pub async fn decisions_with_tasks(&self) -> Result<Vec<(DecisionRow, TaskRow)>> {
-        let rows: Vec<DecisionRow> = sqlx::query_as(&format!(
-            "SELECT {DECISION_COLUMNS} FROM review_decisions ORDER BY id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut tasks: std::collections::HashMap<i64, TaskRow> = std::collections::HashMap::new();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let task = match tasks.get(&row.task_id) {
-                Some(task) => task.clone(),
-                None => {
-                    let task = self.get_task(row.task_id).await?;
-                    tasks.insert(row.task_id, task.clone());
-                    task
-                }
-            };
-            out.push((row, task));
-        }
-        Ok(out)
-    }
-
     /// The chain's head as recorded beside it: decisions, last id, last hash.
     pub async fn chain_head(&self) -> Result<(u64, i64, String)> {
         let head: Option<(i64, i64, String)> = sqlx::query_as(

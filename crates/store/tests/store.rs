@@ -660,3 +660,74 @@ async fn a_file_read_at_last_replaces_its_unreadable_entry_in_the_visit() {
     want.sort();
     assert_eq!(left, want);
 }
+
+#[tokio::test]
+async fn review_aggregates_count_standing_decisions_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let item = an_item(&store, "t.jpg").await;
+    let ids = store
+        .enqueue_tasks(&[0.2, 0.4, 0.6, 0.8, 0.9].map(|c| task(item, "invoice", c, "[]")))
+        .await
+        .unwrap();
+    // ana: 1, 3, 2 and 4 s; bo: 0.5 s then undone, then 0.7 s
+    for (id, ms) in ids.iter().zip([1000, 3000, 2000, 4000]) {
+        store
+            .decide_task(*id, "ana", &approve(ms), 0)
+            .await
+            .unwrap();
+    }
+    store
+        .decide_task(ids[4], "bo", &approve(500), 0)
+        .await
+        .unwrap();
+    store.undo_decision(ids[4], "bo", 0, 60_000).await.unwrap();
+    let mut rejected = approve(700);
+    rejected.action = protocol::DecisionAction::Reject;
+    rejected.reason_code = Some("illegible".into());
+    store.decide_task(ids[4], "bo", &rejected, 0).await.unwrap();
+
+    let totals = store.decision_totals().await.unwrap();
+    assert_eq!(
+        (
+            totals.approved,
+            totals.corrected,
+            totals.rejected,
+            totals.undone
+        ),
+        (4, 0, 1, 1)
+    );
+    // upper median of an even count; the undone 0.5 s no longer counts for bo
+    assert_eq!(
+        store.median_seconds_per_reviewer().await.unwrap(),
+        [("ana".to_string(), 3.0), ("bo".to_string(), 0.7)]
+    );
+    // at 0.7: 0.2, 0.4, 0.6 go to review; 0.8 (approved) and 0.9 (rejected) are accepted unseen
+    let sim = store.threshold_simulation(&[0.0, 0.7, 1.0]).await.unwrap();
+    assert_eq!(
+        sim.iter()
+            .map(|t| (t.reviewed, t.accepted, t.wrong))
+            .collect::<Vec<_>>(),
+        [(0, 5, 1), (3, 2, 1), (5, 0, 0)]
+    );
+    assert_eq!(
+        store
+            .decisions_per_day()
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.1)
+            .sum::<u32>(),
+        5
+    );
+    // the export reads them a page at a time, in chain order, without the undone one
+    let first = store.standing_decisions(0, 3).await.unwrap();
+    let rest = store
+        .standing_decisions(first.last().unwrap().0.id, 3)
+        .await
+        .unwrap();
+    assert_eq!(first.len() + rest.len(), 5);
+    assert!(rest
+        .iter()
+        .all(|(d, _)| d.action != "undo" && d.duration_ms != 500));
+}

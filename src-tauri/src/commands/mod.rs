@@ -31,12 +31,11 @@ pub fn typescript_commands() -> String {
 
 #[cfg(test)]
 mod tests {
-    /// Fails when ui/src/bindings/commands.ts differs from the command list; regenerate with
+    /// Fails when ui/src/commands.ts differs from the command list; regenerate with
     /// `UPDATE_BINDINGS=1 cargo test --workspace --bins commands_are_current`.
     #[test]
     fn commands_are_current() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings/commands.ts");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/commands.ts");
         let fresh = super::typescript_commands();
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &fresh).unwrap();
@@ -44,7 +43,7 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&path).unwrap_or_default(),
             fresh,
-            "ui/src/bindings/commands.ts is stale: UPDATE_BINDINGS=1 cargo test --workspace --bins commands_are_current"
+            "ui/src/commands.ts is stale: UPDATE_BINDINGS=1 cargo test --workspace --bins commands_are_current"
         );
     }
 

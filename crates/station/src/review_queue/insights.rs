@@ -1,10 +1,7 @@
 //! What the decisions say: agreement per field, outcomes, time per item, the gates' false
 //! rejects, the threshold simulator and volume per day.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
-use store::TaskRow;
 use ts_rs::TS;
 
 use crate::{Station, StationError};
@@ -91,13 +88,6 @@ pub fn judged_values(
     out
 }
 
-/// For a result the gates judged invalid: whether the reviewer found it valid (a false
-/// reject). None when the gates did not reject it.
-fn gate_overridden(before: &serde_json::Value, after: &serde_json::Value) -> Option<bool> {
-    (before.get("valid") == Some(&serde_json::Value::Bool(false)))
-        .then(|| after.get("valid") == Some(&serde_json::Value::Bool(true)))
-}
-
 /// The fields, verdicts and rules whose value the reviewer changed.
 pub fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
     let after = judged_values(after);
@@ -109,70 +99,33 @@ pub fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> 
 }
 
 impl Station {
+    /// What the standing decisions say (undone ones do not count), from SQL aggregates.
     pub async fn review_metrics(&self) -> Result<ReviewMetrics, StationError> {
-        let (standing, undone) = self.standing_decisions().await?;
-        let mut m = ReviewMetrics {
-            decisions: 0,
-            approved: 0,
-            corrected: 0,
-            rejected: 0,
-            undone,
-            fields: Vec::new(),
-            seconds_per_item: Vec::new(),
-            gate_rejections: 0,
-            gate_false_rejects: 0,
-        };
-        let mut fields: std::collections::BTreeMap<(String, String), (u32, u32)> =
-            Default::default();
-        let mut times: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-        for (row, task) in &standing {
-            m.decisions += 1;
-            match row.action.as_str() {
-                "approve" => m.approved += 1,
-                "correct" => m.corrected += 1,
-                _ => m.rejected += 1,
-            }
-            times
-                .entry(row.reviewer.clone())
-                .or_default()
-                .push(row.duration_ms as f64 / 1000.0);
-            if row.action == "reject" {
-                continue;
-            }
-            let before: serde_json::Value =
-                serde_json::from_str(&row.before_json).unwrap_or_default();
-            let after: serde_json::Value =
-                serde_json::from_str(&row.after_json).unwrap_or_default();
-            if let Some(overridden) = gate_overridden(&before, &after) {
-                m.gate_rejections += 1;
-                m.gate_false_rejects += u32::from(overridden);
-            }
-            let changed = changed_fields(&before, &after);
-            for name in judged_values(&before).into_keys() {
-                let agreed = !changed.contains(&name);
-                let entry = fields.entry((task.kind.clone(), name)).or_default();
-                entry.0 += 1;
-                entry.1 += u32::from(agreed);
-            }
-        }
-        m.fields = fields
-            .into_iter()
-            .map(|((kind, field), (decided, agreed))| FieldAgreement {
-                kind,
-                field,
-                decided,
-                agreed,
-            })
-            .collect();
-        m.seconds_per_item = times
-            .into_iter()
-            .map(|(reviewer, mut t)| {
-                t.sort_by(f64::total_cmp);
-                let median = t.get(t.len() / 2).copied().unwrap_or(0.0);
-                (reviewer, median)
-            })
-            .collect();
-        Ok(m)
+        let totals = self.store.decision_totals().await?;
+        let gate = self.store.gate_overrides_per_day().await?;
+        let count = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        Ok(ReviewMetrics {
+            decisions: totals.approved + totals.corrected + totals.rejected,
+            approved: totals.approved,
+            corrected: totals.corrected,
+            rejected: totals.rejected,
+            undone: totals.undone,
+            fields: self
+                .store
+                .field_agreement()
+                .await?
+                .into_iter()
+                .map(|f| FieldAgreement {
+                    kind: f.kind,
+                    field: f.field,
+                    decided: count(f.decided),
+                    agreed: count(f.agreed),
+                })
+                .collect(),
+            seconds_per_item: self.store.median_seconds_per_reviewer().await?,
+            gate_rejections: gate.iter().map(|(_, n, _)| n).sum(),
+            gate_false_rejects: gate.iter().map(|(_, _, f)| f).sum(),
+        })
     }
 }
 
@@ -210,85 +163,46 @@ pub struct ReviewInsights {
 }
 
 impl Station {
-    /// The standing decisions (undone ones dropped) with their tasks, oldest first, and how
-    /// many decisions were undone.
-    pub(super) async fn standing_decisions(
-        &self,
-    ) -> Result<(Vec<(store::DecisionRow, TaskRow)>, u32), StationError> {
-        // an undo takes back its task's standing decision; at most one stands per task
-        let mut slots: Vec<Option<(store::DecisionRow, TaskRow)>> = Vec::new();
-        let mut by_task: HashMap<i64, usize> = HashMap::new();
-        let mut undone = 0;
-        for (row, task) in self.store.decisions_with_tasks().await? {
-            if row.action == "undo" {
-                undone += 1;
-                if let Some(i) = by_task.remove(&row.task_id) {
-                    slots[i] = None;
-                }
-            } else {
-                by_task.insert(row.task_id, slots.len());
-                slots.push(Some((row, task)));
-            }
-        }
-        Ok((slots.into_iter().flatten().collect(), undone))
-    }
-
     /// The threshold simulator (for every threshold 0–1 in steps of 0.05: how many of the
     /// decided results it would send to review, and how many of those it would accept
-    /// unseen were in fact corrected or rejected) and the review volume per day.
+    /// unseen were in fact corrected or rejected), the review volume and the gates' false
+    /// rejects per day; all from SQL aggregates.
     pub async fn review_insights(&self) -> Result<ReviewInsights, StationError> {
-        let (standing, _) = self.standing_decisions().await?;
-        let n = standing.len().max(1) as f64;
-        let simulation = (0..=20)
-            .map(|step| {
-                let threshold = f64::from(step) / 20.0;
-                let (mut reviewed, mut accepted, mut wrong) = (0u32, 0u32, 0u32);
-                for (d, t) in &standing {
-                    if t.confidence < threshold {
-                        reviewed += 1;
-                    } else {
-                        accepted += 1;
-                        wrong += u32::from(d.action != "approve");
-                    }
-                }
+        let thresholds: Vec<f64> = (0..=20).map(|step| f64::from(step) / 20.0).collect();
+        let simulation = self
+            .store
+            .threshold_simulation(&thresholds)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let decided = f64::from((t.reviewed + t.accepted).max(1));
                 ThresholdPoint {
-                    threshold,
-                    review_share: f64::from(reviewed) / n,
-                    error_rate: if accepted == 0 {
+                    threshold: t.threshold,
+                    review_share: f64::from(t.reviewed) / decided,
+                    error_rate: if t.accepted == 0 {
                         0.0
                     } else {
-                        f64::from(wrong) / f64::from(accepted)
+                        f64::from(t.wrong) / f64::from(t.accepted)
                     },
-                    auto_accepted: accepted,
+                    auto_accepted: t.accepted,
                 }
             })
             .collect();
-        let mut days: std::collections::BTreeMap<String, u32> = Default::default();
-        let mut gate: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
-        for (d, _) in &standing {
-            let day: String = d.decided_at.chars().take(10).collect();
-            *days.entry(day.clone()).or_default() += 1;
-            if d.action == "reject" {
-                continue;
-            }
-            let parse =
-                |json: &str| serde_json::from_str::<serde_json::Value>(json).unwrap_or_default();
-            if let Some(overridden) = gate_overridden(&parse(&d.before_json), &parse(&d.after_json))
-            {
-                let entry = gate.entry(day).or_default();
-                entry.0 += 1;
-                entry.1 += u32::from(overridden);
-            }
-        }
         Ok(ReviewInsights {
             simulation,
-            volume: days
+            volume: self
+                .store
+                .decisions_per_day()
+                .await?
                 .into_iter()
                 .map(|(day, decisions)| VolumePoint { day, decisions })
                 .collect(),
-            gate: gate
+            gate: self
+                .store
+                .gate_overrides_per_day()
+                .await?
                 .into_iter()
-                .map(|(day, (rejections, false_rejects))| GatePoint {
+                .map(|(day, rejections, false_rejects)| GatePoint {
                     day,
                     rejections,
                     false_rejects,
