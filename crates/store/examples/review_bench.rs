@@ -32,6 +32,19 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let m: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    println!(
+        "cpu: {cpu}, {} threads",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
     let sha = store.blobs().put(b"bench").unwrap();
@@ -171,6 +184,28 @@ async fn main() {
     summary("claim next (pre-load)", claim_ms);
     summary("commit a decision (hash-chained)", decide_ms);
     summary("a page of 100 of the queue", page_ms);
+    // what the metrics and charts cost: SQL aggregates over the standing decisions
+    let t = Instant::now();
+    let totals = store.decision_totals().await.unwrap();
+    let fields = store.field_agreement().await.unwrap();
+    let medians = store.median_seconds_per_reviewer().await.unwrap();
+    let gates = store.gate_overrides_per_day().await.unwrap();
+    println!(
+        "review metrics (totals, field agreement, medians, gate overrides) over {} decisions: {:.1} ms ({} fields, {} reviewers, {} days)",
+        totals.approved + totals.corrected + totals.rejected,
+        t.elapsed().as_secs_f64() * 1000.0,
+        fields.len(),
+        medians.len(),
+        gates.len()
+    );
+    let t = Instant::now();
+    let thresholds: Vec<f64> = (0..=20).map(|s| f64::from(s) / 20.0).collect();
+    store.threshold_simulation(&thresholds).await.unwrap();
+    store.decisions_per_day().await.unwrap();
+    println!(
+        "review insights (21-step threshold simulator, volume per day): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let t = Instant::now();
     let verified = store.verify_decisions().await.unwrap().unwrap();
     println!(

@@ -157,25 +157,35 @@ impl Store {
     /// For each threshold: how many decided results have a confidence under it, and of those
     /// at or above it, how many the reviewer did not approve as they were.
     pub async fn threshold_simulation(&self, thresholds: &[f64]) -> Result<Vec<ThresholdTally>> {
-        let mut out = Vec::with_capacity(thresholds.len());
+        if thresholds.is_empty() {
+            return Ok(Vec::new());
+        }
+        // one pass: the standing decisions once, crossed with the thresholds
+        let mut q = sqlx::QueryBuilder::new(format!("WITH {STANDING}, th(t) AS (VALUES "));
+        let mut values = q.separated(", ");
         for &threshold in thresholds {
-            let (reviewed, accepted, wrong): (i64, i64, i64) = sqlx::query_as(&format!(
-                "WITH {STANDING} SELECT COALESCE(SUM(t.confidence < ?1), 0), \
-                   COALESCE(SUM(t.confidence >= ?1), 0), \
-                   COALESCE(SUM(t.confidence >= ?1 AND s.action != 'approve'), 0) \
-                 FROM standing s JOIN review_tasks t ON t.id = s.task_id"
-            ))
-            .bind(threshold)
-            .fetch_one(&self.pool)
-            .await?;
-            out.push(ThresholdTally {
+            values.push("(");
+            values.push_bind_unseparated(threshold);
+            values.push_unseparated(")");
+        }
+        q.push(
+            ") SELECT th.t, COALESCE(SUM(d.confidence < th.t), 0), \
+               COALESCE(SUM(d.confidence >= th.t), 0), \
+               COALESCE(SUM(d.confidence >= th.t AND d.action != 'approve'), 0) \
+             FROM th LEFT JOIN (SELECT t.confidence, s.action FROM standing s \
+               JOIN review_tasks t ON t.id = s.task_id) d \
+             GROUP BY th.t ORDER BY th.t",
+        );
+        let rows: Vec<(f64, i64, i64, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(threshold, reviewed, accepted, wrong)| ThresholdTally {
                 threshold,
                 reviewed: count(reviewed),
                 accepted: count(accepted),
                 wrong: count(wrong),
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// Standing decisions with their tasks in chain order, `limit` after decision `after_id`.
