@@ -903,7 +903,9 @@ fn table_items(
     items
 }
 
-/// Extracts an invoice or receipt from its lines (all pages, in any order).
+/// Extracts an invoice or receipt from its lines (all pages, in any order): the header fields
+/// (number, date, parties, tax ids, currency), the items table, the amounts block, then the
+/// checks that tie them together.
 pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
     let rows = rows(lines);
     let mut inv = Invoice {
@@ -932,9 +934,33 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
         ));
         return inv;
     }
+    read_number(&rows, lines, options, &mut inv);
+    read_date(&rows, lines, options, &mut inv);
+    let buyer_row = read_parties(&rows, lines, &mut inv);
+    read_tax_ids(&rows, lines, buyer_row, &mut inv);
+    read_currency(&rows, &mut inv);
+    if let Some((header, columns)) = item_header(&rows) {
+        inv.line_items = table_items(&rows, header, &columns, lines);
+    }
+    read_amounts(&rows, lines, &mut inv);
+    if let Some(check) = script_check(lines) {
+        inv.checks.push(check);
+    }
+    arithmetic_checks(&mut inv);
+    inv.confidence = [
+        inv.number.confidence,
+        inv.date.confidence,
+        inv.seller.confidence,
+        inv.total.confidence,
+    ]
+    .into_iter()
+    .fold(1.0, f32::min);
+    inv
+}
 
-    // number and date: a labelled one wins over the first one on the page
-    for row in &rows {
+/// The invoice number: the first labelled one (`Invoice No: INV-7`) that is not a date.
+fn read_number(rows: &[Row], lines: &[Line], options: &InvoiceOptions, inv: &mut Invoice) {
+    for row in rows {
         let text = row.text();
         if !inv.number.is_found() {
             if let Some(m) = NUMBER.captures(&text).and_then(|c| c.get(1)) {
@@ -948,8 +974,13 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
             }
         }
     }
+}
+
+/// The date: a labelled one wins over the first one on the page; checked for its range and
+/// for a day/month order that could be read both ways.
+fn read_date(rows: &[Row], lines: &[Line], options: &InvoiceOptions, inv: &mut Invoice) {
     let mut first_date: Option<(crate::date::FoundDate, Vec<usize>)> = None;
-    for row in &rows {
+    for row in rows {
         let text = row.text();
         for found in find_dates(&text, options.day_month) {
             let labelled = text[..found.span.start].to_lowercase().contains("date")
@@ -996,13 +1027,16 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
             },
         ));
     }
+}
 
-    // parties
+/// Seller and buyer: after their labels (`Sold by`, `Bill to`), else the seller is the company
+/// name at the top; the seller's address is read under its name. Returns the buyer's row.
+fn read_parties(rows: &[Row], lines: &[Line], inv: &mut Invoice) -> Option<usize> {
     let mut buyer_row: Option<usize> = None;
     for (i, row) in rows.iter().enumerate() {
         let labelled = |re: &Regex| row.cells.iter().any(|c| re.is_match(&c.text));
         if !inv.seller.is_found() && labelled(&SELLER_LABEL) {
-            if let Some((field, at)) = value_after_label(&rows, i, &SELLER_LABEL, lines) {
+            if let Some((field, at)) = value_after_label(rows, i, &SELLER_LABEL, lines) {
                 let (left, right) = field
                     .evidence
                     .iter()
@@ -1012,11 +1046,11 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
                     });
                 inv.seller = field;
                 let name = inv.seller.value.clone().unwrap_or_default();
-                inv.seller_address = address_below(&rows, at, left, right, &name, lines);
+                inv.seller_address = address_below(rows, at, left, right, &name, lines);
             }
         }
         if buyer_row.is_none() && labelled(&BUYER_LABEL) {
-            if let Some((field, at)) = value_after_label(&rows, i, &BUYER_LABEL, lines) {
+            if let Some((field, at)) = value_after_label(rows, i, &BUYER_LABEL, lines) {
                 inv.buyer = field;
                 buyer_row = Some(at);
             }
@@ -1028,13 +1062,19 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
         if let Some((i, k, located)) = seller_cell(&rows[..above_buyer.max(1).min(rows.len())]) {
             if Some(i) != buyer_row {
                 let cell = &rows[i].cells[k];
-                let (text, evidence, last_row) = company_name(&rows, i, k);
+                let (text, evidence, last_row) = company_name(rows, i, k);
                 inv.seller_address =
-                    address_below(&rows, last_row, cell.left, cell.right, &text, lines);
+                    address_below(rows, last_row, cell.left, cell.right, &text, lines);
                 inv.seller = Field::found(text.clone(), text, lines, &evidence, located);
             }
         }
     }
+    buyer_row
+}
+
+/// Tax ids (GSTIN, …): those printed within the buyer's block are the buyer's, the others the
+/// seller's; a GSTIN's check character is verified.
+fn read_tax_ids(rows: &[Row], lines: &[Line], buyer_row: Option<usize>, inv: &mut Invoice) {
     for (i, row) in rows.iter().enumerate() {
         for id in find_tax_ids(&row.text()) {
             let for_buyer = buyer_row.is_some_and(|b| i >= b && i <= b + 6);
@@ -1068,6 +1108,11 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
             }
         }
     }
+}
+
+/// The currency: the one most amounts carry, else one named on the page, else INR when a
+/// valid GSTIN says the invoice is Indian.
+fn read_currency(rows: &[Row], inv: &mut Invoice) {
     let currency = amount::dominant_currency(
         rows.iter()
             .map(|r| r.text())
@@ -1092,20 +1137,19 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
             evidence: Vec::new(),
         };
     }
+}
 
-    // items
-    if let Some((header, columns)) = item_header(&rows) {
-        inv.line_items = table_items(&rows, header, &columns, lines);
-    }
-
-    // amounts block
+/// Subtotal, tax lines, rounding and total from the amounts block; a total printed before the
+/// rounding line gives way to the rounded amount after it; without a labelled total the largest
+/// amount is taken, and said to be a guess.
+fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
     let mut best_total: Option<(u8, Amount, Vec<usize>, usize)> = None;
     let mut rounding_row: Option<usize> = None;
     for (i, row) in rows.iter().enumerate() {
         let Some(label) = amount_label(&row.text()) else {
             continue;
         };
-        let Some((a, ev)) = labelled_amount(&rows, i) else {
+        let Some((a, ev)) = labelled_amount(rows, i) else {
             continue;
         };
         match label {
@@ -1177,7 +1221,7 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
         None => {
             // the largest money amount outside payment rows, as a last resort
             let mut largest: Option<(Amount, Vec<usize>)> = None;
-            for row in &rows {
+            for row in rows {
                 if matches!(amount_label(&row.text()), Some(AmountLabel::Payment)) {
                     continue;
                 }
@@ -1204,19 +1248,6 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
             }
         }
     }
-    if let Some(check) = script_check(lines) {
-        inv.checks.push(check);
-    }
-    arithmetic_checks(&mut inv);
-    inv.confidence = [
-        inv.number.confidence,
-        inv.date.confidence,
-        inv.seller.confidence,
-        inv.total.confidence,
-    ]
-    .into_iter()
-    .fold(1.0, f32::min);
-    inv
 }
 
 /// The labels and formats above are those of Latin-script invoices (English, Malay, German…):
