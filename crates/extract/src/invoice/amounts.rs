@@ -1,0 +1,274 @@
+//! The amounts block: its labels, the amount a labelled row gives, and subtotal, taxes,
+//! rounding and total read from it.
+
+use super::*;
+
+/// The labels of the amounts block, in the order they are tried on a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AmountLabel {
+    Subtotal,
+    Tax(&'static str),
+    Rounding,
+    /// A total, with how final it is (higher wins).
+    Total(u8),
+    /// Cash tendered, change, payment: amounts that are not the total.
+    Payment,
+}
+
+pub(super) fn amount_label(text: &str) -> Option<AmountLabel> {
+    // words separated by single spaces, so that labels match at word starts only
+    // (`card` is not `cardamom`; `sub-total` is `sub total`)
+    let t = format!(
+        " {} ",
+        text.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric() && c != '%')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let has = |w: &str| t.contains(&format!(" {w}"));
+    if has("change")
+        || has("tender")
+        || has("cash ") && !has("total")
+        || has("paid ") && !has("total")
+        || has("balance") && !has("due")
+        || has("card ") && !has("total")
+        || has("visa ")
+        || has("master ")
+        || has("payment")
+    {
+        return Some(AmountLabel::Payment);
+    }
+    if has("rounding") || has("round off") || has("round-off") || has("rounded adj") {
+        return Some(AmountLabel::Rounding);
+    }
+    if has("total") && has("excl") {
+        return Some(AmountLabel::Subtotal);
+    }
+    if has("sub total")
+        || has("subtotal")
+        || has("sub-total")
+        || has("taxable value")
+        || has("taxable amount")
+        || has("total excl")
+        || has("amount before tax")
+        || has("total before tax")
+        || has("net amount") && !has("payable")
+    {
+        return Some(AmountLabel::Subtotal);
+    }
+    let total_excluded = [
+        "total qty",
+        "total quantity",
+        "total item",
+        "total no",
+        "total disc",
+        "total saving",
+        "total tax",
+        "total gst",
+        "total vat",
+        "total sst",
+        "total units",
+        "total pcs",
+        "total weight",
+    ];
+    let mentions_tax_id = has("gstin")
+        || has("reg no")
+        || has("reg. no")
+        || has("gst no")
+        || has("gst id")
+        || has("vat no")
+        || has("gst reg")
+        || has("summary");
+    if !has("total") && !has("incl") && !mentions_tax_id {
+        for (kind, word) in [
+            ("CGST", "cgst"),
+            ("SGST", "sgst"),
+            ("IGST", "igst"),
+            ("UTGST", "utgst"),
+            ("VAT", "vat"),
+            ("SST", "sst"),
+            ("GST", "gst"),
+            ("TAX", "tax"),
+        ] {
+            if has(word) {
+                return Some(AmountLabel::Tax(kind));
+            }
+        }
+    }
+    if total_excluded.iter().any(|w| has(w)) {
+        return None;
+    }
+    if has("grand total")
+        || has("nett total")
+        || has("net total")
+        || has("total payable")
+        || has("amount payable")
+        || has("amount due")
+        || has("total due")
+        || has("balance due")
+        || has("rounded total")
+        || has("total rounded")
+        || has("total incl")
+        || has("total (incl")
+        || has("total amount")
+        || has("total amt")
+        || has("total") && has("incl")
+    {
+        return Some(AmountLabel::Total(2));
+    }
+    if t.split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == "total" || w == "jumlah")
+    {
+        return Some(AmountLabel::Total(1));
+    }
+    None
+}
+
+pub(super) fn money_field(
+    a: &Amount,
+    lines: &[Line],
+    evidence: &[usize],
+    located: Located,
+) -> Field<Money> {
+    Field::found(
+        Money(a.value),
+        a.as_printed.clone(),
+        lines,
+        evidence,
+        located,
+    )
+}
+
+/// The amount a labelled row gives: the last money on it, or else the first money on the
+/// next row when that row carries no label of its own.
+pub(super) fn labelled_amount(rows: &[Row], i: usize) -> Option<(Amount, Vec<usize>)> {
+    let row = &rows[i];
+    // cells right of the label: search from the last cell backwards so that a rate
+    // (`6%`) or a quantity inside the label is not taken
+    for cell in row.cells.iter().rev() {
+        if let Some(a) = amount::last_money(&cell.text) {
+            return Some((a, vec![cell.line]));
+        }
+    }
+    let next = rows.get(i + 1)?;
+    if next.page != row.page || amount_label(&next.text()).is_some() {
+        return None;
+    }
+    let text = next.text();
+    let a = amount::find_amounts(&text)
+        .into_iter()
+        .find(|a| a.has_decimals)?;
+    Some((a, next.lines()))
+}
+
+/// Subtotal, tax lines, rounding and total from the amounts block; a total printed before the
+/// rounding line gives way to the rounded amount after it; without a labelled total the largest
+/// amount is taken, and said to be a guess.
+pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
+    let mut best_total: Option<(u8, Amount, Vec<usize>, usize)> = None;
+    let mut rounding_row: Option<usize> = None;
+    for (i, row) in rows.iter().enumerate() {
+        let Some(label) = amount_label(&row.text()) else {
+            continue;
+        };
+        let Some((a, ev)) = labelled_amount(rows, i) else {
+            continue;
+        };
+        match label {
+            AmountLabel::Subtotal if !inv.subtotal.is_found() => {
+                inv.subtotal = money_field(&a, lines, &ev, Located::Labelled);
+            }
+            AmountLabel::Tax(kind) => {
+                let rate = RATE
+                    .captures(&row.text())
+                    .and_then(|c| c.get(1))
+                    .and_then(|m| m.as_str().parse::<Decimal>().ok())
+                    .map(Money);
+                // a rate printed as the amount (`CGST 9% 9.00`) is not taken: `labelled_amount`
+                // reads the last money on the row
+                inv.taxes.push(TaxLine {
+                    kind: kind.into(),
+                    rate_percent: rate,
+                    amount: money_field(&a, lines, &ev, Located::Labelled),
+                });
+            }
+            AmountLabel::Rounding if !inv.rounding.is_found() => {
+                inv.rounding = money_field(&a, lines, &ev, Located::Labelled);
+                rounding_row = Some(i);
+            }
+            AmountLabel::Total(rank) => {
+                let better = best_total
+                    .as_ref()
+                    .is_none_or(|(r, b, ..)| rank > *r || rank == *r && a.value >= b.value);
+                if better {
+                    best_total = Some((rank, a, ev, i));
+                }
+            }
+            _ => {}
+        }
+    }
+    // a total printed before the rounding line is the unrounded one: the rounded amount is on
+    // an unlabelled line right after it (`ROUNDING ADJ -0.01` / `RM 60.30`)
+    if let (Some((rank, a, _, total_row)), Some(r_row), Some(r)) =
+        (best_total.as_ref(), rounding_row, inv.rounding.value)
+    {
+        if r_row > *total_row {
+            // the adjustment may be printed without its sign (`ROUNDING ADJ 0.02`)
+            let rounded = [a.value + r.0, a.value - r.0];
+            let found = rows
+                .iter()
+                .enumerate()
+                .skip(r_row + 1)
+                .take(2)
+                .find_map(|(i, row)| {
+                    if !matches!(
+                        amount_label(&row.text()),
+                        None | Some(AmountLabel::Total(_))
+                    ) {
+                        return None;
+                    }
+                    row.cells.iter().find_map(|c| {
+                        amount::last_money(&c.text)
+                            .filter(|m| rounded.contains(&m.value) && m.value != a.value)
+                            .map(|m| (m, vec![c.line], i))
+                    })
+                });
+            if let Some((m, ev, i)) = found {
+                best_total = Some((*rank, m, ev, i));
+            }
+        }
+    }
+    match best_total {
+        Some((_, a, ev, _)) => inv.total = money_field(&a, lines, &ev, Located::Labelled),
+        None => {
+            // the largest money amount outside payment rows, as a last resort
+            let mut largest: Option<(Amount, Vec<usize>)> = None;
+            for row in rows {
+                if matches!(amount_label(&row.text()), Some(AmountLabel::Payment)) {
+                    continue;
+                }
+                for cell in &row.cells {
+                    for a in amount::find_amounts(&cell.text)
+                        .into_iter()
+                        .filter(|a| a.has_decimals)
+                    {
+                        if largest.as_ref().is_none_or(|(b, _)| a.value > b.value) {
+                            largest = Some((a, vec![cell.line]));
+                        }
+                    }
+                }
+            }
+            if let Some((a, ev)) = largest {
+                inv.total = money_field(&a, lines, &ev, Located::Guessed);
+                let check = Check::new(
+                    "total_labelled",
+                    false,
+                    "no line is labelled as the total; the largest amount was taken",
+                );
+                inv.total.check(check.clone());
+                inv.checks.push(check);
+            }
+        }
+    }
+}
