@@ -12,6 +12,7 @@ mod report;
 mod review_queue;
 mod session;
 pub mod stores;
+mod stores_state;
 mod types;
 mod visits;
 mod watch;
@@ -67,7 +68,7 @@ pub struct Station {
     models_dir: PathBuf,
     /// Loaded on first use: opening every session takes about a second per worker.
     engine: tokio::sync::Mutex<analysis::EngineSlot>,
-    stores: Mutex<analysis::StoresState>,
+    stores: Mutex<stores_state::StoresState>,
     /// The watched import folder of each visit being watched.
     watchers: Mutex<HashMap<i64, watch::FolderWatch>>,
     /// Routing policies by store, as last read.
@@ -107,7 +108,7 @@ impl Station {
             next_job: AtomicU64::new(1),
             models_dir: models_dir.to_path_buf(),
             engine: tokio::sync::Mutex::new(analysis::EngineSlot::NotLoaded),
-            stores: Mutex::new(analysis::StoresState::default()),
+            stores: Mutex::new(stores_state::StoresState::default()),
             watchers: Mutex::new(HashMap::new()),
             policies: Mutex::new(review_queue::PolicyCache::default()),
             review_writes: tokio::sync::Mutex::new(()),

@@ -2,6 +2,8 @@
 //! PDF (store, auditor, times, the checklist, then every photo with its thumbnail, verdicts and
 //! what to retake). The PDF is written with `pdf-writer`: thumbnails are embedded as JPEG
 //! (DCTDecode) and text uses the standard Helvetica fonts, so nothing is fetched or installed.
+//!
+//! Past 600 lines with its unit tests: the code is 713 lines, the tests beside it 164.
 
 use std::borrow::Cow;
 use std::path::Path;

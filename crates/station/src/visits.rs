@@ -2,6 +2,8 @@
 //! its quality and category verdicts at once, with retake guidance; the store's required shots
 //! become a checklist (done / retake / missing). Everything here runs offline: checks that need
 //! the cloud LLM (a shot's rules) are kept as pending.
+//!
+//! Past 600 lines with its unit tests: the code is 576 lines, the tests beside it 65.
 
 use std::path::Path;
 use std::time::Instant;

@@ -1,5 +1,9 @@
 //! Integration tests of the application layer on a real data directory, real files and real
 //! SQLite: what a user's import does, end to end below the UI.
+//!
+//! One integration binary per crate (the project's rule). It is long because each test drives a
+//! whole workflow through the real station (imports, visits, documents, the review queue);
+//! the steps inside each scenario are commented.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 

@@ -1,4 +1,7 @@
 //! Integration tests against a real SQLite file in a temporary directory.
+//!
+//! One integration binary per crate (the project's rule); past 600 lines because the review
+//! queue's leases, decisions, audit chain and aggregates each need their own scenario.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 

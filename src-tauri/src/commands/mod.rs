@@ -17,26 +17,26 @@ pub use items::*;
 pub use review::*;
 pub use visits::*;
 
-include!("names.rs");
-
-/// The IPC commands as TypeScript: the union `api.ts` calls through, so a renamed or removed
-/// command fails the UI's type check.
-pub fn typescript_commands() -> String {
-    let names: Vec<String> = COMMANDS.iter().map(|c| format!("  | \"{c}\"")).collect();
-    format!(
-        "// Generated from src-tauri/src/commands/names.rs; do not edit.\nexport type Command =\n{};\n",
-        names.join("\n")
-    )
-}
-
 #[cfg(test)]
 mod tests {
+    include!("names.rs");
+
+    /// The IPC commands as TypeScript: the union `api.ts` calls through, so a renamed or removed
+    /// command fails the UI's type check.
+    pub fn typescript_commands() -> String {
+        let names: Vec<String> = COMMANDS.iter().map(|c| format!("  | \"{c}\"")).collect();
+        format!(
+            "// Generated from src-tauri/src/commands/names.rs; do not edit.\nexport type Command =\n{};\n",
+            names.join("\n")
+        )
+    }
+
     /// Fails when ui/src/commands.ts differs from the command list; regenerate with
     /// `UPDATE_BINDINGS=1 cargo test --workspace --bins commands_are_current`.
     #[test]
     fn commands_are_current() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/commands.ts");
-        let fresh = super::typescript_commands();
+        let fresh = typescript_commands();
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &fresh).unwrap();
         }
@@ -56,7 +56,7 @@ mod tests {
             .filter_map(|l| l.trim().strip_prefix("commands::"))
             .filter_map(|l| l.strip_suffix(','))
             .collect();
-        let mut listed: Vec<&str> = super::COMMANDS.to_vec();
+        let mut listed: Vec<&str> = COMMANDS.to_vec();
         let mut registered = registered;
         listed.sort_unstable();
         registered.sort_unstable();
