@@ -2,23 +2,10 @@
 //! swapped (`05/03/2018`) is read in the document's preferred order and flagged ambiguous,
 //! never guessed silently.
 
+pub use protocol::documents::date::DateValue;
 use regex::Regex;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::sync::LazyLock;
-use ts_rs::TS;
-
-/// A normalized date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
-pub struct DateValue {
-    /// `YYYY-MM-DD`.
-    pub iso: String,
-    /// True when day and month could be swapped and the order was not evident.
-    pub ambiguous: bool,
-    /// The order it was read in: `dmy`, `mdy` or `ymd`.
-    pub order: String,
-}
 
 /// A date found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]

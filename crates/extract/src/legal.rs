@@ -3,81 +3,18 @@
 //!
 //! Past 600 lines with its unit tests: the code is 635 lines, the tests beside it 155.
 
-use crate::date::{find_dates, DateValue, DayMonthOrder};
+use crate::date::{find_dates, DayMonthOrder};
 use crate::layout::{rows, Row};
-use crate::{Evidence, Field, Line, Located};
+use crate::{Evidence, Field, FieldScoring, Line, Located};
+pub use protocol::documents::legal::{
+    Citation, LegalDocument, Paragraph, Party, Section, SummarySentence,
+};
 use regex::Regex;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::LazyLock;
-use ts_rs::TS;
 
 /// The version written into every legal result (`schemas/legal.v1.schema.json`).
 pub const LEGAL_SCHEMA: &str = "legal/1";
-
-/// A paragraph: consecutive rows of one page with no wider gap than a line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
-pub struct Paragraph {
-    pub page: u32,
-    pub text: String,
-    /// Indices of its lines in the input.
-    pub lines: Vec<u32>,
-}
-
-/// A heading and the paragraphs under it (the first section may have no heading).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
-pub struct Section {
-    pub heading: Option<String>,
-    pub page: u32,
-    pub paragraphs: Vec<Paragraph>,
-}
-
-/// A party with its role as the document names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
-pub struct Party {
-    /// `petitioner`, `respondent`, `appellant`, `plaintiff`, `defendant`, `applicant`,
-    /// `complainant`, `accused` or `party` when only `X v. Y` says who.
-    pub role: String,
-    pub name: Field<String>,
-}
-
-/// A cited statute or case, with where it is cited.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
-pub struct Citation {
-    pub text: String,
-    /// How many times it is cited.
-    pub count: u32,
-    pub evidence: Vec<Evidence>,
-}
-
-/// A sentence chosen for the extractive summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
-pub struct SummarySentence {
-    pub text: String,
-    pub page: u32,
-    /// Relative importance 0–1 among the document's sentences.
-    pub score: f32,
-}
-
-/// A legal document as extracted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
-pub struct LegalDocument {
-    /// Always `legal/1`.
-    pub schema: String,
-    pub page_count: u32,
-    pub case_number: Field<String>,
-    pub court: Field<String>,
-    pub parties: Vec<Party>,
-    pub judges: Vec<Field<String>>,
-    pub filed: Field<DateValue>,
-    pub heard: Field<DateValue>,
-    pub decided: Field<DateValue>,
-    pub statutes: Vec<Citation>,
-    pub cited_cases: Vec<Citation>,
-    pub sections: Vec<Section>,
-    pub summary: Vec<SummarySentence>,
-}
 
 /// A statute's name: capitalized words ending in Act/Code/Rules/Regulations with an optional
 /// year, or the Constitution.

@@ -6,6 +6,7 @@
 //! them as they are; the UI gets them as generated TypeScript (`ui/src/bindings`), including the
 //! value lists in `constants.ts` ([`typescript_constants`]).
 
+pub mod documents;
 mod error;
 mod review;
 mod wire_enum;
