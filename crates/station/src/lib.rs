@@ -8,14 +8,12 @@ mod documents;
 mod error;
 mod export_file;
 mod import;
-mod report;
 mod review_queue;
 mod session;
 pub mod stores;
 mod stores_state;
 mod types;
 mod visits;
-mod watch;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -34,7 +32,6 @@ pub use documents::{
 pub use error::StationError;
 pub use extract::compliance::Compliance;
 pub use import::{expand_paths, ImportSink};
-pub use report::{ReportFormat, ReportProgress, ReportSink, ReportWritten};
 pub use review_queue::{
     changed_fields, EvaluationFormat, FieldAgreement, GatePoint, QueuePage, ReviewInsights,
     ReviewMetrics, ThresholdPoint, VolumePoint, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
@@ -44,11 +41,12 @@ pub use store::DATABASE_FILE;
 pub use stores::ShotSpec;
 pub use stores::{CategoryInfo, StoreInfo, StoresInfo};
 pub use types::*;
+pub use visits::report::{ReportFormat, ReportProgress, ReportSink, ReportWritten};
+pub use visits::watch::{ConfigSink, VisitSink, SETTLE};
 pub use visits::{
     FolderState, FolderStatus, PhotoState, ShotState, ShotStatus, VisitFolderEvent, VisitInfo,
     VisitPhoto, VisitPhotoEvent, VisitState, MAX_VISIT_PAGE,
 };
-pub use watch::{ConfigSink, VisitSink, SETTLE};
 
 /// Analyzer name of the quality gate in the `analyses` table.
 pub const QUALITY_GATE: &str = "quality_gate";
@@ -70,7 +68,7 @@ pub struct Station {
     engine: tokio::sync::Mutex<analysis::EngineSlot>,
     stores: Mutex<stores_state::StoresState>,
     /// The watched import folder of each visit being watched.
-    watchers: Mutex<HashMap<i64, watch::FolderWatch>>,
+    watchers: Mutex<HashMap<i64, visits::watch::FolderWatch>>,
     /// Routing policies by store, as last read.
     policies: Mutex<review_queue::PolicyCache>,
     /// Writes to the review queue (claims, decisions, renewals) go one at a time: two at once

@@ -14,7 +14,7 @@ use store::Sha256Hex;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use crate::visits::{checklist, PhotoState, ShotState, ShotStatus, VisitInfo, VisitPhoto};
+use super::{checklist, PhotoState, ShotState, ShotStatus, VisitInfo, VisitPhoto};
 use crate::{export_file, Station, StationError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -5,6 +5,9 @@
 //!
 //! Past 600 lines with its unit tests: the code is 576 lines, the tests beside it 65.
 
+pub(crate) mod report;
+pub(crate) mod watch;
+
 use std::path::Path;
 use std::time::Instant;
 

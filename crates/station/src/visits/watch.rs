@@ -20,7 +20,7 @@ use notify::event::{AccessKind, AccessMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio_util::sync::CancellationToken;
 
-use crate::visits::{FolderState, FolderStatus, VisitPhoto};
+use super::{FolderState, FolderStatus, VisitPhoto};
 use crate::{Station, StationError, StoresInfo};
 
 /// How long a file must stay unchanged before it is read when no close event was seen.
