@@ -1,4 +1,5 @@
 import { api, errorMessage, events } from "./api";
+import { installKeys, keys } from "./keys";
 import type { ImportProgress } from "./bindings/ImportProgress";
 import type { ImportSummary } from "./bindings/ImportSummary";
 import type { ItemRow } from "./bindings/ItemRow";
@@ -137,16 +138,20 @@ new ResizeObserver(() => renderList()).observe(listEl);
 filterSelect.addEventListener("change", () => { selectedId = null; selectedIndex = -1; void reload(); });
 sortSelect.addEventListener("change", () => { selectedId = null; selectedIndex = -1; void reload(); });
 
-document.addEventListener("keydown", (event) => {
+// the items screen's keys (the list, the item view); the review screen takes them while open
+keys.register("items", (event) => {
   const target = event.target as HTMLElement | null;
-  if (target && (target.tagName === "SELECT" || target.tagName === "INPUT")) return;
-  if (event.key === "ArrowDown" || event.key === "j") { event.preventDefault(); void select(Math.min(items.total - 1, selectedIndex + 1)); }
-  else if (event.key === "ArrowUp" || event.key === "k") { event.preventDefault(); void select(Math.max(0, selectedIndex - 1)); }
-  else if (event.key === "o" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); void openPhotos(); }
-  else if (event.key === "v" && !event.ctrlKey && !event.metaKey && !event.altKey) { event.preventDefault(); byId("visit-button").click(); }
-  else if (event.key === "w" && !event.ctrlKey && !event.metaKey && !event.altKey) { event.preventDefault(); reviewOpener?.(); }
-  else if (currentView?.key(event)) event.preventDefault();
+  if (target && (target.tagName === "SELECT" || target.tagName === "INPUT")) return false;
+  const plain = !event.ctrlKey && !event.metaKey && !event.altKey;
+  if (event.key === "ArrowDown" || event.key === "j") void select(Math.min(items.total - 1, selectedIndex + 1));
+  else if (event.key === "ArrowUp" || event.key === "k") void select(Math.max(0, selectedIndex - 1));
+  else if (event.key === "o" && (event.ctrlKey || event.metaKey)) void openPhotos();
+  else if (event.key === "v" && plain) byId("visit-button").click();
+  else if (event.key === "w" && plain) reviewOpener?.();
+  else return currentView?.key(event) ?? false;
+  return true;
 });
+installKeys(document);
 
 // --- Imports: progress bar, cancel, per-file outcomes ---------------------------------------
 const importPanel = byId("import-panel");

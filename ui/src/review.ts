@@ -7,6 +7,7 @@
 // queue, metrics, keys); issue 14 point 4 cuts it into screen parts when the UI moves to a
 // reactive library. The pure parts above `setupReview` are unit-tested.
 import { api, blobUrl, errorMessage, events, isApiError, reviewApi } from "./api";
+import { keys } from "./keys";
 import { REJECT_REASONS, REJECT_REASON_LABELS, RESULT_KINDS, RESULT_KIND_LABELS, ROUTING_REASONS, ROUTING_REASON_LABELS, TRANSIENT_ERROR_CODES } from "./bindings/constants";
 import type { DecisionInput } from "./bindings/DecisionInput";
 import type { DecisionRecord } from "./bindings/DecisionRecord";
@@ -565,6 +566,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
 
   const close = () => {
     root.hidden = true;
+    keys.deactivate("review");
     if (reviewer) void releaseHeld();
   };
 
@@ -778,17 +780,14 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     }
   };
 
-  document.addEventListener("keydown", (event) => {
-    if (root.hidden) return;
+  keys.register("review", (event) => {
     const target = event.target as HTMLElement | null;
     const inField = !!target && (target.tagName === "INPUT" || target.tagName === "SELECT");
     if (event.key === "Tab" && current && reviewer) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
       focusField(event.shiftKey ? -1 : 1);
-      return;
+      return true;
     }
-    if (inField) return;
+    if (inField) return false;
     const key = event.key;
     const handled = (() => {
       switch (key) {
@@ -826,10 +825,8 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
         default: return false;
       }
     })();
-    if (handled) event.preventDefault();
-    // the workbench covers the list and item view: their shortcuts stay asleep
-    event.stopImmediatePropagation();
-  }, true);
+    return handled;
+  });
 
   for (const sel of [kindSel, reasonSel, sortSel, storeSel, ageSel]) sel.addEventListener("change", () => { queueEl.scrollTop = 0; void start(); });
   help.replaceChildren(h("strong", {}, "Keyboard shortcuts"),
@@ -879,6 +876,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   return {
     open: () => {
       root.hidden = false;
+      keys.activate("review");
       void ready.then(() => start());
     },
   };
