@@ -1998,3 +1998,25 @@ async fn the_reviewer_is_the_sessions_and_stays_with_its_data_directory() {
     let station = Station::open(first.path()).await.unwrap();
     assert_eq!(station.session().reviewer, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_whose_name_is_not_utf8_is_imported_and_judged() {
+    use std::os::unix::ffi::OsStrExt;
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    // a camera card written by another system: the name is Latin-1, not UTF-8
+    let odd = files
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9-shelf.jpg"));
+    std::fs::copy(fixture_dir("sharp.jpg"), &odd).unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let id = import_one(&station, odd).await;
+    let detail = station.get_item(id).await.unwrap();
+    assert_eq!(detail.item.verdict.as_deref(), Some("pass"));
+    // shown with a replacement character, never refused or mangled into another file's name
+    assert!(
+        detail.item.file_name.starts_with("caf"),
+        "{}",
+        detail.item.file_name
+    );
+}
