@@ -61,22 +61,25 @@ pub struct Station {
     gate: RwLock<GateConfig>,
     gate_config_error: Option<String>,
     limits: IntakeLimits,
-    jobs: Mutex<HashMap<u64, CancellationToken>>,
-    next_job: AtomicU64,
+    /// Long operations the UI can cancel.
+    jobs: Jobs,
     models_dir: PathBuf,
     /// Loaded on first use: opening every session takes about a second per worker.
     engine: tokio::sync::Mutex<analysis::EngineSlot>,
     stores: Mutex<stores_state::StoresState>,
-    /// The watched import folder of each visit being watched.
-    watchers: Mutex<HashMap<i64, visits::watch::FolderWatch>>,
-    /// Routing policies by store, as last read.
-    policies: Mutex<review_queue::PolicyCache>,
-    /// Writes to the review queue (claims, decisions, renewals) go one at a time: two at once
-    /// would meet in SQLite's busy handler, which sleeps in steps of milliseconds — the
-    /// pre-load of the next task would then cost the decision before it 5–15 ms.
-    review_writes: tokio::sync::Mutex<()>,
-    /// Who is working (see `session.rs`).
-    reviewer: RwLock<Option<String>>,
+    /// The visits' watched folders.
+    visits: visits::VisitsState,
+    /// The review queue's policies and its one-at-a-time writes.
+    review: review_queue::ReviewState,
+    /// Who is working.
+    session: session::Session,
+}
+
+/// The jobs running now, by id, each with the token that cancels it.
+#[derive(Debug)]
+struct Jobs {
+    running: Mutex<HashMap<u64, CancellationToken>>,
+    next: AtomicU64,
 }
 
 impl Station {
@@ -102,15 +105,16 @@ impl Station {
             gate: RwLock::new(gate),
             gate_config_error,
             limits: IntakeLimits::default(),
-            jobs: Mutex::new(HashMap::new()),
-            next_job: AtomicU64::new(1),
+            jobs: Jobs {
+                running: Mutex::new(HashMap::new()),
+                next: AtomicU64::new(1),
+            },
             models_dir: models_dir.to_path_buf(),
             engine: tokio::sync::Mutex::new(analysis::EngineSlot::NotLoaded),
             stores: Mutex::new(stores_state::StoresState::default()),
-            watchers: Mutex::new(HashMap::new()),
-            policies: Mutex::new(review_queue::PolicyCache::default()),
-            review_writes: tokio::sync::Mutex::new(()),
-            reviewer: RwLock::new(session::remembered(data_dir)),
+            visits: visits::VisitsState::default(),
+            review: review_queue::ReviewState::default(),
+            session: session::Session::remembered(data_dir),
         }))
     }
 
@@ -233,7 +237,7 @@ impl Station {
 
     /// Registers a new import job; returns its id and cancellation token.
     pub fn new_job(&self) -> (u64, CancellationToken) {
-        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let id = self.jobs.next.fetch_add(1, Ordering::Relaxed);
         let token = CancellationToken::new();
         self.jobs_lock().insert(id, token.clone());
         (id, token)
@@ -261,7 +265,7 @@ impl Station {
 
     fn jobs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, CancellationToken>> {
         // The map holds only tokens; a panic while holding the lock cannot leave it inconsistent.
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+        self.jobs.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -18,8 +18,23 @@ struct SessionFile {
     reviewer: Option<String>,
 }
 
+/// Who is signed in, as the station keeps it.
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    reviewer: std::sync::RwLock<Option<String>>,
+}
+
+impl Session {
+    /// The session the data directory remembers.
+    pub(crate) fn remembered(data_dir: &Path) -> Self {
+        Self {
+            reviewer: std::sync::RwLock::new(remembered(data_dir)),
+        }
+    }
+}
+
 /// The reviewer remembered in `data_dir`; none when there is none or the file is not valid.
-pub(crate) fn remembered(data_dir: &Path) -> Option<String> {
+fn remembered(data_dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(data_dir.join(SESSION_FILE)).ok()?;
     match toml::from_str::<SessionFile>(&text) {
         Ok(file) => file.reviewer.and_then(|r| valid_name(&r).ok()),
@@ -78,13 +93,15 @@ impl Station {
 
     fn signed_in(&self) -> std::sync::RwLockReadGuard<'_, Option<String>> {
         // a plain value replaced whole: a panic elsewhere cannot leave it half-written
-        self.reviewer
+        self.session
+            .reviewer
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn signed_in_mut(&self) -> std::sync::RwLockWriteGuard<'_, Option<String>> {
-        self.reviewer
+        self.session
+            .reviewer
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -114,7 +114,7 @@ impl Station {
         holding: &[i64],
     ) -> Result<Option<ReviewTask>, StationError> {
         let reviewer = self.reviewer()?;
-        let _write = self.review_writes.lock().await;
+        let _write = self.review.writes.lock().await;
         Ok(self
             .store
             .claim_next(&reviewer, &filter_of(query), now_ms(), LEASE_MS, holding)
@@ -126,7 +126,7 @@ impl Station {
     /// returns those that are still theirs.
     pub async fn renew_leases(&self, task_ids: &[i64]) -> Result<Vec<i64>, StationError> {
         let reviewer = self.reviewer()?;
-        let _write = self.review_writes.lock().await;
+        let _write = self.review.writes.lock().await;
         Ok(self
             .store
             .renew_leases(
@@ -140,7 +140,7 @@ impl Station {
 
     pub async fn release_task(&self, task_id: i64) -> Result<bool, StationError> {
         let reviewer = self.reviewer()?;
-        let _write = self.review_writes.lock().await;
+        let _write = self.review.writes.lock().await;
         Ok(self.store.release_task(task_id, &reviewer).await?)
     }
 
@@ -172,7 +172,7 @@ impl Station {
             &after_value,
         ))
         .unwrap_or_default();
-        let write = self.review_writes.lock().await;
+        let write = self.review.writes.lock().await;
         let row = self
             .store
             .decide_task(
@@ -212,7 +212,7 @@ impl Station {
 
     pub async fn undo_decision(&self, task_id: i64) -> Result<DecisionRecord, StationError> {
         let reviewer = self.reviewer()?;
-        let _write = self.review_writes.lock().await;
+        let _write = self.review.writes.lock().await;
         Ok(self
             .store
             .undo_decision(task_id, &reviewer, now_ms(), LEASE_MS)

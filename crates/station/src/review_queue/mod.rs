@@ -23,7 +23,18 @@ pub use insights::{
     changed_fields, FieldAgreement, GatePoint, ReviewInsights, ReviewMetrics, ThresholdPoint,
     VolumePoint,
 };
-pub(crate) use policy::PolicyCache;
+use policy::PolicyCache;
+
+/// What the review queue keeps between calls.
+#[derive(Debug, Default)]
+pub(crate) struct ReviewState {
+    /// Routing policies by store, as last read.
+    policies: std::sync::Mutex<PolicyCache>,
+    /// Writes to the review queue (claims, decisions, renewals) go one at a time: two at once
+    /// would meet in SQLite's busy handler, which sleeps in steps of milliseconds — the
+    /// pre-load of the next task would then cost the decision before it 5–15 ms.
+    writes: tokio::sync::Mutex<()>,
+}
 
 /// How long a claimed task stays with its reviewer without a decision.
 pub const LEASE_MS: i64 = 10 * 60 * 1000;

@@ -42,6 +42,7 @@ impl Station {
         let path = self.policy_path(store_id)?;
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut cache = self
+            .review
             .policies
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);

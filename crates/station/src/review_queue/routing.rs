@@ -207,7 +207,7 @@ impl Station {
             model_output: model_output.to_string(),
             versions: versions.to_string(),
         };
-        let _write = self.review_writes.lock().await;
+        let _write = self.review.writes.lock().await;
         Ok(self.store.enqueue_tasks(&[task]).await?.first().copied())
     }
 }

@@ -8,6 +8,12 @@
 pub(crate) mod report;
 pub(crate) mod watch;
 
+/// What the visits keep between calls: the watched import folder of each visit being watched.
+#[derive(Debug, Default)]
+pub(crate) struct VisitsState {
+    watchers: std::sync::Mutex<std::collections::HashMap<i64, watch::FolderWatch>>,
+}
+
 use std::path::Path;
 use std::time::Instant;
 

@@ -140,7 +140,7 @@ impl Station {
             status,
             message,
         }));
-        lock(&self.watchers).insert(
+        lock(&self.visits.watchers).insert(
             visit_id,
             FolderWatch {
                 token: token.clone(),
@@ -161,13 +161,13 @@ impl Station {
     }
 
     pub(crate) fn stop_watching(&self, visit_id: i64) {
-        if let Some(watch) = lock(&self.watchers).remove(&visit_id) {
+        if let Some(watch) = lock(&self.visits.watchers).remove(&visit_id) {
             watch.token.cancel();
         }
     }
 
     pub(crate) fn folder_state(&self, visit_id: i64, folder: Option<&str>) -> FolderState {
-        match lock(&self.watchers).get(&visit_id) {
+        match lock(&self.visits.watchers).get(&visit_id) {
             Some(watch) => lock(&watch.state).clone(),
             None => FolderState {
                 path: folder.map(str::to_string),
