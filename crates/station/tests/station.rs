@@ -1186,27 +1186,7 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     std::fs::create_dir(&folder).unwrap();
     let station = Station::open(data.path()).await.unwrap();
 
-    // bad requests get specific errors
-    let err = station.start_visit("nope", "Ana", None).await.unwrap_err();
-    assert!(err.to_string().contains("no store with id"), "{err}");
-    let err = station.start_visit("s1", "  ", None).await.unwrap_err();
-    assert!(err.to_string().contains("auditor"), "{err}");
-    let err = station
-        .start_visit("s1", "Ana", Some(Path::new("relative/dir")))
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("absolute"), "{err}");
-    // a folder whose name is not UTF-8 is refused, not recorded altered
-    let odd = card
-        .path()
-        .join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"DCIM-\xff"));
-    std::fs::create_dir(&odd).unwrap();
-    let err = station
-        .start_visit("s1", "Ana", Some(&odd))
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("UTF-8"), "{err}");
-
+    bad_visit_requests_get_specific_errors(&station, card.path()).await;
     let visit = station
         .start_visit("s1", "Ana", Some(&folder))
         .await
@@ -1223,7 +1203,48 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
-    // a photo copied in two halves is only read once complete
+    let landing = a_half_copied_photo_is_read_once_complete(&folder, &sink).await;
+    a_blurred_shot_asks_for_a_retake(&folder, &sink).await;
+    the_same_shot_copied_again_is_recognized(&folder, &landing, &sink).await;
+    a_pulled_card_is_waited_for_and_read_when_back(card.path(), &folder, &sink).await;
+    let state = the_checklist_shows_done_missing_and_retake(&station, visit.id).await;
+    the_reports_say_what_the_visit_holds(&station, visit.id).await;
+
+    // a restart resumes the visit with everything it had
+    drop(station);
+    let station = Station::open(data.path()).await.unwrap();
+    let resumed = station.current_visit().await.unwrap().unwrap();
+    assert_eq!(resumed.id, visit.id);
+    let again = station.visit_state(visit.id, 0, 50).await.unwrap();
+    assert_eq!(again.checklist, state.checklist);
+    let ended = station.end_visit(visit.id).await.unwrap();
+    assert!(ended.ended_at.is_some());
+    assert!(station.current_visit().await.unwrap().is_none());
+}
+
+async fn bad_visit_requests_get_specific_errors(station: &Arc<Station>, card: &Path) {
+    let err = station.start_visit("nope", "Ana", None).await.unwrap_err();
+    assert!(err.to_string().contains("no store with id"), "{err}");
+    let err = station.start_visit("s1", "  ", None).await.unwrap_err();
+    assert!(err.to_string().contains("auditor"), "{err}");
+    let err = station
+        .start_visit("s1", "Ana", Some(Path::new("relative/dir")))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("absolute"), "{err}");
+    // a folder whose name is not UTF-8 is refused, not recorded altered
+    let odd =
+        card.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"DCIM-\xff"));
+    std::fs::create_dir(&odd).unwrap();
+    let err = station
+        .start_visit("s1", "Ana", Some(&odd))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+}
+
+#[allow(clippy::print_stdout)] // the verdict's latency, printed beside the test's result
+async fn a_half_copied_photo_is_read_once_complete(folder: &Path, sink: &VisitRecorder) -> PathBuf {
     let fruit = std::fs::read(fixture_dir(
         "grocery/queries/Fruit/Passion-Fruit-Passion-Fruit_002.jpg",
     ))
@@ -1251,7 +1272,10 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     assert_eq!(photo.pending_rules, 1);
     println!("fruit photo verdicts in {:.0} ms", photo.latency_ms);
 
-    // a blurred shot asks for a retake, with guidance
+    landing
+}
+
+async fn a_blurred_shot_asks_for_a_retake(folder: &Path, sink: &VisitRecorder) {
     std::fs::copy(fixture_dir("blurred.jpg"), folder.join("IMG_0002.jpg")).unwrap();
     let blurred = wait_until("the blurred photo's verdict", || {
         sink.photos.lock().unwrap().get(1).cloned()
@@ -1264,18 +1288,28 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     );
     assert!(blurred.guidance.iter().any(|g| g.contains("steady")));
     assert_eq!(blurred.shot.as_deref(), Some("Dairy wall"), "{blurred:#?}");
+}
 
-    // the same shot copied again is recognized
-    std::fs::copy(&landing, folder.join("IMG_0001 (1).jpg")).unwrap();
+async fn the_same_shot_copied_again_is_recognized(
+    folder: &Path,
+    landing: &Path,
+    sink: &VisitRecorder,
+) {
+    std::fs::copy(landing, folder.join("IMG_0001 (1).jpg")).unwrap();
     let again = wait_until("the duplicate", || {
         sink.photos.lock().unwrap().get(2).cloned()
     })
     .await;
     assert!(again.duplicate, "{again:#?}");
+}
 
-    // the card is pulled out, then put back with a new photo
-    let moved = card.path().join("elsewhere");
-    std::fs::rename(&folder, &moved).unwrap();
+async fn a_pulled_card_is_waited_for_and_read_when_back(
+    card: &Path,
+    folder: &Path,
+    sink: &VisitRecorder,
+) {
+    let moved = card.join("elsewhere");
+    std::fs::rename(folder, &moved).unwrap();
     wait_until("the missing folder", || {
         sink.folders
             .lock()
@@ -1285,7 +1319,7 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
             .then_some(())
     })
     .await;
-    std::fs::rename(&moved, &folder).unwrap();
+    std::fs::rename(&moved, folder).unwrap();
     std::fs::copy(
         fixture_dir("grocery/queries/Packages/Sour-Milk-Arla-Sour-Milk_002.jpg"),
         folder.join("IMG_0003.jpg"),
@@ -1301,8 +1335,13 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     })
     .await;
     assert_eq!(milk.shot.as_deref(), Some("Dairy wall"));
+}
 
-    let state = station.visit_state(visit.id, 0, 50).await.unwrap();
+async fn the_checklist_shows_done_missing_and_retake(
+    station: &Arc<Station>,
+    visit_id: i64,
+) -> station::VisitState {
+    let state = station.visit_state(visit_id, 0, 50).await.unwrap();
     let states: Vec<_> = state
         .checklist
         .iter()
@@ -1321,13 +1360,16 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     assert_eq!(state.pending_cloud, 1);
     assert_eq!(state.photos[0].file_name, "IMG_0003.jpg");
 
-    // reports
+    state
+}
+
+async fn the_reports_say_what_the_visit_holds(station: &Arc<Station>, visit_id: i64) {
     let out = tempfile::tempdir().unwrap();
     let csv_path = out.path().join("visit.csv");
     let written = station
         .export_visit_report(
             station.new_job().0,
-            visit.id,
+            visit_id,
             &csv_path,
             station::ReportFormat::Csv,
             &NoReportProgress,
@@ -1348,7 +1390,7 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     station
         .export_visit_report(
             station.new_job().0,
-            visit.id,
+            visit_id,
             &pdf_path,
             station::ReportFormat::Pdf,
             &NoReportProgress,
@@ -1381,17 +1423,6 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     ] {
         assert!(text.contains(needle), "{needle:?} not in the PDF:\n{text}");
     }
-
-    // a restart resumes the visit with everything it had
-    drop(station);
-    let station = Station::open(data.path()).await.unwrap();
-    let resumed = station.current_visit().await.unwrap().unwrap();
-    assert_eq!(resumed.id, visit.id);
-    let again = station.visit_state(visit.id, 0, 50).await.unwrap();
-    assert_eq!(again.checklist, state.checklist);
-    let ended = station.end_visit(visit.id).await.unwrap();
-    assert!(ended.ended_at.is_some());
-    assert!(station.current_visit().await.unwrap().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
