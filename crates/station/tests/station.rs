@@ -1616,6 +1616,33 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     assert!((insights.simulation[0].review_share - 0.0).abs() < 1e-9);
     assert!((insights.simulation[20].review_share - 1.0).abs() < 1e-9);
     assert_eq!(insights.volume.iter().map(|v| v.decisions).sum::<u32>(), 1);
+    the_evaluation_set_is_exported_whole_as_jsonl_and_csv(&station).await;
+
+    // a broken policy edit keeps the previous policy and says why
+    std::fs::write(policies.join("default.toml"), "qa_sample = 7\n").unwrap();
+    let (policy, error) = station.policy("default").unwrap();
+    assert!(error.unwrap().contains("qa_sample"));
+    assert!((policy.invoice.default - 0.5).abs() < 1e-9);
+    assert!(station.policy("../etc/passwd").is_err());
+    let page = station.review_queue(&any, 0, 1).await.unwrap();
+    assert_eq!(page.policy_errors.len(), 1, "{:?}", page.policy_errors);
+    assert_eq!(page.policy_errors[0].store_id, "default");
+    // a policy that is already broken when the station starts is reported too
+    drop(station);
+    let reopened = Station::open(data.path()).await.unwrap();
+    let page = reopened.review_queue(&any, 0, 1).await.unwrap();
+    assert!(
+        page.policy_errors[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("qa_sample")),
+        "{:?}",
+        page.policy_errors
+    );
+}
+
+/// The one standing decision, with the model's and the reviewer's output and the versions.
+async fn the_evaluation_set_is_exported_whole_as_jsonl_and_csv(station: &Arc<Station>) {
     let out = tempfile::tempdir().unwrap();
     let jsonl = out.path().join("eval.jsonl");
     assert_eq!(
@@ -1643,28 +1670,6 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         .export_evaluation(Path::new("eval.jsonl"), station::EvaluationFormat::Jsonl)
         .await
         .is_err());
-
-    // a broken policy edit keeps the previous policy and says why
-    std::fs::write(policies.join("default.toml"), "qa_sample = 7\n").unwrap();
-    let (policy, error) = station.policy("default").unwrap();
-    assert!(error.unwrap().contains("qa_sample"));
-    assert!((policy.invoice.default - 0.5).abs() < 1e-9);
-    assert!(station.policy("../etc/passwd").is_err());
-    let page = station.review_queue(&any, 0, 1).await.unwrap();
-    assert_eq!(page.policy_errors.len(), 1, "{:?}", page.policy_errors);
-    assert_eq!(page.policy_errors[0].store_id, "default");
-    // a policy that is already broken when the station starts is reported too
-    drop(station);
-    let reopened = Station::open(data.path()).await.unwrap();
-    let page = reopened.review_queue(&any, 0, 1).await.unwrap();
-    assert!(
-        page.policy_errors[0]
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("qa_sample")),
-        "{:?}",
-        page.policy_errors
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
