@@ -8,9 +8,9 @@
 // reactive library. The pure parts above `setupReview` are unit-tested.
 import { api, blobUrl, errorMessage, events, isApiError, reviewApi } from "./api";
 import { keys } from "./keys";
+import { SaveQueue } from "./save-queue";
 import { REJECT_REASONS, REJECT_REASON_LABELS, RESULT_KINDS, RESULT_KIND_LABELS, ROUTING_REASONS, ROUTING_REASON_LABELS, TRANSIENT_ERROR_CODES } from "./bindings/constants";
 import type { DecisionInput } from "./bindings/DecisionInput";
-import type { DecisionRecord } from "./bindings/DecisionRecord";
 import type { QueuePage } from "./bindings/QueuePage";
 import type { QueueQuery } from "./bindings/QueueQuery";
 import type { ReviewTask } from "./bindings/ReviewTask";
@@ -178,15 +178,6 @@ function remember(ring: number[], value: number, size = 500): void {
   if (ring.length > size) ring.shift();
 }
 
-interface PendingSave {
-  taskId: number;
-  /** Who decided (the session's reviewer then; switching waits until every save landed). */
-  reviewer?: string;
-  decision: DecisionInput;
-  durationMs: number;
-  attempts: number;
-}
-
 export function setupReview(showBanner: (message: string | null) => void): { open: () => void } {
   const root = byId("review");
   const queueEl = byId("review-queue");
@@ -214,13 +205,6 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   let shownAt = performance.now();
   let edits = new Map<string, string>();
   const history: ReviewTask[] = [];
-  // decisions not yet saved, kept per data directory (they are that directory's tasks)
-  let storageKey: string | null = null;
-  const saves: PendingSave[] = [];
-  // saves refused for good: kept (and listed) so that no decision disappears unseen
-  const failed: (PendingSave & { error: string })[] = [];
-  let saving = false;
-  let inFlight: PendingSave | null = null;
   // this session's timings: decision key → next task painted, and one decision's save
   const shownMs: number[] = [];
   const savedMs: number[] = [];
@@ -242,6 +226,24 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     statusEl.title = `This session: next task shown in ${statusEl.dataset.nextP95} ms, decision saved in ${statusEl.dataset.saveP95} ms (p95)`;
   };
 
+  // decisions are saved behind the screen, in order, retried, never dropped (save-queue.ts)
+  const saves = new SaveQueue({
+    decide: (s) => reviewApi.decide(s.taskId, s.decision, s.durationMs),
+    isFinal: isFinalSaveError,
+    message: errorMessage,
+    saved: (_, record, roundTripMs) => {
+      remember(savedMs, roundTripMs);
+      remember(committedMs, record.commit_ms);
+      if (record.learn_error) showBanner(`Saved; the photo could not be added as a reference: ${record.learn_error}`);
+      savedCount += 1;
+      timings();
+    },
+    // decided elsewhere, taken over by another reviewer, or refused: it stays listed
+    refused: (f) => showBanner(`Your ${f.decision.action} of task ${f.taskId} could not be recorded: ${f.error}`),
+    changed: () => setStatus(),
+    idle: () => refreshQueue(),
+  }, localStorage);
+
   const query = (): QueueQuery => ({
     kind: RESULT_KINDS.find((k) => k === kindSel.value) ?? null,
     store_id: storeSel.value || null,
@@ -253,17 +255,12 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   // The reviewer's own leases can be claimed again (after a reload the task they were on comes
   // back), so a claim names what must not come back: the tasks whose decisions are still being
   // saved, and the one on screen.
-  const notToClaim = (...held: number[]): number[] => [...new Set([...saves.map((s) => s.taskId), ...held])];
-
-  const persistSaves = () => {
-    if (storageKey === null) return;
-    localStorage.setItem(`review-unsaved:${storageKey}`, JSON.stringify(saves));
-    localStorage.setItem(`review-failed:${storageKey}`, JSON.stringify(failed.slice(-200)));
-  };
+  const notToClaim = (...held: number[]): number[] => [...new Set([...saves.taskIds(), ...held])];
 
   const setStatus = () => {
-    const unsaved = saves.length;
-    const failing = saves.find((s) => s.attempts > 0);
+    const unsaved = saves.pending.length;
+    const failing = saves.retrying();
+    const failed = saves.failed;
     statusEl.textContent = failing
       ? `${unsaved} decision${unsaved === 1 ? "" : "s"} not saved yet — retrying (attempt ${failing.attempts + 1})`
       : unsaved > 0 ? "Saving…" : "All decisions saved";
@@ -274,61 +271,6 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
         ` · ${failed.length} not recorded`));
     }
     switchBtn.textContent = reviewer ? `Reviewer: ${reviewer}` : "Reviewer";
-  };
-
-  // Decisions are saved one after another, in the order they were made; a failure is retried
-  // with back-off and never dropped.
-  const pump = async (): Promise<void> => {
-    if (saving) return;
-    saving = true;
-    try {
-      while (saves.length > 0) {
-        const s = saves[0];
-        try {
-          const began = performance.now();
-          inFlight = s;
-          let record: DecisionRecord;
-          try {
-            record = await reviewApi.decide(s.taskId, s.decision, s.durationMs);
-          } finally {
-            inFlight = null;
-          }
-          remember(savedMs, performance.now() - began);
-          remember(committedMs, record.commit_ms);
-          if (record.learn_error) showBanner(`Saved; the photo could not be added as a reference: ${record.learn_error}`);
-          savedCount += 1;
-          timings();
-          const at = saves.indexOf(s);
-          if (at >= 0) saves.splice(at, 1);
-          persistSaves();
-        } catch (error) {
-          const message = errorMessage(error);
-          if (isFinalSaveError(error)) {
-            // decided elsewhere, taken over by another reviewer, or refused: retrying cannot
-            // help, and it must not hold back the decisions after it; it stays listed
-            showBanner(`Your ${s.decision.action} of task ${s.taskId} could not be recorded: ${message}`);
-            failed.push({ ...s, error: message });
-            const at = saves.indexOf(s);
-            if (at >= 0) saves.splice(at, 1);
-            persistSaves();
-          } else {
-            s.attempts += 1;
-            persistSaves();
-            setStatus();
-            await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** s.attempts)));
-          }
-        }
-        setStatus();
-      }
-    } finally {
-      saving = false;
-      setStatus();
-      refreshQueue();
-    }
-  };
-
-  const settled = async () => {
-    while (saves.length > 0 || saving) await new Promise((r) => setTimeout(r, 20));
   };
 
   // One claim of the next task at a time; a decision made before it lands waits for it
@@ -561,7 +503,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     current = null;
     next = null;
     // a task whose decision is still being saved is not given back
-    for (const t of held) if (!saves.some((s) => s.taskId === t.id)) await reviewApi.release(t.id).catch(() => false);
+    for (const t of held) if (!saves.has(t.id)) await reviewApi.release(t.id).catch(() => false);
   };
 
   const close = () => {
@@ -590,8 +532,6 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     if (!current || viewing) return;
     const task = current;
     saves.push({ taskId: task.id, reviewer, decision, durationMs: Math.round(performance.now() - shownAt), attempts: 0 });
-    persistSaves();
-    setStatus();
     history.push(task);
     const upcoming = next;
     next = null;
@@ -599,7 +539,6 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     const inFlightClaim = preloading;
     loadingNext = upcoming === null;
     show(upcoming);
-    void pump();
     if (!upcoming) {
       void (async () => {
         try {
@@ -667,15 +606,11 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
       render();
     };
     // not saved yet: taking it back is dropping it (the task is still this reviewer's)
-    const unsaved = saves.findIndex((s) => s.taskId === last.id && s !== inFlight);
-    if (unsaved >= 0) {
-      saves.splice(unsaved, 1);
-      persistSaves();
-      setStatus();
+    if (saves.dropUnsent(last.id)) {
       await bringBack();
       return;
     }
-    await settled();
+    await saves.settled();
     try {
       await reviewApi.undo(last.id);
       await bringBack();
@@ -712,7 +647,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
     metricsEl.hidden = !metricsEl.hidden;
     if (metricsEl.hidden) return;
     try {
-      await settled();
+      await saves.settled();
       const m = await reviewApi.metrics();
       metricsEl.replaceChildren(
         h("p", { id: "review-metrics-counts" }, `${m.decisions} decided: ${m.approved} approved, ${m.corrected} corrected, ${m.rejected} rejected; ${m.undone} undone`),
@@ -763,7 +698,7 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
       verify.addEventListener("click", () => void (async () => {
         auditStatus.textContent = "Verifying…";
         try {
-          await settled();
+          await saves.settled();
           const check = await reviewApi.verify();
           auditStatus.className = check.intact ? "small model-ok" : "small model-bad";
           auditStatus.dataset.intact = String(check.intact);
@@ -834,9 +769,10 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   byId("review-close").addEventListener("click", close);
   switchBtn.addEventListener("click", () => {
     void (async () => {
-      if (saves.length > 0) {
+      const unsaved = saves.pending.length;
+      if (unsaved > 0) {
         // they are saved as the signed-in reviewer: switch once they have landed
-        showBanner(`${saves.length} decision${saves.length === 1 ? " is" : "s are"} still being saved for ${reviewer}; switch reviewers once ${saves.length === 1 ? "it has" : "they have"} landed.`);
+        showBanner(`${unsaved} decision${unsaved === 1 ? " is" : "s are"} still being saved for ${reviewer}; switch reviewers once ${unsaved === 1 ? "it has" : "they have"} landed.`);
         return;
       }
       await releaseHeld();
@@ -854,12 +790,8 @@ export function setupReview(showBanner: (message: string | null) => void): { ope
   // the data directory keys the unsaved decisions; the station knows who is signed in
   const ready = (async () => {
     const [info, session] = await Promise.all([api.appInfo(), api.session()]);
-    storageKey = info.data_dir;
-    saves.push(...(JSON.parse(localStorage.getItem(`review-unsaved:${storageKey}`) ?? "[]") as PendingSave[]));
-    failed.push(...(JSON.parse(localStorage.getItem(`review-failed:${storageKey}`) ?? "[]") as (PendingSave & { error: string })[]));
     reviewer = session.reviewer ?? "";
-    setStatus();
-    if (saves.length > 0) void pump();
+    saves.open(info.data_dir);
   })().catch((error: unknown) => showBanner(`Could not read the session: ${errorMessage(error)}`));
   // routing policies are reloaded as they are saved; a rejected edit is said at once
   let policyBanner = false;
