@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyComplianceEdit, applyEdit, emptyTaskMessage, fieldsOf, isFinalSaveError, percentile, simulationSeries, SHORTCUTS } from "./review";
+import { applyComplianceEdit, applyEdit, emptyTaskMessage, fieldsOf, isFinalSaveError, SHORTCUTS } from "./review";
+import { percentile, simulationSeries } from "./review-metrics";
 import type { ReviewTask } from "./bindings/ReviewTask";
 
 const output = {
