@@ -8,6 +8,7 @@ mod documents;
 mod error;
 mod export_file;
 mod import;
+mod insights;
 mod review_queue;
 mod session;
 pub mod stores;
@@ -32,10 +33,11 @@ pub use documents::{
 pub use error::StationError;
 pub use extract::compliance::Compliance;
 pub use import::{expand_paths, ImportSink};
-pub use review_queue::{
-    changed_fields, EvaluationFormat, FieldAgreement, GatePoint, QueuePage, ReviewInsights,
-    ReviewMetrics, ThresholdPoint, VolumePoint, DEFAULT_STORE, LEASE_MS, POLICIES_DIR,
+pub use insights::{
+    EvaluationFormat, FieldAgreement, GatePoint, ReviewInsights, ReviewMetrics, ThresholdPoint,
+    VolumePoint,
 };
+pub use review_queue::{changed_fields, QueuePage, DEFAULT_STORE, LEASE_MS, POLICIES_DIR};
 pub use session::SESSION_FILE;
 pub use store::DATABASE_FILE;
 pub use stores::ShotSpec;

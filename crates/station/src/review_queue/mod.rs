@@ -1,16 +1,15 @@
 //! The review queue as the application sees it: results are routed by their store's policy
 //! (`policies/<store id>.toml` in the data directory, reread when it changes; an invalid edit
 //! keeps the previous policy and reports why), doubtful ones become tasks, and reviewers claim,
-//! decide and undo through the audit trail; what the decisions say is measured and exported.
+//! decide and undo through the audit trail (what the decisions say: `crate::insights`).
 //!
 //! - `policy.rs`: the policies, cached by file time; `routing.rs`: results into tasks;
-//! - `decisions.rs`: the queue, leases, decisions, undo, the audit check;
-//! - `learning.rs`: a category correction becomes a reference photo;
-//! - `insights.rs`: metrics and the charts' data; `evaluation.rs`: the evaluation set export.
+//! - `decisions.rs`: the queue, leases, decisions, undo, the audit check; `diff.rs`: what a
+//!   reviewer changed;
+//! - `learning.rs`: a category correction becomes a reference photo.
 
 mod decisions;
-mod evaluation;
-mod insights;
+mod diff;
 mod learning;
 mod policy;
 mod routing;
@@ -18,11 +17,7 @@ mod routing;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use decisions::QueuePage;
-pub use evaluation::EvaluationFormat;
-pub use insights::{
-    changed_fields, FieldAgreement, GatePoint, ReviewInsights, ReviewMetrics, ThresholdPoint,
-    VolumePoint,
-};
+pub use diff::changed_fields;
 use policy::PolicyCache;
 
 /// What the review queue keeps between calls.
