@@ -12,7 +12,6 @@ mod insights;
 mod review_queue;
 mod session;
 pub mod stores;
-mod stores_state;
 mod types;
 mod visits;
 
@@ -68,7 +67,7 @@ pub struct Station {
     models_dir: PathBuf,
     /// Loaded on first use: opening every session takes about a second per worker.
     engine: tokio::sync::Mutex<analysis::EngineSlot>,
-    stores: Mutex<stores_state::StoresState>,
+    stores: Mutex<stores::state::StoresState>,
     /// The visits' watched folders.
     visits: visits::VisitsState,
     /// The review queue's policies and its one-at-a-time writes.
@@ -113,7 +112,7 @@ impl Station {
             },
             models_dir: models_dir.to_path_buf(),
             engine: tokio::sync::Mutex::new(analysis::EngineSlot::NotLoaded),
-            stores: Mutex::new(stores_state::StoresState::default()),
+            stores: Mutex::new(stores::state::StoresState::default()),
             visits: visits::VisitsState::default(),
             review: review_queue::ReviewState::default(),
             session: session::Session::remembered(data_dir),

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::{StoreSpec, STORES_FILE};
 use crate::analysis::BuiltSet;
-use crate::stores::{self, StoreSpec, STORES_FILE};
+use crate::stores;
 use crate::{CategoryInfo, Station, StationError, StoreInfo, StoresInfo};
 
 /// Stores config as last loaded.

@@ -1,6 +1,8 @@
 //! Per-store configuration (`stores.toml` in the data directory): each store's categories for
 //! the category gate, each defined by a folder of reference photos and/or ImageNet classes.
 
+pub(crate) mod state;
+
 use std::path::{Path, PathBuf};
 
 use engine::category::CategoryThresholds;
@@ -10,7 +12,7 @@ use ts_rs::TS;
 pub const STORES_FILE: &str = "stores.toml";
 
 /// Written on first start so the file documents itself.
-pub const DEFAULT_STORES_TOML: &str = include_str!("../../../config/stores.toml");
+pub const DEFAULT_STORES_TOML: &str = include_str!("../../../../config/stores.toml");
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
