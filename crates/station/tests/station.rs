@@ -161,88 +161,13 @@ async fn a_mixed_batch_gets_verdicts_specific_errors_and_survives_restart() {
     assert_eq!(code("notes.jpg").as_str(), "unsupported_format");
     assert_eq!(code("truncated.jpg").as_str(), "truncated");
 
-    // extracting a file that could not be read is refused with its own error, and a photo with
-    // no text has nothing to extract: neither records a result nor queues a task
-    let truncated = match result_for(&progress, "truncated.jpg") {
-        FileResult::Failed {
-            item_id: Some(id), ..
-        } => *id,
-        other => panic!("truncated.jpg: {other:?}"),
-    };
-    let (job, _) = station.new_job();
-    let err = station
-        .extract_document(job, truncated, None, &station::NoProgress)
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), protocol::ErrorCode::Truncated, "{err}");
-    assert!(err.to_string().contains("nothing to extract"), "{err}");
-    let dark = match result_for(&progress, "dark.png") {
-        FileResult::Imported { item_id, .. } => *item_id,
-        other => panic!("dark.png: {other:?}"),
-    };
-    let (job, _) = station.new_job();
-    let err = station
-        .extract_document(
-            job,
-            dark,
-            Some(protocol::DocumentKind::Invoice),
-            &station::NoProgress,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), protocol::ErrorCode::NoText, "{err}");
-    assert!(station.latest_document(dark).await.unwrap().is_none());
-    let queue = station
-        .review_queue(&protocol::QueueQuery::default(), 0, 10)
-        .await
-        .unwrap();
-    assert_eq!(queue.total, 0, "{:?}", queue.tasks);
+    extraction_of_an_unreadable_or_textless_file_is_refused(&station, &progress).await;
     assert_eq!(
         (summary.imported, summary.duplicates, summary.failed),
         (3, 1, 3)
     );
 
-    // Reasons and stored figures of the blurred photo.
-    let page = station
-        .list_items(ItemQuery {
-            verdict: VerdictFilter::Fail,
-            sort: ItemSort::Name,
-            offset: 0,
-            limit: 50,
-        })
-        .await
-        .unwrap();
-    assert_eq!(page.total, 2);
-    let blurred = page
-        .items
-        .iter()
-        .find(|i| i.file_name == "blurred.jpg")
-        .unwrap();
-    let detail = station.get_item(blurred.id).await.unwrap();
-    let quality = detail.quality.unwrap();
-    assert_eq!(quality.reasons, vec![engine::GateCheck::Blur]);
-    assert_eq!(quality.suggestions.len(), 1);
-    assert!(detail
-        .analysis
-        .unwrap()
-        .engine_version
-        .contains("quality-gate"));
-    let dark = page
-        .items
-        .iter()
-        .find(|i| i.file_name == "dark.png")
-        .unwrap();
-    let dark_reasons = station
-        .get_item(dark.id)
-        .await
-        .unwrap()
-        .quality
-        .unwrap()
-        .reasons;
-    assert!(
-        dark_reasons.contains(&engine::GateCheck::Dark),
-        "{dark_reasons:?}"
-    );
+    the_failed_photos_keep_their_reasons_and_figures(&station).await;
     drop(station);
 
     // Restart: everything is still there, and importing the same files again adds nothing.
@@ -284,6 +209,92 @@ async fn a_mixed_batch_gets_verdicts_specific_errors_and_survives_restart() {
         .await
         .unwrap();
     assert_eq!(after.total, 6);
+}
+
+/// Neither records a result nor queues a task: an unreadable file is refused with its own
+/// error, a photo with no text has nothing to extract.
+async fn extraction_of_an_unreadable_or_textless_file_is_refused(
+    station: &Arc<Station>,
+    progress: &[ImportProgress],
+) {
+    let truncated = match result_for(progress, "truncated.jpg") {
+        FileResult::Failed {
+            item_id: Some(id), ..
+        } => *id,
+        other => panic!("truncated.jpg: {other:?}"),
+    };
+    let (job, _) = station.new_job();
+    let err = station
+        .extract_document(job, truncated, None, &station::NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), protocol::ErrorCode::Truncated, "{err}");
+    assert!(err.to_string().contains("nothing to extract"), "{err}");
+    let dark = match result_for(progress, "dark.png") {
+        FileResult::Imported { item_id, .. } => *item_id,
+        other => panic!("dark.png: {other:?}"),
+    };
+    let (job, _) = station.new_job();
+    let err = station
+        .extract_document(
+            job,
+            dark,
+            Some(protocol::DocumentKind::Invoice),
+            &station::NoProgress,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), protocol::ErrorCode::NoText, "{err}");
+    assert!(station.latest_document(dark).await.unwrap().is_none());
+    let queue = station
+        .review_queue(&protocol::QueueQuery::default(), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(queue.total, 0, "{:?}", queue.tasks);
+}
+
+/// The blurred and the dark photo: their reasons, suggestion and the engine that judged them.
+async fn the_failed_photos_keep_their_reasons_and_figures(station: &Arc<Station>) {
+    let page = station
+        .list_items(ItemQuery {
+            verdict: VerdictFilter::Fail,
+            sort: ItemSort::Name,
+            offset: 0,
+            limit: 50,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+    let blurred = page
+        .items
+        .iter()
+        .find(|i| i.file_name == "blurred.jpg")
+        .unwrap();
+    let detail = station.get_item(blurred.id).await.unwrap();
+    let quality = detail.quality.unwrap();
+    assert_eq!(quality.reasons, vec![engine::GateCheck::Blur]);
+    assert_eq!(quality.suggestions.len(), 1);
+    assert!(detail
+        .analysis
+        .unwrap()
+        .engine_version
+        .contains("quality-gate"));
+    let dark = page
+        .items
+        .iter()
+        .find(|i| i.file_name == "dark.png")
+        .unwrap();
+    let dark_reasons = station
+        .get_item(dark.id)
+        .await
+        .unwrap()
+        .quality
+        .unwrap()
+        .reasons;
+    assert!(
+        dark_reasons.contains(&engine::GateCheck::Dark),
+        "{dark_reasons:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
