@@ -1683,11 +1683,10 @@ async fn the_evaluation_set_is_exported_whole_as_jsonl_and_csv(station: &Arc<Sta
         .is_err());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gate() {
-    let data = tempfile::tempdir().unwrap();
-    // the store's reference folders are its own: corrections are added to them
-    let refs = data.path().join("references");
+/// A store whose reference folders are its own (corrections are added to them), learning
+/// from reviews, and whose compliance results all go to review. Returns its references folder.
+fn a_store_that_learns_from_reviews(data: &Path) -> PathBuf {
+    let refs = data.join("references");
     for category in ["Fruit", "Vegetables", "Packages"] {
         let dir = refs.join(category);
         std::fs::create_dir_all(&dir).unwrap();
@@ -1697,19 +1696,26 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         }
     }
     std::fs::write(
-        data.path().join("stores.toml"),
+        data.join("stores.toml"),
         "[[store]]\nid = 's1'\nname = 'Main Street'\nlearn_from_reviews = true\n\
          [[store.category]]\nname = 'Fruit'\nreferences = 'references/Fruit'\n\
          [[store.category]]\nname = 'Vegetables'\nreferences = 'references/Vegetables'\n\
          [[store.category]]\nname = 'Packages'\nreferences = 'references/Packages'\n",
     )
     .unwrap();
-    std::fs::create_dir_all(data.path().join(station::POLICIES_DIR)).unwrap();
+    std::fs::create_dir_all(data.join(station::POLICIES_DIR)).unwrap();
     std::fs::write(
-        data.path().join(station::POLICIES_DIR).join("s1.toml"),
+        data.join(station::POLICIES_DIR).join("s1.toml"),
         "qa_sample = 0.0\n[compliance]\ndefault = 0.999\n",
     )
     .unwrap();
+    refs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gate() {
+    let data = tempfile::tempdir().unwrap();
+    let refs = a_store_that_learns_from_reviews(data.path());
     let station = Station::open(data.path()).await.unwrap();
     let fruit = import_one(
         &station,
