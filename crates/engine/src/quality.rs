@@ -7,7 +7,7 @@
 //! normalized (512 px by default), which makes them independent of the photo's resolution: the
 //! same scene shot at 1 MP or 48 MP gives the same figures.
 //!
-//! Past 600 lines with its unit tests: the code is 479 lines, the tests beside it 159.
+//! Past 600 lines with its unit tests: the code is 481 lines, the tests beside it 159.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

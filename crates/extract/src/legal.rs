@@ -1,7 +1,7 @@
 //! Legal documents (judgments, orders, pleadings): headings, sections and paragraphs anchored
 //! to pages; case metadata; cited statutes and cases; an extractive summary.
 //!
-//! Past 600 lines with its unit tests: the code is 635 lines, the tests beside it 155.
+//! Past 600 lines with its unit tests: the code is 574 lines, the tests beside it 155.
 
 use crate::date::{find_dates, DayMonthOrder};
 use crate::layout::{rows, Row};

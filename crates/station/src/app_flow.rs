@@ -21,14 +21,8 @@ impl Station {
         match self.current_visit().await {
             Ok(Some(visit)) => {
                 self.finish_job(job_id);
-                for path in crate::expand_paths(&paths) {
-                    match self.add_visit_photo(visit.id, &path).await {
-                        Ok(photo) => visit_sink.photo(visit.id, &photo),
-                        Err(error) => {
-                            tracing::error!(%error, path = %path.display(), "visit photo failed");
-                        }
-                    }
-                }
+                self.add_visit_photos(visit.id, &paths, visit_sink.as_ref())
+                    .await;
             }
             Ok(None) => {
                 self.run_import(job_id, paths, import_sink).await;
@@ -37,6 +31,19 @@ impl Station {
                 // the files are not lost: they are still where they were; say why nothing ran
                 self.finish_job(job_id);
                 tracing::error!(%error, "cannot tell whether a visit is open; files not taken");
+            }
+        }
+    }
+
+    /// Adds files (folders walked) to a visit, one after another; each photo's verdicts go to
+    /// `sink`. A file that fails is logged and the others still go in.
+    pub async fn add_visit_photos(&self, visit_id: i64, paths: &[PathBuf], sink: &dyn VisitSink) {
+        for path in crate::expand_paths(paths) {
+            match self.add_visit_photo(visit_id, &path).await {
+                Ok(photo) => sink.photo(visit_id, &photo),
+                Err(error) => {
+                    tracing::error!(%error, path = %path.display(), "visit photo failed");
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use protocol::ApiError;
-use station::{ReportFormat, ReportWritten, VisitInfo, VisitSink, VisitState};
+use station::{ReportFormat, ReportWritten, VisitInfo, VisitState};
 use tauri::{AppHandle, Manager, Runtime, State};
 
 use super::{dialogs, sinks::WindowSink};
@@ -78,14 +78,7 @@ pub async fn pick_visit_photos<R: Runtime>(
             let station = Arc::clone(&handle.state::<Shell>().station);
             let sink = WindowSink(handle.clone());
             tauri::async_runtime::spawn(async move {
-                for path in station::expand_paths(&paths) {
-                    match station.add_visit_photo(visit_id, &path).await {
-                        Ok(photo) => sink.photo(visit_id, &photo),
-                        Err(error) => {
-                            tracing::error!(%error, path = %path.display(), "visit photo failed");
-                        }
-                    }
-                }
+                station.add_visit_photos(visit_id, &paths, &sink).await;
             });
         },
     );
