@@ -24,7 +24,7 @@ pub fn serve_blob<R: Runtime>(
         .replace("%2F", "/")
         .replace("%2f", "/");
     if let Some(rest) = path.strip_prefix("page/") {
-        let station = std::sync::Arc::clone(&ctx.app_handle().state::<Shell>().station);
+        let analysis = std::sync::Arc::clone(ctx.app_handle().state::<Shell>().station.analysis());
         let (sha, page) = rest.split_once('/').unwrap_or((rest, ""));
         // `<n>/thumb` is the same page small, for the thumbnail strip
         let (page, side) = match page.strip_suffix("/thumb") {
@@ -35,7 +35,7 @@ pub fn serve_blob<R: Runtime>(
         tauri::async_runtime::spawn(async move {
             let response = match page {
                 None => plain(StatusCode::BAD_REQUEST, "not a page number"),
-                Some(page) => match station.page_png(&sha, page, side).await {
+                Some(page) => match analysis.page_png(&sha, page, side).await {
                     Ok(png) => Response::builder()
                         .header(header::CONTENT_TYPE, "image/png")
                         .header("X-Content-Type-Options", "nosniff")
@@ -64,7 +64,12 @@ pub fn serve_blob<R: Runtime>(
         return;
     }
     let sha = path;
-    let path = ctx.app_handle().state::<Shell>().station.blob_path(&sha);
+    let path = ctx
+        .app_handle()
+        .state::<Shell>()
+        .station
+        .imports()
+        .blob_path(&sha);
     // Reading a multi-megabyte photo must not hold up the webview's thread.
     std::thread::spawn(move || {
         let response = match path.map(std::fs::read) {

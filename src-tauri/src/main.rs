@@ -160,7 +160,7 @@ fn verify_audit(data_dir: Option<std::path::PathBuf>) -> i32 {
     }
     let checked = tauri::async_runtime::block_on(async {
         let station = Station::open(&dir).await?;
-        station.verify_audit().await
+        station.review().verify_audit().await
     });
     match checked {
         Ok(check) if check.intact => {

@@ -32,13 +32,13 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let station = Station::open(dir.path()).await.unwrap();
     for file in files {
-        let outcome = station.import_one(&file).await;
+        let outcome = station.imports().import_one(&file).await;
         let Some(id) = outcome.item_id() else {
             println!("{}: not imported: {outcome:?}", file.display());
             continue;
         };
         if std::env::var_os("EXTRACT_DEBUG").is_some() {
-            let page = station.read_text(id, 1, false).await.unwrap();
+            let page = station.analysis().read_text(id, 1, false).await.unwrap();
             let lines: Vec<extract::Line> = page
                 .lines
                 .iter()
@@ -59,7 +59,11 @@ async fn main() {
             }
         }
         let (job, _) = station.new_job();
-        match station.extract_document(job, id, kind, &NoProgress).await {
+        match station
+            .documents()
+            .extract_document(job, id, kind, &NoProgress)
+            .await
+        {
             Ok(result) => println!("{}", serde_json::to_string_pretty(&result).unwrap()),
             Err(e) => println!("{}: {e}", file.display()),
         }

@@ -50,11 +50,13 @@ async fn main() {
     std::fs::write(data.path().join("stores.toml"), config).unwrap();
     let station = Station::open(data.path()).await.unwrap();
     let visit = station
+        .visits()
         .start_visit("bench", "bench", Some(card.path()))
         .await
         .unwrap();
     let arrivals = Arc::new(Arrivals::default());
     station
+        .visits()
         .watch_visit(visit.id, arrivals.clone())
         .await
         .unwrap();
@@ -92,7 +94,11 @@ async fn main() {
             .take(5)
             .collect();
         for p in arrived {
-            let c = station.latest_category(p.item_id.unwrap()).await.unwrap();
+            let c = station
+                .analysis()
+                .latest_category(p.item_id.unwrap())
+                .await
+                .unwrap();
             println!(
                 "{} {:?} {:?} {:?}",
                 p.file_name,
@@ -135,6 +141,7 @@ async fn main() {
         };
         let started = Instant::now();
         let written = station
+            .visits()
             .export_visit_report(
                 station.new_job().0,
                 visit.id,

@@ -1,29 +1,49 @@
-//! The station's application layer. Every command the UI can issue is a plain async method on
-//! [`Station`]; the Tauri crate only forwards to them. Nothing here knows about windows or IPC,
-//! which keeps every command testable without a webview.
+//! The station's application layer. Every command the UI can issue is a plain async method of
+//! one of the station's services, reached through [`Station`] (`station.review().decide(…)`);
+//! the Tauri crate only forwards to them. Nothing here knows about windows or IPC, which keeps
+//! every command testable without a webview.
+//!
+//! Each service owns its state and is handed what it uses when [`Station::open`] wires it:
+//! the shared `Core` (`shared.rs`: database, limits, gate thresholds, jobs) and the services it
+//! calls. Wiring in dependency order keeps every dependency one-directional:
+//! stores → analysis; stores, session → review; analysis, review → documents;
+//! analysis, documents → imports; stores, analysis, documents, imports → visits; insights
+//! needs only the core. `app_flow.rs` is the one place that coordinates several of them.
 
 mod analysis;
 mod app_flow;
 mod documents;
 mod error;
 mod export_file;
-mod import;
+mod imports;
 mod insights;
-mod review_queue;
+mod review;
 mod session;
+mod shared;
 pub mod stores;
 mod types;
 mod visits;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::path::Path;
+use std::sync::Arc;
 
-use engine::{GateConfig, IntakeLimits, QualityReport};
-use store::{Sha256Hex, Store};
+use engine::GateConfig;
+use shared::Core;
+use store::Store;
 use tokio_util::sync::CancellationToken;
 
+// `self::`: the `review` crate (the pure routing policy) has the same name as the service.
+pub use self::review::Review;
+pub use analysis::Analysis;
+pub use app_flow::ConfigSink;
+pub use documents::Documents;
+pub use imports::Imports;
+pub use insights::Insights;
+pub use session::Session;
+pub use stores::Stores;
+pub use visits::Visits;
+
+pub use self::review::{changed_fields, QueuePage, DEFAULT_STORE, LEASE_MS, POLICIES_DIR};
 pub use analysis::{CATEGORY_GATE, OCR, PAGE_THUMB_SIDE, PAGE_VIEW_SIDE};
 pub use documents::{
     DocumentResult, ExtractProgress, ExtractSink, NoProgress, PageSize, COMPLIANCE,
@@ -31,19 +51,18 @@ pub use documents::{
 };
 pub use error::StationError;
 pub use extract::compliance::Compliance;
-pub use import::{expand_paths, ImportSink};
+pub use imports::{expand_paths, ImportSink};
 pub use insights::{
     EvaluationFormat, FieldAgreement, GatePoint, ReviewInsights, ReviewMetrics, ThresholdPoint,
     VolumePoint,
 };
-pub use review_queue::{changed_fields, QueuePage, DEFAULT_STORE, LEASE_MS, POLICIES_DIR};
 pub use session::SESSION_FILE;
 pub use store::DATABASE_FILE;
 pub use stores::ShotSpec;
 pub use stores::{CategoryInfo, StoreInfo, StoresInfo};
 pub use types::*;
 pub use visits::report::{ReportFormat, ReportProgress, ReportSink, ReportWritten};
-pub use visits::watch::{ConfigSink, VisitSink, SETTLE};
+pub use visits::watch::{VisitSink, SETTLE};
 pub use visits::{
     FolderState, FolderStatus, PhotoState, ShotState, ShotStatus, VisitFolderEvent, VisitInfo,
     VisitPhoto, VisitPhotoEvent, VisitState, MAX_VISIT_PAGE,
@@ -56,31 +75,20 @@ pub const PDF_INTAKE: &str = "pdf_intake";
 /// Name of the gate thresholds file in the data directory.
 pub const GATE_CONFIG_FILE: &str = "quality-gate.toml";
 
+/// The station: its services, wired once by [`Station::open`]. It holds no state of its own;
+/// what coordinates several services (where handed files go, what is watched at start) is in
+/// `app_flow.rs`.
 #[derive(Debug)]
 pub struct Station {
-    store: Store,
-    gate: RwLock<GateConfig>,
-    gate_config_error: Option<String>,
-    limits: IntakeLimits,
-    /// Long operations the UI can cancel.
-    jobs: Jobs,
-    models_dir: PathBuf,
-    /// Loaded on first use: opening every session takes about a second per worker.
-    engine: tokio::sync::Mutex<analysis::EngineSlot>,
-    stores: Mutex<stores::state::StoresState>,
-    /// The visits' watched folders.
-    visits: visits::VisitsState,
-    /// The review queue's policies and its one-at-a-time writes.
-    review: review_queue::ReviewState,
-    /// Who is working.
-    session: session::Session,
-}
-
-/// The jobs running now, by id, each with the token that cancels it.
-#[derive(Debug)]
-struct Jobs {
-    running: Mutex<HashMap<u64, CancellationToken>>,
-    next: AtomicU64,
+    core: Arc<Core>,
+    session: Arc<Session>,
+    stores: Arc<Stores>,
+    analysis: Arc<Analysis>,
+    review: Arc<Review>,
+    documents: Arc<Documents>,
+    imports: Arc<Imports>,
+    visits: Arc<Visits>,
+    insights: Arc<Insights>,
 }
 
 impl Station {
@@ -96,39 +104,92 @@ impl Station {
         data_dir: &Path,
         models_dir: &Path,
     ) -> Result<Arc<Self>, StationError> {
-        let store = Store::open(data_dir).await?;
-        let (gate, gate_config_error) = load_gate_config(&data_dir.join(GATE_CONFIG_FILE));
-        if let Some(error) = &gate_config_error {
-            tracing::error!(%error, "quality gate config rejected; using defaults");
-        }
+        let core = Arc::new(Core::new(Store::open(data_dir).await?, models_dir));
+        let session = Arc::new(Session::remembered(core.data_dir()));
+        let stores = Arc::new(Stores::new(core.data_dir()));
+        let analysis = Arc::new(Analysis::new(Arc::clone(&core), Arc::clone(&stores)));
+        let review = Arc::new(Review::new(
+            Arc::clone(&core),
+            Arc::clone(&stores),
+            Arc::clone(&session),
+        ));
+        let documents = Arc::new(Documents::new(
+            Arc::clone(&core),
+            Arc::clone(&analysis),
+            Arc::clone(&review),
+        ));
+        let imports = Arc::new(Imports::new(
+            Arc::clone(&core),
+            Arc::clone(&analysis),
+            Arc::clone(&documents),
+        ));
+        let visits = Arc::new(Visits::new(
+            Arc::clone(&core),
+            Arc::clone(&stores),
+            Arc::clone(&analysis),
+            Arc::clone(&documents),
+            Arc::clone(&imports),
+        ));
+        let insights = Arc::new(Insights::new(Arc::clone(&core)));
         Ok(Arc::new(Self {
-            store,
-            gate: RwLock::new(gate),
-            gate_config_error,
-            limits: IntakeLimits::default(),
-            jobs: Jobs {
-                running: Mutex::new(HashMap::new()),
-                next: AtomicU64::new(1),
-            },
-            models_dir: models_dir.to_path_buf(),
-            engine: tokio::sync::Mutex::new(analysis::EngineSlot::NotLoaded),
-            stores: Mutex::new(stores::state::StoresState::default()),
-            visits: visits::VisitsState::default(),
-            review: review_queue::ReviewState::default(),
-            session: session::Session::remembered(data_dir),
+            core,
+            session,
+            stores,
+            analysis,
+            review,
+            documents,
+            imports,
+            visits,
+            insights,
         }))
     }
 
+    /// Who is working: sign in and out; every review call acts as them.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// The stores config (`stores.toml`) and the active store.
+    pub fn stores(&self) -> &Arc<Stores> {
+        &self.stores
+    }
+
+    /// The engine, category verdicts, text of photos and pages, rendered pages.
+    pub fn analysis(&self) -> &Arc<Analysis> {
+        &self.analysis
+    }
+
+    /// The review queue: policies, routing, claims, decisions, the audit check.
+    pub fn review(&self) -> &Arc<Review> {
+        &self.review
+    }
+
+    /// Extracted documents and photos' compliance results.
+    pub fn documents(&self) -> &Arc<Documents> {
+        &self.documents
+    }
+
+    /// Import jobs and the items they make: listing, details, blobs.
+    pub fn imports(&self) -> &Arc<Imports> {
+        &self.imports
+    }
+
+    /// Store visits, their watched folders and reports.
+    pub fn visits(&self) -> &Arc<Visits> {
+        &self.visits
+    }
+
+    /// What the review decisions say: metrics, charts' data, the evaluation set.
+    pub fn insights(&self) -> &Arc<Insights> {
+        &self.insights
+    }
+
     pub fn data_dir(&self) -> &Path {
-        self.store.data_dir()
+        self.core.data_dir()
     }
 
     pub fn gate_config(&self) -> GateConfig {
-        // A poisoned lock only means a panic elsewhere while holding it; the config is plain data.
-        self.gate
-            .read()
-            .map(|g| g.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        self.core.gate_config()
     }
 
     pub async fn app_info(&self) -> AppInfo {
@@ -137,160 +198,24 @@ impl Station {
             engine_version: engine::ENGINE_VERSION.into(),
             data_dir: self.data_dir().display().to_string(),
             gate_config_path: self.data_dir().join(GATE_CONFIG_FILE).display().to_string(),
-            gate_config_error: self.gate_config_error.clone(),
+            gate_config_error: self.core.gate_config_error.clone(),
             gate_config: self.gate_config(),
-            max_file_bytes: self.limits.max_bytes,
-            max_pixels: self.limits.max_pixels,
+            max_file_bytes: self.core.limits.max_bytes,
+            max_pixels: self.core.limits.max_pixels,
         }
     }
 
-    /// Loads the engine (once: runtime, sessions, worker pool) and reports it, with every
-    /// model's state against the manifest (hashing them takes a fraction of a second, off the
-    /// async threads).
-    pub async fn engine_status(&self) -> EngineStatus {
-        let models_dir = self.models_dir.clone();
-        let checked = tokio::task::spawn_blocking(move || {
-            let library = engine::runtime::runtime_library(&models_dir)?;
-            let models = engine::runtime::verify_models(&models_dir)?;
-            Ok::<_, engine::runtime::RuntimeError>((library, models))
-        })
-        .await;
-        let mut status = EngineStatus {
-            available: false,
-            engine_version: engine::ENGINE_VERSION.into(),
-            provider: None,
-            provider_note: None,
-            workers: 0,
-            threads_per_worker: 0,
-            cpu: engine::cpu::CpuInfo::detect().to_string(),
-            runtime_library: String::new(),
-            models_dir: self.models_dir.display().to_string(),
-            models: Vec::new(),
-            error: None,
-        };
-        match checked {
-            Err(join) => status.error = Some(format!("engine check failed: {join}")),
-            Ok(Err(error)) => status.error = Some(error.to_string()),
-            Ok(Ok((library, models))) => {
-                status.runtime_library = library.display().to_string();
-                status.models = models;
-                match self.engine().await {
-                    Ok(engine) => {
-                        status.available = true;
-                        status.provider = Some(engine.provider().into());
-                        status.provider_note = engine.cpu_reason();
-                        let plan = engine.plan();
-                        status.workers = u32::try_from(plan.workers).unwrap_or(u32::MAX);
-                        status.threads_per_worker =
-                            u32::try_from(plan.threads_per_worker).unwrap_or(u32::MAX);
-                    }
-                    Err(error) => status.error = Some(error.to_string()),
-                }
-            }
-        }
-        status
-    }
-
-    pub async fn list_items(&self, query: ItemQuery) -> Result<ItemPage, StationError> {
-        let limit = query.limit.clamp(1, MAX_PAGE);
-        let total = self.store.count_items(query.verdict).await?;
-        let items = self
-            .store
-            .list_items(query.verdict, query.sort, query.offset, limit)
-            .await?;
-        Ok(ItemPage {
-            total,
-            offset: query.offset,
-            items,
-        })
-    }
-
-    pub async fn get_item(&self, id: i64) -> Result<ItemDetail, StationError> {
-        let item = self.store.get_item(id).await?;
-        let analysis = self.store.latest_analysis(id, QUALITY_GATE).await?;
-        let (quality, analysis) = match analysis {
-            Some(row) => {
-                let quality = serde_json::from_str::<QualityReport>(&row.result_json).ok();
-                let meta = AnalysisMeta {
-                    engine_version: row.engine_version,
-                    latency_ms: row.latency_ms,
-                    created_at: row.created_at,
-                };
-                (quality, Some(meta))
-            }
-            None => (None, None),
-        };
-        let category = self.latest_category(id).await?;
-        Ok(ItemDetail {
-            item,
-            quality,
-            analysis,
-            category,
-        })
-    }
-
-    /// The file holding a blob, for the UI's image protocol. The hash is validated, so the path
-    /// cannot leave the blob directory.
-    pub fn blob_path(&self, sha: &str) -> Result<PathBuf, StationError> {
-        let sha = Sha256Hex::parse(sha)?;
-        Ok(self.store.blobs().path_of(&sha))
-    }
-
-    /// Registers a new import job; returns its id and cancellation token.
+    /// Registers a new job (an import, a text read, an extraction, a report); returns its id
+    /// and cancellation token.
     pub fn new_job(&self) -> (u64, CancellationToken) {
-        let id = self.jobs.next.fetch_add(1, Ordering::Relaxed);
-        let token = CancellationToken::new();
-        self.jobs_lock().insert(id, token.clone());
-        (id, token)
+        self.core.jobs.start()
     }
 
     /// Cancels a running job. Returns false when no such job is running.
     pub fn cancel_job(&self, job_id: u64) -> bool {
-        match self.jobs_lock().get(&job_id) {
-            Some(token) => {
-                token.cancel();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The token of a registered job; an unknown id gets a fresh token nobody cancels.
-    fn job_token(&self, job_id: u64) -> CancellationToken {
-        self.jobs_lock().get(&job_id).cloned().unwrap_or_default()
-    }
-
-    fn finish_job(&self, job_id: u64) {
-        self.jobs_lock().remove(&job_id);
-    }
-
-    fn jobs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, CancellationToken>> {
-        // The map holds only tokens; a panic while holding the lock cannot leave it inconsistent.
-        self.jobs.running.lock().unwrap_or_else(|p| p.into_inner())
+        self.core.jobs.cancel(job_id)
     }
 }
 
 /// Largest page the UI may ask for.
 pub const MAX_PAGE: u32 = 500;
-
-fn load_gate_config(path: &Path) -> (GateConfig, Option<String>) {
-    match std::fs::read_to_string(path) {
-        Ok(text) => match GateConfig::from_toml(&text) {
-            Ok(config) => (config, None),
-            Err(e) => (
-                GateConfig::default(),
-                Some(format!("{}: {e}", path.display())),
-            ),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Err(e) = std::fs::write(path, engine::DEFAULT_GATE_CONFIG_TOML) {
-                tracing::warn!(path = %path.display(), error = %e, "could not write the default gate config");
-            }
-            (GateConfig::default(), None)
-        }
-        Err(e) => (
-            GateConfig::default(),
-            Some(format!("{}: {e}", path.display())),
-        ),
-    }
-}

@@ -3,12 +3,12 @@
 //! a name with a call. The last name is remembered in the data directory (`session.toml`), so
 //! it follows the data, never a reviewer into another station's data.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use protocol::{ErrorCode, SessionInfo};
 use serde::{Deserialize, Serialize};
 
-use crate::{export_file, Station, StationError};
+use crate::{export_file, StationError};
 
 pub const SESSION_FILE: &str = "session.toml";
 
@@ -18,9 +18,11 @@ struct SessionFile {
     reviewer: Option<String>,
 }
 
-/// Who is signed in, as the station keeps it.
-#[derive(Debug, Default)]
-pub(crate) struct Session {
+/// Who is signed in: the session service. It needs nothing but the data directory, so every
+/// service that acts as the reviewer can be handed it.
+#[derive(Debug)]
+pub struct Session {
+    data_dir: PathBuf,
     reviewer: std::sync::RwLock<Option<String>>,
 }
 
@@ -28,6 +30,7 @@ impl Session {
     /// The session the data directory remembers.
     pub(crate) fn remembered(data_dir: &Path) -> Self {
         Self {
+            data_dir: data_dir.to_path_buf(),
             reviewer: std::sync::RwLock::new(remembered(data_dir)),
         }
     }
@@ -56,8 +59,8 @@ fn valid_name(name: &str) -> Result<String, StationError> {
     Ok(name.to_string())
 }
 
-impl Station {
-    pub fn session(&self) -> SessionInfo {
+impl Session {
+    pub fn info(&self) -> SessionInfo {
         SessionInfo {
             reviewer: self.signed_in().clone(),
         }
@@ -69,13 +72,13 @@ impl Station {
         self.remember(Some(name.clone()))?;
         *self.signed_in_mut() = Some(name);
         tracing::info!("reviewer signed in");
-        Ok(self.session())
+        Ok(self.info())
     }
 
     pub fn sign_out(&self) -> Result<SessionInfo, StationError> {
         self.remember(None)?;
         *self.signed_in_mut() = None;
-        Ok(self.session())
+        Ok(self.info())
     }
 
     /// The signed-in reviewer, or why there is none.
@@ -88,20 +91,18 @@ impl Station {
 
     fn remember(&self, reviewer: Option<String>) -> Result<(), StationError> {
         let text = toml::to_string(&SessionFile { reviewer }).unwrap_or_default();
-        export_file::write_atomically(&self.data_dir().join(SESSION_FILE), text.as_bytes())
+        export_file::write_atomically(&self.data_dir.join(SESSION_FILE), text.as_bytes())
     }
 
     fn signed_in(&self) -> std::sync::RwLockReadGuard<'_, Option<String>> {
         // a plain value replaced whole: a panic elsewhere cannot leave it half-written
-        self.session
-            .reviewer
+        self.reviewer
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn signed_in_mut(&self) -> std::sync::RwLockWriteGuard<'_, Option<String>> {
-        self.session
-            .reviewer
+        self.reviewer
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

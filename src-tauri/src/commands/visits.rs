@@ -11,7 +11,7 @@ use crate::Shell;
 
 #[tauri::command]
 pub async fn current_visit(shell: State<'_, Shell>) -> Result<Option<VisitInfo>, ApiError> {
-    Ok(shell.station.current_visit().await?)
+    Ok(shell.station.visits().current_visit().await?)
 }
 
 /// Starts a visit and watches its import folder: the one in stores.toml, or one the auditor
@@ -33,6 +33,7 @@ pub async fn start_visit<R: Runtime>(
         shell
             .station
             .stores()
+            .list()
             .await
             .import_folder
             .map(std::path::PathBuf::from)
@@ -48,7 +49,7 @@ pub async fn start_visit<R: Runtime>(
 
 #[tauri::command]
 pub async fn end_visit(shell: State<'_, Shell>, visit_id: i64) -> Result<VisitInfo, ApiError> {
-    Ok(shell.station.end_visit(visit_id).await?)
+    Ok(shell.station.visits().end_visit(visit_id).await?)
 }
 
 #[tauri::command]
@@ -58,7 +59,11 @@ pub async fn visit_state(
     offset: u32,
     limit: u32,
 ) -> Result<VisitState, ApiError> {
-    Ok(shell.station.visit_state(visit_id, offset, limit).await?)
+    Ok(shell
+        .station
+        .visits()
+        .visit_state(visit_id, offset, limit)
+        .await?)
 }
 
 /// Opens the native file dialog and adds the chosen photos to the visit; each photo's verdicts
@@ -75,10 +80,10 @@ pub async fn pick_visit_photos<R: Runtime>(
         "Photos",
         &["jpg", "jpeg", "png", "webp"],
         move |paths| {
-            let station = Arc::clone(&handle.state::<Shell>().station);
+            let visits = Arc::clone(handle.state::<Shell>().station.visits());
             let sink = WindowSink(handle.clone());
             tauri::async_runtime::spawn(async move {
-                station.add_visit_photos(visit_id, &paths, &sink).await;
+                visits.add_visit_photos(visit_id, &paths, &sink).await;
             });
         },
     );
@@ -113,6 +118,7 @@ pub async fn export_visit_report<R: Runtime>(
     Ok(Some(
         shell
             .station
+            .visits()
             .export_visit_report(job_id, visit_id, &path, format, &sink)
             .await?,
     ))

@@ -5,7 +5,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{Station, StationError};
+use super::Insights;
+use crate::StationError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -110,7 +111,7 @@ impl EvaluationRow {
     }
 }
 
-impl Station {
+impl Insights {
     /// Writes the evaluation set (every standing decision with the model's and the reviewer's
     /// output, the changed fields and the versions) to `dest`, as JSON lines or CSV; the
     /// decisions are read and written a page at a time, and the file appears whole or not at
@@ -144,7 +145,7 @@ impl Station {
         };
         let (mut after, mut written) = (0i64, 0u32);
         loop {
-            let page = self.store.standing_decisions(after, PAGE).await?;
+            let page = self.core.store.standing_decisions(after, PAGE).await?;
             let Some((last, _)) = page.last() else {
                 break;
             };

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::{Station, StationError};
+use super::Insights;
+use crate::StationError;
 
 /// Agreement of the model with reviewers on one field.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -36,11 +37,11 @@ pub struct ReviewMetrics {
     pub gate_false_rejects: u32,
 }
 
-impl Station {
+impl Insights {
     /// What the standing decisions say (undone ones do not count), from SQL aggregates.
     pub async fn review_metrics(&self) -> Result<ReviewMetrics, StationError> {
-        let totals = self.store.decision_totals().await?;
-        let gate = self.store.gate_overrides_per_day().await?;
+        let totals = self.core.store.decision_totals().await?;
+        let gate = self.core.store.gate_overrides_per_day().await?;
         let count = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
         Ok(ReviewMetrics {
             decisions: totals.approved + totals.corrected + totals.rejected,
@@ -49,6 +50,7 @@ impl Station {
             rejected: totals.rejected,
             undone: totals.undone,
             fields: self
+                .core
                 .store
                 .field_agreement()
                 .await?
@@ -60,7 +62,7 @@ impl Station {
                     agreed: count(f.agreed),
                 })
                 .collect(),
-            seconds_per_item: self.store.median_seconds_per_reviewer().await?,
+            seconds_per_item: self.core.store.median_seconds_per_reviewer().await?,
             gate_rejections: gate.iter().map(|(_, n, _)| n).sum(),
             gate_false_rejects: gate.iter().map(|(_, _, f)| f).sum(),
         })
@@ -100,7 +102,7 @@ pub struct ReviewInsights {
     pub gate: Vec<GatePoint>,
 }
 
-impl Station {
+impl Insights {
     /// The threshold simulator (for every threshold 0–1 in steps of 0.05: how many of the
     /// decided results it would send to review, and how many of those it would accept
     /// unseen were in fact corrected or rejected), the review volume and the gates' false
@@ -108,6 +110,7 @@ impl Station {
     pub async fn review_insights(&self) -> Result<ReviewInsights, StationError> {
         let thresholds: Vec<f64> = (0..=20).map(|step| f64::from(step) / 20.0).collect();
         let simulation = self
+            .core
             .store
             .threshold_simulation(&thresholds)
             .await?
@@ -129,6 +132,7 @@ impl Station {
         Ok(ReviewInsights {
             simulation,
             volume: self
+                .core
                 .store
                 .decisions_per_day()
                 .await?
@@ -136,6 +140,7 @@ impl Station {
                 .map(|(day, decisions)| VolumePoint { day, decisions })
                 .collect(),
             gate: self
+                .core
                 .store
                 .gate_overrides_per_day()
                 .await?

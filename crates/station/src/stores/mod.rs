@@ -1,7 +1,10 @@
 //! Per-store configuration (`stores.toml` in the data directory): each store's categories for
 //! the category gate, each defined by a folder of reference photos and/or ImageNet classes.
 
-pub(crate) mod state;
+mod state;
+
+pub(crate) use state::BuiltSet;
+pub use state::Stores;
 
 use std::path::{Path, PathBuf};
 

@@ -1,59 +1,118 @@
-//! The stores config as the station holds it: `stores.toml` reread when it changes (an invalid
-//! edit keeps the last valid stores and says why), the active store, and each store's built
-//! category set (dropped whenever the file changes or a reference photo is added).
+//! The stores service: `stores.toml` as the station holds it, reread when it changes (an
+//! invalid edit keeps the last valid stores and says why), the active store, and each store's
+//! built category set (dropped whenever the file changes or a reference photo is added). The
+//! sets are built by the analysis service, which needs the engine; they are kept here because
+//! they live and die with the file.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use engine::category::CategorySet;
+
 use super::{StoreSpec, STORES_FILE};
-use crate::analysis::BuiltSet;
 use crate::stores;
-use crate::{CategoryInfo, Station, StationError, StoreInfo, StoresInfo};
+use crate::{CategoryInfo, StationError, StoreInfo, StoresInfo};
+
+/// A store's categories ready to judge photos, with what the UI shows of each.
+#[derive(Debug)]
+pub(crate) struct BuiltSet {
+    pub(crate) set: CategorySet,
+    pub(crate) infos: Vec<CategoryInfo>,
+}
 
 /// Stores config as last loaded.
 #[derive(Debug, Default)]
-pub(crate) struct StoresState {
-    pub(crate) stores: Vec<StoreSpec>,
-    pub(crate) import_folder: Option<PathBuf>,
-    pub(crate) error: Option<String>,
+struct StoresState {
+    stores: Vec<StoreSpec>,
+    import_folder: Option<PathBuf>,
+    error: Option<String>,
     modified: Option<SystemTime>,
     loaded_once: bool,
-    pub(crate) active: Option<String>,
+    active: Option<String>,
     /// Built category sets by store id; cleared whenever the file changes.
-    pub(crate) sets: HashMap<String, Arc<BuiltSet>>,
+    sets: HashMap<String, Arc<BuiltSet>>,
 }
 
-impl Station {
-    pub(crate) fn stores_lock(&self) -> std::sync::MutexGuard<'_, StoresState> {
+#[derive(Debug)]
+pub struct Stores {
+    data_dir: PathBuf,
+    state: Mutex<StoresState>,
+}
+
+impl Stores {
+    /// The stores of `data_dir`; the file is first read on use.
+    pub(crate) fn new(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            state: Mutex::new(StoresState::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, StoresState> {
         // Plain data, replaced whole on reload; a panic cannot leave it half-updated.
-        self.stores
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn stores_path(&self) -> PathBuf {
-        self.data_dir().join(STORES_FILE)
+    fn path(&self) -> PathBuf {
+        self.data_dir.join(STORES_FILE)
     }
 
     /// Drops a store's built categories, so the next verdict rebuilds them (a reference photo
     /// was added).
     pub(crate) fn forget_category_set(&self, store_id: &str) {
-        self.stores_lock().sets.remove(store_id);
+        self.lock().sets.remove(store_id);
     }
 
-    /// The stores as last loaded (after a refresh by the caller).
-    pub(crate) fn stores_snapshot(&self) -> Vec<StoreSpec> {
-        self.stores_lock().stores.clone()
+    /// A store's config (the active store's when `store_id` is `None`) and its built category
+    /// set when one is kept.
+    pub(crate) fn with_set(
+        &self,
+        store_id: Option<&str>,
+    ) -> Result<(StoreSpec, Option<Arc<BuiltSet>>), StationError> {
+        self.refresh();
+        let state = self.lock();
+        let wanted = store_id
+            .map(str::to_string)
+            .or_else(|| state.active.clone());
+        let spec = wanted
+            .as_ref()
+            .and_then(|a| state.stores.iter().find(|s| &s.id == a))
+            .cloned()
+            .ok_or(StationError::NoStore)?;
+        let built = state.sets.get(&spec.id).cloned();
+        Ok((spec, built))
+    }
+
+    /// Keeps a store's built category set until the file changes.
+    pub(crate) fn keep_set(&self, store_id: String, built: Arc<BuiltSet>) {
+        self.lock().sets.insert(store_id, built);
+    }
+
+    /// The store's config as last loaded.
+    pub(crate) fn spec(&self, store_id: &str) -> Result<StoreSpec, StationError> {
+        self.refresh();
+        self.lock()
+            .stores
+            .iter()
+            .find(|s| s.id == store_id)
+            .cloned()
+            .ok_or_else(|| {
+                StationError::InvalidRequest(format!(
+                    "no store with id {store_id:?} in stores.toml"
+                ))
+            })
     }
 
     /// Rereads `stores.toml` when it changed on disk. An invalid file keeps the last valid
     /// stores and reports why.
-    pub(crate) fn refresh_stores(&self) {
-        let path = self.stores_path();
+    pub(crate) fn refresh(&self) {
+        let path = self.path();
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        let mut state = self.stores_lock();
+        let mut state = self.lock();
         if state.loaded_once && state.modified == modified {
             return;
         }
@@ -72,7 +131,7 @@ impl Station {
                 return;
             }
         };
-        match stores::parse_config(&text, self.data_dir()) {
+        match stores::parse_config(&text, &self.data_dir) {
             Ok(parsed) => {
                 state.stores = parsed.stores;
                 state.import_folder = parsed.import_folder;
@@ -94,10 +153,10 @@ impl Station {
     }
 
     /// The stores, their categories (with reference counts and problems) and the active one.
-    pub async fn stores(&self) -> StoresInfo {
-        self.refresh_stores();
+    pub async fn list(&self) -> StoresInfo {
+        self.refresh();
         let (specs, active, error, built) = {
-            let state = self.stores_lock();
+            let state = self.lock();
             (
                 state.stores.clone(),
                 state.active.clone(),
@@ -106,7 +165,7 @@ impl Station {
             )
         };
         let import_folder = self
-            .stores_lock()
+            .lock()
             .import_folder
             .as_ref()
             .map(|p| p.display().to_string());
@@ -123,7 +182,7 @@ impl Station {
             })
             .collect();
         StoresInfo {
-            config_path: self.stores_path().display().to_string(),
+            config_path: self.path().display().to_string(),
             stores,
             active,
             error,
@@ -131,10 +190,10 @@ impl Station {
         }
     }
 
-    pub async fn set_active_store(&self, id: &str) -> Result<StoresInfo, StationError> {
-        self.refresh_stores();
+    pub async fn set_active(&self, id: &str) -> Result<StoresInfo, StationError> {
+        self.refresh();
         {
-            let mut state = self.stores_lock();
+            let mut state = self.lock();
             if !state.stores.iter().any(|s| s.id == id) {
                 return Err(StationError::InvalidRequest(format!(
                     "no store with id {id:?}"
@@ -142,7 +201,7 @@ impl Station {
             }
             state.active = Some(id.to_string());
         }
-        Ok(self.stores().await)
+        Ok(self.list().await)
     }
 }
 

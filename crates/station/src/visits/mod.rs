@@ -1,180 +1,71 @@
-//! Store visits: an auditor starts a visit for a store; every photo taken belongs to it and gets
-//! its quality and category verdicts at once, with retake guidance; the store's required shots
-//! become a checklist (done / retake / missing). Everything here runs offline: checks that need
-//! the cloud LLM (a shot's rules) are kept as pending.
-//!
-//! Past 600 lines with its unit tests: the code is 587 lines, the tests beside it 65.
+//! The visits service: an auditor starts a visit for a store; every photo taken belongs to it
+//! and gets its quality and category verdicts at once, with retake guidance; the store's
+//! required shots become a checklist (done / retake / missing). Everything here runs offline:
+//! checks that need the cloud LLM (a shot's rules) are kept as pending. `watch.rs` watches a
+//! visit's import folder, `report.rs` writes visit reports, `types.rs` is what the UI sees.
 
 pub(crate) mod report;
+mod types;
 pub(crate) mod watch;
 
-/// What the visits keep between calls: the watched import folder of each visit being watched.
-#[derive(Debug, Default)]
-pub(crate) struct VisitsState {
-    watchers: std::sync::Mutex<std::collections::HashMap<i64, watch::FolderWatch>>,
-}
-
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use engine::QualityReport;
-use serde::{Deserialize, Serialize};
-use store::{VisitPhotoRow, VisitRow};
-use ts_rs::TS;
+use store::VisitPhotoRow;
 
-use crate::stores::{ShotSpec, StoreSpec};
-use crate::{FileResult, Station, StationError, QUALITY_GATE};
+pub use types::{
+    FolderState, FolderStatus, PhotoState, ShotState, ShotStatus, VisitFolderEvent, VisitInfo,
+    VisitPhoto, VisitPhotoEvent, VisitState,
+};
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct VisitInfo {
-    #[ts(type = "number")]
-    pub id: i64,
-    pub store_id: String,
-    pub store_name: String,
-    pub auditor: String,
-    pub started_at: String,
-    pub ended_at: Option<String>,
-    pub import_folder: Option<String>,
-}
-
-impl From<VisitRow> for VisitInfo {
-    fn from(row: VisitRow) -> Self {
-        Self {
-            id: row.id,
-            store_id: row.store_id,
-            store_name: row.store_name,
-            auditor: row.auditor,
-            started_at: row.started_at,
-            ended_at: row.ended_at,
-            import_folder: row.import_folder,
-        }
-    }
-}
-
-/// What a photo means for the visit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum PhotoState {
-    /// Passes the gates and counts for a required shot.
-    Accepted,
-    /// Passes the gates but no required shot asks for its category.
-    Extra,
-    /// Must be taken again; `guidance` says how.
-    Retake,
-    /// Not a photo the station can read (corrupt, truncated, a PDF…).
-    Unreadable,
-}
-
-/// A photo of a visit with its verdicts, as shown the moment it lands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct VisitPhoto {
-    #[ts(type = "number | null")]
-    pub item_id: Option<i64>,
-    pub file_name: String,
-    pub source_path: String,
-    /// When the photo joined the visit (RFC 3339).
-    #[serde(default)]
-    pub added_at: String,
-    pub state: PhotoState,
-    /// `pass` or `fail`; none when the photo could not be read.
-    pub quality: Option<String>,
-    /// Failed quality checks (`blur`, `dark`, …) and category problems (`irrelevant`,
-    /// `uncertain`).
-    pub reasons: Vec<String>,
-    /// What to do differently, one line per reason.
-    pub guidance: Vec<String>,
-    /// The category the photo shows, when the category gate could tell.
-    pub category: Option<String>,
-    pub category_verdict: Option<String>,
-    /// The required shot it counts for (or would, once retaken).
-    pub shot: Option<String>,
-    /// Rules of its shot waiting for the cloud LLM.
-    pub pending_rules: u32,
-    /// Milliseconds from the file being taken (complete) to both verdicts.
-    pub latency_ms: f64,
-    /// The same content was already part of this visit.
-    pub duplicate: bool,
-    /// Why the photo could not be read, or why the category gate did not run.
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ShotState {
-    Done,
-    Retake,
-    Missing,
-}
-
-/// One line of the visit checklist.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct ShotStatus {
-    pub name: String,
-    pub category: String,
-    pub required: u32,
-    pub accepted: u32,
-    pub retakes: u32,
-    pub state: ShotState,
-    pub rules: Vec<String>,
-}
-
-/// The watched import folder of a visit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum FolderStatus {
-    /// No folder is watched for this visit.
-    None,
-    Watching,
-    /// The folder is gone (a card pulled out, a phone unplugged); watching resumes when it is back.
-    Missing,
-    /// The folder exists but cannot be watched; `message` says why.
-    Failed,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct FolderState {
-    pub path: Option<String>,
-    pub status: FolderStatus,
-    pub message: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct VisitState {
-    pub visit: VisitInfo,
-    pub checklist: Vec<ShotStatus>,
-    /// Newest first, one page of them.
-    pub photos: Vec<VisitPhoto>,
-    #[ts(type = "number")]
-    pub photos_total: u64,
-    #[ts(type = "number")]
-    pub pending_cloud: u64,
-    pub folder: FolderState,
-    /// Set when `stores.toml` was rejected; the visit goes on with the last valid config.
-    pub config_error: Option<String>,
-}
-
-/// Emitted when a photo of a visit has its verdicts.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct VisitPhotoEvent {
-    #[ts(type = "number")]
-    pub visit_id: i64,
-    pub photo: VisitPhoto,
-}
-
-/// Emitted when a visit's import folder appears, vanishes or cannot be watched.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct VisitFolderEvent {
-    #[ts(type = "number")]
-    pub visit_id: i64,
-    pub folder: FolderState,
-}
+use crate::shared::Core;
+use crate::stores::ShotSpec;
+use crate::{
+    expand_paths, Analysis, Documents, FileResult, Imports, StationError, Stores, VisitSink,
+    QUALITY_GATE,
+};
 
 /// Longest auditor name accepted.
 const MAX_AUDITOR_LEN: usize = 100;
 /// Largest page of photos one call returns.
 pub const MAX_VISIT_PAGE: u32 = 500;
 
-impl Station {
+#[derive(Debug)]
+pub struct Visits {
+    core: Arc<Core>,
+    /// Each visit's store: its categories and required shots.
+    stores: Arc<Stores>,
+    /// A photo's category verdict against the visit's store.
+    analysis: Arc<Analysis>,
+    /// A photo's compliance result goes to the review queue through it.
+    documents: Arc<Documents>,
+    /// A photo is imported like any other file first.
+    imports: Arc<Imports>,
+    /// The watched import folder of each visit being watched.
+    watchers: Mutex<HashMap<i64, watch::FolderWatch>>,
+}
+
+impl Visits {
+    pub(crate) fn new(
+        core: Arc<Core>,
+        stores: Arc<Stores>,
+        analysis: Arc<Analysis>,
+        documents: Arc<Documents>,
+        imports: Arc<Imports>,
+    ) -> Self {
+        Self {
+            core,
+            stores,
+            analysis,
+            documents,
+            imports,
+            watchers: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Starts a visit of `store_id` by `auditor`, optionally watching `import_folder`. Only one
     /// visit is open at a time, so that every photo has exactly one visit.
     pub async fn start_visit(
@@ -189,18 +80,19 @@ impl Station {
                 "the auditor's name must be 1–{MAX_AUDITOR_LEN} characters"
             )));
         }
-        let spec = self.store_spec(store_id)?;
+        let spec = self.stores.spec(store_id)?;
         let folder = match import_folder.filter(|f| !f.as_os_str().is_empty()) {
             Some(folder) => Some(validate_folder(folder)?),
             None => None,
         };
-        if let Some(open) = self.store.open_visit().await? {
+        if let Some(open) = self.core.store.open_visit().await? {
             return Err(StationError::InvalidRequest(format!(
                 "visit {} of {} is still open: end it before starting another",
                 open.id, open.store_name
             )));
         }
         let row = self
+            .core
             .store
             .start_visit(&spec.id, &spec.name, auditor, folder.as_deref())
             .await?;
@@ -210,12 +102,12 @@ impl Station {
 
     /// The open visit, if any: after a restart the auditor resumes it.
     pub async fn current_visit(&self) -> Result<Option<VisitInfo>, StationError> {
-        Ok(self.store.open_visit().await?.map(VisitInfo::from))
+        Ok(self.core.store.open_visit().await?.map(VisitInfo::from))
     }
 
     pub async fn end_visit(&self, visit_id: i64) -> Result<VisitInfo, StationError> {
         self.stop_watching(visit_id);
-        let row = self.store.end_visit(visit_id).await?;
+        let row = self.core.store.end_visit(visit_id).await?;
         tracing::info!(visit = row.id, "visit ended");
         Ok(row.into())
     }
@@ -227,9 +119,9 @@ impl Station {
         offset: u32,
         limit: u32,
     ) -> Result<VisitState, StationError> {
-        let row = self.store.get_visit(visit_id).await?;
-        let spec = self.store_spec(&row.store_id).ok();
-        let all = self.store.visit_photos(visit_id, u32::MAX, 0).await?;
+        let row = self.core.store.get_visit(visit_id).await?;
+        let spec = self.stores.spec(&row.store_id).ok();
+        let all = self.core.store.visit_photos(visit_id, u32::MAX, 0).await?;
         let photos: Vec<VisitPhoto> = all.iter().filter_map(photo_of_row).collect();
         let checklist = checklist(spec.as_ref().map_or(&[][..], |s| &s.shot), &photos);
         let page = photos
@@ -237,11 +129,11 @@ impl Station {
             .skip(offset as usize)
             .take(limit.min(MAX_VISIT_PAGE) as usize)
             .collect();
-        let config_error = self.stores().await.error;
+        let config_error = self.stores.list().await.error;
         Ok(VisitState {
             folder: self.folder_state(visit_id, row.import_folder.as_deref()),
             photos_total: all.len() as u64,
-            pending_cloud: self.store.count_pending_cloud(visit_id).await?,
+            pending_cloud: self.core.store.count_pending_cloud(visit_id).await?,
             visit: row.into(),
             checklist,
             photos: page,
@@ -255,6 +147,7 @@ impl Station {
         visit_id: i64,
     ) -> Result<Vec<VisitPhoto>, StationError> {
         let mut photos: Vec<VisitPhoto> = self
+            .core
             .store
             .visit_photos(visit_id, u32::MAX, 0)
             .await?
@@ -287,14 +180,14 @@ impl Station {
         keep_unread: bool,
     ) -> Result<VisitPhoto, StationError> {
         let started = Instant::now();
-        let visit = self.store.get_visit(visit_id).await?;
+        let visit = self.core.store.get_visit(visit_id).await?;
         if visit.ended_at.is_some() {
             return Err(StationError::InvalidRequest(format!(
                 "visit {visit_id} has ended"
             )));
         }
-        let spec = self.store_spec(&visit.store_id)?;
-        let outcome = self.import_one(path).await;
+        let spec = self.stores.spec(&visit.store_id)?;
+        let outcome = self.imports.import_one(path).await;
         let mut photo = VisitPhoto {
             item_id: outcome.item_id(),
             file_name: outcome.file_name.clone(),
@@ -340,13 +233,14 @@ impl Station {
             }
         };
         let report = self
+            .core
             .store
             .latest_analysis(item_id, QUALITY_GATE)
             .await?
             .and_then(|row| serde_json::from_str::<QualityReport>(&row.result_json).ok());
         let Some(report) = report else {
             // recorded as an error item earlier (undecodable content seen again)
-            let item = self.store.get_item(item_id).await?;
+            let item = self.core.store.get_item(item_id).await?;
             photo.error = Some(
                 item.error_message
                     .unwrap_or_else(|| "the photo could not be read".into()),
@@ -368,7 +262,11 @@ impl Station {
         }
         photo.guidance.extend(report.suggestions.iter().cloned());
         let mut category_ok = false;
-        match self.judge_category_in(item_id, None, Some(&spec.id)).await {
+        match self
+            .analysis
+            .judge_category_in(item_id, None, Some(&spec.id))
+            .await
+        {
             Ok(result) if result.verdict.scores.is_empty() => {
                 // no category of the store has usable references: nothing to judge against
                 photo.error = Some(format!(
@@ -407,7 +305,7 @@ impl Station {
                 photo.error = Some(error.to_string());
             }
         }
-        if let Err(error) = self.route_compliance(item_id, &spec.id).await {
+        if let Err(error) = self.documents.route_compliance(item_id, &spec.id).await {
             tracing::warn!(item_id, %error, "compliance not routed");
         }
         photo.shot = photo.category.as_ref().and_then(|c| {
@@ -428,7 +326,8 @@ impl Station {
                 .find(|s| Some(&s.name) == photo.shot.as_ref())
             {
                 for rule in &shot.rules {
-                    self.store
+                    self.core
+                        .store
                         .add_pending_cloud(visit_id, item_id, rule)
                         .await?;
                 }
@@ -452,12 +351,14 @@ impl Station {
                 .unwrap_or_default();
             let json = serde_json::to_string(&photo).unwrap_or_default();
             let new = self
+                .core
                 .store
                 .put_visit_photo(visit_id, item_id, &photo.source_path, &state, &json)
                 .await?;
             photo.duplicate = !new;
             if photo.state != PhotoState::Unreadable {
-                self.store
+                self.core
+                    .store
                     .drop_unreadable_visit_photos(visit_id, &photo.source_path, item_id)
                     .await?;
             }
@@ -477,7 +378,12 @@ impl Station {
         message: &str,
     ) -> Result<i64, StationError> {
         let byte_len = std::fs::metadata(path).map_or(0, |m| m.len());
-        if let Some(item_id) = self.store.find_unread_item(&outcome.path, byte_len).await? {
+        if let Some(item_id) = self
+            .core
+            .store
+            .find_unread_item(&outcome.path, byte_len)
+            .await?
+        {
             return Ok(item_id);
         }
         let item = store::NewItem {
@@ -496,22 +402,22 @@ impl Station {
             kind: "photo".into(),
             page_count: None,
         };
-        Ok(match self.store.record_item(&item, None).await? {
+        Ok(match self.core.store.record_item(&item, None).await? {
             store::Recorded::New(id) | store::Recorded::Duplicate(id) => id,
         })
     }
 
-    /// The store's config as last loaded.
-    pub(crate) fn store_spec(&self, store_id: &str) -> Result<StoreSpec, StationError> {
-        self.refresh_stores();
-        self.stores_snapshot()
-            .into_iter()
-            .find(|s| s.id == store_id)
-            .ok_or_else(|| {
-                StationError::InvalidRequest(format!(
-                    "no store with id {store_id:?} in stores.toml"
-                ))
-            })
+    /// Adds files (folders walked) to a visit, one after another; each photo's verdicts go to
+    /// `sink`. A file that fails is logged and the others still go in.
+    pub async fn add_visit_photos(&self, visit_id: i64, paths: &[PathBuf], sink: &dyn VisitSink) {
+        for path in expand_paths(paths) {
+            match self.add_visit_photo(visit_id, &path).await {
+                Ok(photo) => sink.photo(visit_id, &photo),
+                Err(error) => {
+                    tracing::error!(%error, path = %path.display(), "visit photo failed");
+                }
+            }
+        }
     }
 }
 

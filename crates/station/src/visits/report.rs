@@ -3,7 +3,7 @@
 //! what to retake). The PDF is written with `pdf-writer`: thumbnails are embedded as JPEG
 //! (DCTDecode) and text uses the standard Helvetica fonts, so nothing is fetched or installed.
 //!
-//! Past 600 lines with its unit tests: the code is 715 lines, the tests beside it 164. Most of
+//! Past 600 lines with its unit tests: the code is 718 lines, the tests beside it 163. Most of
 //! it is the PDF page layout, positioned by hand with pdf-writer: the header, checklist table
 //! and photo rows share one cursor, page breaks and font metrics, so they stay together.
 
@@ -16,8 +16,8 @@ use store::Sha256Hex;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use super::{checklist, PhotoState, ShotState, ShotStatus, VisitInfo, VisitPhoto};
-use crate::{export_file, Station, StationError};
+use super::{checklist, PhotoState, ShotState, ShotStatus, VisitInfo, VisitPhoto, Visits};
+use crate::{export_file, StationError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -59,7 +59,7 @@ pub trait ReportSink: Send + Sync {
 /// Thumbnail side in the PDF, in pixels (shown at 64 pt, so about 150 dpi).
 const THUMB_SIDE: u32 = 136;
 
-impl Station {
+impl Visits {
     /// Writes the visit's report to `dest` (an absolute path ending in `.csv` or `.pdf`),
     /// replacing the file atomically. Cancellable between photos.
     pub async fn export_visit_report(
@@ -71,11 +71,11 @@ impl Station {
         sink: &dyn ReportSink,
     ) -> Result<ReportWritten, StationError> {
         let dest = export_file::destination(dest, format.extension(), "the report")?;
-        let token = self.job_token(job_id);
+        let token = self.core.jobs.token(job_id);
         let result = self
             .write_report(job_id, visit_id, &dest, format, sink, &token)
             .await;
-        self.finish_job(job_id);
+        self.core.jobs.done(job_id);
         result
     }
 
@@ -88,14 +88,15 @@ impl Station {
         sink: &dyn ReportSink,
         token: &CancellationToken,
     ) -> Result<ReportWritten, StationError> {
-        let visit: VisitInfo = self.store.get_visit(visit_id).await?.into();
+        let visit: VisitInfo = self.core.store.get_visit(visit_id).await?.into();
         let photos = self.visit_photos_all(visit_id).await?;
         let shots = self
-            .store_spec(&visit.store_id)
+            .stores
+            .spec(&visit.store_id)
             .map(|s| s.shot)
             .unwrap_or_default();
         let list = checklist(&shots, &photos);
-        let pending = self.store.count_pending_cloud(visit_id).await?;
+        let pending = self.core.store.count_pending_cloud(visit_id).await?;
         let total = u32::try_from(photos.len()).unwrap_or(u32::MAX);
         let bytes = match format {
             ReportFormat::Csv => csv_report(&visit, &list, &photos)?,
@@ -126,10 +127,10 @@ impl Station {
 
     /// A small upright JPEG of a visit photo, with its pixel size; none when it cannot be read.
     async fn thumbnail(&self, item_id: Option<i64>) -> Option<(Vec<u8>, u32, u32)> {
-        let item = self.store.get_item(item_id?).await.ok()?;
+        let item = self.core.store.get_item(item_id?).await.ok()?;
         let sha = Sha256Hex::parse(item.blob_sha256.as_deref()?).ok()?;
-        let bytes = self.store.blobs().read(&sha).ok()?;
-        let limits = self.limits;
+        let bytes = self.core.store.blobs().read(&sha).ok()?;
+        let limits = self.core.limits;
         tokio::task::spawn_blocking(move || {
             let image = engine::intake::decode_upright(&bytes, &limits).ok()?;
             let (w, h) = (image.width().max(1), image.height().max(1));

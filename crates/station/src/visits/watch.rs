@@ -1,4 +1,4 @@
-//! Watching: a visit's import folder (a phone or camera sync folder) and the stores config.
+//! Watching a visit's import folder (a phone or camera sync folder).
 //!
 //! Files are taken from the folder only once complete: inotify's close-after-write says so at
 //! once; otherwise (a copy that never closes, a network share) a file is taken when its size
@@ -9,7 +9,7 @@
 //! while it is back are taken then. A file whose import fails (a read error, the database busy)
 //! is tried again later, waiting longer each time.
 //!
-//! Past 600 lines with its unit tests: the code is 576 lines, the tests beside it 189.
+//! Past 600 lines with its unit tests: the code is 488 lines, the tests beside it 188.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,8 +20,8 @@ use notify::event::{AccessKind, AccessMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio_util::sync::CancellationToken;
 
-use super::{FolderState, FolderStatus, VisitPhoto};
-use crate::{Station, StationError, StoresInfo};
+use super::{FolderState, FolderStatus, VisitPhoto, Visits};
+use crate::StationError;
 
 /// How long a file must stay unchanged before it is read when no close event was seen.
 pub const SETTLE: Duration = Duration::from_millis(300);
@@ -43,15 +43,6 @@ const PHOTO_EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
 pub trait VisitSink: Send + Sync {
     fn photo(&self, visit_id: i64, photo: &VisitPhoto);
     fn folder(&self, visit_id: i64, folder: &FolderState);
-}
-
-/// Receives the stores config each time it changes on disk (with `error` set when the edit was
-/// rejected and the previous config kept).
-pub trait ConfigSink: Send + Sync {
-    fn stores_changed(&self, stores: &StoresInfo);
-    /// A store's routing policy file changed: `error` says why it was rejected (the previous
-    /// policy then stays in force).
-    fn policy_changed(&self, _store_id: &str, _error: Option<&str>) {}
 }
 
 #[derive(Debug)]
@@ -107,7 +98,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Station {
+impl Visits {
     /// Starts watching the visit's import folder (replacing an earlier watch of it). Photos
     /// already there are taken too: a resumed visit picks up what arrived while the app was
     /// closed, and photos it already holds are recognized as duplicates.
@@ -116,7 +107,7 @@ impl Station {
         visit_id: i64,
         sink: Arc<dyn VisitSink>,
     ) -> Result<FolderState, StationError> {
-        let visit = self.store.get_visit(visit_id).await?;
+        let visit = self.core.store.get_visit(visit_id).await?;
         let Some(folder) = visit
             .import_folder
             .clone()
@@ -140,34 +131,34 @@ impl Station {
             status,
             message,
         }));
-        lock(&self.visits.watchers).insert(
+        lock(&self.watchers).insert(
             visit_id,
             FolderWatch {
                 token: token.clone(),
                 state: Arc::clone(&state),
             },
         );
-        let station = Arc::clone(self);
+        let visits = Arc::clone(self);
         let store_id = visit.store_id.clone();
         tokio::spawn(async move {
             // the engine and the store's categories ready before the first photo lands, so
             // that its verdicts come within a second
-            if let Err(error) = station.category_set(Some(&store_id)).await {
+            if let Err(error) = visits.analysis.category_set(Some(&store_id)).await {
                 tracing::warn!(%error, "category gate not ready; photos get quality verdicts");
             }
-            station.watch_loop(visit_id, path, token, state, sink).await;
+            visits.watch_loop(visit_id, path, token, state, sink).await;
         });
         Ok(self.folder_state(visit_id, visit.import_folder.as_deref()))
     }
 
     pub(crate) fn stop_watching(&self, visit_id: i64) {
-        if let Some(watch) = lock(&self.visits.watchers).remove(&visit_id) {
+        if let Some(watch) = lock(&self.watchers).remove(&visit_id) {
             watch.token.cancel();
         }
     }
 
     pub(crate) fn folder_state(&self, visit_id: i64, folder: Option<&str>) -> FolderState {
-        match lock(&self.visits.watchers).get(&visit_id) {
+        match lock(&self.watchers).get(&visit_id) {
             Some(watch) => lock(&watch.state).clone(),
             None => FolderState {
                 path: folder.map(str::to_string),
@@ -287,85 +278,6 @@ impl Station {
             }
         }
         tracing::info!(visit = visit_id, "stopped watching {}", folder.display());
-    }
-
-    /// Watches the data directory and rereads `stores.toml` whenever it changes, reporting the
-    /// new stores, or the error while the previous config stays in force.
-    pub fn watch_config(self: &Arc<Self>, sink: Arc<dyn ConfigSink>) -> CancellationToken {
-        let token = CancellationToken::new();
-        let station = Arc::clone(self);
-        let stop = token.clone();
-        tokio::spawn(async move {
-            // `None`: stores.toml; `Some(store)`: that store's policy file
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<String>>();
-            let dir = station.data_dir().to_path_buf();
-            let policies = dir.join(crate::POLICIES_DIR);
-            if let Err(error) = std::fs::create_dir_all(&policies) {
-                tracing::warn!(%error, "cannot create the policies folder");
-            }
-            let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-                let Ok(event) = res else { return };
-                for path in &event.paths {
-                    if path
-                        .file_name()
-                        .is_some_and(|n| n == crate::stores::STORES_FILE)
-                    {
-                        let _ = tx.send(None);
-                    } else if path.extension().is_some_and(|x| x == "toml")
-                        && path
-                            .parent()
-                            .and_then(|p| p.file_name())
-                            .is_some_and(|n| n == crate::POLICIES_DIR)
-                    {
-                        if let Some(store) = path.file_stem().and_then(|s| s.to_str()) {
-                            let _ = tx.send(Some(store.to_string()));
-                        }
-                    }
-                }
-            })
-            .and_then(|mut w| {
-                w.watch(&dir, RecursiveMode::NonRecursive)?;
-                w.watch(&policies, RecursiveMode::NonRecursive)?;
-                Ok(w)
-            });
-            let _watcher = match watcher {
-                Ok(w) => w,
-                Err(error) => {
-                    tracing::error!(%error, "cannot watch the data directory; stores.toml is reread on use");
-                    return;
-                }
-            };
-            let mut last = station.stores().await;
-            loop {
-                let first = tokio::select! {
-                    () = stop.cancelled() => break,
-                    got = rx.recv() => match got { Some(what) => what, None => break },
-                };
-                // an editor writes in several steps: let them land
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                let mut changed = std::collections::BTreeSet::new();
-                changed.insert(first);
-                while let Ok(what) = rx.try_recv() {
-                    changed.insert(what);
-                }
-                for what in changed {
-                    match what {
-                        None => {
-                            let now = station.stores().await;
-                            if now != last {
-                                sink.stores_changed(&now);
-                                last = now;
-                            }
-                        }
-                        Some(store) => match station.policy(&store) {
-                            Ok((_, error)) => sink.policy_changed(&store, error.as_deref()),
-                            Err(error) => sink.policy_changed(&store, Some(&error.to_string())),
-                        },
-                    }
-                }
-            }
-        });
-        token
     }
 }
 

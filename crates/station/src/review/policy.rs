@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use ::review::Policy;
 use protocol::PolicyChanged;
-use review::Policy;
 
+use super::Review;
 use super::POLICIES_DIR;
-use crate::{Station, StationError};
+use crate::StationError;
 
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
@@ -17,7 +18,7 @@ pub(crate) struct PolicyCache {
     loaded: HashMap<String, (Policy, Option<SystemTime>, Option<String>)>,
 }
 
-impl Station {
+impl Review {
     fn policy_path(&self, store_id: &str) -> Result<PathBuf, StationError> {
         // store ids come from stores.toml; never let one name a path outside the folder
         if store_id.is_empty()
@@ -31,6 +32,7 @@ impl Station {
             )));
         }
         Ok(self
+            .core
             .data_dir()
             .join(POLICIES_DIR)
             .join(format!("{store_id}.toml")))
@@ -42,7 +44,6 @@ impl Station {
         let path = self.policy_path(store_id)?;
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut cache = self
-            .review
             .policies
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -79,7 +80,7 @@ impl Station {
     /// Every policy file that is invalid now, with why (read through the cache, so a file
     /// that was already broken when the station started is reported too).
     pub fn policy_errors(&self) -> Vec<PolicyChanged> {
-        let Ok(entries) = std::fs::read_dir(self.data_dir().join(POLICIES_DIR)) else {
+        let Ok(entries) = std::fs::read_dir(self.core.data_dir().join(POLICIES_DIR)) else {
             return Vec::new();
         };
         let mut errors: Vec<PolicyChanged> = entries

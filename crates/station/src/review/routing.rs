@@ -1,12 +1,13 @@
 //! Results into tasks: a document's fields or a photo's rules, scored by the store's policy;
 //! a doubtful result is queued once (routing it again finds the open task).
 
+use ::review::{FieldScore, Route};
 use protocol::{DocumentKind, ResultKind};
-use review::{FieldScore, Route};
 use store::NewTask;
 
+use super::Review;
 use super::DEFAULT_STORE;
-use crate::{DocumentResult, Station, StationError};
+use crate::{Compliance, DocumentResult, StationError};
 
 /// The due time of a task queued now that may wait `hours`.
 fn due_in(hours: f64) -> String {
@@ -62,14 +63,15 @@ fn text_models(result: &DocumentResult) -> String {
     }
 }
 
-impl Station {
+impl Review {
     /// Routes an extracted document by its store's policy; a doubtful one becomes a task.
     pub async fn route_document(
         &self,
         result: &DocumentResult,
     ) -> Result<(Route, Option<i64>), StationError> {
         let store_id = self
-            .stores()
+            .stores
+            .list()
             .await
             .active
             .unwrap_or_else(|| DEFAULT_STORE.to_string());
@@ -79,7 +81,7 @@ impl Station {
         };
         let value = value.map_err(|e| StationError::InvalidRequest(e.to_string()))?;
         let (policy, _) = self.policy(&store_id)?;
-        let item = self.store.get_item(result.item_id).await?;
+        let item = self.core.store.get_item(result.item_id).await?;
         let key = item
             .blob_sha256
             .clone()
@@ -122,13 +124,14 @@ impl Station {
     }
 
     /// Routes a photo's store-compliance result (quality and category gates as rules, each
-    /// with its confidence; the category margin) by the store's policy.
+    /// with its confidence; the category margin) by the store's policy. The result is judged by
+    /// the documents service (`Documents::route_compliance`), which hands it here.
     pub async fn route_compliance(
         &self,
         item_id: i64,
         store_id: &str,
+        compliance: &Compliance,
     ) -> Result<(Route, Option<i64>), StationError> {
-        let compliance = self.compliance(item_id).await?;
         let (policy, _) = self.policy(store_id)?;
         let fields: Vec<FieldScore> = compliance
             .rules
@@ -146,13 +149,13 @@ impl Station {
             .as_ref()
             .filter(|c| c.predicted.is_some())
             .map(|c| f64::from(c.margin));
-        let item = self.store.get_item(item_id).await?;
+        let item = self.core.store.get_item(item_id).await?;
         let key = item.blob_sha256.unwrap_or_else(|| item_id.to_string());
         let route = policy.route(ResultKind::Compliance, &fields, margin, &key);
         if !route.review {
             return Ok((route, None));
         }
-        let model_output = serde_json::to_value(&compliance)
+        let model_output = serde_json::to_value(compliance)
             .map_err(|e| StationError::InvalidRequest(e.to_string()))?;
         let versions = serde_json::json!({
             "engine": engine::ENGINE_VERSION,
@@ -186,7 +189,7 @@ impl Station {
         model_output: &serde_json::Value,
         mut versions: serde_json::Value,
     ) -> Result<Option<i64>, StationError> {
-        if let Some(open) = self.store.open_task_for(item_id, kind).await? {
+        if let Some(open) = self.core.store.open_task_for(item_id, kind).await? {
             return Ok(Some(open));
         }
         if let Some(v) = versions.as_object_mut() {
@@ -207,7 +210,13 @@ impl Station {
             model_output: model_output.to_string(),
             versions: versions.to_string(),
         };
-        let _write = self.review.writes.lock().await;
-        Ok(self.store.enqueue_tasks(&[task]).await?.first().copied())
+        let _write = self.writes.lock().await;
+        Ok(self
+            .core
+            .store
+            .enqueue_tasks(&[task])
+            .await?
+            .first()
+            .copied())
     }
 }

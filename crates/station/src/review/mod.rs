@@ -1,4 +1,4 @@
-//! The review queue as the application sees it: results are routed by their store's policy
+//! The review service: the review queue as the application sees it: results are routed by their store's policy
 //! (`policies/<store id>.toml` in the data directory, reread when it changes; an invalid edit
 //! keeps the previous policy and reports why), doubtful ones become tasks, and reviewers claim,
 //! decide and undo through the audit trail (what the decisions say: `crate::insights`).
@@ -14,21 +14,41 @@ mod learning;
 mod policy;
 mod routing;
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use decisions::QueuePage;
 pub use diff::changed_fields;
 use policy::PolicyCache;
 
-/// What the review queue keeps between calls.
-#[derive(Debug, Default)]
-pub(crate) struct ReviewState {
+use crate::shared::Core;
+use crate::{Session, Stores};
+
+#[derive(Debug)]
+pub struct Review {
+    core: Arc<Core>,
+    /// The active store routes documents; a store's config says whether corrections are learnt.
+    stores: Arc<Stores>,
+    /// Every queue call acts as the signed-in reviewer.
+    session: Arc<Session>,
     /// Routing policies by store, as last read.
     policies: std::sync::Mutex<PolicyCache>,
     /// Writes to the review queue (claims, decisions, renewals) go one at a time: two at once
     /// would meet in SQLite's busy handler, which sleeps in steps of milliseconds — the
     /// pre-load of the next task would then cost the decision before it 5–15 ms.
     writes: tokio::sync::Mutex<()>,
+}
+
+impl Review {
+    pub(crate) fn new(core: Arc<Core>, stores: Arc<Stores>, session: Arc<Session>) -> Self {
+        Self {
+            core,
+            stores,
+            session,
+            policies: std::sync::Mutex::new(PolicyCache::default()),
+            writes: tokio::sync::Mutex::new(()),
+        }
+    }
 }
 
 /// How long a claimed task stays with its reviewer without a decision.

@@ -8,8 +8,9 @@ use serde::Serialize;
 use store::{NewDecision, QueueFilter, QueueOrder, TaskRow};
 use ts_rs::TS;
 
+use super::Review;
 use super::{changed_fields, now_ms, LEASE_MS};
-use crate::{Station, StationError};
+use crate::StationError;
 
 /// A task row as the UI sees it.
 fn task_of(row: TaskRow) -> ReviewTask {
@@ -82,16 +83,17 @@ fn record_of(row: store::DecisionRow) -> DecisionRecord {
     }
 }
 
-impl Station {
-    pub async fn review_queue(
+impl Review {
+    pub async fn queue(
         &self,
         query: &QueueQuery,
         offset: u32,
         limit: u32,
     ) -> Result<QueuePage, StationError> {
         let filter = filter_of(query);
-        let (total, oldest_created_at) = self.store.queue_stats(&filter).await?;
+        let (total, oldest_created_at) = self.core.store.queue_stats(&filter).await?;
         let tasks = self
+            .core
             .store
             .list_tasks(&filter, offset, limit.min(crate::MAX_PAGE))
             .await?
@@ -113,9 +115,10 @@ impl Station {
         query: &QueueQuery,
         holding: &[i64],
     ) -> Result<Option<ReviewTask>, StationError> {
-        let reviewer = self.reviewer()?;
-        let _write = self.review.writes.lock().await;
+        let reviewer = self.session.reviewer()?;
+        let _write = self.writes.lock().await;
         Ok(self
+            .core
             .store
             .claim_next(&reviewer, &filter_of(query), now_ms(), LEASE_MS, holding)
             .await?
@@ -125,9 +128,10 @@ impl Station {
     /// Keeps the reviewer's tasks (on screen and pre-loaded) leased while they work on them;
     /// returns those that are still theirs.
     pub async fn renew_leases(&self, task_ids: &[i64]) -> Result<Vec<i64>, StationError> {
-        let reviewer = self.reviewer()?;
-        let _write = self.review.writes.lock().await;
+        let reviewer = self.session.reviewer()?;
+        let _write = self.writes.lock().await;
         Ok(self
+            .core
             .store
             .renew_leases(
                 &reviewer,
@@ -139,9 +143,9 @@ impl Station {
     }
 
     pub async fn release_task(&self, task_id: i64) -> Result<bool, StationError> {
-        let reviewer = self.reviewer()?;
-        let _write = self.review.writes.lock().await;
-        Ok(self.store.release_task(task_id, &reviewer).await?)
+        let reviewer = self.session.reviewer()?;
+        let _write = self.writes.lock().await;
+        Ok(self.core.store.release_task(task_id, &reviewer).await?)
     }
 
     /// Records a decision on a task the reviewer holds; the audit row keeps the model output
@@ -153,9 +157,9 @@ impl Station {
         duration_ms: i64,
     ) -> Result<DecisionRecord, StationError> {
         let began = std::time::Instant::now();
-        let reviewer = self.reviewer()?;
+        let reviewer = self.session.reviewer()?;
         let reviewer = reviewer.as_str();
-        let task = self.store.get_task(task_id).await?;
+        let task = self.core.store.get_task(task_id).await?;
         let versions = task.versions.clone();
         let action = decision.action();
         let (reason_code, after) = match decision {
@@ -172,8 +176,9 @@ impl Station {
             &after_value,
         ))
         .unwrap_or_default();
-        let write = self.review.writes.lock().await;
+        let write = self.writes.lock().await;
         let row = self
+            .core
             .store
             .decide_task(
                 task_id,
@@ -211,9 +216,10 @@ impl Station {
     }
 
     pub async fn undo_decision(&self, task_id: i64) -> Result<DecisionRecord, StationError> {
-        let reviewer = self.reviewer()?;
-        let _write = self.review.writes.lock().await;
+        let reviewer = self.session.reviewer()?;
+        let _write = self.writes.lock().await;
         Ok(self
+            .core
             .store
             .undo_decision(task_id, &reviewer, now_ms(), LEASE_MS)
             .await
@@ -221,7 +227,7 @@ impl Station {
     }
 
     pub async fn verify_audit(&self) -> Result<AuditCheck, StationError> {
-        Ok(match self.store.verify_decisions().await? {
+        Ok(match self.core.store.verify_decisions().await? {
             Ok(decisions) => AuditCheck {
                 decisions,
                 intact: true,

@@ -3,9 +3,10 @@
 
 use store::TaskRow;
 
-use crate::{Station, StationError};
+use super::Review;
+use crate::StationError;
 
-impl Station {
+impl Review {
     /// When a reviewer says a photo shows another category and the store allows it, the photo
     /// becomes a reference photo of that category, with a provenance file beside it. Returns
     /// the reference's path.
@@ -30,7 +31,7 @@ impl Station {
         if predicted(&before).as_deref() == Some(corrected.as_str()) {
             return Ok(None);
         }
-        let Ok(spec) = self.store_spec(&task.store_id) else {
+        let Ok(spec) = self.stores.spec(&task.store_id) else {
             return Ok(None);
         };
         if !spec.learn_from_reviews {
@@ -44,7 +45,7 @@ impl Station {
         else {
             return Ok(None);
         };
-        let item = self.store.get_item(task.item_id).await?;
+        let item = self.core.store.get_item(task.item_id).await?;
         let Some(sha) = item
             .blob_sha256
             .as_deref()
@@ -52,7 +53,7 @@ impl Station {
         else {
             return Ok(None);
         };
-        let bytes = self.store.blobs().read(&sha)?;
+        let bytes = self.core.store.blobs().read(&sha)?;
         let ext = match item.format.as_deref() {
             Some("png") => "png",
             Some("webp") => "webp",
@@ -83,7 +84,7 @@ impl Station {
             tracing::error!(%error, path = %photo.display(), "cannot add the reference photo");
             return Ok(None);
         }
-        self.forget_category_set(&task.store_id);
+        self.stores.forget_category_set(&task.store_id);
         tracing::info!(path = %photo.display(), category = %corrected, "reviewer's correction added as a reference photo");
         Ok(Some(photo.display().to_string()))
     }

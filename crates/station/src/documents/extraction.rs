@@ -1,84 +1,25 @@
-//! Structured results: invoices, receipts and legal documents extracted from the text of every
-//! page (text layer or OCR, recorded per page), and the compliance result of a photo. Every
-//! result is checked against its JSON Schema before it is recorded.
+//! Extraction: a document's pages read in order (recorded texts reused), its kind guessed
+//! when not given, the result schema-checked, recorded and routed.
 
-use crate::analysis::CATEGORY_GATE;
-use crate::error::StationError;
-use crate::types::OcrPage;
-use crate::{Station, QUALITY_GATE};
-use extract::compliance::Compliance;
+use std::time::Instant;
+
 use extract::date::DayMonthOrder;
-use extract::invoice::{extract_invoice, Invoice, InvoiceOptions};
-use extract::legal::{extract_legal, LegalDocument};
+use extract::invoice::{extract_invoice, InvoiceOptions};
+use extract::legal::extract_legal;
 use extract::schema::validate;
 use protocol::{DocumentKind, ErrorCode, ResultKind};
-use serde::{Deserialize, Serialize};
-use std::time::Instant;
 use store::NewAnalysis;
-use ts_rs::TS;
 
-pub const EXTRACT_INVOICE: &str = "extract_invoice";
-pub const EXTRACT_LEGAL: &str = "extract_legal";
-pub const COMPLIANCE: &str = "compliance";
+use super::{
+    schema_error, DocumentResult, Documents, ExtractProgress, ExtractSink, PageSize,
+    EXTRACT_INVOICE, EXTRACT_LEGAL,
+};
+use crate::types::OcrPage;
+use crate::StationError;
 
 /// Invoices rarely run long; a longer "invoice" is read up to here (its totals are on the
 /// first pages or the last, and the last is read too).
 const INVOICE_MAX_PAGES: u32 = 20;
-
-/// The size of a page in the coordinates of its evidence boxes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct PageSize {
-    pub page: u32,
-    pub width: u32,
-    pub height: u32,
-    /// `ocr` or `text_layer`.
-    pub source: String,
-    /// The OCR models that read the page, as the engine reports them (none for a text layer,
-    /// and in results recorded before pages kept it).
-    #[serde(default)]
-    pub model_version: Option<String>,
-}
-
-/// A document's extracted result as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct DocumentResult {
-    #[ts(type = "number")]
-    pub item_id: i64,
-    pub kind: DocumentKind,
-    pub invoice: Option<Invoice>,
-    pub legal: Option<LegalDocument>,
-    /// The pages that were read, with the size their evidence boxes refer to.
-    pub pages: Vec<PageSize>,
-    pub page_count: u32,
-    pub latency_ms: f64,
-    pub created_at: String,
-    #[serde(default)]
-    pub cached: bool,
-}
-
-/// Progress of an extraction, one event per page read.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ExtractProgress {
-    #[ts(type = "number")]
-    pub job_id: u64,
-    #[ts(type = "number")]
-    pub item_id: i64,
-    pub pages_done: u32,
-    pub pages_total: u32,
-}
-
-/// Where extraction progress goes (the window, in the app).
-pub trait ExtractSink: Send + Sync {
-    fn progress(&self, event: &ExtractProgress);
-}
-
-/// A sink that drops events (tests, the command line).
-#[derive(Debug, Clone, Copy)]
-pub struct NoProgress;
-
-impl ExtractSink for NoProgress {
-    fn progress(&self, _: &ExtractProgress) {}
-}
 
 fn guess_kind(lines: &[extract::Line]) -> DocumentKind {
     let text = lines
@@ -119,14 +60,7 @@ fn to_lines(page: &OcrPage) -> impl Iterator<Item = extract::Line> + '_ {
     })
 }
 
-fn schema_error(error: &extract::ExtractError) -> StationError {
-    StationError::Analysis {
-        code: ErrorCode::SchemaInvalid,
-        message: error.to_string(),
-    }
-}
-
-impl Station {
+impl Documents {
     /// Extracts a document's structured result from the text of its pages (recorded page texts
     /// are reused), records it and returns it. `kind` None guesses from the first page. Runs
     /// under the job `job_id`: progress per page, cancellable between pages (nothing is
@@ -138,12 +72,12 @@ impl Station {
         kind: Option<DocumentKind>,
         sink: &dyn ExtractSink,
     ) -> Result<DocumentResult, StationError> {
-        let token = self.job_token(job_id);
+        let token = self.core.jobs.token(job_id);
         let result = tokio::select! {
             result = self.extract_document_inner(job_id, item_id, kind, sink) => result,
             () = token.cancelled() => Err(StationError::Cancelled),
         };
-        self.finish_job(job_id);
+        self.core.jobs.done(job_id);
         result
     }
 
@@ -155,7 +89,7 @@ impl Station {
         sink: &dyn ExtractSink,
     ) -> Result<DocumentResult, StationError> {
         let started = Instant::now();
-        let item = self.store.get_item(item_id).await?;
+        let item = self.core.store.get_item(item_id).await?;
         if item.status != "analyzed" {
             // refused with the file's own error: an unreadable file has no text to extract
             return Err(StationError::Analysis {
@@ -175,7 +109,7 @@ impl Station {
         let page_count = u32::try_from(item.page_count.unwrap_or(1))
             .unwrap_or(1)
             .max(1);
-        let first = self.read_text(item_id, 1, false).await?;
+        let first = self.analysis.read_text(item_id, 1, false).await?;
         let kind = kind.unwrap_or_else(|| guess_kind(&to_lines(&first).collect::<Vec<_>>()));
         let pages: Vec<u32> = match kind {
             DocumentKind::Legal => (1..=page_count).collect(),
@@ -189,7 +123,7 @@ impl Station {
             let text = if page == 1 {
                 first.clone()
             } else {
-                self.read_text(item_id, page, false).await?
+                self.analysis.read_text(item_id, page, false).await?
             };
             sizes.push(PageSize {
                 page,
@@ -252,7 +186,8 @@ impl Station {
             .invoice
             .as_ref()
             .map(|i| format!("{:.3}", i.confidence));
-        self.store
+        self.core
+            .store
             .add_analysis(
                 item_id,
                 &NewAnalysis {
@@ -266,82 +201,11 @@ impl Station {
             )
             .await?;
         // a doubtful result goes to the review queue; routing never fails the extraction
-        match self.route_document(&result).await {
+        match self.review.route_document(&result).await {
             Ok((route, task)) => {
                 tracing::info!(item = item_id, review = route.review, reasons = ?route.reasons, ?task, "document routed");
             }
             Err(error) => tracing::error!(item = item_id, %error, "document not routed"),
-        }
-        Ok(result)
-    }
-
-    /// The latest recorded document result of an item, if it was extracted.
-    pub async fn latest_document(
-        &self,
-        item_id: i64,
-    ) -> Result<Option<DocumentResult>, StationError> {
-        let mut newest: Option<(i64, DocumentResult)> = None;
-        for analyzer in [EXTRACT_INVOICE, EXTRACT_LEGAL] {
-            if let Some(row) = self.store.latest_analysis(item_id, analyzer).await? {
-                if let Ok(mut result) = serde_json::from_str::<DocumentResult>(&row.result_json) {
-                    result.cached = true;
-                    if newest.as_ref().is_none_or(|(id, _)| row.id > *id) {
-                        newest = Some((row.id, result));
-                    }
-                }
-            }
-        }
-        Ok(newest.map(|(_, r)| r))
-    }
-
-    /// The compliance result of a photo from its recorded quality and category verdicts;
-    /// recorded when it differs from the last one recorded.
-    pub async fn compliance(&self, item_id: i64) -> Result<Compliance, StationError> {
-        let item = self.store.get_item(item_id).await?;
-        if item.kind != "photo" || item.status != "analyzed" {
-            return Err(StationError::InvalidRequest(
-                "compliance is judged for photos that could be read".into(),
-            ));
-        }
-        let quality: engine::QualityReport = self
-            .store
-            .latest_analysis(item_id, QUALITY_GATE)
-            .await?
-            .and_then(|row| serde_json::from_str(&row.result_json).ok())
-            .ok_or_else(|| {
-                StationError::InvalidRequest("the photo has no quality verdict".into())
-            })?;
-        let category: Option<crate::types::CategoryResult> = self
-            .store
-            .latest_analysis(item_id, CATEGORY_GATE)
-            .await?
-            .and_then(|row| serde_json::from_str(&row.result_json).ok());
-        let result = extract::compliance::compliance(
-            &quality,
-            category.as_ref().map(|c| &c.verdict),
-            Vec::new(),
-        );
-        let value = serde_json::to_value(&result).map_err(|e| schema_error(&e.into()))?;
-        validate(ResultKind::Compliance, &value).map_err(|e| schema_error(&e))?;
-        let json = value.to_string();
-        let unchanged = self
-            .store
-            .latest_analysis(item_id, COMPLIANCE)
-            .await?
-            .is_some_and(|row| row.result_json == json);
-        if !unchanged {
-            self.store
-                .add_analysis(
-                    item_id,
-                    &NewAnalysis {
-                        analyzer: COMPLIANCE.into(),
-                        engine_version: engine::ENGINE_VERSION.into(),
-                        verdict: Some(if result.valid { "valid" } else { "invalid" }.into()),
-                        result_json: json,
-                        ..NewAnalysis::default()
-                    },
-                )
-                .await?;
         }
         Ok(result)
     }
