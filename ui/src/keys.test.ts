@@ -30,4 +30,16 @@ describe("the keyboard dispatcher", () => {
     d.deactivate("review");
     expect(d.active()).toBe("login");
   });
+
+  it("lets a side panel leave the keys it does not use to the screen below", () => {
+    const seen: string[] = [];
+    const d = new KeyDispatcher("items");
+    d.register("items", (e) => { seen.push(`items:${e.key}`); return e.key === "j"; });
+    d.register("visit", (e) => { seen.push(`visit:${e.key}`); return e.key === "Escape"; }, { passThrough: true });
+    d.activate("visit");
+    expect(d.dispatch(key("Escape"))).toBe(true);
+    expect(d.dispatch(key("j"))).toBe(true);
+    expect(d.dispatch(key("q"))).toBe(false);
+    expect(seen).toEqual(["visit:Escape", "visit:j", "items:j", "visit:q", "items:q"]);
+  });
 });

@@ -3,13 +3,15 @@
 // screen that covers another silences it without tricks. Screens to come (login, sync, admin)
 // register the same way.
 
-export type ScreenId = "items" | "review" | "login" | "sync" | "admin";
+export type ScreenId = "items" | "review" | "visit" | "login" | "sync" | "admin";
 
 /** Handles a key for its screen; true when it used the key (its default is then prevented). */
 export type KeyHandler = (event: KeyboardEvent) => boolean;
 
 export class KeyDispatcher {
   private readonly handlers = new Map<ScreenId, KeyHandler>();
+  /** Screens that leave the keys they do not use to the screen below (a side panel). */
+  private readonly passThrough = new Set<ScreenId>();
   /** Open screens, the active one last. */
   private readonly open: ScreenId[];
 
@@ -17,8 +19,10 @@ export class KeyDispatcher {
     this.open = [base];
   }
 
-  register(screen: ScreenId, handler: KeyHandler): void {
+  register(screen: ScreenId, handler: KeyHandler, options: { passThrough?: boolean } = {}): void {
     this.handlers.set(screen, handler);
+    if (options.passThrough) this.passThrough.add(screen);
+    else this.passThrough.delete(screen);
   }
 
   /** The screen comes to the top: it gets the keys until it is closed or another comes up. */
@@ -37,9 +41,14 @@ export class KeyDispatcher {
     return this.open[this.open.length - 1];
   }
 
-  /** Gives the key to the active screen; true when it was used. */
+  /** Gives the key to the active screen (and on down, past pass-through ones); true when used. */
   dispatch(event: KeyboardEvent): boolean {
-    return this.handlers.get(this.active())?.(event) ?? false;
+    for (let at = this.open.length - 1; at >= 0; at--) {
+      const screen = this.open[at];
+      if (this.handlers.get(screen)?.(event)) return true;
+      if (!this.passThrough.has(screen)) return false;
+    }
+    return false;
   }
 }
 

@@ -11,17 +11,16 @@ export function applyTheme(theme: Theme): void {
   document.documentElement.dataset.theme = theme;
 }
 
-export function setupTheme(button: HTMLButtonElement): void {
+/** The theme now; set it with `toggleTheme`. */
+export function currentTheme(): Theme {
   const prefersDark = window.matchMedia?.("(prefers-color-scheme: dark)").matches ?? false;
-  let theme = initialTheme(localStorage.getItem(KEY), prefersDark);
-  const render = () => {
-    applyTheme(theme);
-    button.textContent = theme === "dark" ? "Light theme" : "Dark theme";
-  };
-  render();
-  button.addEventListener("click", () => {
-    theme = theme === "dark" ? "light" : "dark";
-    localStorage.setItem(KEY, theme);
-    render();
-  });
+  return initialTheme(localStorage.getItem(KEY), prefersDark);
+}
+
+/** Switches dark ⇄ light and remembers the choice. */
+export function toggleTheme(theme: Theme): Theme {
+  const next = theme === "dark" ? "light" : "dark";
+  localStorage.setItem(KEY, next);
+  applyTheme(next);
+  return next;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DecisionRecord } from "./bindings/DecisionRecord";
+import type { DecisionRecord } from "../bindings/DecisionRecord";
 import { SaveQueue, type PendingSave, type SaveQueueHooks } from "./save-queue";
 
 const record = (taskId: number): DecisionRecord => ({

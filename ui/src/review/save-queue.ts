@@ -4,8 +4,8 @@
 // taken over, refused) is kept in `failed`, so no decision disappears unseen, and does not hold
 // back the ones after it. Pending and failed saves are kept per data directory (they are that
 // directory's tasks). Pure: the station call, the clock and the storage are given to it.
-import type { DecisionInput } from "./bindings/DecisionInput";
-import type { DecisionRecord } from "./bindings/DecisionRecord";
+import type { DecisionInput } from "../bindings/DecisionInput";
+import type { DecisionRecord } from "../bindings/DecisionRecord";
 
 export interface PendingSave {
   taskId: number;

@@ -1,0 +1,71 @@
+// The window: the top bar (open files, import progress, the screens' buttons, the active store,
+// the engine and connection badges, the theme), the banner, and the screen the route names.
+// Items is the base screen; review covers it; the visit is a panel beside it.
+import { signal } from "@preact/signals";
+import { api, errorMessage } from "../api";
+import { EngineBadge, EnginePanel, toggleEngine } from "../engine/EnginePanel";
+import { DropOverlay, ImportBatch, ImportProgressBar, openFiles } from "../items/Imports";
+import { ItemsScreen } from "../items/ItemsScreen";
+import { ReviewScreen, openReview } from "../review/ReviewScreen";
+import { currentTheme, applyTheme, toggleTheme } from "../theme";
+import { VisitScreen, toggleVisit, visitBadge } from "../visit/VisitScreen";
+import { banner, connection, connectionLabel, showBanner, stores } from "./state";
+
+const theme = signal(currentTheme());
+applyTheme(theme.value);
+
+function StorePicker() {
+  const info = stores.value;
+  const list = info?.stores ?? [];
+  return (
+    <label class="store-pick">Store{" "}
+      <select id="store-select" aria-label="Active store" disabled={list.length === 0} value={info?.active ?? ""}
+        title={info ? `Stores and their categories: ${info.config_path}` : undefined}
+        onChange={async (e) => {
+          try {
+            stores.value = await api.setActiveStore((e.target as HTMLSelectElement).value);
+          } catch (error) {
+            showBanner(errorMessage(error));
+          }
+        }}>
+        {info === null ? <option value="">…</option>
+          : list.length === 0 ? <option value="">No stores</option>
+          : list.map((s) => <option value={s.id}>{s.name}</option>)}
+      </select>
+    </label>
+  );
+}
+
+export function App() {
+  const c = connection.value;
+  return (
+    <>
+      <header class="topbar">
+        <h1>Review Station</h1>
+        <button id="open-photos" class="primary" title="Open photos or PDFs (Ctrl+O)" onClick={() => void openFiles()}>Open photos…</button>
+        <ImportProgressBar />
+        <span class="spacer" />
+        <button id="review-button" title="Review workbench: the queue of doubtful results (W)" onClick={openReview}>Review</button>
+        <button id="visit-button" title="Store visit: photos, checklist, report (V)" onClick={toggleVisit}>
+          Visit <span id="visit-badge" class="engine-state">{visitBadge.value}</span>
+        </button>
+        <StorePicker />
+        <button id="engine-button" title="Local engine: runtime, execution provider, models" onClick={toggleEngine}>Engine <EngineBadge /></button>
+        <span id="connection" class={`engine-state connection-${c.state}`} data-state={c.state}
+          title={c.state === "local" ? "Working on this machine only; no router is configured" : `Router: ${c.url}`}>
+          {connectionLabel(c)}
+        </span>
+        <button id="theme-toggle" title="Switch dark / light theme" onClick={() => { theme.value = toggleTheme(theme.value); }}>
+          {theme.value === "dark" ? "Light theme" : "Dark theme"}
+        </button>
+      </header>
+      <div id="banner" class="banner" role="alert" hidden={banner.value === null}>{banner.value ?? ""}</div>
+      <ItemsScreen />
+      <ImportBatch />
+      <EnginePanel />
+      <ReviewScreen />
+      <VisitScreen />
+      <DropOverlay />
+    </>
+  );
+}

@@ -1,0 +1,50 @@
+// The webview's entry: renders the window, then starts what the first screen needs and tells
+// the station the UI is ready (after the listeners exist, so a command-line import's progress
+// is not missed).
+import { render } from "preact";
+import { api, errorMessage } from "./api";
+import { App } from "./app/App";
+import { appInfo, showBanner, stores } from "./app/state";
+import { refreshEngine } from "./engine/EnginePanel";
+import { openFiles, setupImports } from "./items/Imports";
+import { registerItemKeys, reloadItems, scheduleItemsRefresh } from "./items/ItemsScreen";
+import { installKeys } from "./keys";
+import { openReview, setupReview } from "./review/ReviewScreen";
+import { setupVisits, toggleVisit } from "./visit/VisitScreen";
+import "./styles.css";
+
+async function loadStores(): Promise<void> {
+  try {
+    const info = await api.listStores();
+    stores.value = info;
+    if (info.error) showBanner(`Stores config not applied: ${info.error}`);
+  } catch (error) {
+    showBanner(`Could not load the stores: ${errorMessage(error)}`);
+  }
+}
+
+async function start(): Promise<void> {
+  const root = document.getElementById("app");
+  if (!root) throw new Error("index.html has no #app");
+  render(<App />, root);
+  registerItemKeys({ openFiles: () => void openFiles(), visit: toggleVisit, review: openReview });
+  installKeys(document);
+  setupImports(scheduleItemsRefresh, () => void reloadItems());
+  try {
+    const info = await api.appInfo();
+    appInfo.value = info;
+    if (info.gate_config_error) showBanner(`Quality gate thresholds not loaded, defaults in use: ${info.gate_config_error}`);
+    document.title = `Review Station ${info.version}`;
+  } catch (error) {
+    showBanner(errorMessage(error));
+  }
+  await loadStores();
+  await reloadItems();
+  void setupVisits(scheduleItemsRefresh);
+  setupReview();
+  // The engine check loads ONNX Runtime and hashes the models: after the first screen.
+  void refreshEngine();
+  await api.uiReady();
+}
+
+void start();
