@@ -2,7 +2,9 @@
 # The crate graph's rules (ARCHITECTURE.md, "Layers"), checked on the resolved dependency tree:
 # - no crate under crates/ depends on tauri (directly or through another crate);
 # - protocol is plain data: none of our crates, no I/O (no tokio, sqlx, reqwest, axum);
-# - the router (crates/router, when present) never depends on station, engine or tauri.
+# - the router (crates/router) never depends on station, engine or tauri;
+# - the fake LLM provider (crates/fake-llm) is for tests and benchmarks only: no crate depends
+#   on it but as a dev-dependency.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 status=0
@@ -14,6 +16,10 @@ for manifest in crates/*/Cargo.toml; do
   tree=$(tree_of "$name")
   if grep -Eq '^tauri(-[a-z-]+)? ' <<<"$tree"; then
     echo "layering: crate $name depends on tauri" >&2
+    status=1
+  fi
+  if [[ "$name" != fake-llm ]] && grep -Eq '^fake-llm ' <<<"$tree"; then
+    echo "layering: crate $name depends on the fake LLM provider (only tests and benchmarks may)" >&2
     status=1
   fi
   case "$name" in
@@ -31,5 +37,5 @@ for manifest in crates/*/Cargo.toml; do
       ;;
   esac
 done
-[[ $status -eq 0 ]] && echo "layering: crates/* are free of tauri; protocol is plain data; the router is apart"
+[[ $status -eq 0 ]] && echo "layering: crates/* are free of tauri; protocol is plain data; the router is apart; the fake LLM is test-only"
 exit $status

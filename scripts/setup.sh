@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Review Station needs on Debian 12 / Ubuntu, skipping whatever is already there.
-# Sourced by scripts/run.sh (app) and scripts/test.sh (tests, with --tests).
+# Sourced by scripts/run.sh (app), scripts/test.sh (tests, with --tests) and
+# scripts/run-router.sh (the LLM router, with --router: a C toolchain, OpenSSL and Rust only).
 #   apt:   WebKitGTK 4.1 + GTK dev files, librsvg, libxdo, OpenSSL, build tools, pkg-config,
 #          cmake + nasm (libjpeg-turbo is built from source with SIMD)
 #          tests also: webkit2gtk-driver (WebKitWebDriver), xvfb, xauth, xdotool (drives the
@@ -15,7 +16,9 @@
 #   npm:   the UI's packages (npm ci) when node_modules is missing or stale
 set -euo pipefail
 FOR_TESTS=0
+ROUTER_ONLY=0
 [[ "${1:-}" == "--tests" ]] && FOR_TESTS=1
+[[ "${1:-}" == "--router" ]] && ROUTER_ONLY=1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SUDO=""
 [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
@@ -23,6 +26,7 @@ say() { echo "setup: $*" >&2; }
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   build-essential file pkg-config cmake nasm curl ca-certificates python3 python3-pip python3-venv)
+if [[ $ROUTER_ONLY -eq 1 ]]; then APT_PACKAGES=(build-essential pkg-config libssl-dev curl ca-certificates); fi
 if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus qemu-user); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -34,7 +38,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+if [[ $ROUTER_ONLY -eq 0 ]] && { ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; }; then
   say "installing Node.js and npm (Node 20 or newer is required)"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
@@ -58,6 +62,9 @@ if [[ $FOR_TESTS -eq 1 ]] && ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver 2.1.0"
   cargo install tauri-driver --version 2.1.0 --locked --quiet
 fi
+
+# the router needs neither the UI's packages nor the local engine's models
+[[ $ROUTER_ONLY -eq 1 ]] && return 0
 
 stamp="$ROOT/node_modules/.package-lock.json"
 if [[ ! -f "$stamp" || "$ROOT/package-lock.json" -nt "$stamp" ]]; then

@@ -132,9 +132,45 @@ fn main() {
         })
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {
+        // A launch that met an instance on its way out (its D-Bus name still held, the forward
+        // unanswered) starts afresh once that one is gone, rather than failing the user's
+        // "Open with". The plugin reports this only as text.
+        if error.to_string().contains("failed to forward arguments") {
+            relaunch();
+        }
         tracing::error!(%error, "Review Station failed");
         eprintln!("review-station: {error}");
         std::process::exit(1);
+    }
+}
+
+/// Starts this program again in this process (same PID, arguments and environment), a few
+/// times at most, half a second apart; returns only when it cannot.
+fn relaunch() {
+    const TRIES: &str = "REVIEW_STATION_RELAUNCHES";
+    let tries: u32 = std::env::var(TRIES)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if tries >= 5 {
+        return;
+    }
+    let Ok(program) = std::env::current_exe() else {
+        return;
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    tracing::warn!(
+        attempt = tries + 1,
+        "the running instance was exiting; starting again"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let error = std::process::Command::new(program)
+            .args(std::env::args_os().skip(1))
+            .env(TRIES, (tries + 1).to_string())
+            .exec();
+        tracing::error!(%error, "could not start again");
     }
 }
 

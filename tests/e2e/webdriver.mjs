@@ -129,17 +129,19 @@ export class Session {
     return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
   }
 
-  /** Ends the session and waits (up to 10 s) for the app's process to be gone: the app keeps
-   *  one process per data directory, so a restart must not find the old one still there. */
+  /** Ends the session and waits (up to 30 s, on a busy machine) for the app's process to be
+   *  gone: the app keeps one process per data directory, so a restart must not find the old one
+   *  still there. */
   async close() {
     await this.cmd("DELETE", "").catch(() => {});
-    const deadline = Date.now() + 10_000;
-    while (this.application && Date.now() < deadline) {
+    const deadline = Date.now() + 30_000;
+    while (this.application) {
       try {
         execFileSync("pgrep", ["-f", "-x", `${this.application}( .*)?`], { stdio: "ignore" });
       } catch {
         return; // pgrep found none
       }
+      if (Date.now() > deadline) throw new Error(`the app (${this.application}) was still running 30 s after its session ended`);
       await sleep(100);
     }
   }

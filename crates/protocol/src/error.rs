@@ -51,6 +51,22 @@ wire_enum! {
         NotSignedIn => "not_signed_in",
         /// No text was found where a document was to be read: there is nothing to extract.
         NoText => "no_text",
+        /// HTTP: no API key, or one the server does not know or has revoked.
+        Unauthorized => "unauthorized",
+        /// HTTP: this client sent more than its share; `Retry-After` says when to come back.
+        RateLimited => "rate_limited",
+        /// HTTP: no backend can take the request now; `Retry-After` says when to come back.
+        Unavailable => "unavailable",
+        /// HTTP: the body is larger than the server accepts.
+        PayloadTooLarge => "payload_too_large",
+        /// HTTP: the body is not the JSON the endpoint expects.
+        MalformedJson => "malformed_json",
+        /// HTTP: no model of that name is served.
+        UnknownModel => "unknown_model",
+        /// HTTP: the LLM backend failed (5xx, a cut connection, an unreadable answer).
+        Upstream => "upstream",
+        /// HTTP: the LLM backend did not answer in time.
+        UpstreamTimeout => "upstream_timeout",
     }
 }
 
@@ -60,7 +76,13 @@ impl ErrorCode {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            Self::Storage | Self::Internal | Self::EngineUnavailable
+            Self::Storage
+                | Self::Internal
+                | Self::EngineUnavailable
+                | Self::RateLimited
+                | Self::Unavailable
+                | Self::Upstream
+                | Self::UpstreamTimeout
         )
     }
 }

@@ -1,0 +1,92 @@
+//! The HTTP surface: the OpenAI-compatible `/v1` API, health, and the OpenAPI document.
+
+mod chat;
+mod health;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap};
+use axum::routing::{get, post};
+use axum::Router;
+use utoipa::OpenApi;
+
+use crate::error::HttpError;
+use crate::ledger::Client;
+use crate::state::AppState;
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Review Station LLM router",
+        description = "An OpenAI-compatible gateway with the platform's traffic manager and a usage ledger."
+    ),
+    paths(
+        chat::chat_completions,
+        chat::list_models,
+        health::healthz,
+        health::readyz
+    ),
+    components(schemas(
+        crate::error::ErrorBody,
+        chat::ModelList,
+        chat::ModelEntry,
+        chat::ChatRequest,
+        health::Ready
+    ))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, as served at `/openapi.json` (and committed: a test fails on drift).
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(chat::chat_completions))
+        .route("/v1/models", get(chat::list_models))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(
+            "/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json()) }),
+        )
+        .with_state(state)
+}
+
+/// The client of the request's bearer key.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Client, HttpError> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            HttpError::unauthorized("send your router key as `Authorization: Bearer <key>`")
+        })?;
+    match state.client(key).await {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => Err(HttpError::unauthorized("this key is unknown or revoked")),
+        Err(error) => {
+            tracing::error!(%error, "key lookup failed");
+            Err(HttpError::internal("the key could not be checked"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The committed OpenAPI document is the code's: `UPDATE_OPENAPI=1 cargo test -p router
+    /// openapi_is_current` writes it anew.
+    #[test]
+    fn openapi_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+        let generated = format!("{}\n", super::openapi_json());
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &generated).expect("write openapi.json");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == generated, "crates/router/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p router openapi_is_current");
+    }
+}

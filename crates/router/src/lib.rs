@@ -1,0 +1,36 @@
+//! The LLM router: an OpenAI-compatible gateway in front of a primary LLM backend and a
+//! secondary one, with the platform's traffic manager (admission per key, rate counters,
+//! spillover, in-flight caps, quota-aware rotation, retries and fallback) and a usage ledger of
+//! every request and every attempt. Never depends on the station, the engine or tauri; shares
+//! wire types with the station through `protocol` only.
+
+pub mod api;
+pub mod backend;
+pub mod config;
+mod dispatch;
+pub mod error;
+pub mod ledger;
+pub mod state;
+pub mod traffic;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use config::RouterConfig;
+pub use error::RouterError;
+pub use state::AppState;
+
+/// Serves on `listener` until `shutdown` resolves; then the ledger is flushed.
+pub async fn serve(
+    config: RouterConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RouterError> {
+    let state = AppState::new(config).await?;
+    let app = api::router(Arc::clone(&state));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    state.ledger.flush().await;
+    Ok(())
+}

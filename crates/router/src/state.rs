@@ -1,0 +1,131 @@
+//! What the server holds: the config, the ledger, the traffic manager's parts, the two backends
+//! with their caps and health, and the models clients may ask for.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use crate::backend::Backend;
+use crate::config::{RouterConfig, ServedModel};
+use crate::error::RouterError;
+use crate::ledger::{Client, Ledger};
+use crate::traffic::admission::Admission;
+use crate::traffic::counters::RateCounters;
+use crate::traffic::health::BackendHealth;
+use crate::traffic::split::Splitter;
+
+/// How long a checked key is trusted before the ledger is asked again (a revoked key stops
+/// working within this time).
+const KEY_CACHE: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+pub struct Slot {
+    pub backend: Backend,
+    pub health: BackendHealth,
+    /// The in-flight cap as permits.
+    pub permits: Arc<Semaphore>,
+    pub cap: u32,
+    pub queue_wait: Duration,
+}
+
+/// A client-facing model: the provider model and prices on each backend (primary, secondary).
+#[derive(Debug, Clone)]
+pub struct ModelRoute {
+    pub name: String,
+    pub on: [Option<ServedModel>; 2],
+}
+
+#[derive(Debug)]
+pub struct AppState {
+    pub config: RouterConfig,
+    pub ledger: Ledger,
+    pub admission: Admission,
+    pub counters: RateCounters,
+    pub splitter: Splitter,
+    /// Primary, secondary.
+    pub slots: [Slot; 2],
+    pub models: HashMap<String, ModelRoute>,
+    keys: Mutex<HashMap<String, (Client, Instant)>>,
+}
+
+impl AppState {
+    pub async fn new(config: RouterConfig) -> Result<Arc<Self>, RouterError> {
+        let ledger = Ledger::open(&config.database).await?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .build()?;
+        let routing = &config.routing;
+        let slot = |name: &str| -> Result<Slot, RouterError> {
+            let backend = config
+                .backend(name)
+                .ok_or_else(|| crate::error::ConfigError::Invalid(format!("no backend {name}")))?;
+            Ok(Slot {
+                backend: Backend::new(backend, backend.api_key()?, client.clone()),
+                health: BackendHealth::new(
+                    Duration::from_secs(routing.quota_disable_secs),
+                    routing.daily_exception_limit,
+                ),
+                permits: Arc::new(Semaphore::new(backend.max_in_flight as usize)),
+                cap: backend.max_in_flight,
+                queue_wait: backend.queue_wait(),
+            })
+        };
+        let slots = [slot(&routing.primary)?, slot(&routing.secondary)?];
+        let models = config
+            .models
+            .iter()
+            .map(|m| {
+                let on = [
+                    m.serve.get(&routing.primary).cloned(),
+                    m.serve.get(&routing.secondary).cloned(),
+                ];
+                (
+                    m.name.clone(),
+                    ModelRoute {
+                        name: m.name.clone(),
+                        on,
+                    },
+                )
+            })
+            .collect();
+        Ok(Arc::new(Self {
+            admission: Admission::new(config.admission.per_key_rps, config.admission.per_key_burst),
+            counters: RateCounters::default(),
+            splitter: Splitter::new(routing.spill_rpm, routing.spill_rps10, routing.spill_share),
+            slots,
+            models,
+            keys: Mutex::new(HashMap::new()),
+            ledger,
+            config,
+        }))
+    }
+
+    /// The client of a bearer key, if the key is live.
+    pub async fn client(&self, key: &str) -> Result<Option<Client>, RouterError> {
+        let hash = crate::ledger::key_hash(key);
+        if let Some((client, at)) = self.lock_keys().get(&hash) {
+            if at.elapsed() < KEY_CACHE {
+                return Ok(Some(client.clone()));
+            }
+        }
+        let client = self.ledger.client_of(key).await?;
+        let mut keys = self.lock_keys();
+        match &client {
+            Some(c) => {
+                keys.insert(hash, (c.clone(), Instant::now()));
+            }
+            None => {
+                keys.remove(&hash);
+            }
+        }
+        Ok(client)
+    }
+
+    fn lock_keys(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Client, Instant)>> {
+        // a cache: a panic elsewhere cannot leave it inconsistent
+        self.keys.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

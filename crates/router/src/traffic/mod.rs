@@ -1,0 +1,8 @@
+//! The traffic manager, layer by layer as the platform ran it: admission per client key, rate
+//! counters, the routing decision, per-backend in-flight caps with a bounded wait, and which
+//! backends are in rotation.
+
+pub mod admission;
+pub mod counters;
+pub mod health;
+pub mod split;

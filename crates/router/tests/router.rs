@@ -1,0 +1,531 @@
+//! The router as deployed: the `review-router` binary as its own process, over real HTTP on
+//! loopback, in front of two fake providers (the one fake: an LLM provider cannot exist here)
+//! speaking Gemini's and OpenAI's wire formats, with faults scripted. The ledger is read from
+//! its SQLite file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fake_llm::{FakeConfig, FakeServer, Provider, Script};
+use serde_json::{json, Value};
+
+/// Two fake backends and a router in front of them, stopped (by PID) when dropped.
+struct Setup {
+    gemini: FakeServer,
+    bedrock: FakeServer,
+    router: Child,
+    base: String,
+    key: String,
+    db: PathBuf,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = self.router.kill();
+        let _ = self.router.wait();
+    }
+}
+
+struct Options {
+    caps: (u32, u32),
+    queue_wait_ms: u64,
+    spill_rpm: u32,
+    spill_share: f64,
+    burst: u32,
+    max_body: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            caps: (120, 80),
+            queue_wait_ms: 2000,
+            spill_rpm: 100_000,
+            spill_share: 0.5,
+            burst: 1000,
+            max_body: 1 << 20,
+        }
+    }
+}
+
+fn script(json: &str) -> Script {
+    Script::from_json(json).expect("a valid fake script")
+}
+
+async fn setup(options: Options) -> Setup {
+    let gemini = fake_llm::spawn(
+        FakeConfig {
+            models: vec!["gemini-2.5-flash".into()],
+            ..FakeConfig::new(Provider::Gemini)
+        }
+        .with_script(script(r#"{"latency":{"fixed_ms":20}}"#)),
+    )
+    .await
+    .expect("gemini fake");
+    let bedrock = fake_llm::spawn(
+        FakeConfig {
+            models: vec!["qwen3-32b".into()],
+            ..FakeConfig::new(Provider::OpenAi)
+        }
+        .with_script(script(r#"{"latency":{"fixed_ms":20}}"#)),
+    )
+    .await
+    .expect("bedrock fake");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        r#"listen = "127.0.0.1:0"
+database = "router.db"
+max_body_bytes = {max_body}
+[admission]
+per_key_rps = 1
+per_key_burst = {burst}
+[routing]
+primary = "gemini"
+secondary = "bedrock"
+spill_rpm = {spill_rpm}
+spill_rps10 = 100000
+spill_share = {share}
+max_attempts = 3
+quota_disable_secs = 30
+daily_exception_limit = 100000
+[[backends]]
+name = "gemini"
+provider = "gemini"
+base_url = "{g}"
+max_in_flight = {cap0}
+queue_wait_ms = {wait}
+timeout_ms = 3000
+[[backends]]
+name = "bedrock"
+provider = "openai"
+base_url = "{b}"
+max_in_flight = {cap1}
+queue_wait_ms = {wait}
+timeout_ms = 3000
+[[models]]
+name = "reasoning"
+[models.serve.gemini]
+model = "gemini-2.5-flash"
+prices = [{{ from = "2026-01-01", input = 0.30, output = 2.50, cached_input = 0.075 }}]
+[models.serve.bedrock]
+model = "qwen3-32b"
+prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
+"#,
+        max_body = options.max_body,
+        burst = options.burst,
+        spill_rpm = options.spill_rpm,
+        share = options.spill_share,
+        g = gemini.base_url(),
+        b = bedrock.base_url(),
+        cap0 = options.caps.0,
+        cap1 = options.caps.1,
+        wait = options.queue_wait_ms,
+    );
+    let config_path = dir.path().join("router.toml");
+    std::fs::write(&config_path, config).expect("write config");
+    let bin = env!("CARGO_BIN_EXE_review-router");
+    let created = Command::new(bin)
+        .args(["--config"])
+        .arg(&config_path)
+        .args(["keys", "create", "station-1"])
+        .output()
+        .expect("keys create");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let key = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    assert!(key.starts_with("rr-"), "a key is printed: {key}");
+    let mut router = Command::new(bin)
+        .arg("--config")
+        .arg(&config_path)
+        .env("REVIEW_ROUTER_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start review-router");
+    let stderr = router.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !sent {
+                if let Some(address) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(address.parse::<SocketAddr>().expect("an address"));
+                    sent = true;
+                    continue;
+                }
+            }
+            eprintln!("router: {line}");
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the router says where it listens");
+    Setup {
+        gemini,
+        bedrock,
+        router,
+        base: format!("http://{address}"),
+        key,
+        db: dir.path().join("router.db"),
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+fn chat(text: &str) -> Value {
+    json!({"model": "reasoning", "messages": [{"role": "user", "content": text}]})
+}
+
+impl Setup {
+    async fn post(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/chat/completions", self.base))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .expect("a response")
+    }
+
+    /// The ledger's rows once `n` requests are written (the router writes them off the request path).
+    async fn ledger(&self, n: i64) -> sqlx::SqlitePool {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db.display()))
+            .await
+            .expect("open the ledger");
+        for _ in 0..200 {
+            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM requests")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0);
+            if count >= n {
+                return pool;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the ledger never had {n} requests");
+    }
+}
+
+async fn error_of(response: reqwest::Response) -> (u16, Option<String>, Value) {
+    let status = response.status().as_u16();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, retry, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_goes_to_the_primary_and_is_recorded_with_tokens_and_cost() {
+    let s = setup(Options::default()).await;
+    let response = s.post(&chat("Is the shelf full?")).await;
+    assert_eq!(response.status(), 200);
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("a request id");
+    let body: Value = response.json().await.expect("json");
+    assert!(
+        body["choices"][0]["message"]["content"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty()),
+        "{body}"
+    );
+    assert_eq!(s.gemini.stats().requests, 1);
+    assert_eq!(s.bedrock.stats().requests, 0);
+
+    let ledger = s.ledger(1).await;
+    let (decision, backend, status, cost): (String, String, i64, f64) = sqlx::query_as(
+        "SELECT decision, final_backend, status, cost_usd FROM requests WHERE id = ?",
+    )
+    .bind(&id)
+    .fetch_one(&ledger)
+    .await
+    .expect("the request row");
+    assert_eq!(
+        (decision.as_str(), backend.as_str(), status),
+        ("primary", "gemini", 200)
+    );
+    let (input, output, model): (i64, i64, String) = sqlx::query_as(
+        "SELECT input_tokens, output_tokens, provider_model FROM attempts WHERE request_id = ?",
+    )
+    .bind(&id)
+    .fetch_one(&ledger)
+    .await
+    .expect("the attempt row");
+    assert!(input > 0 && output > 0);
+    assert_eq!(model, "gemini-2.5-flash");
+    let expected = (input as f64 * 0.30 + output as f64 * 2.50) / 1e6;
+    assert!(
+        (cost - expected).abs() < 1e-12,
+        "cost {cost} at the configured price, {expected}"
+    );
+    let rollup: i64 =
+        sqlx::query_scalar("SELECT attempts FROM daily_usage WHERE backend = 'gemini'")
+            .fetch_one(&ledger)
+            .await
+            .expect("the daily rollup");
+    assert_eq!(rollup, 1);
+
+    let models: Value = s
+        .http
+        .get(format!("{}/v1/models", s.base))
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .expect("models")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(models["data"][0]["id"], "reasoning");
+    let ready = s
+        .http
+        .get(format!("{}/readyz", s.base))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_a_specific_error_and_reach_no_backend() {
+    let s = setup(Options {
+        max_body: 10_000,
+        burst: 1000,
+        ..Options::default()
+    })
+    .await;
+    let url = format!("{}/v1/chat/completions", s.base);
+    let no_key = s
+        .http
+        .post(&url)
+        .json(&chat("hi"))
+        .send()
+        .await
+        .expect("a response");
+    let (status, _, body) = error_of(no_key).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+    let bad_key = s
+        .http
+        .post(&url)
+        .bearer_auth("rr-not-a-key")
+        .json(&chat("hi"))
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(error_of(bad_key).await.0, 401);
+    let malformed = s
+        .http
+        .post(&url)
+        .bearer_auth(&s.key)
+        .body("{\"model\": ")
+        .send()
+        .await
+        .expect("a response");
+    let (status, _, body) = error_of(malformed).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("malformed_json"))
+    );
+    assert_eq!(
+        body["error"]["code"], "malformed_json",
+        "OpenAI's error object too: {body}"
+    );
+    let unknown = s.post(&json!({"model": "gpt-9", "messages": []})).await;
+    let (status, _, body) = error_of(unknown).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("unknown_model"))
+    );
+    let huge = s.post(&chat(&"x".repeat(20_000))).await;
+    let (status, _, body) = error_of(huge).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    assert_eq!(
+        s.gemini.stats().requests + s.bedrock.stats().requests,
+        0,
+        "nothing reached a backend"
+    );
+    // the router is still up
+    assert_eq!(s.post(&chat("still there?")).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_over_its_rate_waits_before_any_work() {
+    let s = setup(Options {
+        burst: 3,
+        ..Options::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(s.post(&chat("hi")).await.status(), 200);
+    }
+    let (status, retry, body) = error_of(s.post(&chat("hi")).await).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
+    assert!(
+        retry.is_some_and(|r| r.parse::<u64>().is_ok_and(|s| (1..=2).contains(&s))),
+        "Retry-After in seconds"
+    );
+    assert_eq!(
+        s.gemini.stats().requests,
+        3,
+        "the refused request did no work"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_quota_moves_traffic_to_the_secondary_and_both_spent_is_503() {
+    let s = setup(Options::default()).await;
+    s.gemini.set_script(script(
+        r#"{"latency":{"fixed_ms":5},"faults":[{"kind":"quota"}]}"#,
+    ));
+    let first = s.post(&chat("one")).await;
+    assert_eq!(first.status(), 200, "rescued by the secondary");
+    let second = s.post(&chat("two")).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(
+        s.gemini.stats().requests,
+        1,
+        "the primary is out of rotation after its quota error"
+    );
+    assert_eq!(s.bedrock.stats().requests, 2);
+    let ledger = s.ledger(2).await;
+    let rows: Vec<(String, String, String, bool)> =
+        sqlx::query_as("SELECT decision_reason, decided_backend, final_backend, fallback FROM requests ORDER BY started_at").fetch_all(&ledger).await.expect("rows");
+    assert_eq!(rows[0].1, "gemini");
+    assert_eq!((rows[0].2.as_str(), rows[0].3), ("bedrock", true));
+    assert_eq!(
+        (rows[1].0.as_str(), rows[1].1.as_str(), rows[1].3),
+        ("primary_unavailable", "bedrock", false)
+    );
+    let quota: (String, i64) =
+        sqlx::query_as("SELECT provider_error, http_status FROM attempts WHERE backend = 'gemini'")
+            .fetch_one(&ledger)
+            .await
+            .expect("the quota attempt");
+    assert_eq!(quota, ("RESOURCE_EXHAUSTED".to_owned(), 429));
+
+    s.bedrock
+        .set_script(script(r#"{"faults":[{"kind":"quota"}]}"#));
+    let (status, retry, body) = error_of(s.post(&chat("three")).await).await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("unavailable")));
+    let retry: u64 = retry.and_then(|r| r.parse().ok()).expect("Retry-After");
+    assert!(
+        (1..=30).contains(&retry),
+        "back when the first quota pause ends: {retry} s"
+    );
+    assert_eq!(body["retry_after_seconds"].as_u64(), Some(retry));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_request_is_passed_on_as_the_provider_said_it_and_not_retried() {
+    let s = setup(Options::default()).await;
+    s.gemini
+        .set_script(script(r#"{"faults":[{"kind":"bad_request"}]}"#));
+    let response = s.post(&chat("hi")).await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body[0]["error"]["status"], "INVALID_ARGUMENT",
+        "Gemini's own body: {body}"
+    );
+    assert_eq!(
+        (s.gemini.stats().requests, s.bedrock.stats().requests),
+        (1, 0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_elsewhere_and_streams_pass_through() {
+    let s = setup(Options::default()).await;
+    s.gemini.set_script(script(
+        r#"{"faults":[{"kind":"server_error","status":503}]}"#,
+    ));
+    assert_eq!(s.post(&chat("hi")).await.status(), 200);
+    assert_eq!(
+        (s.gemini.stats().requests, s.bedrock.stats().requests),
+        (1, 1)
+    );
+
+    s.gemini
+        .set_script(script(r#"{"latency":{"fixed_ms":30},"stream_chunk_ms":5}"#));
+    let mut body = chat("stream it");
+    body["stream"] = Value::Bool(true);
+    let response = s.post(&body).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let text = response.text().await.expect("the stream");
+    assert!(
+        text.contains("chat.completion.chunk") && text.trim_end().ends_with("data: [DONE]"),
+        "{text}"
+    );
+    let ledger = s.ledger(2).await;
+    let (outcome, ttft, output): (String, Option<f64>, Option<i64>) =
+        sqlx::query_as("SELECT a.outcome, a.ttft_ms, a.output_tokens FROM attempts a JOIN requests r ON r.id = a.request_id WHERE r.stream = 1")
+            .fetch_one(&ledger)
+            .await
+            .expect("the stream's attempt");
+    assert_eq!(outcome, "ok");
+    assert!(
+        ttft.is_some_and(|t| t >= 20.0),
+        "time to first token recorded: {ttft:?}"
+    );
+    assert!(output.is_some_and(|o| o > 0), "the usage chunk was read");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_flight_caps_hold_and_a_full_backend_overflows_to_the_other() {
+    let s = setup(Options {
+        caps: (2, 3),
+        queue_wait_ms: 50,
+        ..Options::default()
+    })
+    .await;
+    for fake in [&s.gemini, &s.bedrock] {
+        fake.set_script(script(r#"{"latency":{"fixed_ms":300}}"#));
+    }
+    let bodies: Vec<Value> = (0..8).map(|i| chat(&format!("q{i}"))).collect();
+    let sends = bodies.iter().map(|body| s.post(body));
+    let answers = futures_util::future::join_all(sends).await;
+    let ok = answers.iter().filter(|r| r.status() == 200).count();
+    let refused = answers.iter().filter(|r| r.status() == 503).count();
+    assert_eq!(ok + refused, 8, "every request answered or refused");
+    assert!(
+        s.gemini.stats().max_in_flight <= 2,
+        "primary cap: {}",
+        s.gemini.stats().max_in_flight
+    );
+    assert!(
+        s.bedrock.stats().max_in_flight <= 3,
+        "secondary cap: {}",
+        s.bedrock.stats().max_in_flight
+    );
+    assert!(
+        s.bedrock.stats().requests > 0,
+        "overflow went to the secondary"
+    );
+    assert_eq!(
+        ok as u64,
+        s.gemini.stats().requests + s.bedrock.stats().requests
+    );
+}
