@@ -67,6 +67,10 @@ wire_enum! {
         Upstream => "upstream",
         /// HTTP: the LLM backend did not answer in time.
         UpstreamTimeout => "upstream_timeout",
+        /// HTTP: this `Idempotency-Key` was used with another body.
+        IdempotencyMismatch => "idempotency_mismatch",
+        /// HTTP: the first request with this `Idempotency-Key` is still running.
+        IdempotencyInProgress => "idempotency_in_progress",
     }
 }
 

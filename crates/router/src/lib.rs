@@ -9,6 +9,7 @@ pub mod backend;
 pub mod config;
 mod dispatch;
 pub mod error;
+pub mod idempotency;
 pub mod ledger;
 pub mod state;
 pub mod traffic;
@@ -28,9 +29,22 @@ pub async fn serve(
 ) -> Result<(), RouterError> {
     let state = AppState::new(config).await?;
     let app = api::router(Arc::clone(&state));
+    let sweeper = tokio::spawn({
+        let pool = state.ledger.pool().clone();
+        async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                if let Err(error) = idempotency::sweep(&pool).await {
+                    tracing::warn!(%error, "expired idempotency keys not swept");
+                }
+            }
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
+    sweeper.abort();
     state.ledger.flush().await;
     Ok(())
 }

@@ -529,3 +529,219 @@ async fn in_flight_caps_hold_and_a_full_backend_overflows_to_the_other() {
         s.gemini.stats().requests + s.bedrock.stats().requests
     );
 }
+
+/// A stress window as production saw one: traffic past the spill threshold, then the primary's
+/// quota runs out mid-run. Traffic moves; the decisions (mostly primary) and the calls actually
+/// made (mostly secondary) differ; and the counts reconcile exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_for() {
+    use futures_util::StreamExt;
+    const REQUESTS: usize = 300;
+    const CONCURRENCY: usize = 24;
+    let s = setup(Options {
+        caps: (8, 6),
+        queue_wait_ms: 400,
+        spill_rpm: 60,
+        spill_share: 0.25,
+        ..Options::default()
+    })
+    .await;
+    s.gemini.set_script(script(
+        r#"{"latency":{"uniform_ms":[5,25]},"faults":[{"kind":"quota","after_requests":120}]}"#,
+    ));
+    s.bedrock
+        .set_script(script(r#"{"latency":{"uniform_ms":[5,25]}}"#));
+    let bodies: Vec<Value> = (0..REQUESTS)
+        .map(|i| chat(&format!("photo {i}: is the shelf compliant?")))
+        .collect();
+    let answers: Vec<(u16, bool)> = futures_util::stream::iter(bodies.iter().map(|b| async {
+        let response = s.post(b).await;
+        (
+            response.status().as_u16(),
+            response.headers().contains_key("retry-after"),
+        )
+    }))
+    .buffer_unordered(CONCURRENCY)
+    .collect()
+    .await;
+
+    let ok = answers.iter().filter(|(status, _)| *status == 200).count();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status != 200)
+        .collect();
+    assert!(
+        refused
+            .iter()
+            .all(|(status, retry)| (*status == 503 || *status == 429) && *retry),
+        "refusals say when to retry: {refused:?}"
+    );
+    assert_eq!(
+        ok + refused.len(),
+        REQUESTS,
+        "every request answered or refused"
+    );
+    assert!(
+        ok > REQUESTS * 9 / 10,
+        "the secondary rescued the traffic: {ok} of {REQUESTS}"
+    );
+
+    let (g, b) = (s.gemini.stats(), s.bedrock.stats());
+    assert!(
+        g.max_in_flight <= 8 && b.max_in_flight <= 6,
+        "caps held: {} / {}",
+        g.max_in_flight,
+        b.max_in_flight
+    );
+    assert!(
+        g.by_status.get("429").copied().unwrap_or(0) >= 1,
+        "the primary ran out of quota"
+    );
+
+    let ledger = s.ledger(REQUESTS as i64).await;
+    let requests: i64 = sqlx::query_scalar("SELECT count(*) FROM requests")
+        .fetch_one(&ledger)
+        .await
+        .unwrap();
+    assert_eq!(requests, REQUESTS as i64, "each request recorded once");
+    // every call the backends saw is an attempt in the ledger, and the other way round
+    let attempts = |backend: &'static str| {
+        let ledger = ledger.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM attempts WHERE backend = ? AND outcome <> 'queue_timeout'",
+            )
+            .bind(backend)
+            .fetch_one(&ledger)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(attempts("gemini").await, g.requests as i64);
+    assert_eq!(attempts("bedrock").await, b.requests as i64);
+    let answered: i64 = sqlx::query_scalar("SELECT count(*) FROM requests WHERE status = 200")
+        .fetch_one(&ledger)
+        .await
+        .unwrap();
+    assert_eq!(answered, ok as i64);
+    // charged once: a request's cost is the sum of its attempts', and only answers cost
+    let (request_cost, attempt_cost): (f64, f64) = sqlx::query_as(
+        "SELECT (SELECT sum(cost_usd) FROM requests), (SELECT sum(cost_usd) FROM attempts)",
+    )
+    .fetch_one(&ledger)
+    .await
+    .unwrap();
+    assert!((request_cost - attempt_cost).abs() < 1e-9 && request_cost > 0.0);
+
+    // the primary was decided more often than it answered: the decision share and the
+    // actual-call share differ, as in production
+    let decided_primary: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM requests WHERE decided_backend = 'gemini'")
+            .fetch_one(&ledger)
+            .await
+            .unwrap();
+    let answered_primary: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM requests WHERE final_backend = 'gemini' AND status = 200",
+    )
+    .fetch_one(&ledger)
+    .await
+    .unwrap();
+    let spilled: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM requests WHERE decision = 'spillover'")
+            .fetch_one(&ledger)
+            .await
+            .unwrap();
+    let fallbacks: i64 = sqlx::query_scalar("SELECT count(*) FROM requests WHERE fallback = 1")
+        .fetch_one(&ledger)
+        .await
+        .unwrap();
+    eprintln!(
+        "stress window: {REQUESTS} requests, {ok} answered; decided primary {decided_primary}, answered by primary {answered_primary}; \
+         spilled {spilled}; fallbacks {fallbacks}; calls gemini {} / bedrock {}; max in flight {} / {}",
+        g.requests, b.requests, g.max_in_flight, b.max_in_flight
+    );
+    assert!(spilled > 0, "past the threshold, a share spilled");
+    assert!(
+        fallbacks > 0,
+        "quota errors were rescued by the other backend"
+    );
+    assert!(
+        decided_primary > answered_primary,
+        "decision share and actual-call share differ"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_replays_the_first_answer_and_is_never_charged_twice() {
+    let s = setup(Options::default()).await;
+    s.gemini
+        .set_script(script(r#"{"latency":{"fixed_ms":300}}"#));
+    let url = format!("{}/v1/chat/completions", s.base);
+    let send = |key: &'static str, body: Value| {
+        s.http
+            .post(&url)
+            .bearer_auth(&s.key)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    // a repeat while the first still runs is 409
+    let (first, running) = tokio::join!(send("job-1", chat("invoice 7")), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        send("job-1", chat("invoice 7")).await
+    });
+    let first = first.expect("first");
+    assert_eq!(first.status(), 200);
+    let first_body = first.text().await.expect("body");
+    let (status, retry, body) = error_of(running.expect("second")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("idempotency_in_progress"))
+    );
+    assert!(retry.is_some());
+    // a repeat afterwards replays the stored answer without reaching a backend
+    let replay = send("job-1", chat("invoice 7")).await.expect("replay");
+    assert_eq!(replay.status(), 200);
+    assert_eq!(
+        replay
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(replay.text().await.expect("body"), first_body);
+    assert_eq!(s.gemini.stats().requests, 1);
+    // the same key with another body is 422
+    let (status, _, body) =
+        error_of(send("job-1", chat("invoice 8")).await.expect("other body")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("idempotency_mismatch"))
+    );
+    // an answer that says "try later" frees the key for the retry
+    s.gemini
+        .set_script(script(r#"{"faults":[{"kind":"quota"}]}"#));
+    s.bedrock
+        .set_script(script(r#"{"faults":[{"kind":"quota"}]}"#));
+    assert_eq!(
+        send("job-2", chat("invoice 9"))
+            .await
+            .expect("refused")
+            .status(),
+        503
+    );
+    assert!(send("job-2", chat("invoice 9"))
+        .await
+        .expect("again")
+        .headers()
+        .get("idempotent-replayed")
+        .is_none());
+
+    let ledger = s.ledger(2).await;
+    let charged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM requests WHERE idempotency_key = 'job-1'")
+            .fetch_one(&ledger)
+            .await
+            .unwrap();
+    assert_eq!(charged, 1, "recorded and charged once");
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use protocol::ErrorCode;
@@ -15,6 +15,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::HttpError;
+use crate::idempotency::{self, Claim};
 use crate::state::AppState;
 
 /// An OpenAI chat completion request (only the fields the router reads are listed; the rest are
@@ -41,7 +42,9 @@ pub struct ChatRequest {
         (status = 400, description = "Malformed JSON or a wrong request", body = crate::error::ErrorBody),
         (status = 401, description = "No key, or an unknown or revoked one", body = crate::error::ErrorBody),
         (status = 404, description = "Unknown model", body = crate::error::ErrorBody),
+        (status = 409, description = "The first request with this Idempotency-Key is still running", body = crate::error::ErrorBody),
         (status = 413, description = "The body is larger than the router accepts", body = crate::error::ErrorBody),
+        (status = 422, description = "This Idempotency-Key came with another body", body = crate::error::ErrorBody),
         (status = 429, description = "This key's rate is exceeded; see Retry-After", body = crate::error::ErrorBody),
         (status = 503, description = "No backend can take it now; see Retry-After", body = crate::error::ErrorBody),
     ),
@@ -51,23 +54,107 @@ pub async fn chat_completions(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    match read_request(&state, &headers, request.into_body()).await {
-        Ok((client, model, body)) => {
-            let key = headers
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            crate::dispatch::chat(state, client, model, body, key).await
+    let (client, model, body, bytes) =
+        match read_request(&state, &headers, request.into_body()).await {
+            Ok(read) => read,
+            Err(error) => return error.into_response(),
+        };
+    let Some(key) = headers.get("idempotency-key") else {
+        return crate::dispatch::chat(state, client, model, body, None).await;
+    };
+    let key = match key.to_str() {
+        Ok(key) if !key.is_empty() && key.len() <= 255 => key.to_owned(),
+        _ => {
+            return HttpError::invalid("Idempotency-Key must be 1 to 255 visible ASCII characters")
+                .into_response()
         }
-        Err(error) => error.into_response(),
+    };
+    if body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
+        return HttpError::invalid(
+            "a streamed answer cannot be replayed: send Idempotency-Key without `stream`",
+        )
+        .into_response();
+    }
+    let pool = state.ledger.pool().clone();
+    match idempotency::claim(&pool, client.id, &key, &idempotency::body_hash(&bytes)).await {
+        Err(error) => {
+            tracing::error!(%error, "idempotency claim failed");
+            HttpError::internal("the idempotency key could not be checked").into_response()
+        }
+        Ok(Claim::Mismatch) => HttpError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::IdempotencyMismatch,
+            "this Idempotency-Key was used with another body",
+        )
+        .into_response(),
+        Ok(Claim::InProgress) => HttpError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::IdempotencyInProgress,
+            "the first request with this Idempotency-Key is still running",
+        )
+        .retry_after(std::time::Duration::from_secs(1))
+        .into_response(),
+        Ok(Claim::Replay {
+            status,
+            content_type,
+            body,
+        }) => {
+            let mut response =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+            let headers = response.headers_mut();
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                headers.insert(header::CONTENT_TYPE, value);
+            }
+            response
+        }
+        Ok(Claim::Run) => {
+            let response = crate::dispatch::chat(
+                Arc::clone(&state),
+                client.clone(),
+                model,
+                body,
+                Some(key.clone()),
+            )
+            .await;
+            let (parts, body) = response.into_parts();
+            // a whole answer (not a stream): already in memory
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            if let Err(error) = idempotency::finish(
+                &pool,
+                client.id,
+                &key,
+                parts.status.as_u16(),
+                content_type,
+                &bytes,
+            )
+            .await
+            {
+                tracing::error!(%error, "the answer could not be kept for its idempotency key");
+            }
+            Response::from_parts(parts, Body::from(bytes))
+        }
     }
 }
+
+type Read = (
+    crate::ledger::Client,
+    crate::state::ModelRoute,
+    Value,
+    bytes::Bytes,
+);
 
 async fn read_request(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(crate::ledger::Client, crate::state::ModelRoute, Value), HttpError> {
+) -> Result<Read, HttpError> {
     let client = super::authenticate(state, headers).await?;
     if let Err(wait) = state.admission.admit(client.id) {
         return Err(HttpError::new(
@@ -113,7 +200,7 @@ async fn read_request(
             format!("no model named {name:?} is served (GET /v1/models lists them)"),
         )
     })?;
-    Ok((client, model, body))
+    Ok((client, model, body, bytes))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
