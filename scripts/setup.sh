@@ -9,7 +9,7 @@
 #          dbus (dbus-run-session: a session bus for the single-instance check),
 #          qemu-user (qemu-x86_64 emulates a CPU without VNNI: the OCR test that holds the int8
 #          detector to the float one on ONNX Runtime's AVX2 kernels)
-#          python3 + pip + venv (the model fetch step)
+#          python3 + pip + venv (the model fetch step; tests: the OpenAI SDK for the router)
 #   models: models/fetch.py downloads, verifies (sha256) and converts the models of
 #          models/manifest.toml into ~/.cache/review-station/models; nothing when all are there
 #   Rust:  stable toolchain via rustup when cargo is missing; tests also: tauri-driver 2.1.0
@@ -70,6 +70,16 @@ stamp="$ROOT/node_modules/.package-lock.json"
 if [[ ! -f "$stamp" || "$ROOT/package-lock.json" -nt "$stamp" ]]; then
   say "installing npm packages"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# tests: the official OpenAI Python SDK (pinned), run unchanged against the router
+if [[ $FOR_TESTS -eq 1 ]]; then
+  SDK_VENV="$HOME/.cache/review-station/venv-router-tests"
+  if [[ ! -f "$SDK_VENV/.stamp" || "$ROOT/tests/router/requirements.txt" -nt "$SDK_VENV/.stamp" ]]; then
+    say "installing the OpenAI Python SDK for the router's tests"
+    python3 -m venv "$SDK_VENV" && "$SDK_VENV/bin/pip" install -q -r "$ROOT/tests/router/requirements.txt" && touch "$SDK_VENV/.stamp"
+  fi
+  export ROUTER_SDK_PYTHON="$SDK_VENV/bin/python"
 fi
 
 python3 "$ROOT/models/fetch.py" $(nvidia-smi -L >/dev/null 2>&1 && say "NVIDIA GPU found: the model fetch includes the CUDA runtime (~1.5 GB download, once)" && echo --gpu) || { say "the model fetch failed (see above)"; exit 1; }

@@ -33,6 +33,8 @@ step "cargo clippy --all-targets -D warnings, building the tests" \
 # Not --all-targets: the gate bench has no harness and would run as a benchmark; examples and
 # benches were built and linted above (there are no doc tests).
 step "Rust tests (incl. IPC bindings drift)" cargo test --workspace --lib --bins --tests --quiet
+step "the OpenAI Python SDK against the router (review-router + fake-llm processes)" \
+  "$ROUTER_SDK_PYTHON" tests/router/openai_sdk.py "$CARGO_TARGET_DIR"
 step "build the app" cargo build -p review-station --quiet
 export REVIEW_STATION_BIN="$CARGO_TARGET_DIR/debug/review-station"
 # a session bus of its own: the app keeps one process per data directory over D-Bus
