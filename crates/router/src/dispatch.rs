@@ -343,6 +343,7 @@ fn unavailable(state: &AppState, now: Instant) -> HttpError {
 
 async fn finish(state: &AppState, mut trip: Trip, response: Response) -> Response {
     trip.row.status = response.status().as_u16();
+    count(state, &trip.row);
     trip.row.latency_ms = trip.ms();
     let id = trip.row.id.clone();
     state.ledger.record(trip.row).await;
@@ -352,6 +353,14 @@ async fn finish(state: &AppState, mut trip: Trip, response: Response) -> Respons
 async fn refuse(state: &AppState, mut trip: Trip, error: HttpError) -> Response {
     trip.row.error_code = Some(error.code.to_string());
     finish(state, trip, error.into_response()).await
+}
+
+/// The request and its attempts in the live counters (`/metrics`).
+fn count(state: &AppState, row: &RequestRow) {
+    state.metrics.request(row.status);
+    for attempt in &row.attempts {
+        state.metrics.attempt(&attempt.backend, attempt.outcome);
+    }
 }
 
 fn with_request_id(mut response: Response, id: &str) -> Response {
@@ -466,6 +475,7 @@ impl Drop for StreamGuard {
         }
         trip.row.attempts.push(attempt);
         trip.row.latency_ms = trip.ms();
+        count(&self.state, &trip.row);
         let ledger = self.state.ledger.clone();
         // dropped inside the runtime (the body is polled by it): the write is queued from a task
         if let Ok(handle) = tokio::runtime::Handle::try_current() {

@@ -11,6 +11,7 @@ mod dispatch;
 pub mod error;
 pub mod idempotency;
 pub mod ledger;
+pub mod metrics;
 pub mod state;
 pub mod traffic;
 

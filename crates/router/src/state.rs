@@ -30,6 +30,14 @@ pub struct Slot {
     pub queue_wait: Duration,
 }
 
+impl Slot {
+    /// Requests holding a slot now.
+    pub fn in_flight(&self) -> u32 {
+        let free = u32::try_from(self.permits.available_permits()).unwrap_or(u32::MAX);
+        self.cap.saturating_sub(free)
+    }
+}
+
 /// A client-facing model: the provider model and prices on each backend (primary, secondary).
 #[derive(Debug, Clone)]
 pub struct ModelRoute {
@@ -40,6 +48,7 @@ pub struct ModelRoute {
 #[derive(Debug)]
 pub struct AppState {
     pub config: RouterConfig,
+    pub metrics: crate::metrics::Metrics,
     pub ledger: Ledger,
     pub admission: Admission,
     pub counters: RateCounters,
@@ -92,6 +101,7 @@ impl AppState {
             })
             .collect();
         Ok(Arc::new(Self {
+            metrics: crate::metrics::Metrics::default(),
             admission: Admission::new(config.admission.per_key_rps, config.admission.per_key_burst),
             counters: RateCounters::default(),
             splitter: Splitter::new(routing.spill_rpm, routing.spill_rps10, routing.spill_share),

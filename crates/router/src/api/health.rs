@@ -55,3 +55,16 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Rea
         }),
     )
 }
+
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format: requests, attempts, rates, in flight vs caps, rotation")))]
+pub async fn metrics(
+    State(state): State<Arc<AppState>>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        crate::metrics::render(&state),
+    )
+}

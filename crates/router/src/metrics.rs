@@ -1,0 +1,94 @@
+//! Counters for `/metrics` (Prometheus text format) and the admins' live view: requests by
+//! status, attempts by backend and outcome. The rates, in-flight counts and rotation are read
+//! from the traffic manager as they are.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::state::AppState;
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    inner: Mutex<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    requests: BTreeMap<u16, u64>,
+    attempts: BTreeMap<(String, &'static str), u64>,
+}
+
+impl Metrics {
+    pub fn request(&self, status: u16) {
+        *self.lock().requests.entry(status).or_default() += 1;
+    }
+
+    pub fn attempt(&self, backend: &str, outcome: &'static str) {
+        *self
+            .lock()
+            .attempts
+            .entry((backend.to_owned(), outcome))
+            .or_default() += 1;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        // counters only: a panic elsewhere cannot leave them inconsistent
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The Prometheus text exposition of everything the router counts.
+pub fn render(state: &AppState) -> String {
+    let mut out = String::new();
+    let counts = state.metrics.lock();
+    let _ = writeln!(out, "# HELP router_requests_total Requests answered, by HTTP status.\n# TYPE router_requests_total counter");
+    for (status, n) in &counts.requests {
+        let _ = writeln!(out, "router_requests_total{{status=\"{status}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP router_attempts_total Calls to backends, by outcome.\n# TYPE router_attempts_total counter");
+    for ((backend, outcome), n) in &counts.attempts {
+        let _ = writeln!(
+            out,
+            "router_attempts_total{{backend=\"{backend}\",outcome=\"{outcome}\"}} {n}"
+        );
+    }
+    drop(counts);
+    let now = Instant::now();
+    let rates = state.counters.rates(now);
+    let _ = writeln!(out, "# HELP router_requests_last_minute Requests in the last 60 s (drives spillover).\n# TYPE router_requests_last_minute gauge");
+    let _ = writeln!(out, "router_requests_last_minute {}", rates.rpm);
+    let _ = writeln!(out, "# HELP router_requests_last_10s Requests in the last 10 s (drives spillover).\n# TYPE router_requests_last_10s gauge");
+    let _ = writeln!(out, "router_requests_last_10s {}", rates.rps10);
+    let _ = writeln!(
+        out,
+        "# HELP router_in_flight Requests in flight per backend.\n# TYPE router_in_flight gauge"
+    );
+    for slot in &state.slots {
+        let _ = writeln!(
+            out,
+            "router_in_flight{{backend=\"{}\"}} {}",
+            slot.backend.name,
+            slot.in_flight()
+        );
+    }
+    let _ = writeln!(out, "# HELP router_in_flight_cap The in-flight cap per backend.\n# TYPE router_in_flight_cap gauge");
+    for slot in &state.slots {
+        let _ = writeln!(
+            out,
+            "router_in_flight_cap{{backend=\"{}\"}} {}",
+            slot.backend.name, slot.cap
+        );
+    }
+    let _ = writeln!(out, "# HELP router_backend_in_rotation 1 when the backend takes traffic.\n# TYPE router_backend_in_rotation gauge");
+    for slot in &state.slots {
+        let up = u8::from(slot.health.out_for(now).is_none());
+        let _ = writeln!(
+            out,
+            "router_backend_in_rotation{{backend=\"{}\"}} {up}",
+            slot.backend.name
+        );
+    }
+    out
+}
