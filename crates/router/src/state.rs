@@ -49,6 +49,8 @@ pub struct ModelRoute {
 pub struct AppState {
     pub config: RouterConfig,
     pub metrics: crate::metrics::Metrics,
+    /// From the environment (`REVIEW_ROUTER_ADMIN_KEY`); none: the admin API is off.
+    pub admin_key: Option<String>,
     pub ledger: Ledger,
     pub admission: Admission,
     pub counters: RateCounters,
@@ -102,6 +104,9 @@ impl AppState {
             .collect();
         Ok(Arc::new(Self {
             metrics: crate::metrics::Metrics::default(),
+            admin_key: std::env::var(crate::api::ADMIN_KEY_ENV)
+                .ok()
+                .filter(|k| !k.is_empty()),
             admission: Admission::new(config.admission.per_key_rps, config.admission.per_key_burst),
             counters: RateCounters::default(),
             splitter: Splitter::new(routing.spill_rpm, routing.spill_rps10, routing.spill_share),

@@ -13,6 +13,8 @@ use std::time::Duration;
 use fake_llm::{FakeConfig, FakeServer, Provider, Script};
 use serde_json::{json, Value};
 
+const ADMIN_KEY: &str = "admin-key-of-the-tests";
+
 /// Two fake backends and a router in front of them, stopped (by PID) when dropped.
 struct Setup {
     gemini: FakeServer,
@@ -147,6 +149,7 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
         .arg("--config")
         .arg(&config_path)
         .env("REVIEW_ROUTER_LOG", "warn")
+        .env("REVIEW_ROUTER_ADMIN_KEY", ADMIN_KEY)
         .stderr(Stdio::piped())
         .spawn()
         .expect("start review-router");
@@ -661,6 +664,80 @@ async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_fo
         g.requests, b.requests, g.max_in_flight, b.max_in_flight
     );
     assert!(spilled > 0, "past the threshold, a share spilled");
+
+    // the admin API says the same as the ledger
+    let admin = |path: &str| {
+        s.http
+            .get(format!("{}/admin/v1/{path}", s.base))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+    };
+    let shares: Value = admin("shares").await.unwrap().json().await.unwrap();
+    assert_eq!(shares["requests"], REQUESTS);
+    assert_eq!(shares["spillover"], spilled);
+    assert_eq!(shares["fallback"], fallbacks);
+    let calls: std::collections::HashMap<String, i64> =
+        serde_json::from_value(shares["calls"].clone())
+            .map(|v: Vec<(String, i64)>| v.into_iter().collect())
+            .unwrap();
+    assert_eq!(
+        (calls["gemini"], calls["bedrock"]),
+        (g.requests as i64, b.requests as i64)
+    );
+    let usage: Value = admin("usage?bucket=day")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = usage.as_array().unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["attempts"].as_i64().unwrap())
+            .sum::<i64>(),
+        (g.requests + b.requests) as i64
+    );
+    for row in rows {
+        let (p50, p95, p99) = (
+            row["p50_ms"].as_f64().unwrap(),
+            row["p95_ms"].as_f64().unwrap(),
+            row["p99_ms"].as_f64().unwrap(),
+        );
+        assert!(p50 > 0.0 && p50 <= p95 && p95 <= p99, "{row}");
+    }
+    let csv = admin("usage?bucket=hour&format=csv")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("bucket,backend,model,attempts,") && csv.lines().count() >= 3,
+        "{csv}"
+    );
+    let recent: Value = admin("requests?limit=5")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(recent.as_array().map(Vec::len), Some(5));
+    assert!(recent[0]["attempts"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
+    let live: Value = admin("live").await.unwrap().json().await.unwrap();
+    assert_eq!(live["backends"][0]["cap"], 8);
+    assert_eq!(
+        live["backends"][0]["health"]["in_rotation"], false,
+        "the primary is out after its quota: {live}"
+    );
+    let anonymous = s
+        .http
+        .get(format!("{}/admin/v1/live", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
     assert!(
         fallbacks > 0,
         "quota errors were rescued by the other backend"

@@ -1,7 +1,10 @@
 //! The HTTP surface: the OpenAI-compatible `/v1` API, health, and the OpenAPI document.
 
+mod admin;
 mod chat;
 mod health;
+
+pub use admin::ADMIN_KEY_ENV;
 
 use std::sync::Arc;
 
@@ -48,6 +51,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/admin/v1/live", get(admin::live))
+        .route("/admin/v1/usage", get(admin::usage))
+        .route("/admin/v1/shares", get(admin::shares))
+        .route("/admin/v1/requests", get(admin::requests))
         .route(
             "/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json()) }),
