@@ -1,0 +1,229 @@
+//! The router against its peers, side by side in one run, on this machine: the fake provider
+//! answering after 50 ms, reached directly, through `review-router` (release build) and through
+//! the LiteLLM proxy (pinned, from PyPI, offline), at 1, 50 and 500 concurrent connections.
+//! Prints the latency each adds over the direct call (p50, p99), requests per second, and the
+//! router's memory. A benchmark prints numbers; it asserts nothing.
+//!
+//!     cargo bench -p router --bench router_bench            # LiteLLM: tools/router_bench/setup.sh
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark program
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_llm::{FakeConfig, Provider, Script};
+
+const LEVELS: [usize; 3] = [1, 50, 500];
+const RUN: Duration = Duration::from_secs(8);
+const WARMUP: Duration = Duration::from_secs(1);
+
+struct Measured {
+    p50_ms: f64,
+    p99_ms: f64,
+    rps: f64,
+    errors: usize,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// `connections` clients in a loop, each with its own connection, for `RUN` after a warm-up.
+async fn load(url: &str, key: &str, connections: usize) -> Measured {
+    let body = serde_json::json!({"model": "reasoning", "messages": [{"role": "user", "content": "Is the price tag on the shelf edge readable?"}]});
+    let body = Arc::new(serde_json::to_vec(&body).unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let client = reqwest::Client::builder().pool_max_idle_per_host(1).tcp_nodelay(true).build().unwrap();
+        let (url, key, body, stop, measuring) = (url.to_owned(), key.to_owned(), Arc::clone(&body), Arc::clone(&stop), Arc::clone(&measuring));
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            let mut errors = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let began = Instant::now();
+                let ok = match client.post(&url).bearer_auth(&key).header("content-type", "application/json").body(body.to_vec()).send().await {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                if measuring.load(Ordering::Relaxed) {
+                    if ok {
+                        times.push(began.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        errors += 1;
+                    }
+                }
+            }
+            (times, errors)
+        }));
+    }
+    tokio::time::sleep(WARMUP).await;
+    measuring.store(true, Ordering::Relaxed);
+    let began = Instant::now();
+    tokio::time::sleep(RUN).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = began.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (times, e) = task.await.unwrap();
+        all.extend(times);
+        errors += e;
+    }
+    all.sort_by(f64::total_cmp);
+    Measured { p50_ms: percentile(&all, 0.5), p99_ms: percentile(&all, 0.99), rps: all.len() as f64 / elapsed, errors }
+}
+
+fn start_router(fake_url: &str, dir: &std::path::Path) -> (Child, String, String) {
+    let config = dir.join("router.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"listen = "127.0.0.1:0"
+database = "router.db"
+[admission]
+per_key_rps = 100000
+per_key_burst = 100000
+[routing]
+primary = "primary"
+secondary = "secondary"
+spill_rpm = 100000000
+spill_rps10 = 100000000
+spill_share = 0.5
+[[backends]]
+name = "primary"
+base_url = "{fake_url}"
+max_in_flight = 1000
+[[backends]]
+name = "secondary"
+base_url = "{fake_url}"
+max_in_flight = 1000
+[[models]]
+name = "reasoning"
+[models.serve.primary]
+model = "fake-model"
+prices = [{{ from = "2026-01-01", input = 0.30, output = 2.50 }}]
+[models.serve.secondary]
+model = "fake-model"
+prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
+"#
+        ),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_review-router");
+    let key = Command::new(bin).arg("--config").arg(&config).args(["keys", "create", "bench"]).output().unwrap();
+    let key = String::from_utf8_lossy(&key.stdout).trim().to_owned();
+    let mut child = Command::new(bin).arg("--config").arg(&config).env("REVIEW_ROUTER_LOG", "warn").stderr(Stdio::piped()).spawn().unwrap();
+    let address = listening(&mut child);
+    (child, format!("http://{address}/v1/chat/completions"), key)
+}
+
+/// The address a child prints as `listening on ADDR` (stderr), or LiteLLM's port once it answers.
+fn listening(child: &mut Child) -> String {
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines.next().expect("the process printed where it listens").unwrap();
+        if let Some(address) = line.strip_prefix("listening on ") {
+            std::thread::spawn(move || for _ in lines {});
+            return address.to_owned();
+        }
+    }
+}
+
+fn start_litellm(fake_url: &str, dir: &std::path::Path) -> Option<(Child, String)> {
+    let home = std::env::var("HOME").ok()?;
+    let bin = std::path::Path::new(&home).join(".cache/review-station/venv-litellm/bin/litellm");
+    if !bin.exists() {
+        println!("LiteLLM proxy: not installed ({} missing; run tools/router_bench/setup.sh)", bin.display());
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let config = dir.join("litellm.yaml");
+    std::fs::write(
+        &config,
+        format!("model_list:\n  - model_name: reasoning\n    litellm_params:\n      model: openai/fake-model\n      api_base: {fake_url}\n      api_key: none\nlitellm_settings:\n  telemetry: false\n"),
+    )
+    .ok()?;
+    let child = Command::new(bin)
+        .args(["--config"])
+        .arg(&config)
+        .args(["--port", &port.to_string(), "--host", "127.0.0.1", "--num_workers", "1"])
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        .env("LITELLM_LOG", "ERROR")
+        .env("NO_PROXY", "*")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some((child, format!("{url}/v1/chat/completions")));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    println!("LiteLLM proxy: did not start in 120 s");
+    None
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let script = Script::from_json(r#"{"latency":{"fixed_ms":50}}"#).unwrap();
+        let fake = fake_llm::spawn(FakeConfig { models: vec!["fake-model".into()], ..FakeConfig::new(Provider::OpenAi) }.with_script(script)).await.unwrap();
+        let fake_url = fake.base_url();
+        let dir = tempfile::tempdir().unwrap();
+        let (mut router, router_url, key) = start_router(&fake_url, dir.path());
+        let litellm = start_litellm(&fake_url, dir.path());
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())))
+            .unwrap_or_else(|| "unknown CPU".into());
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        println!("router benchmark: fake provider at 50 ms, {cores} cores of {cpu}, no GPU used; {} s per run after {} s warm-up", RUN.as_secs(), WARMUP.as_secs());
+        println!("{:<8} {:>5} {:>10} {:>10} {:>12} {:>12} {:>10} {:>7}", "target", "conns", "p50 ms", "p99 ms", "added p50", "added p99", "req/s", "errors");
+        let mut targets: Vec<(&str, String, String)> = vec![("direct", format!("{fake_url}/chat/completions"), String::new()), ("router", router_url, key)];
+        if let Some((_, url)) = &litellm {
+            targets.push(("litellm", url.clone(), "none".into()));
+        }
+        for connections in LEVELS {
+            let mut direct: Option<(f64, f64)> = None;
+            for (name, url, key) in &targets {
+                let m = load(url, key, connections).await;
+                let (added50, added99) = direct.map_or((String::new(), String::new()), |(p50, p99)| (format!("{:+.2}", m.p50_ms - p50), format!("{:+.2}", m.p99_ms - p99)));
+                if *name == "direct" {
+                    direct = Some((m.p50_ms, m.p99_ms));
+                }
+                println!("{name:<8} {connections:>5} {:>10.2} {:>10.2} {added50:>12} {added99:>12} {:>10.1} {:>7}", m.p50_ms, m.p99_ms, m.rps, m.errors);
+            }
+        }
+        let (rss, hwm) = rss_kib(router.id());
+        println!("router memory: {:.1} MiB resident now, {:.1} MiB at most", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+        if let Some((mut child, _)) = litellm {
+            let (rss, hwm) = rss_kib(child.id());
+            println!("litellm memory: {:.1} MiB resident now, {:.1} MiB at most (parent process)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = router.kill();
+        let _ = router.wait();
+        drop(fake);
+    });
+}
