@@ -71,6 +71,16 @@ wire_enum! {
         IdempotencyMismatch => "idempotency_mismatch",
         /// HTTP: the first request with this `Idempotency-Key` is still running.
         IdempotencyInProgress => "idempotency_in_progress",
+        /// HTTP: no such enrolment code, or it has expired.
+        EnrolmentInvalid => "enrolment_invalid",
+        /// HTTP: this enrolment code has enrolled a device already.
+        EnrolmentUsed => "enrolment_used",
+        /// HTTP: an upload's bytes do not hash to the name it was sent under.
+        HashMismatch => "hash_mismatch",
+        /// HTTP: an upload continues at another offset than the server has.
+        OffsetMismatch => "offset_mismatch",
+        /// HTTP: a job names a blob that was never uploaded whole.
+        BlobMissing => "blob_missing",
     }
 }
 

@@ -41,14 +41,31 @@ async fn load(url: &str, key: &str, connections: usize) -> Measured {
     let measuring = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let client = reqwest::Client::builder().pool_max_idle_per_host(1).tcp_nodelay(true).build().unwrap();
-        let (url, key, body, stop, measuring) = (url.to_owned(), key.to_owned(), Arc::clone(&body), Arc::clone(&stop), Arc::clone(&measuring));
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .tcp_nodelay(true)
+            .build()
+            .unwrap();
+        let (url, key, body, stop, measuring) = (
+            url.to_owned(),
+            key.to_owned(),
+            Arc::clone(&body),
+            Arc::clone(&stop),
+            Arc::clone(&measuring),
+        );
         tasks.push(tokio::spawn(async move {
             let mut times = Vec::new();
             let mut errors = 0;
             while !stop.load(Ordering::Relaxed) {
                 let began = Instant::now();
-                let ok = match client.post(&url).bearer_auth(&key).header("content-type", "application/json").body(body.to_vec()).send().await {
+                let ok = match client
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("content-type", "application/json")
+                    .body(body.to_vec())
+                    .send()
+                    .await
+                {
                     Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
                     Err(_) => false,
                 };
@@ -78,7 +95,12 @@ async fn load(url: &str, key: &str, connections: usize) -> Measured {
         errors += e;
     }
     all.sort_by(f64::total_cmp);
-    Measured { p50_ms: percentile(&all, 0.5), p99_ms: percentile(&all, 0.99), rps: all.len() as f64 / elapsed, errors }
+    Measured {
+        p50_ms: percentile(&all, 0.5),
+        p99_ms: percentile(&all, 0.99),
+        rps: all.len() as f64 / elapsed,
+        errors,
+    }
 }
 
 fn start_router(fake_url: &str, dir: &std::path::Path) -> (Child, String, String) {
@@ -118,9 +140,20 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_review-router");
-    let key = Command::new(bin).arg("--config").arg(&config).args(["keys", "create", "bench"]).output().unwrap();
+    let key = Command::new(bin)
+        .arg("--config")
+        .arg(&config)
+        .args(["keys", "create", "bench"])
+        .output()
+        .unwrap();
     let key = String::from_utf8_lossy(&key.stdout).trim().to_owned();
-    let mut child = Command::new(bin).arg("--config").arg(&config).env("REVIEW_ROUTER_LOG", "warn").stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(bin)
+        .arg("--config")
+        .arg(&config)
+        .env("REVIEW_ROUTER_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let address = listening(&mut child);
     (child, format!("http://{address}/v1/chat/completions"), key)
 }
@@ -130,7 +163,10 @@ fn listening(child: &mut Child) -> String {
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     loop {
-        let line = lines.next().expect("the process printed where it listens").unwrap();
+        let line = lines
+            .next()
+            .expect("the process printed where it listens")
+            .unwrap();
         if let Some(address) = line.strip_prefix("listening on ") {
             std::thread::spawn(move || for _ in lines {});
             return address.to_owned();
@@ -142,10 +178,17 @@ fn start_litellm(fake_url: &str, dir: &std::path::Path) -> Option<(Child, String
     let home = std::env::var("HOME").ok()?;
     let bin = std::path::Path::new(&home).join(".cache/review-station/venv-litellm/bin/litellm");
     if !bin.exists() {
-        println!("LiteLLM proxy: not installed ({} missing; run tools/router_bench/setup.sh)", bin.display());
+        println!(
+            "LiteLLM proxy: not installed ({} missing; run tools/router_bench/setup.sh)",
+            bin.display()
+        );
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let config = dir.join("litellm.yaml");
     std::fs::write(
         &config,
@@ -155,7 +198,14 @@ fn start_litellm(fake_url: &str, dir: &std::path::Path) -> Option<(Child, String
     let child = Command::new(bin)
         .args(["--config"])
         .arg(&config)
-        .args(["--port", &port.to_string(), "--host", "127.0.0.1", "--num_workers", "1"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--host",
+            "127.0.0.1",
+            "--num_workers",
+            "1",
+        ])
         .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         .env("LITELLM_LOG", "ERROR")
         .env("NO_PROXY", "*")
@@ -178,13 +228,21 @@ fn start_litellm(fake_url: &str, dir: &std::path::Path) -> Option<(Child, String
 fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
-        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(0)
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     };
     (field("VmRSS:"), field("VmHWM:"))
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let script = Script::from_json(r#"{"latency":{"fixed_ms":50}}"#).unwrap();
         let fake = fake_llm::spawn(FakeConfig { models: vec!["fake-model".into()], ..FakeConfig::new(Provider::OpenAi) }.with_script(script)).await.unwrap();

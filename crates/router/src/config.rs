@@ -23,6 +23,13 @@ pub struct RouterConfig {
     /// Largest request body accepted, in bytes (images arrive inline as data URLs).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Where the stations' uploads (photos, PDF pages) are kept, by sha256 (relative paths are
+    /// taken from the config file's folder).
+    #[serde(default = "default_blob_dir")]
+    pub blob_dir: PathBuf,
+    /// Largest blob a station may upload, in bytes.
+    #[serde(default = "default_max_blob")]
+    pub max_blob_bytes: u64,
     #[serde(default)]
     pub admission: AdmissionConfig,
     pub routing: RoutingConfig,
@@ -139,6 +146,12 @@ fn default_listen() -> SocketAddr {
 fn default_database() -> PathBuf {
     PathBuf::from("router.db")
 }
+fn default_blob_dir() -> PathBuf {
+    PathBuf::from("blobs")
+}
+fn default_max_blob() -> u64 {
+    200 * 1024 * 1024
+}
 fn default_max_body() -> usize {
     20 * 1024 * 1024
 }
@@ -170,9 +183,12 @@ impl RouterConfig {
         let text =
             std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
         let mut config = Self::from_toml(&text)?;
-        if config.database.is_relative() {
-            if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent() {
+            if config.database.is_relative() {
                 config.database = dir.join(&config.database);
+            }
+            if config.blob_dir.is_relative() {
+                config.blob_dir = dir.join(&config.blob_dir);
             }
         }
         Ok(config)

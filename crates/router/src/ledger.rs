@@ -141,15 +141,15 @@ impl Ledger {
         ))
     }
 
-    /// The live (not revoked) client of a key.
-    pub async fn client_of(&self, key: &str) -> Result<Option<Client>, RouterError> {
-        let row = sqlx::query_as::<_, (i64, String)>(
-            "SELECT id, name FROM clients WHERE key_hash = ? AND revoked_at IS NULL",
+    /// The client of a key, and whether the key was revoked.
+    pub async fn client_of(&self, key: &str) -> Result<Option<(Client, bool)>, RouterError> {
+        let row = sqlx::query_as::<_, (i64, String, bool)>(
+            "SELECT id, name, revoked_at IS NOT NULL FROM clients WHERE key_hash = ?",
         )
         .bind(key_hash(key))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, name)| Client { id, name }))
+        Ok(row.map(|(id, name, revoked)| (Client { id, name }, revoked)))
     }
 
     pub async fn revoke_client(&self, id: i64) -> Result<bool, RouterError> {

@@ -6,7 +6,9 @@
 
 pub mod api;
 pub mod backend;
+pub mod blobs;
 pub mod config;
+pub mod devices;
 mod dispatch;
 pub mod error;
 pub mod idempotency;

@@ -49,6 +49,7 @@ pub struct ModelRoute {
 pub struct AppState {
     pub config: RouterConfig,
     pub metrics: crate::metrics::Metrics,
+    pub blobs: crate::blobs::BlobStore,
     /// From the environment (`REVIEW_ROUTER_ADMIN_KEY`); none: the admin API is off.
     pub admin_key: Option<String>,
     pub ledger: Ledger,
@@ -104,6 +105,7 @@ impl AppState {
             .collect();
         Ok(Arc::new(Self {
             metrics: crate::metrics::Metrics::default(),
+            blobs: crate::blobs::BlobStore::new(&config.blob_dir, config.max_blob_bytes)?,
             admin_key: std::env::var(crate::api::ADMIN_KEY_ENV)
                 .ok()
                 .filter(|k| !k.is_empty()),
@@ -118,25 +120,32 @@ impl AppState {
         }))
     }
 
-    /// The client of a bearer key, if the key is live.
-    pub async fn client(&self, key: &str) -> Result<Option<Client>, RouterError> {
+    /// The client of a bearer key: `Err(true)` when it was revoked, `Err(false)` when unknown.
+    pub async fn client(&self, key: &str) -> Result<Result<Client, bool>, RouterError> {
         let hash = crate::ledger::key_hash(key);
         if let Some((client, at)) = self.lock_keys().get(&hash) {
             if at.elapsed() < KEY_CACHE {
-                return Ok(Some(client.clone()));
+                return Ok(Ok(client.clone()));
             }
         }
-        let client = self.ledger.client_of(key).await?;
+        let found = self.ledger.client_of(key).await?;
         let mut keys = self.lock_keys();
-        match &client {
-            Some(c) => {
-                keys.insert(hash, (c.clone(), Instant::now()));
+        Ok(match found {
+            Some((client, false)) => {
+                keys.insert(hash, (client.clone(), Instant::now()));
+                Ok(client)
             }
-            None => {
+            Some((_, true)) => {
                 keys.remove(&hash);
+                Err(true)
             }
-        }
-        Ok(client)
+            None => Err(false),
+        })
+    }
+
+    /// Forgets every checked key (a revocation takes effect at once).
+    pub fn forget_keys(&self) {
+        self.lock_keys().clear();
     }
 
     fn lock_keys(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Client, Instant)>> {

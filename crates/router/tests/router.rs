@@ -822,3 +822,200 @@ async fn an_idempotency_key_replays_the_first_answer_and_is_never_charged_twice(
             .unwrap();
     assert_eq!(charged, 1, "recorded and charged once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_station_enrols_once_and_its_revoked_key_stops_working() {
+    let s = setup(Options::default()).await;
+    let admin = s
+        .http
+        .post(format!("{}/admin/v1/enrolment-codes", s.base))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"note": "Main Street tablet"}));
+    let code: Value = admin.send().await.unwrap().json().await.unwrap();
+    let code = code["code"].as_str().unwrap().to_owned();
+    let enrol = |code: String| {
+        s.http
+            .post(format!("{}/station/v1/enrol", s.base))
+            .json(&json!({"code": code, "name": "main-street-1"}))
+            .send()
+    };
+    let enrolled = enrol(code.clone()).await.unwrap();
+    assert_eq!(enrolled.status(), 201);
+    let enrolled: Value = enrolled.json().await.unwrap();
+    let key = enrolled["key"].as_str().unwrap().to_owned();
+    let models = |key: String| {
+        s.http
+            .get(format!("{}/v1/models", s.base))
+            .bearer_auth(key)
+            .send()
+    };
+    assert_eq!(
+        models(key.clone()).await.unwrap().status(),
+        200,
+        "the device key works"
+    );
+
+    let (status, _, body) = error_of(enrol(code).await.unwrap()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("enrolment_used")),
+        "a replayed code"
+    );
+    let (status, _, body) = error_of(enrol("enr-0000".into()).await.unwrap()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("enrolment_invalid"))
+    );
+
+    let id = enrolled["device_id"].as_i64().unwrap();
+    let revoked = s
+        .http
+        .post(format!("{}/admin/v1/devices/{id}/revoke", s.base))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let (status, _, body) = error_of(models(key).await.unwrap()).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["message"], "this key was revoked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_upload_in_pieces_resume_after_a_cut_and_must_hash_to_their_name() {
+    use sha2::Digest;
+    use tokio::io::AsyncWriteExt;
+    let s = setup(Options::default()).await;
+    let photo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/grocery/queries/Packages/Sour-Milk-Arla-Sour-Milk_002.jpg"
+    ))
+    .unwrap();
+    let sha = hex::encode(sha2::Sha256::digest(&photo));
+    let url = format!("{}/station/v1/blobs/{sha}", s.base);
+    let head = || s.http.head(&url).bearer_auth(&s.key).send();
+    let offset_of = |r: &reqwest::Response| {
+        r.headers()
+            .get("upload-offset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    assert_eq!(head().await.unwrap().status(), 404, "never started");
+
+    // the first third, then a connection cut mid-body: what arrived is kept
+    let third = photo.len() / 3;
+    let first = s
+        .http
+        .patch(&url)
+        .bearer_auth(&s.key)
+        .header("upload-offset", "0")
+        .header("upload-length", photo.len().to_string())
+        .body(photo[..third].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(offset_of(&first), Some(third));
+    let address = s.base.trim_start_matches("http://").to_owned();
+    let mut raw = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let sent = third / 2;
+    let head_bytes = format!(
+        "PATCH /station/v1/blobs/{sha} HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer {}\r\nupload-offset: {third}\r\ncontent-length: {}\r\n\r\n",
+        s.key,
+        photo.len() - third
+    );
+    raw.write_all(head_bytes.as_bytes()).await.unwrap();
+    raw.write_all(&photo[third..third + sent]).await.unwrap();
+    raw.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(raw);
+    let mut resumed_at = 0;
+    for _ in 0..50 {
+        resumed_at = head().await.ok().as_ref().and_then(offset_of).unwrap_or(0);
+        if resumed_at == third + sent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(resumed_at, third + sent, "the cut upload kept what arrived");
+
+    // a piece at the wrong offset is refused with where to continue
+    let wrong = s
+        .http
+        .patch(&url)
+        .bearer_auth(&s.key)
+        .header("upload-offset", "0")
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = error_of(wrong).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("offset_mismatch"))
+    );
+    // the rest completes it, checked against its name
+    let rest = s
+        .http
+        .patch(&url)
+        .bearer_auth(&s.key)
+        .header("upload-offset", resumed_at.to_string())
+        .body(photo[resumed_at..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 200);
+    let done: Value = rest.json().await.unwrap();
+    assert_eq!(done["complete"], true);
+    assert_eq!(
+        head()
+            .await
+            .unwrap()
+            .headers()
+            .get("blob-complete")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+
+    // bytes that do not hash to the name are thrown away
+    let liar = "0".repeat(64);
+    let lie = s
+        .http
+        .patch(format!("{}/station/v1/blobs/{liar}", s.base))
+        .bearer_auth(&s.key)
+        .header("upload-offset", "0")
+        .header("upload-length", photo.len().to_string())
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = error_of(lie).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("hash_mismatch"))
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains(&sha)),
+        "the message names the real hash: {body}"
+    );
+    assert_eq!(
+        s.http
+            .head(format!("{}/station/v1/blobs/{liar}", s.base))
+            .bearer_auth(&s.key)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let bad_name = s
+        .http
+        .patch(format!("{}/station/v1/blobs/..%2F..%2Fetc", s.base))
+        .bearer_auth(&s.key)
+        .header("upload-offset", "0")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_name.status(), 400);
+}

@@ -26,7 +26,7 @@ use crate::traffic::health::HealthView;
 /// The environment variable holding the admin key (never the config file).
 pub const ADMIN_KEY_ENV: &str = "REVIEW_ROUTER_ADMIN_KEY";
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), HttpError> {
+pub(super) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), HttpError> {
     let Some(expected) = state.admin_key.as_deref() else {
         return Err(HttpError::new(
             StatusCode::FORBIDDEN,

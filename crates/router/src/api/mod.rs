@@ -3,6 +3,7 @@
 mod admin;
 mod chat;
 mod health;
+mod station;
 
 pub use admin::ADMIN_KEY_ENV;
 
@@ -56,6 +57,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/v1/shares", get(admin::shares))
         .route("/admin/v1/requests", get(admin::requests))
         .route(
+            "/admin/v1/enrolment-codes",
+            post(station::create_enrolment_code),
+        )
+        .route(
+            "/admin/v1/devices/{id}/revoke",
+            post(station::revoke_device),
+        )
+        .route("/station/v1/enrol", post(station::enrol))
+        .route(
+            "/station/v1/blobs/{sha256}",
+            axum::routing::head(station::blob_state).patch(station::upload_blob),
+        )
+        .route(
             "/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json()) }),
         )
@@ -74,8 +88,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Client, H
             HttpError::unauthorized("send your router key as `Authorization: Bearer <key>`")
         })?;
     match state.client(key).await {
-        Ok(Some(client)) => Ok(client),
-        Ok(None) => Err(HttpError::unauthorized("this key is unknown or revoked")),
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(true)) => Err(HttpError::unauthorized("this key was revoked")),
+        Ok(Err(false)) => Err(HttpError::unauthorized("this key is unknown")),
         Err(error) => {
             tracing::error!(%error, "key lookup failed");
             Err(HttpError::internal("the key could not be checked"))

@@ -1,0 +1,254 @@
+//! Content-addressed uploads from stations (photos, PDF pages), resumable: `HEAD` says how many
+//! bytes the router has, `PATCH` continues from there, and the whole is checked against its
+//! sha256 name before it counts. A cut connection keeps what arrived; bytes that do not hash
+//! to their name are thrown away.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use axum::body::Body;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+use tokio::io::AsyncWriteExt;
+
+use crate::ledger::now_rfc3339;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct UploadState {
+    pub length: u64,
+    pub received: u64,
+    pub complete: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("a blob is named by its sha256: 64 lowercase hex digits")]
+    BadName,
+    #[error("the first piece of an upload must say its whole length (Upload-Length)")]
+    LengthMissing,
+    #[error("this blob was started with another Upload-Length ({0})")]
+    LengthChanged(u64),
+    #[error("a blob may be at most {0} bytes")]
+    TooLarge(u64),
+    #[error("the router has {have} bytes of this blob: continue from there")]
+    OffsetMismatch { have: u64 },
+    #[error("more bytes than Upload-Length")]
+    Overrun,
+    #[error("the upload was cut after {received} bytes: HEAD says where to continue")]
+    Cut { received: u64 },
+    #[error("the bytes hash to {actual}, not to the name they were sent under")]
+    HashMismatch { actual: String },
+    #[error("another upload of this blob is in progress")]
+    Busy,
+    #[error("the blob store failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the ledger failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug)]
+pub struct BlobStore {
+    dir: PathBuf,
+    max: u64,
+    uploading: Mutex<HashSet<String>>,
+}
+
+/// Releases a blob's upload slot when the upload ends, however it ends.
+struct Uploading<'a>(&'a BlobStore, String);
+
+impl Drop for Uploading<'_> {
+    fn drop(&mut self) {
+        self.0.lock().remove(&self.1);
+    }
+}
+
+pub fn valid_name(sha: &str) -> bool {
+    sha.len() == 64
+        && sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl BlobStore {
+    pub fn new(dir: &Path, max: u64) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            max,
+            uploading: Mutex::new(HashSet::new()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // a set of names: a panic elsewhere cannot leave it inconsistent
+        self.uploading.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The file of a whole, checked blob (the name is validated: no path can leave the folder).
+    pub fn path_of(&self, sha: &str) -> Option<PathBuf> {
+        valid_name(sha).then(|| self.dir.join(sha))
+    }
+
+    pub async fn state(
+        &self,
+        pool: &SqlitePool,
+        sha: &str,
+    ) -> Result<Option<UploadState>, UploadError> {
+        if !valid_name(sha) {
+            return Err(UploadError::BadName);
+        }
+        let row: Option<(i64, i64, bool)> =
+            sqlx::query_as("SELECT length, received, complete FROM blobs WHERE sha256 = ?")
+                .bind(sha)
+                .fetch_optional(pool)
+                .await?;
+        Ok(row.map(|(length, received, complete)| UploadState {
+            length: length as u64,
+            received: received as u64,
+            complete,
+        }))
+    }
+
+    /// Appends `body` at `offset`; checks the whole once the last byte is in.
+    pub async fn append(
+        &self,
+        pool: &SqlitePool,
+        sha: &str,
+        device: i64,
+        offset: u64,
+        length: Option<u64>,
+        body: Body,
+    ) -> Result<UploadState, UploadError> {
+        if !valid_name(sha) {
+            return Err(UploadError::BadName);
+        }
+        if !self.lock().insert(sha.to_owned()) {
+            return Err(UploadError::Busy);
+        }
+        let _slot = Uploading(self, sha.to_owned());
+        let state = match self.state(pool, sha).await? {
+            Some(state) if state.complete => return Ok(state),
+            Some(state) => {
+                if length.is_some_and(|l| l != state.length) {
+                    return Err(UploadError::LengthChanged(state.length));
+                }
+                state
+            }
+            None => {
+                let length = length.ok_or(UploadError::LengthMissing)?;
+                if length > self.max {
+                    return Err(UploadError::TooLarge(self.max));
+                }
+                sqlx::query("INSERT INTO blobs (sha256, length, received, device_id, created_at) VALUES (?, ?, 0, ?, ?)")
+                    .bind(sha)
+                    .bind(length as i64)
+                    .bind(device)
+                    .bind(now_rfc3339())
+                    .execute(pool)
+                    .await?;
+                UploadState {
+                    length,
+                    received: 0,
+                    complete: false,
+                }
+            }
+        };
+        let part = self.dir.join(format!("{sha}.part"));
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&part)
+            .await?;
+        // the file is the truth for what arrived (a crash may have cut the ledger's count short)
+        let on_disk = file.metadata().await?.len();
+        if on_disk != state.received {
+            let have = on_disk.min(state.length);
+            file.set_len(have).await?;
+            set_received(pool, sha, have).await?;
+            if have != offset {
+                return Err(UploadError::OffsetMismatch { have });
+            }
+        } else if offset != state.received {
+            return Err(UploadError::OffsetMismatch {
+                have: state.received,
+            });
+        }
+        let mut received = offset;
+        let mut stream = body.into_data_stream();
+        let mut cut = false;
+        let mut overrun = false;
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => {
+                    if received + bytes.len() as u64 > state.length {
+                        overrun = true;
+                        break;
+                    }
+                    file.write_all(&bytes).await?;
+                    received += bytes.len() as u64;
+                }
+                Err(_) => {
+                    cut = true;
+                    break;
+                }
+            }
+        }
+        file.flush().await?;
+        file.sync_data().await?;
+        drop(file);
+        set_received(pool, sha, received).await?;
+        if overrun {
+            return Err(UploadError::Overrun);
+        }
+        if cut {
+            return Err(UploadError::Cut { received });
+        }
+        if received < state.length {
+            return Ok(UploadState {
+                length: state.length,
+                received,
+                complete: false,
+            });
+        }
+        let actual = {
+            let part = part.clone();
+            tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                let mut hasher = Sha256::new();
+                std::io::copy(&mut std::fs::File::open(&part)?, &mut hasher)?;
+                Ok(hex::encode(hasher.finalize()))
+            })
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??
+        };
+        if actual != sha {
+            tokio::fs::remove_file(&part).await?;
+            sqlx::query("DELETE FROM blobs WHERE sha256 = ?")
+                .bind(sha)
+                .execute(pool)
+                .await?;
+            return Err(UploadError::HashMismatch { actual });
+        }
+        tokio::fs::rename(&part, self.dir.join(sha)).await?;
+        sqlx::query("UPDATE blobs SET complete = 1, completed_at = ? WHERE sha256 = ?")
+            .bind(now_rfc3339())
+            .bind(sha)
+            .execute(pool)
+            .await?;
+        Ok(UploadState {
+            length: state.length,
+            received,
+            complete: true,
+        })
+    }
+}
+
+async fn set_received(pool: &SqlitePool, sha: &str, received: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE blobs SET received = ? WHERE sha256 = ?")
+        .bind(received as i64)
+        .bind(sha)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Stations as devices: an admin creates a one-time enrolment code; a station trades it for its
+//! own device key (a client key of kind `device`), once; the key can be revoked. Codes and keys
+//! are kept as sha256 hashes only.
+
+use sqlx::SqlitePool;
+use time::OffsetDateTime;
+
+use crate::ledger::{key_hash, now_rfc3339, Client};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Enrolment {
+    Enrolled {
+        client: Client,
+        key: String,
+    },
+    /// No such code, or it expired.
+    Invalid,
+    /// The code enrolled a device already.
+    Used,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A new one-time code, valid for `hours`; returned once.
+pub async fn create_code(
+    pool: &SqlitePool,
+    note: Option<&str>,
+    hours: i64,
+) -> Result<(String, String), sqlx::Error> {
+    let code = format!("enr-{}", hex::encode(rand::random::<[u8; 16]>()));
+    let now = OffsetDateTime::now_utc();
+    let expires = rfc3339(now + time::Duration::hours(hours));
+    sqlx::query(
+        "INSERT INTO enrolment_codes (code_hash, note, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(key_hash(&code))
+    .bind(note)
+    .bind(rfc3339(now))
+    .bind(&expires)
+    .execute(pool)
+    .await?;
+    Ok((code, expires))
+}
+
+/// Trades a code for a device key, in one transaction: a code enrols one device, ever.
+pub async fn enrol(pool: &SqlitePool, code: &str, name: &str) -> Result<Enrolment, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT expires_at, used_at FROM enrolment_codes WHERE code_hash = ?")
+            .bind(key_hash(code))
+            .fetch_optional(&mut *tx)
+            .await?;
+    let now = now_rfc3339();
+    let outcome = match row {
+        None => Enrolment::Invalid,
+        Some((_, Some(_))) => Enrolment::Used,
+        Some((expires, None)) if expires < now => Enrolment::Invalid,
+        Some(_) => {
+            let key = format!("rd-{}", hex::encode(rand::random::<[u8; 32]>()));
+            let id: i64 = sqlx::query_scalar("INSERT INTO clients (name, key_hash, created_at, kind) VALUES (?, ?, ?, 'device') RETURNING id")
+                .bind(name)
+                .bind(key_hash(&key))
+                .bind(&now)
+                .fetch_one(&mut *tx)
+                .await?;
+            // the code's row is claimed only if still unused: two racing enrolments cannot both win
+            let claimed = sqlx::query("UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL")
+                .bind(&now)
+                .bind(id)
+                .bind(key_hash(code))
+                .execute(&mut *tx)
+                .await?;
+            if claimed.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(Enrolment::Used);
+            }
+            Enrolment::Enrolled {
+                client: Client {
+                    id,
+                    name: name.to_owned(),
+                },
+                key,
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
