@@ -33,6 +33,9 @@ pub struct RouterConfig {
     #[serde(default)]
     pub admission: AdmissionConfig,
     pub routing: RoutingConfig,
+    /// The model (a `models` name) the stations' jobs run on.
+    #[serde(default = "default_jobs_model")]
+    pub jobs_model: String,
     pub backends: Vec<BackendConfig>,
     /// The model names clients ask for, each served by a model of every backend.
     pub models: Vec<ModelConfig>,
@@ -146,6 +149,9 @@ fn default_listen() -> SocketAddr {
 fn default_database() -> PathBuf {
     PathBuf::from("router.db")
 }
+fn default_jobs_model() -> String {
+    "reasoning".into()
+}
 fn default_blob_dir() -> PathBuf {
     PathBuf::from("blobs")
 }
@@ -252,6 +258,12 @@ impl RouterConfig {
                     )));
                 }
             }
+        }
+        if !self.models.iter().any(|m| m.name == self.jobs_model) {
+            return Err(ConfigError::Invalid(format!(
+                "jobs_model names no model: {}",
+                self.jobs_model
+            )));
         }
         if self.admission.per_key_rps == 0 || self.admission.per_key_burst == 0 {
             return Err(ConfigError::Invalid(

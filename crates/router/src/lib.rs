@@ -12,6 +12,7 @@ pub mod devices;
 mod dispatch;
 pub mod error;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledger;
 pub mod metrics;
 pub mod state;

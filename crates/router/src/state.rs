@@ -50,6 +50,8 @@ pub struct AppState {
     pub config: RouterConfig,
     pub metrics: crate::metrics::Metrics,
     pub blobs: crate::blobs::BlobStore,
+    /// Woken when a job ends (the stations' long-polls wait on it).
+    pub jobs_finished: tokio::sync::Notify,
     /// From the environment (`REVIEW_ROUTER_ADMIN_KEY`); none: the admin API is off.
     pub admin_key: Option<String>,
     pub ledger: Ledger,
@@ -106,6 +108,7 @@ impl AppState {
         Ok(Arc::new(Self {
             metrics: crate::metrics::Metrics::default(),
             blobs: crate::blobs::BlobStore::new(&config.blob_dir, config.max_blob_bytes)?,
+            jobs_finished: tokio::sync::Notify::new(),
             admin_key: std::env::var(crate::api::ADMIN_KEY_ENV)
                 .ok()
                 .filter(|k| !k.is_empty()),

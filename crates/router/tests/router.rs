@@ -1019,3 +1019,139 @@ async fn blobs_upload_in_pieces_resume_after_a_cut_and_must_hash_to_their_name()
         .unwrap();
     assert_eq!(bad_name.status(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_run_through_the_traffic_manager_and_their_answers_must_match_the_schema() {
+    use sha2::Digest;
+    let s = setup(Options::default()).await;
+    let photo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/grocery/queries/Packages/Sour-Milk-Arla-Sour-Milk_002.jpg"
+    ))
+    .unwrap();
+    let sha = hex::encode(sha2::Sha256::digest(&photo));
+    let upload = s
+        .http
+        .patch(format!("{}/station/v1/blobs/{sha}", s.base))
+        .bearer_auth(&s.key)
+        .header("upload-offset", "0")
+        .header("upload-length", photo.len().to_string())
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 200);
+    let submit = |key: &'static str, body: Value| {
+        s.http
+            .post(format!("{}/station/v1/jobs", s.base))
+            .bearer_auth(&s.key)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let compliance = json!({"kind": "compliance_check", "input": {"store_id": "main-street", "photo_sha256": sha,
+        "rules": [{"id": "price_tags", "text": "Every product has a visible price tag"}]}});
+
+    let accepted = submit("visit-1/photo-1", compliance.clone()).await.unwrap();
+    assert_eq!(accepted.status(), 202);
+    let accepted: Value = accepted.json().await.unwrap();
+    let job = accepted["job_id"].as_i64().unwrap();
+    let again: Value = submit("visit-1/photo-1", compliance.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["job_id"].as_i64(), again["new"].as_bool()),
+        (Some(job), Some(false)),
+        "a repeat names the same job"
+    );
+    let other = submit(
+        "visit-1/photo-1",
+        json!({"kind": "legal_summary", "input": {"page_sha256s": [sha]}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_of(other).await.0, 422);
+    let never = submit(
+        "visit-1/photo-2",
+        json!({"kind": "compliance_check", "input": {"photo_sha256": "a".repeat(64), "rules": []}}),
+    )
+    .await
+    .unwrap();
+    let (status, _, body) = error_of(never).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("blob_missing")));
+
+    // the result arrives by long-poll, valid against its schema
+    let results: Value = s
+        .http
+        .get(format!("{}/station/v1/results?after=0&wait=20", s.base))
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = &results[0];
+    assert_eq!(
+        (first["job_id"].as_i64(), first["ok"].as_bool()),
+        (Some(job), Some(true)),
+        "{results}"
+    );
+    assert!(first["result"]["rules"].is_array());
+    assert_eq!(first["prompt_version"], "compliance_check.v1");
+    let seq = first["seq"].as_i64().unwrap();
+    assert_eq!(
+        s.gemini.stats().requests,
+        1,
+        "one call for one job, through the router"
+    );
+
+    // an answer that does not match the schema is asked for once more, then the job fails
+    for fake in [&s.gemini, &s.bedrock] {
+        fake.set_script(script(r#"{"faults":[{"kind":"invalid_content"}]}"#));
+    }
+    let invoice = json!({"kind": "invoice_fields", "input": {"page_sha256s": [sha], "ocr_text": "TOTAL 12.50", "local": {}}});
+    assert_eq!(submit("invoice-9", invoice).await.unwrap().status(), 202);
+    let results: Value = s
+        .http
+        .get(format!("{}/station/v1/results?after={seq}&wait=20", s.base))
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(results[0]["ok"], false, "{results}");
+    assert!(
+        results[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("rejected twice")),
+        "{results}"
+    );
+    assert_eq!(
+        s.gemini.stats().requests + s.bedrock.stats().requests,
+        3,
+        "the invalid answer was asked for again once"
+    );
+
+    // reviewers' corrections, counted once per decision
+    let correction = json!({"decision_hash": "b".repeat(64), "kind": "invoice", "before": {}, "after": {"total": "12.50"}});
+    let post = || {
+        s.http
+            .post(format!("{}/station/v1/corrections", s.base))
+            .bearer_auth(&s.key)
+            .json(&json!({"corrections": [correction, correction]}))
+            .send()
+    };
+    let first: Value = post().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (first["received"].as_i64(), first["new"].as_i64()),
+        (Some(2), Some(1))
+    );
+    let again: Value = post().await.unwrap().json().await.unwrap();
+    assert_eq!(again["new"], 0);
+}

@@ -65,6 +65,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(station::revoke_device),
         )
         .route("/station/v1/enrol", post(station::enrol))
+        .route("/station/v1/jobs", post(station::submit_job))
+        .route("/station/v1/results", get(station::job_results))
+        .route("/station/v1/corrections", post(station::ingest_corrections))
         .route(
             "/station/v1/blobs/{sha256}",
             axum::routing::head(station::blob_state).patch(station::upload_blob),

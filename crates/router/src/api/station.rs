@@ -282,3 +282,154 @@ fn storage(error: &sqlx::Error) -> HttpError {
         format!("the ledger failed: {error}"),
     )
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewJob {
+    pub kind: crate::jobs::JobKind,
+    /// compliance_check: `{store_id, photo_sha256, rules: [{id, text}]}`; invoice_fields:
+    /// `{page_sha256s, ocr_text, local}`; legal_summary: `{page_sha256s, text}`.
+    #[schema(value_type = Object)]
+    pub input: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobAccepted {
+    pub job_id: i64,
+    /// False when this key's job was submitted before (its result is fetched as usual).
+    pub new: bool,
+}
+
+#[utoipa::path(post, path = "/station/v1/jobs", request_body = NewJob,
+    params(("Idempotency-Key" = String, Header, description = "Required: a repeat names the same job")),
+    responses((status = 202, body = JobAccepted), (status = 422, description = "A blob was never uploaded whole, or the key came with another input", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn submit_job(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let device = match super::authenticate(&state, &headers).await {
+        Ok(client) => client,
+        Err(error) => return error.into_response(),
+    };
+    let Some(key) = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+    else {
+        return HttpError::invalid("a job needs an Idempotency-Key (1 to 255 characters)")
+            .into_response();
+    };
+    let job: NewJob = match serde_json::from_slice(&body) {
+        Ok(job) => job,
+        Err(e) => {
+            return HttpError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedJson,
+                format!("the body is not a job: {e}"),
+            )
+            .into_response()
+        }
+    };
+    let shas = match job.kind.blobs(&job.input) {
+        Ok(shas) => shas,
+        Err(message) => return HttpError::invalid(message).into_response(),
+    };
+    for sha in &shas {
+        match state.blobs.state(state.ledger.pool(), sha).await {
+            Ok(Some(upload)) if upload.complete => {}
+            Ok(_) => {
+                return HttpError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::BlobMissing,
+                    format!("blob {sha} was never uploaded whole: upload it first"),
+                )
+                .into_response()
+            }
+            Err(e) => return upload_error(&e).into_response(),
+        }
+    }
+    match crate::jobs::submit(&state, &device, key, job.kind, &job.input).await {
+        Ok((job_id, new)) => {
+            (StatusCode::ACCEPTED, Json(JobAccepted { job_id, new })).into_response()
+        }
+        Err(None) => HttpError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::IdempotencyMismatch,
+            "this Idempotency-Key named a job with another input",
+        )
+        .into_response(),
+        Err(Some(e)) => storage(&e).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Cursor {
+    /// The last `seq` seen (0 at first).
+    pub after: Option<i64>,
+    /// Seconds to wait for a result when there is none yet (at most 30).
+    pub wait: Option<u64>,
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/station/v1/results", params(Cursor), responses((status = 200, body = [crate::jobs::JobResult])), security(("bearer" = [])))]
+pub async fn job_results(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(cursor): axum::extract::Query<Cursor>,
+) -> Response {
+    let device = match super::authenticate(&state, &headers).await {
+        Ok(client) => client,
+        Err(error) => return error.into_response(),
+    };
+    let wait = std::time::Duration::from_secs(cursor.wait.unwrap_or(0).min(30));
+    match crate::jobs::results(
+        &state,
+        device.id,
+        cursor.after.unwrap_or(0),
+        cursor.limit.unwrap_or(100).clamp(1, 500),
+        wait,
+    )
+    .await
+    {
+        Ok(results) => Json(results).into_response(),
+        Err(e) => storage(&e).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Corrections {
+    /// Each with its `decision_hash` (the station's audit-chain hash) and `kind`.
+    #[schema(value_type = Vec<Object>)]
+    pub corrections: Vec<serde_json::Value>,
+}
+
+#[utoipa::path(post, path = "/station/v1/corrections", request_body = Corrections,
+    responses((status = 200, description = "`{received, new}`: repeats are counted once"), (status = 400, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn ingest_corrections(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let device = match super::authenticate(&state, &headers).await {
+        Ok(client) => client,
+        Err(error) => return error.into_response(),
+    };
+    let batch: Corrections = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(e) => {
+            return HttpError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedJson,
+                format!("the body is not a batch of corrections: {e}"),
+            )
+            .into_response()
+        }
+    };
+    match crate::jobs::ingest_corrections(&state, device.id, &batch.corrections).await {
+        Ok(new) => Json(serde_json::json!({"received": batch.corrections.len(), "new": new}))
+            .into_response(),
+        Err(message) => HttpError::invalid(message).into_response(),
+    }
+}

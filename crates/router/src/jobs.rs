@@ -1,0 +1,379 @@
+//! The stations' jobs: compliance checks of a photo against a store's rules, invoice fields from
+//! page images and OCR text, legal summaries. Each is submitted once (its idempotency key),
+//! run through the traffic manager like any request, with a versioned prompt and JSON Schema
+//! (`prompts/`); an answer that does not validate is asked for once more, then the job fails
+//! with the reason. Results are fetched by cursor, waiting for new ones (long-poll).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::ledger::{now_rfc3339, Client};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    ComplianceCheck,
+    InvoiceFields,
+    LegalSummary,
+}
+
+struct Prompt {
+    version: &'static str,
+    system: &'static str,
+    schema: &'static str,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ComplianceCheck => "compliance_check",
+            Self::InvoiceFields => "invoice_fields",
+            Self::LegalSummary => "legal_summary",
+        }
+    }
+
+    fn prompt(self) -> Prompt {
+        match self {
+            Self::ComplianceCheck => Prompt {
+                version: "compliance_check.v1",
+                system: include_str!("../prompts/compliance_check.v1.md"),
+                schema: include_str!("../prompts/compliance_check.v1.schema.json"),
+            },
+            Self::InvoiceFields => Prompt {
+                version: "invoice_fields.v1",
+                system: include_str!("../prompts/invoice_fields.v1.md"),
+                schema: include_str!("../../../schemas/invoice.v1.schema.json"),
+            },
+            Self::LegalSummary => Prompt {
+                version: "legal_summary.v1",
+                system: include_str!("../prompts/legal_summary.v1.md"),
+                schema: include_str!("../prompts/legal_summary.v1.schema.json"),
+            },
+        }
+    }
+
+    /// The blobs a job's input names (they must be uploaded whole before it is accepted).
+    pub fn blobs(self, input: &Value) -> Result<Vec<String>, String> {
+        let field = match self {
+            Self::ComplianceCheck => "photo_sha256",
+            Self::InvoiceFields | Self::LegalSummary => "page_sha256s",
+        };
+        match input.get(field) {
+            Some(Value::String(sha)) => Ok(vec![sha.clone()]),
+            Some(Value::Array(list)) if !list.is_empty() => list
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| format!("`{field}` must list sha256 names"))
+                })
+                .collect(),
+            _ => Err(format!("a {} job needs `{field}`", self.as_str())),
+        }
+    }
+}
+
+/// A finished job as the station fetches it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobResult {
+    pub job_id: i64,
+    pub kind: JobKind,
+    /// The cursor: fetch with `after` set to the last one seen.
+    pub seq: i64,
+    pub ok: bool,
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub prompt_version: String,
+    pub finished_at: String,
+}
+
+/// Records a job (or finds the one submitted with the same key) and starts it.
+/// `Ok((id, true))` when it is new; `Err(None)` when the key came with another input.
+pub async fn submit(
+    state: &Arc<AppState>,
+    device: &Client,
+    key: &str,
+    kind: JobKind,
+    input: &Value,
+) -> Result<(i64, bool), Option<sqlx::Error>> {
+    let text = input.to_string();
+    let hash = crate::idempotency::body_hash(format!("{}:{text}", kind.as_str()).as_bytes());
+    let pool = state.ledger.pool();
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO jobs (device_id, idempotency_key, input_hash, kind, input, state, prompt_version, created_at)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(device.id)
+    .bind(key)
+    .bind(&hash)
+    .bind(kind.as_str())
+    .bind(&text)
+    .bind(kind.prompt().version)
+    .bind(now_rfc3339())
+    .fetch_optional(pool)
+    .await
+    .map_err(Some)?;
+    if let Some(id) = inserted {
+        tokio::spawn(run(
+            Arc::clone(state),
+            device.clone(),
+            id,
+            kind,
+            input.clone(),
+        ));
+        return Ok((id, true));
+    }
+    let (id, stored): (i64, String) = sqlx::query_as(
+        "SELECT id, input_hash FROM jobs WHERE device_id = ? AND idempotency_key = ?",
+    )
+    .bind(device.id)
+    .bind(key)
+    .fetch_one(pool)
+    .await
+    .map_err(Some)?;
+    if stored == hash {
+        Ok((id, false))
+    } else {
+        Err(None)
+    }
+}
+
+/// The chat request of a job: the prompt, the input as JSON, the images as data URLs.
+fn request(
+    state: &AppState,
+    kind: JobKind,
+    input: &Value,
+    model: &str,
+    schema: &Value,
+    retry_note: Option<&str>,
+) -> Result<Value, String> {
+    let mut parts = vec![json!({"type": "text", "text": format!("Input:\n{input}")})];
+    for sha in kind.blobs(input)? {
+        let path = state
+            .blobs
+            .path_of(&sha)
+            .ok_or("a blob name is not a sha256")?;
+        let bytes = std::fs::read(&path).map_err(|e| format!("blob {sha}: {e}"))?;
+        let mime = if bytes.starts_with(b"\x89PNG") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
+        let url = format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        );
+        parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
+    }
+    if let Some(note) = retry_note {
+        parts.push(json!({"type": "text", "text": format!("Your previous answer was rejected: {note}. Answer again, matching the schema exactly.")}));
+    }
+    Ok(json!({
+        "model": model,
+        "messages": [{"role": "system", "content": kind.prompt().system}, {"role": "user", "content": parts}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": kind.as_str(), "schema": schema, "strict": true}},
+    }))
+}
+
+async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input: Value) {
+    let outcome = attempt_all(&state, &device, kind, &input).await;
+    let (result, error, attempts) = match outcome {
+        (Ok(result), n) => (Some(result.to_string()), None, n),
+        (Err(reason), n) => (None, Some(reason), n),
+    };
+    let finished = sqlx::query(
+        "UPDATE jobs SET state = ?, result = ?, error = ?, attempts = ?, finished_at = ?,
+                finished_seq = (SELECT coalesce(max(finished_seq), 0) + 1 FROM jobs) WHERE id = ?",
+    )
+    .bind(if error.is_none() { "done" } else { "failed" })
+    .bind(result)
+    .bind(error)
+    .bind(attempts)
+    .bind(now_rfc3339())
+    .bind(id)
+    .execute(state.ledger.pool())
+    .await;
+    if let Err(e) = finished {
+        tracing::error!(job = id, error = %e, "a finished job could not be recorded");
+    }
+    state.jobs_finished.notify_waiters();
+}
+
+/// Up to two answers: one that does not validate is asked for again once.
+async fn attempt_all(
+    state: &Arc<AppState>,
+    device: &Client,
+    kind: JobKind,
+    input: &Value,
+) -> (Result<Value, String>, i64) {
+    let Some(model) = state.models.get(&state.config.jobs_model).cloned() else {
+        return (
+            Err(format!(
+                "the jobs' model {} is not configured",
+                state.config.jobs_model
+            )),
+            0,
+        );
+    };
+    let schema: Value = match serde_json::from_str(kind.prompt().schema) {
+        Ok(schema) => schema,
+        Err(e) => return (Err(format!("the job's schema is not JSON: {e}")), 0),
+    };
+    let validator = match jsonschema::validator_for(&schema) {
+        Ok(v) => v,
+        Err(e) => return (Err(format!("the job's schema is invalid: {e}")), 0),
+    };
+    let mut note: Option<String> = None;
+    for attempt in 1..=2 {
+        let body = match request(state, kind, input, &model.name, &schema, note.as_deref()) {
+            Ok(body) => body,
+            Err(reason) => return (Err(reason), attempt - 1),
+        };
+        let response =
+            crate::dispatch::chat(Arc::clone(state), device.clone(), model.clone(), body, None)
+                .await;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        if !status.is_success() {
+            let message = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned));
+            return (
+                Err(format!(
+                    "the LLM call failed ({status}): {}",
+                    message.unwrap_or_default()
+                )),
+                attempt,
+            );
+        }
+        let content = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+            v["choices"][0]["message"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        });
+        let answer = content.as_deref().map(serde_json::from_str::<Value>);
+        let problem = match answer {
+            None => "the answer has no content".to_owned(),
+            Some(Err(e)) => format!("the answer is not JSON ({e})"),
+            Some(Ok(value)) => {
+                let first_error = validator
+                    .iter_errors(&value)
+                    .next()
+                    .map(|e| format!("at {}: {e}", e.instance_path));
+                match first_error {
+                    None => return (Ok(value), attempt),
+                    Some(error) => format!("the answer does not match the schema {error}"),
+                }
+            }
+        };
+        tracing::warn!(kind = kind.as_str(), attempt, %problem, "a job's answer was rejected");
+        note = Some(problem);
+    }
+    (
+        Err(format!("rejected twice: {}", note.unwrap_or_default())),
+        2,
+    )
+}
+
+/// id, kind, seq, result, error, prompt version, finished at
+type FinishedRow = (
+    i64,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// Finished jobs of a device after `after`, waiting up to `wait` for one when there is none.
+pub async fn results(
+    state: &AppState,
+    device: i64,
+    after: i64,
+    limit: i64,
+    wait: Duration,
+) -> Result<Vec<JobResult>, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // registered before the query: a job finishing in between still wakes this wait
+        let finished = state.jobs_finished.notified();
+        let rows: Vec<FinishedRow> = sqlx::query_as(
+            "SELECT id, kind, finished_seq, result, error, prompt_version, finished_at FROM jobs
+             WHERE device_id = ? AND finished_seq > ? ORDER BY finished_seq LIMIT ?",
+        )
+        .bind(device)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(state.ledger.pool())
+        .await?;
+        if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
+            return Ok(rows
+                .into_iter()
+                .filter_map(
+                    |(job_id, kind, seq, result, error, prompt_version, finished_at)| {
+                        let kind = serde_json::from_value(Value::String(kind)).ok()?;
+                        Some(JobResult {
+                            job_id,
+                            kind,
+                            seq,
+                            ok: error.is_none(),
+                            result: result.and_then(|r| serde_json::from_str(&r).ok()),
+                            error,
+                            prompt_version,
+                            finished_at,
+                        })
+                    },
+                )
+                .collect());
+        }
+        let _ = tokio::time::timeout_at(deadline, finished).await;
+    }
+}
+
+/// Stores reviewers' corrections once each (by the decision's hash); returns how many were new.
+pub async fn ingest_corrections(
+    state: &AppState,
+    device: i64,
+    corrections: &[Value],
+) -> Result<u64, String> {
+    let mut tx = state
+        .ledger
+        .pool()
+        .begin()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut new = 0;
+    for (i, c) in corrections.iter().enumerate() {
+        let hash = c
+            .get("decision_hash")
+            .and_then(Value::as_str)
+            .filter(|h| crate::blobs::valid_name(h))
+            .ok_or(format!("correction {i}: `decision_hash` must be a sha256"))?;
+        let kind = c
+            .get("kind")
+            .and_then(Value::as_str)
+            .ok_or(format!("correction {i}: `kind` is missing"))?;
+        let done = sqlx::query("INSERT INTO corrections (decision_hash, device_id, kind, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_hash) DO NOTHING")
+            .bind(hash)
+            .bind(device)
+            .bind(kind)
+            .bind(c.to_string())
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        new += done.rows_affected();
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(new)
+}
