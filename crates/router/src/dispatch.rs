@@ -36,12 +36,19 @@ impl Trip {
     }
 }
 
+/// What a request is recorded under besides its client.
+#[derive(Debug, Clone, Default)]
+pub struct Tags {
+    pub idempotency_key: Option<String>,
+    pub store: Option<String>,
+}
+
 pub async fn chat(
     state: Arc<AppState>,
     client: Client,
     model: ModelRoute,
     mut body: Value,
-    idempotency_key: Option<String>,
+    tags: Tags,
 ) -> Response {
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     if stream {
@@ -57,7 +64,8 @@ pub async fn chat(
         row: RequestRow {
             id: uuid::Uuid::new_v4().to_string(),
             client_id: client.id,
-            idempotency_key,
+            idempotency_key: tags.idempotency_key,
+            store_id: tags.store,
             requested_model: model.name.clone(),
             stream,
             decision: match decision {

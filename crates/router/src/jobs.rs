@@ -236,8 +236,15 @@ async fn attempt_all(
             Ok(body) => body,
             Err(reason) => return (Err(reason), attempt - 1),
         };
+        let tags = crate::dispatch::Tags {
+            idempotency_key: None,
+            store: input
+                .get("store_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        };
         let response =
-            crate::dispatch::chat(Arc::clone(state), device.clone(), model.clone(), body, None)
+            crate::dispatch::chat(Arc::clone(state), device.clone(), model.clone(), body, tags)
                 .await;
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)

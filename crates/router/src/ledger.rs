@@ -20,6 +20,7 @@ pub struct RequestRow {
     pub id: String,
     pub client_id: i64,
     pub idempotency_key: Option<String>,
+    pub store_id: Option<String>,
     pub requested_model: String,
     pub stream: bool,
     pub decision: &'static str,
@@ -208,8 +209,8 @@ async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx:
         // a request id is unique: written once even if a batch is retried after a partial failure
         let inserted = sqlx::query(
             "INSERT INTO requests (id, client_id, idempotency_key, requested_model, stream, decision, decision_reason,
-                decided_backend, final_backend, fallback, status, error_code, attempts, started_at, latency_ms, ttft_ms, cost_usd)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                decided_backend, final_backend, fallback, status, error_code, attempts, started_at, latency_ms, ttft_ms, cost_usd, store_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&r.id)
         .bind(r.client_id)
@@ -228,6 +229,7 @@ async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx:
         .bind(r.latency_ms)
         .bind(r.ttft_ms)
         .bind(cost)
+        .bind(&r.store_id)
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {

@@ -9,7 +9,7 @@ pub mod backend;
 pub mod blobs;
 pub mod config;
 pub mod devices;
-mod dispatch;
+pub mod dispatch;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;

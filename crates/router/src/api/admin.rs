@@ -99,6 +99,8 @@ pub struct Range {
     pub model: Option<String>,
     /// A client (device) id.
     pub client: Option<i64>,
+    /// A store id (as the station's jobs, or `X-Store-Id`, named it).
+    pub store: Option<String>,
     /// `csv` for a download; JSON otherwise.
     pub format: Option<String>,
     /// Requests: at most this many (default 50, at most 500), started before `before`.
@@ -184,7 +186,8 @@ async fn usage_rows(state: &AppState, range: &Range) -> Result<Vec<UsageRow>, Ht
                    a.input_tokens, a.output_tokens, a.cached_tokens, a.reasoning_tokens, a.cost_usd
             FROM attempts a JOIN requests r ON r.id = a.request_id
             WHERE a.started_at >= ? AND a.started_at < ? AND a.outcome <> 'queue_timeout'
-              AND (? IS NULL OR a.backend = ?) AND (? IS NULL OR a.provider_model = ?) AND (? IS NULL OR r.client_id = ?)),
+              AND (? IS NULL OR a.backend = ?) AND (? IS NULL OR a.provider_model = ?) AND (? IS NULL OR r.client_id = ?)
+              AND (? IS NULL OR r.store_id = ?)),
         ranked AS (
             SELECT *, ROW_NUMBER() OVER (PARTITION BY bucket, backend, provider_model ORDER BY latency_ms) AS rn,
                       COUNT(*) OVER (PARTITION BY bucket, backend, provider_model) AS n
@@ -207,6 +210,8 @@ async fn usage_rows(state: &AppState, range: &Range) -> Result<Vec<UsageRow>, Ht
         .bind(&range.model)
         .bind(range.client)
         .bind(range.client)
+        .bind(&range.store)
+        .bind(&range.store)
         .fetch_all(state.ledger.pool())
         .await
         .map_err(|e| {
@@ -309,7 +314,7 @@ async fn share_rows(state: &AppState, range: &Range) -> Result<Shares, HttpError
     let grouped = |column: &'static str| {
         let sql = format!(
             "SELECT {column}, count(*) FROM requests WHERE started_at >= ? AND started_at < ? AND {column} IS NOT NULL AND (? IS NULL OR client_id = ?)
-             {} GROUP BY {column} ORDER BY {column}",
+             AND (? IS NULL OR store_id = ?) {} GROUP BY {column} ORDER BY {column}",
             if column == "final_backend" { "AND status = 200" } else { "" }
         );
         let (from, to) = (from.clone(), to.clone());
@@ -327,23 +332,28 @@ async fn share_rows(state: &AppState, range: &Range) -> Result<Shares, HttpError
     let answered_by = grouped("final_backend").await.map_err(failed)?;
     let calls = sqlx::query_as::<_, (String, i64)>(
         "SELECT a.backend, count(*) FROM attempts a JOIN requests r ON r.id = a.request_id WHERE a.started_at >= ? AND a.started_at < ?
-         AND a.outcome <> 'queue_timeout' AND (? IS NULL OR r.client_id = ?) GROUP BY a.backend ORDER BY a.backend",
+         AND a.outcome <> 'queue_timeout' AND (? IS NULL OR r.client_id = ?) AND (? IS NULL OR r.store_id = ?)
+         GROUP BY a.backend ORDER BY a.backend",
     )
     .bind(&from)
     .bind(&to)
     .bind(range.client)
     .bind(range.client)
+    .bind(&range.store)
+    .bind(&range.store)
     .fetch_all(pool)
     .await
     .map_err(failed)?;
     let (requests, spillover, fallback, refused_429, refused_503): (i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT count(*), coalesce(sum(decision = 'spillover'), 0), coalesce(sum(fallback), 0), coalesce(sum(status = 429), 0), coalesce(sum(status = 503), 0)
-         FROM requests WHERE started_at >= ? AND started_at < ? AND (? IS NULL OR client_id = ?)",
+         FROM requests WHERE started_at >= ? AND started_at < ? AND (? IS NULL OR client_id = ?) AND (? IS NULL OR store_id = ?)",
     )
     .bind(&from)
     .bind(&to)
     .bind(range.client)
     .bind(range.client)
+    .bind(&range.store)
+    .bind(&range.store)
     .fetch_one(pool)
     .await
     .map_err(failed)?;
@@ -437,7 +447,7 @@ async fn request_rows(state: &AppState, range: &Range) -> Result<Vec<RequestView
         "SELECT id, client_id, requested_model, stream, decision, decision_reason, decided_backend, final_backend, fallback, status,
                 error_code, started_at, latency_ms, ttft_ms, cost_usd
          FROM requests WHERE started_at >= ? AND started_at < ? AND (? IS NULL OR client_id = ?)
-           AND (? IS NULL OR final_backend = ?) ORDER BY started_at DESC, id DESC LIMIT ?",
+           AND (? IS NULL OR final_backend = ?) AND (? IS NULL OR store_id = ?) ORDER BY started_at DESC, id DESC LIMIT ?",
     )
     .bind(&from)
     .bind(&before)
@@ -445,6 +455,8 @@ async fn request_rows(state: &AppState, range: &Range) -> Result<Vec<RequestView
     .bind(range.client)
     .bind(&range.backend)
     .bind(&range.backend)
+    .bind(&range.store)
+    .bind(&range.store)
     .bind(limit)
     .fetch_all(pool)
     .await

@@ -36,7 +36,8 @@ pub struct ChatRequest {
 }
 
 #[utoipa::path(post, path = "/v1/chat/completions", request_body = ChatRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a repeat (kept 24 h)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a repeat (kept 24 h)"),
+        ("X-Store-Id" = Option<String>, Header, description = "The store the request is for (the admins' views filter by it)")),
     responses(
         (status = 200, description = "The backend's chat completion (or an SSE stream), as it sent it"),
         (status = 400, description = "Malformed JSON or a wrong request", body = crate::error::ErrorBody),
@@ -59,8 +60,22 @@ pub async fn chat_completions(
             Ok(read) => read,
             Err(error) => return error.into_response(),
         };
+    let store = headers
+        .get("x-store-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let Some(key) = headers.get("idempotency-key") else {
-        return crate::dispatch::chat(state, client, model, body, None).await;
+        return crate::dispatch::chat(
+            state,
+            client,
+            model,
+            body,
+            crate::dispatch::Tags {
+                idempotency_key: None,
+                store,
+            },
+        )
+        .await;
     };
     let key = match key.to_str() {
         Ok(key) if !key.is_empty() && key.len() <= 255 => key.to_owned(),
@@ -114,7 +129,10 @@ pub async fn chat_completions(
                 client.clone(),
                 model,
                 body,
-                Some(key.clone()),
+                crate::dispatch::Tags {
+                    idempotency_key: Some(key.clone()),
+                    store,
+                },
             )
             .await;
             let (parts, body) = response.into_parts();
