@@ -2,6 +2,10 @@
 //! loopback, in front of two fake providers (the one fake: an LLM provider cannot exist here)
 //! speaking Gemini's and OpenAI's wire formats, with faults scripted. The ledger is read from
 //! its SQLite file.
+//!
+//! One integration binary per crate (the project's rule); past 600 lines because each point of
+//! the router's contract (routing, caps, quota rotation, idempotency, the station API, the
+//! stress window) is its own scenario against the real processes.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
 use std::io::{BufRead, BufReader};
