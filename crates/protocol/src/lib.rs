@@ -9,6 +9,7 @@
 pub mod documents;
 mod error;
 mod review;
+pub mod station_api;
 mod wire_enum;
 
 pub use error::{ApiError, ErrorCode};

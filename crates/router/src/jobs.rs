@@ -8,20 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use protocol::station_api::{Correction, JobKind, JobResult};
 use serde_json::{json, Value};
-use utoipa::ToSchema;
 
 use crate::ledger::{now_rfc3339, Client};
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    ComplianceCheck,
-    InvoiceFields,
-    LegalSummary,
-}
 
 struct Prompt {
     version: &'static str,
@@ -29,69 +20,44 @@ struct Prompt {
     schema: &'static str,
 }
 
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ComplianceCheck => "compliance_check",
-            Self::InvoiceFields => "invoice_fields",
-            Self::LegalSummary => "legal_summary",
-        }
-    }
-
-    fn prompt(self) -> Prompt {
-        match self {
-            Self::ComplianceCheck => Prompt {
-                version: "compliance_check.v1",
-                system: include_str!("../prompts/compliance_check.v1.md"),
-                schema: include_str!("../prompts/compliance_check.v1.schema.json"),
-            },
-            Self::InvoiceFields => Prompt {
-                version: "invoice_fields.v1",
-                system: include_str!("../prompts/invoice_fields.v1.md"),
-                schema: include_str!("../../../schemas/invoice.v1.schema.json"),
-            },
-            Self::LegalSummary => Prompt {
-                version: "legal_summary.v1",
-                system: include_str!("../prompts/legal_summary.v1.md"),
-                schema: include_str!("../prompts/legal_summary.v1.schema.json"),
-            },
-        }
-    }
-
-    /// The blobs a job's input names (they must be uploaded whole before it is accepted).
-    pub fn blobs(self, input: &Value) -> Result<Vec<String>, String> {
-        let field = match self {
-            Self::ComplianceCheck => "photo_sha256",
-            Self::InvoiceFields | Self::LegalSummary => "page_sha256s",
-        };
-        match input.get(field) {
-            Some(Value::String(sha)) => Ok(vec![sha.clone()]),
-            Some(Value::Array(list)) if !list.is_empty() => list
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| format!("`{field}` must list sha256 names"))
-                })
-                .collect(),
-            _ => Err(format!("a {} job needs `{field}`", self.as_str())),
-        }
+fn prompt(kind: JobKind) -> Prompt {
+    match kind {
+        JobKind::ComplianceCheck => Prompt {
+            version: "compliance_check.v1",
+            system: include_str!("../prompts/compliance_check.v1.md"),
+            schema: include_str!("../prompts/compliance_check.v1.schema.json"),
+        },
+        JobKind::InvoiceFields => Prompt {
+            version: "invoice_fields.v1",
+            system: include_str!("../prompts/invoice_fields.v1.md"),
+            schema: include_str!("../../../schemas/invoice.v1.schema.json"),
+        },
+        JobKind::LegalSummary => Prompt {
+            version: "legal_summary.v1",
+            system: include_str!("../prompts/legal_summary.v1.md"),
+            schema: include_str!("../prompts/legal_summary.v1.schema.json"),
+        },
     }
 }
 
-/// A finished job as the station fetches it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JobResult {
-    pub job_id: i64,
-    pub kind: JobKind,
-    /// The cursor: fetch with `after` set to the last one seen.
-    pub seq: i64,
-    pub ok: bool,
-    #[schema(value_type = Option<Object>)]
-    pub result: Option<Value>,
-    pub error: Option<String>,
-    pub prompt_version: String,
-    pub finished_at: String,
+/// The blobs a job's input names (they must be uploaded whole before it is accepted).
+pub fn blobs_of(kind: JobKind, input: &Value) -> Result<Vec<String>, String> {
+    let field = match kind {
+        JobKind::ComplianceCheck => "photo_sha256",
+        JobKind::InvoiceFields | JobKind::LegalSummary => "page_sha256s",
+    };
+    match input.get(field) {
+        Some(Value::String(sha)) => Ok(vec![sha.clone()]),
+        Some(Value::Array(list)) if !list.is_empty() => list
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("`{field}` must list sha256 names"))
+            })
+            .collect(),
+        _ => Err(format!("a {kind} job needs `{field}`")),
+    }
 }
 
 /// Records a job (or finds the one submitted with the same key) and starts it.
@@ -115,7 +81,7 @@ pub async fn submit(
     .bind(&hash)
     .bind(kind.as_str())
     .bind(&text)
-    .bind(kind.prompt().version)
+    .bind(prompt(kind).version)
     .bind(now_rfc3339())
     .fetch_optional(pool)
     .await
@@ -155,7 +121,7 @@ fn request(
     retry_note: Option<&str>,
 ) -> Result<Value, String> {
     let mut parts = vec![json!({"type": "text", "text": format!("Input:\n{input}")})];
-    for sha in kind.blobs(input)? {
+    for sha in blobs_of(kind, input)? {
         let path = state
             .blobs
             .path_of(&sha)
@@ -177,7 +143,7 @@ fn request(
     }
     Ok(json!({
         "model": model,
-        "messages": [{"role": "system", "content": kind.prompt().system}, {"role": "user", "content": parts}],
+        "messages": [{"role": "system", "content": prompt(kind).system}, {"role": "user", "content": parts}],
         "response_format": {"type": "json_schema", "json_schema": {"name": kind.as_str(), "schema": schema, "strict": true}},
     }))
 }
@@ -222,7 +188,7 @@ async fn attempt_all(
             0,
         );
     };
-    let schema: Value = match serde_json::from_str(kind.prompt().schema) {
+    let schema: Value = match serde_json::from_str(prompt(kind).schema) {
         Ok(schema) => schema,
         Err(e) => return (Err(format!("the job's schema is not JSON: {e}")), 0),
     };
@@ -328,7 +294,7 @@ pub async fn results(
                 .into_iter()
                 .filter_map(
                     |(job_id, kind, seq, result, error, prompt_version, finished_at)| {
-                        let kind = serde_json::from_value(Value::String(kind)).ok()?;
+                        let kind = kind.parse().ok()?;
                         Some(JobResult {
                             job_id,
                             kind,
@@ -351,8 +317,17 @@ pub async fn results(
 pub async fn ingest_corrections(
     state: &AppState,
     device: i64,
-    corrections: &[Value],
+    corrections: &[Correction],
 ) -> Result<u64, String> {
+    if let Some((i, _)) = corrections
+        .iter()
+        .enumerate()
+        .find(|(_, c)| !crate::blobs::valid_name(&c.decision_hash))
+    {
+        return Err(format!(
+            "correction {i}: `decision_hash` must be a sha256 (64 lowercase hex digits)"
+        ));
+    }
     let mut tx = state
         .ledger
         .pool()
@@ -360,25 +335,19 @@ pub async fn ingest_corrections(
         .await
         .map_err(|e| e.to_string())?;
     let mut new = 0;
-    for (i, c) in corrections.iter().enumerate() {
-        let hash = c
-            .get("decision_hash")
-            .and_then(Value::as_str)
-            .filter(|h| crate::blobs::valid_name(h))
-            .ok_or(format!("correction {i}: `decision_hash` must be a sha256"))?;
-        let kind = c
-            .get("kind")
-            .and_then(Value::as_str)
-            .ok_or(format!("correction {i}: `kind` is missing"))?;
-        let done = sqlx::query("INSERT INTO corrections (decision_hash, device_id, kind, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_hash) DO NOTHING")
-            .bind(hash)
-            .bind(device)
-            .bind(kind)
-            .bind(c.to_string())
-            .bind(now_rfc3339())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
+    for c in corrections {
+        let body = serde_json::to_string(c).map_err(|e| e.to_string())?;
+        let done = sqlx::query(
+            "INSERT INTO corrections (decision_hash, device_id, kind, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_hash) DO NOTHING",
+        )
+        .bind(&c.decision_hash)
+        .bind(device)
+        .bind(&c.kind)
+        .bind(body)
+        .bind(now_rfc3339())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
         new += done.rows_affected();
     }
     tx.commit().await.map_err(|e| e.to_string())?;

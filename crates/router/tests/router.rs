@@ -729,6 +729,28 @@ async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_fo
     assert!(recent[0]["attempts"]
         .as_array()
         .is_some_and(|a| !a.is_empty()));
+    let shares_csv = admin("shares?format=csv")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        shares_csv
+            .lines()
+            .any(|l| l == format!("requests,,{REQUESTS}")),
+        "{shares_csv}"
+    );
+    let live_csv = admin("live?format=csv")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        live_csv.starts_with("backend,in_flight,cap,") && live_csv.lines().count() == 3,
+        "{live_csv}"
+    );
     let live: Value = admin("live").await.unwrap().json().await.unwrap();
     assert_eq!(live["backends"][0]["cap"], 8);
     assert_eq!(

@@ -63,8 +63,12 @@ pub struct BackendLive {
     pub health: HealthView,
 }
 
-#[utoipa::path(get, path = "/admin/v1/live", responses((status = 200, body = Live), (status = 401, body = crate::error::ErrorBody)), security(("admin" = [])))]
-pub async fn live(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+#[utoipa::path(get, path = "/admin/v1/live", params(Range), responses((status = 200, body = Live), (status = 401, body = crate::error::ErrorBody)), security(("admin" = [])))]
+pub async fn live(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Response {
     if let Err(error) = authorize(&state, &headers) {
         return error.into_response();
     }
@@ -79,11 +83,40 @@ pub async fn live(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             health: s.health.view(now),
         })
         .collect();
-    Json(Live {
+    let live = Live {
         rates: state.counters.rates(now),
         backends,
-    })
-    .into_response()
+    };
+    if range.format.as_deref() == Some("csv") {
+        let mut out = String::from(
+            "backend,in_flight,cap,in_rotation,reason,back_in_seconds,errors_today,rpm,rps10\n",
+        );
+        for b in &live.backends {
+            let reason = b.health.reason.map_or(String::new(), |r| {
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            });
+            let back = b
+                .health
+                .back_in_seconds
+                .map_or(String::new(), |s| s.to_string());
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{reason},{back},{},{},{}",
+                csv_field(&b.name),
+                b.in_flight,
+                b.cap,
+                b.health.in_rotation,
+                b.health.errors_today,
+                live.rates.rpm,
+                live.rates.rps10
+            );
+        }
+        return csv_response("live.csv", out);
+    }
+    Json(live).into_response()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -296,6 +329,9 @@ pub async fn shares(
         return error.into_response();
     }
     match share_rows(&state, &range).await {
+        Ok(shares) if range.format.as_deref() == Some("csv") => {
+            csv_response("shares.csv", shares_csv(&shares))
+        }
         Ok(shares) => Json(shares).into_response(),
         Err(error) => error.into_response(),
     }
@@ -516,6 +552,30 @@ fn requests_csv(rows: &[RequestView]) -> String {
             r.ttft_ms.map_or(String::new(), |t| format!("{t:.3}")),
             r.cost_usd
         );
+    }
+    out
+}
+
+fn shares_csv(shares: &Shares) -> String {
+    let mut out = String::from("measure,backend,count\n");
+    for (measure, list) in [
+        ("decided", &shares.decided),
+        ("answered_by", &shares.answered_by),
+        ("calls", &shares.calls),
+    ] {
+        for (backend, n) in list {
+            let _ = writeln!(out, "{measure},{},{n}", csv_field(backend));
+        }
+    }
+    for (measure, n) in [
+        ("requests", shares.requests),
+        ("spillover", shares.spillover),
+        ("fallback", shares.fallback),
+        ("timeouts", shares.timeouts),
+        ("refused_429", shares.refused_429),
+        ("refused_503", shares.refused_503),
+    ] {
+        let _ = writeln!(out, "{measure},,{n}");
     }
     out
 }

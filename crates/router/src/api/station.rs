@@ -14,6 +14,10 @@ use protocol::ErrorCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use protocol::station_api::{
+    Corrections, CorrectionsReceived, Enrol, Enrolled, JobAccepted, NewJob, Upload,
+};
+
 use crate::blobs::{UploadError, UploadState};
 use crate::devices::{self, Enrolment};
 use crate::error::HttpError;
@@ -85,20 +89,6 @@ pub async fn revoke_device(
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct Enrol {
-    pub code: String,
-    /// The station's name (shown to admins).
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Enrolled {
-    pub device_id: i64,
-    /// Shown once: the station keeps it in the OS keyring.
-    pub key: String,
-}
-
 #[utoipa::path(post, path = "/station/v1/enrol", request_body = Enrol, responses(
     (status = 201, body = Enrolled),
     (status = 401, description = "No such code, or it expired", body = crate::error::ErrorBody),
@@ -142,13 +132,6 @@ pub async fn enrol(State(state): State<Arc<AppState>>, body: axum::body::Bytes) 
         .into_response(),
         Err(e) => storage(&e).into_response(),
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Upload {
-    pub length: u64,
-    pub received: u64,
-    pub complete: bool,
 }
 
 fn upload_headers(mut response: Response, state: UploadState) -> Response {
@@ -283,22 +266,6 @@ fn storage(error: &sqlx::Error) -> HttpError {
     )
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NewJob {
-    pub kind: crate::jobs::JobKind,
-    /// compliance_check: `{store_id, photo_sha256, rules: [{id, text}]}`; invoice_fields:
-    /// `{page_sha256s, ocr_text, local}`; legal_summary: `{page_sha256s, text}`.
-    #[schema(value_type = Object)]
-    pub input: serde_json::Value,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JobAccepted {
-    pub job_id: i64,
-    /// False when this key's job was submitted before (its result is fetched as usual).
-    pub new: bool,
-}
-
 #[utoipa::path(post, path = "/station/v1/jobs", request_body = NewJob,
     params(("Idempotency-Key" = String, Header, description = "Required: a repeat names the same job")),
     responses((status = 202, body = JobAccepted), (status = 422, description = "A blob was never uploaded whole, or the key came with another input", body = crate::error::ErrorBody)),
@@ -331,7 +298,7 @@ pub async fn submit_job(
             .into_response()
         }
     };
-    let shas = match job.kind.blobs(&job.input) {
+    let shas = match crate::jobs::blobs_of(job.kind, &job.input) {
         Ok(shas) => shas,
         Err(message) => return HttpError::invalid(message).into_response(),
     };
@@ -372,7 +339,7 @@ pub struct Cursor {
     pub limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/station/v1/results", params(Cursor), responses((status = 200, body = [crate::jobs::JobResult])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/station/v1/results", params(Cursor), responses((status = 200, body = [protocol::station_api::JobResult])), security(("bearer" = [])))]
 pub async fn job_results(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -397,15 +364,8 @@ pub async fn job_results(
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct Corrections {
-    /// Each with its `decision_hash` (the station's audit-chain hash) and `kind`.
-    #[schema(value_type = Vec<Object>)]
-    pub corrections: Vec<serde_json::Value>,
-}
-
 #[utoipa::path(post, path = "/station/v1/corrections", request_body = Corrections,
-    responses((status = 200, description = "`{received, new}`: repeats are counted once"), (status = 400, body = crate::error::ErrorBody)),
+    responses((status = 200, body = CorrectionsReceived, description = "Repeats are counted once"), (status = 400, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn ingest_corrections(
     State(state): State<Arc<AppState>>,
