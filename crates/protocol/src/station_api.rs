@@ -26,13 +26,20 @@ pub struct Enrol {
     pub code: String,
     /// The station's name (shown to admins).
     pub name: String,
+    /// The sha256 (hex) of a key the station made itself (32 random bytes or more) and keeps in
+    /// its keyring: the router never holds the key, and a repeat of this enrolment (an answer
+    /// lost on the way) is answered again. Without it the router makes the key and shows it
+    /// once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Enrolled {
     pub device_id: i64,
-    /// Shown once: the station keeps it in the OS keyring.
-    pub key: String,
+    /// The key the router made (shown once), when the station did not bring its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// Where an upload stands (`PATCH /station/v1/blobs/{sha256}`; `HEAD` says it in headers).

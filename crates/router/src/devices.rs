@@ -9,10 +9,10 @@ use crate::ledger::{key_hash, now_rfc3339, Client};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Enrolment {
-    Enrolled {
-        client: Client,
-        key: String,
-    },
+    /// `key`: the key the router made (none when the station brought its own).
+    Enrolled { client: Client, key: Option<String> },
+    /// A repeat of an enrolment that succeeded, with the same station-made key.
+    Repeated { client: Client },
     /// No such code, or it expired.
     Invalid,
     /// The code enrolled a device already.
@@ -46,33 +46,69 @@ pub async fn create_code(
 }
 
 /// Trades a code for a device key, in one transaction: a code enrols one device, ever.
-pub async fn enrol(pool: &SqlitePool, code: &str, name: &str) -> Result<Enrolment, sqlx::Error> {
+/// `key_sha256`: the hash of a key the station made (the router then never holds the key, and
+/// a repeat with the same hash is answered again).
+pub async fn enrol(
+    pool: &SqlitePool,
+    code: &str,
+    name: &str,
+    key_sha256: Option<&str>,
+) -> Result<Enrolment, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let row: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT expires_at, used_at FROM enrolment_codes WHERE code_hash = ?")
-            .bind(key_hash(code))
-            .fetch_optional(&mut *tx)
-            .await?;
+    let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT expires_at, used_at, device_id FROM enrolment_codes WHERE code_hash = ?",
+    )
+    .bind(key_hash(code))
+    .fetch_optional(&mut *tx)
+    .await?;
     let now = now_rfc3339();
     let outcome = match row {
         None => Enrolment::Invalid,
-        Some((_, Some(_))) => Enrolment::Used,
-        Some((expires, None)) if expires < now => Enrolment::Invalid,
+        Some((_, Some(_), device)) => {
+            // the same station again, with the same key: its answer was lost on the way
+            let same: Option<(i64, String)> = match (key_sha256, device) {
+                (Some(hash), Some(id)) => {
+                    sqlx::query_as("SELECT id, name FROM clients WHERE id = ? AND key_hash = ? AND revoked_at IS NULL")
+                        .bind(id)
+                        .bind(hash)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+                _ => None,
+            };
+            match same {
+                Some((id, name)) => Enrolment::Repeated {
+                    client: Client { id, name },
+                },
+                None => Enrolment::Used,
+            }
+        }
+        Some((expires, None, _)) if expires < now => Enrolment::Invalid,
         Some(_) => {
-            let key = format!("rd-{}", hex::encode(rand::random::<[u8; 32]>()));
-            let id: i64 = sqlx::query_scalar("INSERT INTO clients (name, key_hash, created_at, kind) VALUES (?, ?, ?, 'device') RETURNING id")
-                .bind(name)
-                .bind(key_hash(&key))
-                .bind(&now)
-                .fetch_one(&mut *tx)
-                .await?;
+            let (hash, made) = match key_sha256 {
+                Some(hash) => (hash.to_owned(), None),
+                None => {
+                    let key = format!("rd-{}", hex::encode(rand::random::<[u8; 32]>()));
+                    (key_hash(&key), Some(key))
+                }
+            };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO clients (name, key_hash, created_at, kind) VALUES (?, ?, ?, 'device') RETURNING id",
+            )
+            .bind(name)
+            .bind(hash)
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await?;
             // the code's row is claimed only if still unused: two racing enrolments cannot both win
-            let claimed = sqlx::query("UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL")
-                .bind(&now)
-                .bind(id)
-                .bind(key_hash(code))
-                .execute(&mut *tx)
-                .await?;
+            let claimed = sqlx::query(
+                "UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL",
+            )
+            .bind(&now)
+            .bind(id)
+            .bind(key_hash(code))
+            .execute(&mut *tx)
+            .await?;
             if claimed.rows_affected() == 0 {
                 tx.rollback().await?;
                 return Ok(Enrolment::Used);
@@ -82,7 +118,7 @@ pub async fn enrol(pool: &SqlitePool, code: &str, name: &str) -> Result<Enrolmen
                     id,
                     name: name.to_owned(),
                 },
-                key,
+                key: made,
             }
         }
     };

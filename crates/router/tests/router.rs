@@ -868,7 +868,10 @@ async fn a_station_enrols_once_and_its_revoked_key_stops_working() {
     let enrolled = enrol(code.clone()).await.unwrap();
     assert_eq!(enrolled.status(), 201);
     let enrolled: Value = enrolled.json().await.unwrap();
-    let key = enrolled["key"].as_str().unwrap().to_owned();
+    let key = enrolled["key"]
+        .as_str()
+        .expect("the router made the key")
+        .to_owned();
     let models = |key: String| {
         s.http
             .get(format!("{}/v1/models", s.base))
@@ -905,6 +908,62 @@ async fn a_station_enrols_once_and_its_revoked_key_stops_working() {
     let (status, _, body) = error_of(models(key).await.unwrap()).await;
     assert_eq!(status, 401);
     assert_eq!(body["message"], "this key was revoked");
+
+    // a station that makes its own key sends only its hash; a repeat (the answer lost on the
+    // way) is answered again, and the router never held the key
+    let code: Value = s
+        .http
+        .post(format!("{}/admin/v1/enrolment-codes", s.base))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let own_key = "rd-made-by-the-station-0123456789abcdef0123456789abcdef";
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(own_key.as_bytes()));
+    let request = json!({"code": code["code"], "name": "elm-road-1", "key_sha256": hash});
+    let post = || {
+        s.http
+            .post(format!("{}/station/v1/enrol", s.base))
+            .json(&request)
+            .send()
+    };
+    let first = post().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    assert!(first.get("key").is_none(), "no key is sent back: {first}");
+    let again = post().await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        again
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["device_id"], first["device_id"]);
+    assert_eq!(
+        models(own_key.to_owned()).await.unwrap().status(),
+        200,
+        "the station's own key works"
+    );
+    let other = json!({"code": code["code"], "name": "elm-road-1", "key_sha256": "c".repeat(64)});
+    let stolen = s
+        .http
+        .post(format!("{}/station/v1/enrol", s.base))
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(stolen).await.0,
+        409,
+        "the code is spent for any other key"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,7 +91,9 @@ pub async fn revoke_device(
 
 #[utoipa::path(post, path = "/station/v1/enrol", request_body = Enrol, responses(
     (status = 201, body = Enrolled),
+    (status = 200, description = "A repeat of this enrolment with the same station-made key (Idempotent-Replayed)", body = Enrolled),
     (status = 401, description = "No such code, or it expired", body = crate::error::ErrorBody),
+    (status = 200, description = "A repeat of this enrolment with the same station-made key (Idempotent-Replayed)", body = Enrolled),
     (status = 409, description = "The code enrolled a device already", body = crate::error::ErrorBody)))]
 pub async fn enrol(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
     let request: Enrol = match serde_json::from_slice(&body) {
@@ -109,7 +111,22 @@ pub async fn enrol(State(state): State<Arc<AppState>>, body: axum::body::Bytes) 
     if name.is_empty() || name.len() > 100 {
         return HttpError::invalid("a station's name is 1 to 100 characters").into_response();
     }
-    match devices::enrol(state.ledger.pool(), request.code.trim(), name).await {
+    if let Some(hash) = &request.key_sha256 {
+        if !crate::blobs::valid_name(hash) {
+            return HttpError::invalid(
+                "key_sha256 is the sha256 of the station's key: 64 lowercase hex digits",
+            )
+            .into_response();
+        }
+    }
+    let enrolment = devices::enrol(
+        state.ledger.pool(),
+        request.code.trim(),
+        name,
+        request.key_sha256.as_deref(),
+    )
+    .await;
+    match enrolment {
         Ok(Enrolment::Enrolled { client, key }) => (
             StatusCode::CREATED,
             Json(Enrolled {
@@ -118,6 +135,17 @@ pub async fn enrol(State(state): State<Arc<AppState>>, body: axum::body::Bytes) 
             }),
         )
             .into_response(),
+        Ok(Enrolment::Repeated { client }) => {
+            let mut response = Json(Enrolled {
+                device_id: client.id,
+                key: None,
+            })
+            .into_response();
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
         Ok(Enrolment::Invalid) => HttpError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::EnrolmentInvalid,
