@@ -24,25 +24,34 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// A new one-time code, valid for `hours`; returned once.
+/// A new one-time code, valid for `hours`. The router makes it and returns it once, or the
+/// admin's tool made it and sends only its hash (`code_sha256`: then nothing secret is answered,
+/// and the request can be repeated safely).
 pub async fn create_code(
     pool: &SqlitePool,
     note: Option<&str>,
     hours: i64,
-) -> Result<(String, String), sqlx::Error> {
-    let code = format!("enr-{}", hex::encode(rand::random::<[u8; 16]>()));
+    code_sha256: Option<&str>,
+) -> Result<(Option<String>, String), sqlx::Error> {
+    let (hash, made) = match code_sha256 {
+        Some(hash) => (hash.to_owned(), None),
+        None => {
+            let code = format!("enr-{}", hex::encode(rand::random::<[u8; 16]>()));
+            (key_hash(&code), Some(code))
+        }
+    };
     let now = OffsetDateTime::now_utc();
     let expires = rfc3339(now + time::Duration::hours(hours));
     sqlx::query(
         "INSERT INTO enrolment_codes (code_hash, note, created_at, expires_at) VALUES (?, ?, ?, ?)",
     )
-    .bind(key_hash(&code))
+    .bind(hash)
     .bind(note)
     .bind(rfc3339(now))
     .bind(&expires)
     .execute(pool)
     .await?;
-    Ok((code, expires))
+    Ok((made, expires))
 }
 
 /// Trades a code for a device key, in one transaction: a code enrols one device, ever.

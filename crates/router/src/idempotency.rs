@@ -1,19 +1,36 @@
-//! `Idempotency-Key`: the first request with a key runs; a repeat with the same body gets the
-//! stored answer (`Idempotent-Replayed: true`) and reaches no backend, so it is never charged
-//! twice; the same key with another body is 422; a repeat while the first still runs is 409.
-//! An answer that says "try later" (429, 5xx) is not kept: the key is free for the retry.
-//! Keys are kept 24 hours.
+//! `Idempotency-Key` on every mutating endpoint: the first request with a key runs; a repeat
+//! with the same body gets the stored answer (`Idempotent-Replayed: true`) and does nothing
+//! again (a chat completion reaches no backend, so it is never charged twice); the same key with
+//! another body is 422; a repeat while the first still runs is 409. An answer that says "try
+//! later" (429, 5xx) is not kept: the key is free for the retry. Keys are kept 24 hours, per
+//! endpoint and caller. An answer that would carry a secret is never kept: those endpoints take
+//! a key only when the caller brings the secret's hash instead (`key_sha256`, `code_sha256`).
 
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use protocol::ErrorCode;
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 use time::OffsetDateTime;
 
+use crate::error::HttpError;
 use crate::ledger::now_rfc3339;
+use crate::state::AppState;
 
 /// How long a key and its answer are kept.
 pub const KEEP: time::Duration = time::Duration::hours(24);
 /// A key still "running" after this long belongs to a request that died with the process.
 const ABANDONED: time::Duration = time::Duration::minutes(10);
+
+/// Which stored answers a key belongs to: the endpoint, and who called it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub endpoint: String,
+    pub principal: String,
+}
 
 #[derive(Debug)]
 pub enum Claim {
@@ -41,25 +58,30 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 pub async fn claim(
     pool: &SqlitePool,
-    client: i64,
+    scope: &Scope,
     key: &str,
     hash: &str,
 ) -> Result<Claim, sqlx::Error> {
     let now = OffsetDateTime::now_utc();
     let mut tx = pool.begin().await?;
     // expired keys, and one left running by a process that died, are free again
-    sqlx::query("DELETE FROM idempotency WHERE client_id = ? AND key = ? AND (created_at < ? OR (state = 'running' AND updated_at < ?))")
-        .bind(client)
-        .bind(key)
-        .bind(rfc3339(now - KEEP))
-        .bind(rfc3339(now - ABANDONED))
-        .execute(&mut *tx)
-        .await?;
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency (client_id, key, body_hash, state, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?)
-         ON CONFLICT (client_id, key) DO NOTHING",
+    sqlx::query(
+        "DELETE FROM idempotency_scoped WHERE scope = ? AND principal = ? AND key = ?
+           AND (created_at < ? OR (state = 'running' AND updated_at < ?))",
     )
-    .bind(client)
+    .bind(&scope.endpoint)
+    .bind(&scope.principal)
+    .bind(key)
+    .bind(rfc3339(now - KEEP))
+    .bind(rfc3339(now - ABANDONED))
+    .execute(&mut *tx)
+    .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_scoped (scope, principal, key, body_hash, state, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (scope, principal, key) DO NOTHING",
+    )
+    .bind(&scope.endpoint)
+    .bind(&scope.principal)
     .bind(key)
     .bind(hash)
     .bind(rfc3339(now))
@@ -69,12 +91,21 @@ pub async fn claim(
     let claim = if inserted.rows_affected() == 1 {
         Claim::Run
     } else {
-        let (stored_hash, state, status, content_type, body): (String, String, Option<i64>, Option<String>, Option<Vec<u8>>) =
-            sqlx::query_as("SELECT body_hash, state, status, content_type, response FROM idempotency WHERE client_id = ? AND key = ?")
-                .bind(client)
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await?;
+        let (stored_hash, state, status, content_type, body): (
+            String,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<Vec<u8>>,
+        ) = sqlx::query_as(
+            "SELECT body_hash, state, status, content_type, response FROM idempotency_scoped
+                 WHERE scope = ? AND principal = ? AND key = ?",
+        )
+        .bind(&scope.endpoint)
+        .bind(&scope.principal)
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?;
         if stored_hash != hash {
             Claim::Mismatch
         } else if state == "running" {
@@ -94,37 +125,183 @@ pub async fn claim(
 /// Keeps the answer for repeats, or frees the key when the answer says "try later".
 pub async fn finish(
     pool: &SqlitePool,
-    client: i64,
+    scope: &Scope,
     key: &str,
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<(), sqlx::Error> {
     if status == 429 || status >= 500 {
-        sqlx::query("DELETE FROM idempotency WHERE client_id = ? AND key = ?")
-            .bind(client)
+        sqlx::query("DELETE FROM idempotency_scoped WHERE scope = ? AND principal = ? AND key = ?")
+            .bind(&scope.endpoint)
+            .bind(&scope.principal)
             .bind(key)
             .execute(pool)
             .await?;
         return Ok(());
     }
-    sqlx::query("UPDATE idempotency SET state = 'done', status = ?, content_type = ?, response = ?, updated_at = ? WHERE client_id = ? AND key = ?")
-        .bind(i64::from(status))
-        .bind(content_type)
-        .bind(body)
-        .bind(now_rfc3339())
-        .bind(client)
-        .bind(key)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE idempotency_scoped SET state = 'done', status = ?, content_type = ?, response = ?, updated_at = ?
+         WHERE scope = ? AND principal = ? AND key = ?",
+    )
+    .bind(i64::from(status))
+    .bind(content_type)
+    .bind(body)
+    .bind(now_rfc3339())
+    .bind(&scope.endpoint)
+    .bind(&scope.principal)
+    .bind(key)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 /// Drops keys older than 24 h (run now and then).
 pub async fn sweep(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM idempotency WHERE created_at < ?")
+    let done = sqlx::query("DELETE FROM idempotency_scoped WHERE created_at < ?")
         .bind(rfc3339(OffsetDateTime::now_utc() - KEEP))
         .execute(pool)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// The request's `Idempotency-Key`, checked: `Ok(None)` when there is none.
+pub fn key_of(headers: &axum::http::HeaderMap) -> Result<Option<String>, HttpError> {
+    match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => Ok(None),
+        Some(Ok(key)) if !key.is_empty() && key.len() <= 255 => Ok(Some(key.to_owned())),
+        Some(_) => Err(HttpError::invalid(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
+/// The answer to a claim that does not run: a replay, or why not.
+pub fn answer(claim: Claim) -> Option<Response> {
+    match claim {
+        Claim::Run => None,
+        Claim::Mismatch => Some(
+            HttpError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::IdempotencyMismatch,
+                "this Idempotency-Key was used with another body",
+            )
+            .into_response(),
+        ),
+        Claim::InProgress => Some(
+            HttpError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::IdempotencyInProgress,
+                "the first request with this Idempotency-Key is still running",
+            )
+            .retry_after(std::time::Duration::from_secs(1))
+            .into_response(),
+        ),
+        Claim::Replay {
+            status,
+            content_type,
+            body,
+        } => {
+            let mut response =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+            let headers = response.headers_mut();
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                headers.insert(header::CONTENT_TYPE, value);
+            }
+            Some(response)
+        }
+    }
+}
+
+/// The caller a key belongs to: the hash of its bearer key, or "anonymous".
+pub fn principal_of(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map_or_else(
+            || "anonymous".to_owned(),
+            |k| crate::ledger::key_hash(k.trim()),
+        )
+}
+
+/// Runs `work` once for this key: a repeat gets the kept answer (or 409 / 422), the first run's
+/// answer is kept (it is whole: a JSON body, or a chat completion, never a stream).
+pub async fn once(
+    pool: &SqlitePool,
+    scope: &Scope,
+    key: &str,
+    hash: &str,
+    work: impl std::future::Future<Output = Response>,
+) -> Response {
+    match claim(pool, scope, key, hash).await {
+        Err(error) => {
+            tracing::error!(%error, "idempotency claim failed");
+            HttpError::internal("the idempotency key could not be checked").into_response()
+        }
+        Ok(claimed) => match answer(claimed) {
+            Some(response) => response,
+            None => {
+                let (parts, body) = work.await.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                let content_type = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                if let Err(error) = finish(
+                    pool,
+                    scope,
+                    key,
+                    parts.status.as_u16(),
+                    content_type,
+                    &bytes,
+                )
+                .await
+                {
+                    tracing::error!(%error, "the answer could not be kept for its idempotency key");
+                }
+                Response::from_parts(parts, Body::from(bytes))
+            }
+        },
+    }
+}
+
+/// Middleware for the mutating endpoints whose answers are plain JSON (every POST but the chat
+/// completions and the jobs, which keep their own rules).
+pub async fn idempotent(
+    State(state): State<std::sync::Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key = match key_of(request.headers()) {
+        Ok(Some(key)) => key,
+        Ok(None) => return next.run(request).await,
+        Err(error) => return error.into_response(),
+    };
+    let scope = Scope {
+        endpoint: format!("{} {}", request.method(), request.uri().path()),
+        principal: principal_of(request.headers()),
+    };
+    let (parts, body) = request.into_parts();
+    let limit = state.config.max_body_bytes;
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return HttpError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!("the body is over {limit} bytes"),
+        )
+        .into_response();
+    };
+    let hash = body_hash(&bytes);
+    once(
+        state.ledger.pool(),
+        &scope,
+        &key,
+        &hash,
+        next.run(Request::from_parts(parts, Body::from(bytes))),
+    )
+    .await
 }

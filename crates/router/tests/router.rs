@@ -221,6 +221,15 @@ impl Setup {
     }
 }
 
+/// Whether the answer is a stored one, given again (`Idempotent-Replayed: true`).
+fn replayed(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get("idempotent-replayed")
+        .and_then(|v| v.to_str().ok())
+        == Some("true")
+}
+
 async fn error_of(response: reqwest::Response) -> (u16, Option<String>, Value) {
     let status = response.status().as_u16();
     let retry = response
@@ -805,13 +814,7 @@ async fn an_idempotency_key_replays_the_first_answer_and_is_never_charged_twice(
     // a repeat afterwards replays the stored answer without reaching a backend
     let replay = send("job-1", chat("invoice 7")).await.expect("replay");
     assert_eq!(replay.status(), 200);
-    assert_eq!(
-        replay
-            .headers()
-            .get("idempotent-replayed")
-            .and_then(|v| v.to_str().ok()),
-        Some("true")
-    );
+    assert!(replayed(&replay), "answered again, as the first time");
     assert_eq!(replay.text().await.expect("body"), first_body);
     assert_eq!(s.gemini.stats().requests, 1);
     // the same key with another body is 422
@@ -937,13 +940,7 @@ async fn a_station_enrols_once_and_its_revoked_key_stops_working() {
     assert!(first.get("key").is_none(), "no key is sent back: {first}");
     let again = post().await.unwrap();
     assert_eq!(again.status(), 200);
-    assert_eq!(
-        again
-            .headers()
-            .get("idempotent-replayed")
-            .and_then(|v| v.to_str().ok()),
-        Some("true")
-    );
+    assert!(replayed(&again), "answered again, as the first time");
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["device_id"], first["device_id"]);
     assert_eq!(
@@ -1141,12 +1138,9 @@ async fn jobs_run_through_the_traffic_manager_and_their_answers_must_match_the_s
     assert_eq!(accepted.status(), 202);
     let accepted: Value = accepted.json().await.unwrap();
     let job = accepted["job_id"].as_i64().unwrap();
-    let again: Value = submit("visit-1/photo-1", compliance.clone())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again = submit("visit-1/photo-1", compliance.clone()).await.unwrap();
+    assert!(replayed(&again), "answered again, as the first time");
+    let again: Value = again.json().await.unwrap();
     assert_eq!(
         (again["job_id"].as_i64(), again["new"].as_bool()),
         (Some(job), Some(false)),
@@ -1239,4 +1233,114 @@ async fn jobs_run_through_the_traffic_manager_and_their_answers_must_match_the_s
     );
     let again: Value = post().await.unwrap().json().await.unwrap();
     assert_eq!(again["new"], 0);
+}
+
+/// Every mutating endpoint takes an `Idempotency-Key`: a repeat is answered as the first was
+/// and does nothing again; an answer that would carry a secret is never kept, so those
+/// endpoints take a key only with the secret's hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mutating_endpoint_replays_a_repeat_and_keeps_no_secret() {
+    use sha2::Digest;
+    let s = setup(Options::default()).await;
+    let post = |path: &str, key: &str, bearer: Option<&str>, body: Value| {
+        let request = s
+            .http
+            .post(format!("{}{path}", s.base))
+            .header("idempotency-key", key)
+            .json(&body);
+        match bearer {
+            Some(b) => request.bearer_auth(b),
+            None => request,
+        }
+        .send()
+    };
+
+    // an enrolment code made by the admin's tool: only its hash travels, so the answer keeps
+    let codes = |key: &'static str, body: Value| {
+        post("/admin/v1/enrolment-codes", key, Some(ADMIN_KEY), body)
+    };
+    let code = "enr-made-by-the-admin-tool-0001";
+    let new_code = json!({"note": "Elm Road", "code_sha256": hex::encode(sha2::Sha256::digest(code.as_bytes()))});
+    let first = codes("code-1", new_code.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(!replayed(&first));
+    let first_body = first.text().await.unwrap();
+    assert!(
+        !first_body.contains("\"code\""),
+        "no code is answered: {first_body}"
+    );
+    let again = codes("code-1", new_code.clone()).await.unwrap();
+    assert!(replayed(&again));
+    assert_eq!(again.text().await.unwrap(), first_body);
+    let other = codes("code-1", json!({"note": "another"})).await.unwrap();
+    let (status, _, body) = error_of(other).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("idempotency_mismatch"))
+    );
+    // a router-made code would be a secret in the stored answer: refused with a key
+    let secret = codes("code-2", json!({})).await.unwrap();
+    let (status, _, body) = error_of(secret).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("code_sha256")),
+        "{body}"
+    );
+
+    // enrolment with the station's own key, repeated under the same Idempotency-Key
+    let own_key = "rd-station-made-key-for-the-idempotency-test";
+    let enrol = json!({"code": code, "name": "elm-road-2", "key_sha256": hex::encode(sha2::Sha256::digest(own_key.as_bytes()))});
+    let enrolled = post("/station/v1/enrol", "enrol-1", None, enrol.clone())
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status(), 201);
+    let enrolled: Value = enrolled.json().await.unwrap();
+    let repeat = post("/station/v1/enrol", "enrol-1", None, enrol)
+        .await
+        .unwrap();
+    assert!(replayed(&repeat));
+    assert_eq!(repeat.status(), 201, "the first answer, as it was");
+    let device = enrolled["device_id"].as_i64().unwrap();
+
+    // corrections and a revocation, repeated
+    let corrections =
+        json!({"corrections": [{"decision_hash": "d".repeat(64), "kind": "invoice"}]});
+    let sent = post(
+        "/station/v1/corrections",
+        "batch-1",
+        Some(own_key),
+        corrections.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent.status(), 200);
+    let again = post(
+        "/station/v1/corrections",
+        "batch-1",
+        Some(own_key),
+        corrections,
+    )
+    .await
+    .unwrap();
+    assert!(replayed(&again));
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(
+        again["new"], 1,
+        "the first answer, not a second ingestion's"
+    );
+    let path = format!("/admin/v1/devices/{device}/revoke");
+    assert_eq!(
+        post(&path, "revoke-1", Some(ADMIN_KEY), json!({}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let again = post(&path, "revoke-1", Some(ADMIN_KEY), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200, "a repeat is the first answer, not 404");
+    assert!(replayed(&again));
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use protocol::ErrorCode;
@@ -15,7 +15,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::HttpError;
-use crate::idempotency::{self, Claim};
+use crate::idempotency;
 use crate::state::AppState;
 
 /// An OpenAI chat completion request (only the fields the router reads are listed; the rest are
@@ -64,25 +64,16 @@ pub async fn chat_completions(
         .get("x-store-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let Some(key) = headers.get("idempotency-key") else {
-        return crate::dispatch::chat(
-            state,
-            client,
-            model,
-            body,
-            crate::dispatch::Tags {
-                idempotency_key: None,
-                store,
-            },
-        )
-        .await;
+    let key = match idempotency::key_of(&headers) {
+        Ok(key) => key,
+        Err(error) => return error.into_response(),
     };
-    let key = match key.to_str() {
-        Ok(key) if !key.is_empty() && key.len() <= 255 => key.to_owned(),
-        _ => {
-            return HttpError::invalid("Idempotency-Key must be 1 to 255 visible ASCII characters")
-                .into_response()
-        }
+    let Some(key) = key else {
+        let tags = crate::dispatch::Tags {
+            idempotency_key: None,
+            store,
+        };
+        return crate::dispatch::chat(state, client, model, body, tags).await;
     };
     if body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
         return HttpError::invalid(
@@ -91,74 +82,18 @@ pub async fn chat_completions(
         .into_response();
     }
     let pool = state.ledger.pool().clone();
-    match idempotency::claim(&pool, client.id, &key, &idempotency::body_hash(&bytes)).await {
-        Err(error) => {
-            tracing::error!(%error, "idempotency claim failed");
-            HttpError::internal("the idempotency key could not be checked").into_response()
-        }
-        Ok(Claim::Mismatch) => HttpError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::IdempotencyMismatch,
-            "this Idempotency-Key was used with another body",
-        )
-        .into_response(),
-        Ok(Claim::InProgress) => HttpError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::IdempotencyInProgress,
-            "the first request with this Idempotency-Key is still running",
-        )
-        .retry_after(std::time::Duration::from_secs(1))
-        .into_response(),
-        Ok(Claim::Replay {
-            status,
-            content_type,
-            body,
-        }) => {
-            let mut response =
-                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-            let headers = response.headers_mut();
-            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-            if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
-                headers.insert(header::CONTENT_TYPE, value);
-            }
-            response
-        }
-        Ok(Claim::Run) => {
-            let response = crate::dispatch::chat(
-                Arc::clone(&state),
-                client.clone(),
-                model,
-                body,
-                crate::dispatch::Tags {
-                    idempotency_key: Some(key.clone()),
-                    store,
-                },
-            )
-            .await;
-            let (parts, body) = response.into_parts();
-            // a whole answer (not a stream): already in memory
-            let bytes = axum::body::to_bytes(body, usize::MAX)
-                .await
-                .unwrap_or_default();
-            let content_type = parts
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok());
-            if let Err(error) = idempotency::finish(
-                &pool,
-                client.id,
-                &key,
-                parts.status.as_u16(),
-                content_type,
-                &bytes,
-            )
-            .await
-            {
-                tracing::error!(%error, "the answer could not be kept for its idempotency key");
-            }
-            Response::from_parts(parts, Body::from(bytes))
-        }
-    }
+    // per client (not per bearer text): a client's repeat is its own, whichever key it sends
+    let scope = idempotency::Scope {
+        endpoint: "POST /v1/chat/completions".into(),
+        principal: format!("client:{}", client.id),
+    };
+    let hash = idempotency::body_hash(&bytes);
+    let tags = crate::dispatch::Tags {
+        idempotency_key: Some(key.clone()),
+        store,
+    };
+    let work = crate::dispatch::chat(Arc::clone(&state), client, model, body, tags);
+    idempotency::once(&pool, &scope, &key, &hash, work).await
 }
 
 type Read = (

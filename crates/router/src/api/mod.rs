@@ -77,6 +77,23 @@ pub fn openapi_json() -> String {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
+    // the POSTs whose answers are small JSON: an Idempotency-Key replays them (the chat
+    // completions and the jobs keep their own rules)
+    let repeatable = Router::new()
+        .route(
+            "/admin/v1/enrolment-codes",
+            post(station::create_enrolment_code),
+        )
+        .route(
+            "/admin/v1/devices/{id}/revoke",
+            post(station::revoke_device),
+        )
+        .route("/station/v1/enrol", post(station::enrol))
+        .route("/station/v1/corrections", post(station::ingest_corrections))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            crate::idempotency::idempotent,
+        ));
     Router::new()
         .route("/v1/chat/completions", post(chat::chat_completions))
         .route("/v1/models", get(chat::list_models))
@@ -87,18 +104,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/v1/usage", get(admin::usage))
         .route("/admin/v1/shares", get(admin::shares))
         .route("/admin/v1/requests", get(admin::requests))
-        .route(
-            "/admin/v1/enrolment-codes",
-            post(station::create_enrolment_code),
-        )
-        .route(
-            "/admin/v1/devices/{id}/revoke",
-            post(station::revoke_device),
-        )
-        .route("/station/v1/enrol", post(station::enrol))
         .route("/station/v1/jobs", post(station::submit_job))
         .route("/station/v1/results", get(station::job_results))
-        .route("/station/v1/corrections", post(station::ingest_corrections))
         .route(
             "/station/v1/blobs/{sha256}",
             axum::routing::head(station::blob_state).patch(station::upload_blob),
@@ -107,6 +114,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json()) }),
         )
+        .merge(repeatable)
         .with_state(state)
 }
 

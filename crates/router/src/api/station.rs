@@ -29,12 +29,16 @@ pub struct NewCode {
     pub note: Option<String>,
     /// How long the code is valid; default 72 hours.
     pub hours: Option<i64>,
+    /// The sha256 (hex) of a code the admin's tool made: the router never holds the code, and
+    /// the request can be repeated (`Idempotency-Key`). Without it the router makes the code.
+    pub code_sha256: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EnrolmentCode {
-    /// Shown once: give it to the station's operator.
-    pub code: String,
+    /// The code the router made, shown once (none when the admin's tool made it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     pub expires_at: String,
 }
 
@@ -49,7 +53,28 @@ pub async fn create_enrolment_code(
         return error.into_response();
     }
     let hours = new.hours.unwrap_or(72).clamp(1, 24 * 30);
-    match devices::create_code(state.ledger.pool(), new.note.as_deref(), hours).await {
+    if let Some(hash) = &new.code_sha256 {
+        if !crate::blobs::valid_name(hash) {
+            return HttpError::invalid(
+                "code_sha256 is the sha256 of the code: 64 lowercase hex digits",
+            )
+            .into_response();
+        }
+    } else if headers.contains_key("idempotency-key") {
+        // the answer would carry the code, and a secret is never kept for a replay
+        return HttpError::invalid(
+            "to repeat this request safely, make the code yourself and send its code_sha256",
+        )
+        .into_response();
+    }
+    match devices::create_code(
+        state.ledger.pool(),
+        new.note.as_deref(),
+        hours,
+        new.code_sha256.as_deref(),
+    )
+    .await
+    {
         Ok((code, expires_at)) => (
             StatusCode::CREATED,
             Json(EnrolmentCode { code, expires_at }),
@@ -95,7 +120,11 @@ pub async fn revoke_device(
     (status = 401, description = "No such code, or it expired", body = crate::error::ErrorBody),
     (status = 200, description = "A repeat of this enrolment with the same station-made key (Idempotent-Replayed)", body = Enrolled),
     (status = 409, description = "The code enrolled a device already", body = crate::error::ErrorBody)))]
-pub async fn enrol(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+pub async fn enrol(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let request: Enrol = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
@@ -110,6 +139,13 @@ pub async fn enrol(State(state): State<Arc<AppState>>, body: axum::body::Bytes) 
     let name = request.name.trim();
     if name.is_empty() || name.len() > 100 {
         return HttpError::invalid("a station's name is 1 to 100 characters").into_response();
+    }
+    if request.key_sha256.is_none() && headers.contains_key("idempotency-key") {
+        // the answer would carry the device key, and a secret is never kept for a replay
+        return HttpError::invalid(
+            "to repeat an enrolment safely, make the device key yourself and send its key_sha256",
+        )
+        .into_response();
     }
     if let Some(hash) = &request.key_sha256 {
         if !crate::blobs::valid_name(hash) {
@@ -346,7 +382,15 @@ pub async fn submit_job(
     }
     match crate::jobs::submit(&state, &device, key, job.kind, &job.input).await {
         Ok((job_id, new)) => {
-            (StatusCode::ACCEPTED, Json(JobAccepted { job_id, new })).into_response()
+            let mut response =
+                (StatusCode::ACCEPTED, Json(JobAccepted { job_id, new })).into_response();
+            if !new {
+                // the same job, answered again: nothing was submitted twice
+                response
+                    .headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            }
+            response
         }
         Err(None) => HttpError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
