@@ -1344,3 +1344,58 @@ async fn every_mutating_endpoint_replays_a_repeat_and_keeps_no_secret() {
     assert_eq!(again.status(), 200, "a repeat is the first answer, not 404");
     assert!(replayed(&again));
 }
+
+/// A backend that does not answer in time is given up on and the other answers; a stream the
+/// provider cuts reaches the client cut (no `[DONE]`) and is recorded as cut, not as done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_fall_back_and_cut_streams_are_recorded_as_cut() {
+    let s = setup(Options::default()).await;
+    s.gemini.set_script(script(
+        r#"{"faults":[{"kind":"timeout","delay_ms":10000}]}"#,
+    ));
+    let began = std::time::Instant::now();
+    let answer = s.post(&chat("slow")).await;
+    assert_eq!(answer.status(), 200, "the secondary answered");
+    let waited = began.elapsed();
+    assert!(
+        waited >= Duration::from_secs(3) && waited < Duration::from_secs(9),
+        "given up after the 3 s timeout: {waited:?}"
+    );
+
+    s.gemini
+        .set_script(script(r#"{"faults":[{"kind":"cut_stream"}]}"#));
+    let mut body = chat("cut me");
+    body["stream"] = Value::Bool(true);
+    // the body may end early with an error: that is the point
+    let text: String = s.post(&body).await.text().await.unwrap_or_default();
+    assert!(
+        !text.contains("[DONE]"),
+        "a cut stream is not completed by the router: {text}"
+    );
+
+    let ledger = s.ledger(2).await;
+    let outcomes: Vec<(String, String)> =
+        sqlx::query_as("SELECT backend, outcome FROM attempts ORDER BY started_at, n")
+            .fetch_all(&ledger)
+            .await
+            .unwrap();
+    assert!(
+        outcomes.contains(&("gemini".into(), "timeout".into())),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&("bedrock".into(), "ok".into())),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&("gemini".into(), "cut".into())),
+        "{outcomes:?}"
+    );
+    let cut_errors: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM requests WHERE stream = 1 AND error_code = 'upstream'",
+    )
+    .fetch_one(&ledger)
+    .await
+    .unwrap();
+    assert_eq!(cut_errors, 1);
+}
