@@ -2,9 +2,6 @@
 //! land): live counters and in-flight per backend against the caps, latency percentiles, cost
 //! and tokens by backend × model × hour or day, the decision share against the actual-call
 //! share, and recent requests with their attempts; each also as CSV.
-//!
-//! About 600 lines: four queries, each with its SQL, its rows and its CSV, sharing the range
-//! and the CSV helpers; split, they would only pass those around.
 // utoipa's `params(...)` expansion names the parameter type by a qualified path
 #![allow(unused_qualifications)]
 
@@ -21,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
+use super::extract::Admin;
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::traffic::counters::Rates;
@@ -69,12 +67,9 @@ pub struct BackendLive {
 #[utoipa::path(get, path = "/admin/v1/live", params(Range), responses((status = 200, body = Live), (status = 401, body = crate::error::ErrorBody)), security(("admin" = [])))]
 pub async fn live(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _admin: Admin,
     Query(range): Query<Range>,
 ) -> Response {
-    if let Err(error) = authorize(&state, &headers) {
-        return error.into_response();
-    }
     let now = Instant::now();
     let backends = state
         .slots
@@ -190,12 +185,9 @@ pub struct UsageRow {
 #[utoipa::path(get, path = "/admin/v1/usage", params(Range), responses((status = 200, body = [UsageRow]), (status = 401, body = crate::error::ErrorBody)), security(("admin" = [])))]
 pub async fn usage(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _admin: Admin,
     Query(range): Query<Range>,
 ) -> Response {
-    if let Err(error) = authorize(&state, &headers) {
-        return error.into_response();
-    }
     match usage_rows(&state, &range).await {
         Ok(rows) if range.format.as_deref() == Some("csv") => {
             csv_response("usage.csv", usage_csv(&rows))
@@ -325,12 +317,9 @@ pub struct Shares {
 #[utoipa::path(get, path = "/admin/v1/shares", params(Range), responses((status = 200, body = Shares), (status = 401, body = crate::error::ErrorBody)), security(("admin" = [])))]
 pub async fn shares(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _admin: Admin,
     Query(range): Query<Range>,
 ) -> Response {
-    if let Err(error) = authorize(&state, &headers) {
-        return error.into_response();
-    }
     match share_rows(&state, &range).await {
         Ok(shares) if range.format.as_deref() == Some("csv") => {
             csv_response("shares.csv", shares_csv(&shares))
@@ -455,12 +444,9 @@ pub struct AttemptView {
 #[utoipa::path(get, path = "/admin/v1/requests", params(Range), responses((status = 200, body = [RequestView]), (status = 401, body = crate::error::ErrorBody)), security(("admin" = [])))]
 pub async fn requests(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _admin: Admin,
     Query(range): Query<Range>,
 ) -> Response {
-    if let Err(error) = authorize(&state, &headers) {
-        return error.into_response();
-    }
     match request_rows(&state, &range).await {
         Ok(rows) if range.format.as_deref() == Some("csv") => {
             csv_response("requests.csv", requests_csv(&rows))

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::extract::Caller;
 use crate::error::HttpError;
 use crate::idempotency;
 use crate::state::AppState;
@@ -174,10 +175,7 @@ pub struct ModelEntry {
 
 #[utoipa::path(get, path = "/v1/models", responses((status = 200, body = ModelList), (status = 401, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list_models(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(error) = super::authenticate(&state, &headers).await {
-        return error.into_response();
-    }
+pub async fn list_models(State(state): State<Arc<AppState>>, _caller: Caller) -> Response {
     let mut data: Vec<ModelEntry> = state
         .models
         .keys()

@@ -2,6 +2,7 @@
 
 mod admin;
 mod chat;
+mod extract;
 mod health;
 mod station;
 

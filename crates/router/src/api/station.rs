@@ -18,6 +18,7 @@ use protocol::station_api::{
     Corrections, CorrectionsReceived, Enrol, Enrolled, JobAccepted, NewJob, Upload,
 };
 
+use super::extract::{Admin, Caller, JsonBody};
 use crate::blobs::{UploadError, UploadState};
 use crate::devices::{self, Enrolment};
 use crate::error::HttpError;
@@ -46,12 +47,10 @@ pub struct EnrolmentCode {
     responses((status = 201, body = EnrolmentCode), (status = 401, body = crate::error::ErrorBody)), security(("admin" = [])))]
 pub async fn create_enrolment_code(
     State(state): State<Arc<AppState>>,
+    _admin: Admin,
     headers: HeaderMap,
-    Json(new): Json<NewCode>,
+    JsonBody(new): JsonBody<NewCode>,
 ) -> Response {
-    if let Err(error) = super::admin::authorize(&state, &headers) {
-        return error.into_response();
-    }
     let hours = new.hours.unwrap_or(72).clamp(1, 24 * 30);
     if let Some(hash) = &new.code_sha256 {
         if !crate::blobs::valid_name(hash) {
@@ -88,12 +87,9 @@ pub async fn create_enrolment_code(
     responses((status = 200, description = "Revoked"), (status = 404, body = crate::error::ErrorBody)), security(("admin" = [])))]
 pub async fn revoke_device(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Err(error) = super::admin::authorize(&state, &headers) {
-        return error.into_response();
-    }
     match state.ledger.revoke_client(id).await {
         Ok(true) => {
             state.forget_keys();
@@ -123,19 +119,8 @@ pub async fn revoke_device(
 pub async fn enrol(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<Enrol>,
 ) -> Response {
-    let request: Enrol = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => {
-            return HttpError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::MalformedJson,
-                format!("the body is not an enrolment: {e}"),
-            )
-            .into_response()
-        }
-    };
     let name = request.name.trim();
     if name.is_empty() || name.len() > 100 {
         return HttpError::invalid("a station's name is 1 to 100 characters").into_response();
@@ -217,12 +202,9 @@ fn upload_headers(mut response: Response, state: UploadState) -> Response {
     security(("bearer" = [])))]
 pub async fn blob_state(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(sha): Path<String>,
 ) -> Response {
-    if let Err(error) = super::authenticate(&state, &headers).await {
-        return error.into_response();
-    }
     match state.blobs.state(state.ledger.pool(), &sha).await {
         Ok(Some(upload)) => upload_headers(StatusCode::OK.into_response(), upload),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
@@ -239,14 +221,11 @@ pub async fn blob_state(
     security(("bearer" = [])))]
 pub async fn upload_blob(
     State(state): State<Arc<AppState>>,
+    Caller(client): Caller,
     Path(sha): Path<String>,
     request: Request,
 ) -> Response {
     let headers = request.headers().clone();
-    let client = match super::authenticate(&state, &headers).await {
-        Ok(client) => client,
-        Err(error) => return error.into_response(),
-    };
     let number = |name: &str| {
         headers
             .get(name)
@@ -336,31 +315,17 @@ fn storage(error: &sqlx::Error) -> HttpError {
     security(("bearer" = [])))]
 pub async fn submit_job(
     State(state): State<Arc<AppState>>,
+    Caller(device): Caller,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    JsonBody(job): JsonBody<NewJob>,
 ) -> Response {
-    let device = match super::authenticate(&state, &headers).await {
-        Ok(client) => client,
-        Err(error) => return error.into_response(),
-    };
-    let Some(key) = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty() && k.len() <= 255)
-    else {
-        return HttpError::invalid("a job needs an Idempotency-Key (1 to 255 characters)")
-            .into_response();
-    };
-    let job: NewJob = match serde_json::from_slice(&body) {
-        Ok(job) => job,
-        Err(e) => {
-            return HttpError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::MalformedJson,
-                format!("the body is not a job: {e}"),
-            )
-            .into_response()
+    let key = match crate::idempotency::key_of(&headers) {
+        Ok(Some(key)) => key,
+        Ok(None) => {
+            return HttpError::invalid("a job needs an Idempotency-Key (1 to 255 characters)")
+                .into_response()
         }
+        Err(error) => return error.into_response(),
     };
     let shas = match crate::jobs::blobs_of(job.kind, &job.input) {
         Ok(shas) => shas,
@@ -380,7 +345,7 @@ pub async fn submit_job(
             Err(e) => return upload_error(&e).into_response(),
         }
     }
-    match crate::jobs::submit(&state, &device, key, job.kind, &job.input).await {
+    match crate::jobs::submit(&state, &device, &key, job.kind, &job.input).await {
         Ok((job_id, new)) => {
             let mut response =
                 (StatusCode::ACCEPTED, Json(JobAccepted { job_id, new })).into_response();
@@ -414,13 +379,9 @@ pub struct Cursor {
 #[utoipa::path(get, path = "/station/v1/results", params(Cursor), responses((status = 200, body = [protocol::station_api::JobResult])), security(("bearer" = [])))]
 pub async fn job_results(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Caller(device): Caller,
     axum::extract::Query(cursor): axum::extract::Query<Cursor>,
 ) -> Response {
-    let device = match super::authenticate(&state, &headers).await {
-        Ok(client) => client,
-        Err(error) => return error.into_response(),
-    };
     let wait = std::time::Duration::from_secs(cursor.wait.unwrap_or(0).min(30));
     match crate::jobs::results(
         &state,
@@ -441,24 +402,9 @@ pub async fn job_results(
     security(("bearer" = [])))]
 pub async fn ingest_corrections(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    Caller(device): Caller,
+    JsonBody(batch): JsonBody<Corrections>,
 ) -> Response {
-    let device = match super::authenticate(&state, &headers).await {
-        Ok(client) => client,
-        Err(error) => return error.into_response(),
-    };
-    let batch: Corrections = match serde_json::from_slice(&body) {
-        Ok(batch) => batch,
-        Err(e) => {
-            return HttpError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::MalformedJson,
-                format!("the body is not a batch of corrections: {e}"),
-            )
-            .into_response()
-        }
-    };
     match crate::jobs::ingest_corrections(&state, device.id, &batch.corrections).await {
         Ok(new) => Json(serde_json::json!({"received": batch.corrections.len(), "new": new}))
             .into_response(),
