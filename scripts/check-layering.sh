@@ -4,7 +4,8 @@
 # - protocol is plain data: none of our crates, no I/O (no tokio, sqlx, reqwest, axum);
 # - the router (crates/router) never depends on station, engine or tauri;
 # - the fake LLM provider (crates/fake-llm) is for tests and benchmarks only: no crate depends
-#   on it but as a dev-dependency.
+#   on it but as a dev-dependency; nor on the testbed (the router in-process and gnome-keyring
+#   for the sync and station tests).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 status=0
@@ -18,14 +19,20 @@ for manifest in crates/*/Cargo.toml; do
     echo "layering: crate $name depends on tauri" >&2
     status=1
   fi
-  if [[ "$name" != fake-llm ]] && grep -Eq '^fake-llm ' <<<"$tree"; then
-    echo "layering: crate $name depends on the fake LLM provider (only tests and benchmarks may)" >&2
+  if [[ "$name" != fake-llm && "$name" != testbed ]] && grep -Eq '^(fake-llm|testbed) ' <<<"$tree"; then
+    echo "layering: crate $name depends on the fake LLM provider or the testbed (only tests and benchmarks may)" >&2
     status=1
   fi
   case "$name" in
     protocol)
       if bad=$(grep -E '^(engine|extract|store|review|station|router|tokio|sqlx|reqwest|axum|hyper) ' <<<"$tree"); then
         echo "layering: protocol must stay plain data, but depends on: $(tr '\n' ' ' <<<"$bad")" >&2
+        status=1
+      fi
+      ;;
+    sync)
+      if bad=$(grep -E '^(station|store|engine|router|tauri) ' <<<"$tree"); then
+        echo "layering: the sync client speaks protocol only, but depends on: $(tr '\n' ' ' <<<"$bad")" >&2
         status=1
       fi
       ;;
@@ -37,5 +44,5 @@ for manifest in crates/*/Cargo.toml; do
       ;;
   esac
 done
-[[ $status -eq 0 ]] && echo "layering: crates/* are free of tauri; protocol is plain data; the router is apart; the fake LLM is test-only"
+[[ $status -eq 0 ]] && echo "layering: crates/* are free of tauri; protocol is plain data; the router and the sync client are apart; the fake LLM and the testbed are test-only"
 exit $status

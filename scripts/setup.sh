@@ -7,6 +7,8 @@
 #          tests also: webkit2gtk-driver (WebKitWebDriver), xvfb, xauth, xdotool (drives the
 #          native file dialog and drags), python3-gi + gir1.2-gtk-3.0 (a drag source window),
 #          dbus (dbus-run-session: a session bus for the single-instance check),
+#          gnome-keyring + libglib2.0-bin (gdbus): a real Secret Service for the sync tests,
+#          openssl (s_server: a TLS server with a certificate nobody trusts, for the sync client),
 #          qemu-user (qemu-x86_64 emulates a CPU without VNNI: the OCR test that holds the int8
 #          detector to the float one on ONNX Runtime's AVX2 kernels)
 #          python3 + pip + venv (the model fetch step; tests: the OpenAI SDK for the router)
@@ -27,7 +29,7 @@ say() { echo "setup: $*" >&2; }
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   build-essential file pkg-config cmake nasm curl ca-certificates python3 python3-pip python3-venv)
 if [[ $ROUTER_ONLY -eq 1 ]]; then APT_PACKAGES=(build-essential pkg-config libssl-dev curl ca-certificates); fi
-if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus qemu-user); fi
+if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus qemu-user gnome-keyring libglib2.0-bin openssl); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

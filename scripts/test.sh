@@ -32,7 +32,9 @@ step "cargo clippy --all-targets -D warnings, building the tests" \
   cargo test --workspace --all-targets --no-run --quiet
 # Not --all-targets: the gate bench has no harness and would run as a benchmark; examples and
 # benches were built and linted above (there are no doc tests).
-step "Rust tests (incl. IPC bindings drift)" cargo test --workspace --lib --bins --tests --quiet
+# a session bus of their own: the sync tests start gnome-keyring on it (a real Secret Service)
+step "Rust tests (incl. IPC bindings drift)" \
+  dbus-run-session -- cargo test --workspace --lib --bins --tests --quiet
 step "the OpenAI Python SDK against the router (review-router + fake-llm processes)" \
   "$ROUTER_SDK_PYTHON" tests/router/openai_sdk.py "$CARGO_TARGET_DIR"
 step "build the app" cargo build -p review-station --quiet

@@ -94,6 +94,11 @@ fn main() {
             commands::review_metrics,
             commands::review_insights,
             commands::export_evaluation,
+            commands::sync_status,
+            commands::sync_connect,
+            commands::sync_disconnect,
+            commands::sync_jobs,
+            commands::sync_retry,
         ])
         .setup(move |app| {
             let data_dir = match &args.data_dir {

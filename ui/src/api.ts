@@ -157,3 +157,21 @@ export const reviewApi = {
   insights: () => invoke<ReviewInsights>("review_insights"),
   exportEvaluation: (format: EvaluationFormat) => invoke<number | null>("export_evaluation", { format }),
 };
+
+// --- Sync with the router -----------------------------------------------------------------------
+import type { SyncJobPage } from "./bindings/SyncJobPage";
+import type { SyncJobState } from "./bindings/SyncJobState";
+import type { SyncStatus } from "./bindings/SyncStatus";
+
+export const syncApi = {
+  status: () => invoke<SyncStatus>("sync_status"),
+  /** Enrols the station with a one-time code; the device key goes to the system keyring. */
+  connect: (url: string, code: string, stationName: string) =>
+    invoke<SyncStatus>("sync_connect", { url, code, stationName }),
+  /** Forgets the router (the outbox is kept and sent on the next connection). */
+  disconnect: () => invoke<SyncStatus>("sync_disconnect"),
+  jobs: (state: SyncJobState | null, offset: number, limit: number) =>
+    invoke<SyncJobPage>("sync_jobs", { state, offset, limit }),
+  /** "Retry now": one row, or (null) every row waiting to retry; answers how many moved. */
+  retry: (id: number | null) => invoke<number>("sync_retry", { id }),
+};

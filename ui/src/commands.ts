@@ -33,4 +33,9 @@ export type Command =
   | "verify_audit"
   | "review_metrics"
   | "review_insights"
-  | "export_evaluation";
+  | "export_evaluation"
+  | "sync_status"
+  | "sync_connect"
+  | "sync_disconnect"
+  | "sync_jobs"
+  | "sync_retry";

@@ -1,6 +1,6 @@
 // One keyboard dispatcher for the whole window: each screen registers its handler, and a key
 // goes to the active screen only (the one on top), so screens never compete for a key and a
-// screen that covers another silences it without tricks. Screens to come (login, sync, admin)
+// screen that covers another silences it without tricks. Screens to come (login, admin)
 // register the same way.
 
 export type ScreenId = "items" | "review" | "visit" | "login" | "sync" | "admin";

@@ -10,6 +10,7 @@ import { openFiles, setupImports } from "./items/Imports";
 import { registerItemKeys, reloadItems, scheduleItemsRefresh } from "./items/ItemsScreen";
 import { installKeys } from "./keys";
 import { openReview, setupReview } from "./review/ReviewScreen";
+import { setupSync, toggleSync } from "./sync/sync";
 import { setupVisits, toggleVisit } from "./visit/VisitScreen";
 import "./styles.css";
 
@@ -27,8 +28,10 @@ async function start(): Promise<void> {
   const root = document.getElementById("app");
   if (!root) throw new Error("index.html has no #app");
   render(<App />, root);
-  registerItemKeys({ openFiles: () => void openFiles(), visit: toggleVisit, review: openReview });
+  registerItemKeys({ openFiles: () => void openFiles(), visit: toggleVisit, review: openReview, sync: toggleSync });
   installKeys(document);
+  // the connection badge follows the sync status from the start (polled; paused while hidden)
+  setupSync();
   setupImports(scheduleItemsRefresh, () => void reloadItems());
   try {
     const info = await api.appInfo();

@@ -81,6 +81,12 @@ wire_enum! {
         OffsetMismatch => "offset_mismatch",
         /// HTTP: a job names a blob that was never uploaded whole.
         BlobMissing => "blob_missing",
+        /// HTTP: the station's decision history differs from a head of it this router witnessed
+        /// before (the same count with another hash, or fewer decisions): it was rewritten.
+        AuditDiverged => "audit_diverged",
+        /// HTTP: a shared task's lease went to another station (or was given back): the decision
+        /// was not recorded there; the other station's reviewer decides it.
+        LeaseLost => "lease_lost",
     }
 }
 

@@ -36,6 +36,8 @@ pub struct RouterConfig {
     /// The model (a `models` name) the stations' jobs run on.
     #[serde(default = "default_jobs_model")]
     pub jobs_model: String,
+    #[serde(default)]
+    pub tasks: TasksConfig,
     pub backends: Vec<BackendConfig>,
     /// The model names clients ask for, each served by a model of every backend.
     pub models: Vec<ModelConfig>,
@@ -55,6 +57,25 @@ impl Default for AdmissionConfig {
         Self {
             per_key_rps: 50,
             per_key_burst: 100,
+        }
+    }
+}
+
+/// The team's shared review queue (`[tasks]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TasksConfig {
+    /// A compliance check answered with a rule undecided (`passed: null`) or less sure than
+    /// this (0–1) is raised as a shared task by the router itself, so a reviewer sees it even
+    /// when the station that asked is offline.
+    #[serde(default = "default_doubtful_below")]
+    pub doubtful_below: f64,
+}
+
+impl Default for TasksConfig {
+    fn default() -> Self {
+        Self {
+            doubtful_below: default_doubtful_below(),
         }
     }
 }
@@ -151,6 +172,9 @@ fn default_database() -> PathBuf {
 }
 fn default_jobs_model() -> String {
     "reasoning".into()
+}
+fn default_doubtful_below() -> f64 {
+    0.6
 }
 fn default_blob_dir() -> PathBuf {
     PathBuf::from("blobs")
@@ -265,6 +289,11 @@ impl RouterConfig {
                 self.jobs_model
             )));
         }
+        if !(0.0..=1.0).contains(&self.tasks.doubtful_below) {
+            return Err(ConfigError::Invalid(
+                "tasks.doubtful_below must be between 0 and 1".into(),
+            ));
+        }
         if self.admission.per_key_rps == 0 || self.admission.per_key_burst == 0 {
             return Err(ConfigError::Invalid(
                 "admission rates must be at least 1".into(),
@@ -326,6 +355,23 @@ mod tests {
         let config = RouterConfig::from_toml(text).expect("config/router.toml is valid");
         assert_eq!(config.routing.primary, "gemini");
         assert!(config.models.iter().all(|m| m.serve.len() == 2));
+        assert!(
+            (config.tasks.doubtful_below - 0.6).abs() < f64::EPSILON,
+            "the default threshold for raising a shared task"
+        );
+    }
+
+    #[test]
+    fn a_doubt_threshold_outside_0_to_1_is_refused() {
+        let text = format!(
+            "{}\n[tasks]\ndoubtful_below = 1.5\n",
+            include_str!("../../../config/router.toml")
+        );
+        let error = RouterConfig::from_toml(&text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("tasks.doubtful_below"), "{error}");
     }
 
     #[test]

@@ -111,6 +111,28 @@ pub async fn submit(
     }
 }
 
+/// A compliance check's answer names exactly the rules asked: the schema's rule `id` becomes
+/// the asked ids and the list as long as the rules, so an answer about another rule (or one
+/// left out) fails validation and is asked again, instead of reaching the station.
+fn narrow_to_rules_asked(schema: &mut Value, input: &Value) {
+    let ids: Vec<Value> = input
+        .get("rules")
+        .and_then(Value::as_array)
+        .map(|rules| rules.iter().filter_map(|r| r.get("id").cloned()).collect())
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return;
+    }
+    let count = ids.len();
+    if let Some(rules) = schema.pointer_mut("/properties/rules") {
+        rules["minItems"] = json!(count);
+        rules["maxItems"] = json!(count);
+        if let Some(id) = rules.pointer_mut("/items/properties/id") {
+            id["enum"] = Value::Array(ids);
+        }
+    }
+}
+
 /// The chat request of a job: the prompt, the input as JSON, the images as data URLs.
 fn request(
     state: &AppState,
@@ -150,8 +172,14 @@ fn request(
 
 async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input: Value) {
     let outcome = attempt_all(&state, &device, kind, &input).await;
+    let doubtful = match (&outcome.0, kind) {
+        (Ok(result), JobKind::ComplianceCheck) => {
+            crate::tasks::doubts(result, state.config.tasks.doubtful_below)
+        }
+        _ => None,
+    };
     let (result, error, attempts) = match outcome {
-        (Ok(result), n) => (Some(result.to_string()), None, n),
+        (Ok(result), n) => (Some(result), None, n),
         (Err(reason), n) => (None, Some(reason), n),
     };
     let finished = sqlx::query(
@@ -159,7 +187,7 @@ async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input
                 finished_seq = (SELECT coalesce(max(finished_seq), 0) + 1 FROM jobs) WHERE id = ?",
     )
     .bind(if error.is_none() { "done" } else { "failed" })
-    .bind(result)
+    .bind(result.as_ref().map(Value::to_string))
     .bind(error)
     .bind(attempts)
     .bind(now_rfc3339())
@@ -168,6 +196,20 @@ async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input
     .await;
     if let Err(e) = finished {
         tracing::error!(job = id, error = %e, "a finished job could not be recorded");
+    }
+    // raised before the station hears of the result: whoever reads it finds the task queued
+    if let (Some(doubt), Some(result)) = (doubtful, &result) {
+        let job = crate::tasks::JobDoubt {
+            job_id: id,
+            device: device.id,
+            input: &input,
+            result,
+            prompt_version: prompt(kind).version,
+            doubt,
+        };
+        if let Err(e) = crate::tasks::raise_for_job(state.ledger.pool(), &job).await {
+            tracing::error!(job = id, error = %e, "a doubtful job's shared task was not raised");
+        }
     }
     state.jobs_finished.notify_waiters();
 }
@@ -188,10 +230,13 @@ async fn attempt_all(
             0,
         );
     };
-    let schema: Value = match serde_json::from_str(prompt(kind).schema) {
+    let mut schema: Value = match serde_json::from_str(prompt(kind).schema) {
         Ok(schema) => schema,
         Err(e) => return (Err(format!("the job's schema is not JSON: {e}")), 0),
     };
+    if kind == JobKind::ComplianceCheck {
+        narrow_to_rules_asked(&mut schema, input);
+    }
     let validator = match jsonschema::validator_for(&schema) {
         Ok(v) => v,
         Err(e) => return (Err(format!("the job's schema is invalid: {e}")), 0),
@@ -336,20 +381,31 @@ pub async fn ingest_corrections(
         .map_err(|e| e.to_string())?;
     let mut new = 0;
     for c in corrections {
-        let body = serde_json::to_string(c).map_err(|e| e.to_string())?;
-        let done = sqlx::query(
-            "INSERT INTO corrections (decision_hash, device_id, kind, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_hash) DO NOTHING",
-        )
-        .bind(&c.decision_hash)
-        .bind(device)
-        .bind(&c.kind)
-        .bind(body)
-        .bind(now_rfc3339())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| e.to_string())?;
-        new += done.rows_affected();
+        new += store_correction(&mut tx, device, c)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
     Ok(new)
+}
+
+/// One correction into the evaluation store, once (by its decision hash): 1 when it was new.
+/// Shared with the shared queue's decisions, which land here too.
+pub async fn store_correction(
+    connection: &mut sqlx::SqliteConnection,
+    device: i64,
+    correction: &Correction,
+) -> Result<u64, sqlx::Error> {
+    let body = serde_json::to_string(correction).unwrap_or_default();
+    let done = sqlx::query(
+        "INSERT INTO corrections (decision_hash, device_id, kind, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_hash) DO NOTHING",
+    )
+    .bind(&correction.decision_hash)
+    .bind(device)
+    .bind(&correction.kind)
+    .bind(body)
+    .bind(now_rfc3339())
+    .execute(connection)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -5,6 +5,7 @@
 //! wire types with the station through `protocol` only.
 
 pub mod api;
+pub mod audit;
 pub mod backend;
 pub mod blobs;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod metrics;
 pub mod state;
+pub mod tasks;
 pub mod traffic;
 
 use std::future::Future;

@@ -17,6 +17,10 @@ pub enum StationError {
     /// An analysis could not run on this item; `code` names the cause (e.g. `pdf_encrypted`).
     #[error("{message}")]
     Analysis { code: ErrorCode, message: String },
+    /// The router could not be reached or refused (`code` says why), or the OS keyring
+    /// could not keep the device key.
+    #[error("{message}")]
+    Sync { code: ErrorCode, message: String },
     /// A file the user chose (an export's destination) could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -45,6 +49,7 @@ impl StationError {
             Self::Cancelled => ErrorCode::Cancelled,
             Self::Analysis { code, .. } => *code,
             Self::Write { .. } => ErrorCode::Io,
+            Self::Sync { code, .. } => *code,
         }
     }
 }

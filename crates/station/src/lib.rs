@@ -21,6 +21,7 @@ mod review;
 mod session;
 mod shared;
 pub mod stores;
+mod sync;
 mod types;
 mod visits;
 
@@ -34,6 +35,10 @@ use tokio_util::sync::CancellationToken;
 
 // `self::`: the `review` crate (the pure routing policy) has the same name as the service.
 pub use self::review::Review;
+pub use self::sync::types::{
+    SyncConnection, SyncCounts, SyncJob, SyncJobPage, SyncJobState, SyncStatus,
+};
+pub use self::sync::{SyncService, KEYRING_SERVICE};
 pub use analysis::Analysis;
 pub use app_flow::ConfigSink;
 pub use documents::Documents;
@@ -89,6 +94,7 @@ pub struct Station {
     imports: Arc<Imports>,
     visits: Arc<Visits>,
     insights: Arc<Insights>,
+    sync: Arc<SyncService>,
 }
 
 impl Station {
@@ -131,6 +137,8 @@ impl Station {
             Arc::clone(&imports),
         ));
         let insights = Arc::new(Insights::new(Arc::clone(&core)));
+        let sync = Arc::new(SyncService::new(Arc::clone(&core), Arc::clone(&documents)));
+        sync.resume().await?;
         Ok(Arc::new(Self {
             core,
             session,
@@ -141,6 +149,7 @@ impl Station {
             imports,
             visits,
             insights,
+            sync,
         }))
     }
 
@@ -180,6 +189,10 @@ impl Station {
     }
 
     /// What the review decisions say: metrics, charts' data, the evaluation set.
+    pub fn sync(&self) -> &Arc<SyncService> {
+        &self.sync
+    }
+
     pub fn insights(&self) -> &Arc<Insights> {
         &self.insights
     }

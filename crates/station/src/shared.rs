@@ -22,6 +22,9 @@ pub(crate) struct Core {
     pub(crate) models_dir: PathBuf,
     /// Long operations the UI can cancel.
     pub(crate) jobs: Jobs,
+    /// Rung when an outbox row is written, so the sync worker sends it without waiting for
+    /// its next round.
+    pub(crate) outbox_written: tokio::sync::Notify,
 }
 
 impl Core {
@@ -39,6 +42,7 @@ impl Core {
             limits: IntakeLimits::default(),
             models_dir: models_dir.to_path_buf(),
             jobs: Jobs::default(),
+            outbox_written: tokio::sync::Notify::new(),
         }
     }
 

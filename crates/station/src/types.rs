@@ -236,6 +236,8 @@ mod tests {
         crate::ReviewMetrics::export_all(&cfg).unwrap();
         crate::ReviewInsights::export_all(&cfg).unwrap();
         crate::EvaluationFormat::export_all(&cfg).unwrap();
+        crate::SyncStatus::export_all(&cfg).unwrap();
+        crate::SyncJobPage::export_all(&cfg).unwrap();
         protocol::export_typescript(dir).unwrap();
     }
 

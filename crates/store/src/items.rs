@@ -335,7 +335,7 @@ impl Store {
     }
 }
 
-async fn insert_analysis(
+pub(crate) async fn insert_analysis(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     item_id: i64,
     analysis: &NewAnalysis,

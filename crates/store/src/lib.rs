@@ -4,6 +4,7 @@
 mod blobs;
 mod embeddings;
 mod items;
+mod outbox;
 mod review;
 mod review_stats;
 mod visits;
@@ -19,6 +20,10 @@ pub use blobs::{BlobStore, Sha256Hex};
 pub use embeddings::CachedEmbedding;
 pub use items::{
     AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter,
+};
+pub use outbox::{
+    CloudCheckRow, NewOutbox, OutboxCounts, OutboxRow, OutboxState, RuleAnswer, CORRECTION,
+    RESULTS_CURSOR,
 };
 pub use review::{
     ChainBreak, DecisionRow, NewDecision, NewTask, QueueFilter, QueueOrder, TaskRow, GENESIS_HASH,

@@ -526,6 +526,31 @@ async fn append_decision(
     .bind(&hash)
     .execute(&mut **tx)
     .await?;
+    // the correction bound for the router's evaluation store, in the decision's transaction;
+    // its key is the decision's hash, which the router stores once
+    sqlx::query(
+        "INSERT INTO outbox (kind, item_id, idempotency_key, input_json, created_at, updated_at) \
+         SELECT ?, t.item_id, ?, json_object('decision_hash', ?, 'kind', t.kind, 'task_id', t.id, \
+                'item_id', t.item_id, 'store_id', t.store_id, 'action', ?, 'reason_code', ?, \
+                'reviewer', ?, 'before', json(?), 'after', json(?), 'diff', json(?), \
+                'model_output', json(t.model_output), 'versions', t.versions, 'decided_at', ?), ?, ? \
+         FROM review_tasks t WHERE t.id = ? ON CONFLICT(idempotency_key) DO NOTHING",
+    )
+    .bind(crate::CORRECTION)
+    .bind(&hash)
+    .bind(&hash)
+    .bind(d.action.as_str())
+    .bind(&d.reason_code)
+    .bind(reviewer)
+    .bind(&d.before_json)
+    .bind(&d.after_json)
+    .bind(&d.diff_json)
+    .bind(&at)
+    .bind(&at)
+    .bind(&at)
+    .bind(task_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(DecisionRow {
         id,
         task_id,

@@ -1,6 +1,15 @@
-//! The station's sync client (issue 16). This first part is pure: what an outbox job's state
-//! becomes on each event (`outbox`), and when and whether a failed send is tried again (`retry`).
-//! The transport to the router and the outbox rows in the station database build on them.
+//! The station's sync client (issue 16): what an outbox job's state becomes on each event
+//! (`outbox`), when and whether a failed send is tried again (`retry`), the router's client
+//! (`transport`: reqwest over rustls, the shared `protocol::station_api` types) with its errors
+//! (`error`), and the device key in the OS keyring (`keys`). No tauri, no station or store: the
+//! station wires these to its outbox rows.
 
+pub mod error;
+pub mod keys;
 pub mod outbox;
 pub mod retry;
+pub mod transport;
+
+pub use error::{ConnectFailure, SyncError};
+pub use keys::{new_device_key, DeviceKeys, KeyringError, Secret};
+pub use transport::{BlobSource, RouterClient, Uploaded};

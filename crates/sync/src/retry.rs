@@ -2,9 +2,15 @@
 //! (a uniformly random wait up to the exponential step, so many stations coming back online at
 //! once do not knock together), the server's `Retry-After` honoured (seconds or an HTTP date)
 //! but capped, and the failures that retrying cannot fix parked with their reason.
+//!
+//! The exponential steps are backon's (the project's retry crate); the jitter is applied here
+//! because backon's own adds a random share *on top of* the step (d to 2d), which keeps every
+//! station's first retry at least `base` after the failure: full jitter spreads them over
+//! [0, d).
 
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use protocol::ErrorCode;
 
 /// The policy's constants.
@@ -40,6 +46,10 @@ pub enum Failure {
         code: Option<ErrorCode>,
         retry_after: Option<String>,
     },
+    /// Something a retry cannot change without a person: the address answers but is no router,
+    /// its answer is not the API's, the certificate is not trusted, the clock is far off, the
+    /// keyring is locked. The reason is shown as it is.
+    Final(String),
 }
 
 /// What to do after a failure.
@@ -70,6 +80,7 @@ impl RetryPolicy {
         }
         let server_wait = match failure {
             Failure::Network(_) => None,
+            Failure::Final(reason) => return Decision::Park(reason.clone()),
             Failure::Http {
                 status,
                 code,
@@ -83,10 +94,7 @@ impl RetryPolicy {
                     .and_then(|v| parse_retry_after(v, now))
             }
         };
-        let step = self
-            .base
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)));
-        let jittered = step.min(self.cap).mul_f64(random.clamp(0.0, 1.0));
+        let jittered = self.step(attempt).mul_f64(random.clamp(0.0, 1.0));
         // the server knows best when it has room; never longer than the cap
         Decision::RetryIn(
             server_wait
@@ -94,6 +102,37 @@ impl RetryPolicy {
                 .min(self.cap),
         )
     }
+
+    /// backon's exponential steps for this policy: `base`, doubling, held at `cap`; no jitter of
+    /// its own and no end (the policy parks by age, not by count).
+    fn exponential(&self) -> ExponentialBuilder {
+        ExponentialBuilder::new()
+            .with_min_delay(self.base)
+            .with_max_delay(self.cap)
+            .with_factor(2.0)
+            .without_max_times()
+    }
+
+    /// The step after the `attempt`-th failure (1 and 0 alike: the first). Past 64 doublings any
+    /// base is past any cap, so the walk stops there instead of counting to a huge `attempt`.
+    fn step(&self, attempt: u32) -> Duration {
+        let nth = attempt.clamp(1, 64) as usize - 1;
+        self.exponential()
+            .build()
+            .nth(nth)
+            .unwrap_or(self.cap)
+            .min(self.cap)
+    }
+}
+
+/// The policy's waits for retries within one call, for backon's `Retryable`: each of backon's
+/// exponential steps `d` becomes a uniformly random wait in [0, d) (full jitter). Endless, like
+/// the policy: bound it with `.take(n)`.
+pub fn full_jitter(policy: &RetryPolicy) -> impl backon::Backoff {
+    policy
+        .exponential()
+        .build()
+        .map(|step| step.mul_f64(rand::random::<f64>()))
 }
 
 /// Why a status is final (not retried), or `None` when a retry may pass.
@@ -165,6 +204,78 @@ mod tests {
             Decision::RetryIn(Duration::from_secs(60)),
             "capped"
         );
+        assert_eq!(
+            wait(u32::MAX, 1.0),
+            Decision::RetryIn(Duration::from_secs(60)),
+            "a huge count is the cap, at once"
+        );
+        let steps: Vec<Duration> = (1..=9)
+            .map(|attempt| match wait(attempt, 1.0) {
+                Decision::RetryIn(wait) => wait,
+                Decision::Park(why) => panic!("{why}"),
+            })
+            .collect();
+        let millis: Vec<u128> = steps.iter().map(Duration::as_millis).collect();
+        assert_eq!(
+            millis,
+            [500, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]
+        );
+    }
+
+    #[test]
+    fn in_call_retries_wait_a_random_share_of_each_step() {
+        let p = RetryPolicy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(800),
+            ..RetryPolicy::default()
+        };
+        let steps = [100u64, 200, 400, 800, 800, 800];
+        // many draws: each wait is below its step, and the waits are spread (not all the step
+        // itself, which is what backon's own jitter would never go under)
+        let mut below_half = 0;
+        for _ in 0..200 {
+            let waits: Vec<Duration> = full_jitter(&p).take(steps.len()).collect();
+            assert_eq!(waits.len(), steps.len(), "endless until taken");
+            for (wait, step) in waits.iter().zip(steps) {
+                let step = Duration::from_millis(step);
+                assert!(*wait < step, "{wait:?} under {step:?}");
+                if *wait < step / 2 {
+                    below_half += 1;
+                }
+            }
+        }
+        let draws = 200 * steps.len();
+        assert!(
+            (draws / 4..draws * 3 / 4).contains(&below_half),
+            "uniform: about half the waits are under half their step ({below_half} of {draws})"
+        );
+    }
+
+    #[tokio::test]
+    async fn full_jitter_drives_backons_retryable() {
+        use backon::Retryable;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let p = RetryPolicy {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(4),
+            ..RetryPolicy::default()
+        };
+        let calls = AtomicU32::new(0);
+        let answer = (|| async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err("not yet"),
+                n => Ok(n),
+            }
+        })
+        .retry(full_jitter(&p).take(5))
+        .sleep(tokio::time::sleep)
+        .await;
+        assert_eq!(answer, Ok(2), "the third call passes");
+        let gave_up = (|| async { Err::<(), _>("never") })
+            .retry(full_jitter(&p).take(2))
+            .sleep(tokio::time::sleep)
+            .await;
+        assert_eq!(gave_up, Err("never"), "bounded by take");
     }
 
     #[test]
@@ -241,5 +352,10 @@ mod tests {
             NOW,
         );
         assert!(matches!(late, Decision::Park(reason) if reason.contains("idempotency window")));
+        assert_eq!(
+            decide(Failure::Final("not a router".into())),
+            Decision::Park("not a router".into()),
+            "a final failure is parked with its reason as it is"
+        );
     }
 }

@@ -10,12 +10,14 @@ mod documents;
 mod items;
 mod review;
 mod sinks;
+mod sync;
 mod visits;
 
 pub use app::*;
 pub use documents::*;
 pub use items::*;
 pub use review::*;
+pub use sync::*;
 pub use visits::*;
 
 #[cfg(test)]

@@ -36,4 +36,9 @@ const COMMANDS: &[&str] = &[
     "review_metrics",
     "review_insights",
     "export_evaluation",
+    "sync_status",
+    "sync_connect",
+    "sync_disconnect",
+    "sync_jobs",
+    "sync_retry",
 ];

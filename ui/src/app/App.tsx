@@ -1,6 +1,6 @@
 // The window: the top bar (open files, import progress, the screens' buttons, the active store,
 // the engine and connection badges, the theme), the banner, and the screen the route names.
-// Items is the base screen; review covers it; the visit is a panel beside it.
+// Items is the base screen; review covers it; the visit and the sync are panels beside it.
 import { signal } from "@preact/signals";
 import { api, errorMessage } from "../api";
 import { EngineBadge, EnginePanel, toggleEngine } from "../engine/EnginePanel";
@@ -8,7 +8,10 @@ import { DropOverlay, ImportBatch, ImportProgressBar, openFiles } from "../items
 import { ItemsScreen } from "../items/ItemsScreen";
 import { ReviewScreen, openReview } from "../review/ReviewScreen";
 import { currentTheme, applyTheme, toggleTheme } from "../theme";
+import { SyncScreen } from "../sync/SyncScreen";
+import { toggleSync } from "../sync/sync";
 import { VisitScreen, toggleVisit, visitBadge } from "../visit/VisitScreen";
+import { route } from "./router";
 import { banner, connection, connectionLabel, showBanner, stores } from "./state";
 
 const theme = signal(currentTheme());
@@ -49,12 +52,15 @@ export function App() {
         <button id="visit-button" title="Store visit: photos, checklist, report (V)" onClick={toggleVisit}>
           Visit <span id="visit-badge" class="engine-state">{visitBadge.value}</span>
         </button>
+        <button id="sync-button" title="Sync with the router: the connection and the outbox (S)" aria-pressed={route.value.screen === "sync" ? "true" : "false"}
+          onClick={toggleSync}>Sync</button>
         <StorePicker />
         <button id="engine-button" title="Local engine: runtime, execution provider, models" onClick={toggleEngine}>Engine <EngineBadge /></button>
-        <span id="connection" class={`engine-state connection-${c.state}`} data-state={c.state}
-          title={c.state === "local" ? "Working on this machine only; no router is configured" : `Router: ${c.url}`}>
+        <button id="connection" class={`engine-state connection-badge connection-${c.state}`} data-state={c.state}
+          title={`${c.state === "local" ? "Working on this machine only; no router is configured" : c.state === "offline" ? `Router: ${c.url} (${c.error})` : `Router: ${c.url}`}. Click for the sync panel.`}
+          onClick={toggleSync}>
           {connectionLabel(c)}
-        </span>
+        </button>
         <button id="theme-toggle" title="Switch dark / light theme" onClick={() => { theme.value = toggleTheme(theme.value); }}>
           {theme.value === "dark" ? "Light theme" : "Dark theme"}
         </button>
@@ -65,6 +71,7 @@ export function App() {
       <EnginePanel />
       <ReviewScreen />
       <VisitScreen />
+      <SyncScreen />
       <DropOverlay />
     </>
   );

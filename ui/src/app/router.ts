@@ -3,7 +3,7 @@
 import { signal } from "@preact/signals";
 import { keys, type ScreenId } from "../keys";
 
-/** Every screen; login, sync and admin are reserved for the accounts and sync work. */
+/** Every screen; login and admin are reserved for the accounts work. */
 export type Screen = ScreenId;
 
 export interface Route {

@@ -3,4 +3,4 @@
 /**
  * A rule's state: decided locally or by the cloud, or waiting for the cloud.
  */
-export type RuleState = "passed" | "failed" | "pending";
+export type RuleState = "passed" | "failed" | "pending" | "unclear";

@@ -1,6 +1,6 @@
 // The items screen, the base screen: the list of imported photos and PDFs (paged and windowed:
 // only visible rows exist) beside the item view of the one selected. Its keys: ↑/↓ (J/K) move,
-// Ctrl+O opens files; the rest go to the item view.
+// Ctrl+O opens files, V / W / S open the visit, the review, the sync; the rest go to the item view.
 import { signal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, errorMessage } from "../api";
@@ -83,7 +83,7 @@ function newQuery(): void {
 }
 
 /** The items screen's keys (the list, the item view); other screens take them while up. */
-export function registerItemKeys(actions: { openFiles: () => void; visit: () => void; review: () => void }): void {
+export function registerItemKeys(actions: { openFiles: () => void; visit: () => void; review: () => void; sync: () => void }): void {
   keys.register("items", (event) => {
     const target = event.target as HTMLElement | null;
     if (target && (target.tagName === "SELECT" || target.tagName === "INPUT")) return false;
@@ -93,6 +93,7 @@ export function registerItemKeys(actions: { openFiles: () => void; visit: () => 
     else if (event.key === "o" && (event.ctrlKey || event.metaKey)) actions.openFiles();
     else if (event.key === "v" && plain) actions.visit();
     else if (event.key === "w" && plain) actions.review();
+    else if (event.key === "s" && plain) actions.sync();
     else return itemKeys.current?.(event) ?? false;
     return true;
   });

@@ -20,7 +20,7 @@ function folderLine(folder: FolderState): HTMLElement {
 const photo = (file: string, state: VisitPhoto["state"], extra: Partial<VisitPhoto> = {}): VisitPhoto => ({
   item_id: 1, file_name: file, source_path: `/card/${file}`, added_at: "2026-11-22T08:00:00Z", state,
   quality: "pass", reasons: [], guidance: [], category: "Fruit", category_verdict: "predicted", shot: "Fruit display",
-  pending_rules: 0, latency_ms: 412.4, duplicate: false, error: null, ...extra,
+  pending_rules: 0, cloud_rules: [], latency_ms: 412.4, duplicate: false, error: null, ...extra,
 });
 
 const state = (photos: VisitPhoto[]): VisitState => ({
@@ -39,6 +39,7 @@ describe("the visit report", () => {
     const el = renderVisit(state([
       photo("IMG_2.jpg", "retake", { quality: "fail", reasons: ["blur"], guidance: ["Hold the camera steady."], shot: "Dairy wall", category: "Packages" }),
       photo("IMG_1.jpg", "accepted", { pending_rules: 1 }),
+      photo("IMG_3.jpg", "extra", { cloud_rules: [{ rule: "price tags are visible", state: "failed", confidence: 0.8, reason: "two shelves have no tags" }] }),
     ]));
     const rows = [...el.querySelectorAll(".checklist tr")].map((r) => [(r as HTMLElement).dataset.shot, (r as HTMLElement).dataset.state, r.querySelector(".num")?.textContent]);
     expect(rows).toEqual([["Fruit display", "done", "1 / 1"], ["Dairy wall", "retake", "0 / 2"], ["Vegetables", "missing", "0 / 1"]]);
@@ -49,6 +50,7 @@ describe("the visit report", () => {
     const ok = el.querySelector('[data-file="IMG_1.jpg"]')!;
     expect(ok.querySelector(".guidance")).toBeNull();
     expect(ok.textContent).toContain("1 check pending (cloud)");
+    expect(el.querySelector('[data-file="IMG_3.jpg"]')!.textContent).toContain("cloud: price tags are visible — failed (two shelves have no tags)");
     expect(el.querySelector("#visit-pending")?.textContent).toContain("waiting for the network");
     expect(el.querySelector("#visit-more")?.textContent).toBe("Show more (10 older)");
   });

@@ -107,6 +107,7 @@ export function PhotoRow({ photo }: { photo: VisitPhoto }) {
   const facts = [photo.category ? `${photo.category}${photo.shot ? ` → ${photo.shot}` : ""}` : null,
     photo.duplicate ? "already in this visit" : null,
     photo.pending_rules > 0 ? `${photo.pending_rules} check${photo.pending_rules === 1 ? "" : "s"} pending (cloud)` : null,
+    ...photo.cloud_rules.filter((r) => r.state !== "pending").map((r) => `cloud: ${r.rule} — ${r.state}${r.reason ? ` (${r.reason})` : ""}`),
     `${Math.round(photo.latency_ms)} ms`].filter((f): f is string => f !== null);
   const advice = photo.state === "retake" || photo.state === "unreadable" ? photo.guidance : [];
   return (

@@ -48,6 +48,9 @@ pub enum RuleState {
     Passed,
     Failed,
     Pending,
+    /// The cloud answered that the photo cannot tell (the part of the store is not in it):
+    /// for a person to judge.
+    Unclear,
 }
 
 /// One compliance rule.

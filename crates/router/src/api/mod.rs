@@ -5,6 +5,8 @@ mod chat;
 mod extract;
 mod health;
 mod station;
+mod sync;
+mod tasks;
 
 pub use admin::ADMIN_KEY_ENV;
 
@@ -43,6 +45,15 @@ use crate::state::AppState;
         station::submit_job,
         station::job_results,
         station::ingest_corrections,
+        sync::hello,
+        sync::post_audit_head,
+        sync::audit_heads,
+        sync::download_blob,
+        tasks::raise_task,
+        tasks::claim_tasks,
+        tasks::renew_leases,
+        tasks::release_tasks,
+        tasks::decide_task,
     ),
     components(schemas(
         crate::error::ErrorBody,
@@ -68,6 +79,18 @@ use crate::state::AppState;
         protocol::station_api::Corrections,
         protocol::station_api::Correction,
         protocol::station_api::CorrectionsReceived,
+        protocol::station_api::Hello,
+        protocol::station_api::AuditHead,
+        protocol::station_api::WitnessedHead,
+        protocol::station_api::NewTask,
+        protocol::station_api::SharedTask,
+        protocol::station_api::Claim,
+        protocol::station_api::LeaseChange,
+        protocol::station_api::LeaseRenewed,
+        protocol::station_api::Release,
+        protocol::station_api::Released,
+        protocol::station_api::SharedDecision,
+        protocol::station_api::DecisionRecorded,
     ))
 )]
 pub struct ApiDoc;
@@ -91,6 +114,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/station/v1/enrol", post(station::enrol))
         .route("/station/v1/corrections", post(station::ingest_corrections))
+        .route("/station/v1/audit-heads", post(sync::post_audit_head))
+        .route("/station/v1/tasks", post(tasks::raise_task))
+        .route("/station/v1/tasks/claim", post(tasks::claim_tasks))
+        .route("/station/v1/tasks/renew", post(tasks::renew_leases))
+        .route("/station/v1/tasks/release", post(tasks::release_tasks))
+        .route("/station/v1/tasks/{id}/decision", post(tasks::decide_task))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             crate::idempotency::idempotent,
@@ -107,9 +136,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/v1/requests", get(admin::requests))
         .route("/station/v1/jobs", post(station::submit_job))
         .route("/station/v1/results", get(station::job_results))
+        .route("/station/v1/hello", get(sync::hello))
+        .route("/station/v1/audit-heads", get(sync::audit_heads))
         .route(
             "/station/v1/blobs/{sha256}",
-            axum::routing::head(station::blob_state).patch(station::upload_blob),
+            get(sync::download_blob)
+                .head(station::blob_state)
+                .patch(station::upload_blob),
         )
         .route(
             "/openapi.json",

@@ -272,7 +272,7 @@ pub async fn upload_blob(
     }
 }
 
-fn upload_error(error: &UploadError) -> HttpError {
+pub(super) fn upload_error(error: &UploadError) -> HttpError {
     let message = error.to_string();
     match *error {
         UploadError::BadName
@@ -301,7 +301,7 @@ fn upload_error(error: &UploadError) -> HttpError {
     }
 }
 
-fn storage(error: &sqlx::Error) -> HttpError {
+pub(super) fn storage(error: &sqlx::Error) -> HttpError {
     HttpError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Storage,

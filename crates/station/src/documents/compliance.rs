@@ -1,7 +1,7 @@
 //! A photo's compliance result, from its recorded quality and category verdicts, and its
 //! routing to the review queue.
 
-use extract::compliance::Compliance;
+use extract::compliance::{Compliance, RuleResult, RuleState};
 use extract::schema::validate;
 use protocol::ResultKind;
 use store::NewAnalysis;
@@ -35,10 +35,18 @@ impl Documents {
             .latest_analysis(item_id, CATEGORY_GATE)
             .await?
             .and_then(|row| serde_json::from_str(&row.result_json).ok());
+        let cloud_rules = self
+            .core
+            .store
+            .cloud_checks(item_id)
+            .await?
+            .into_iter()
+            .map(cloud_rule)
+            .collect();
         let result = extract::compliance::compliance(
             &quality,
             category.as_ref().map(|c| &c.verdict),
-            Vec::new(),
+            cloud_rules,
         );
         let value = serde_json::to_value(&result).map_err(|e| schema_error(&e.into()))?;
         validate(ResultKind::Compliance, &value).map_err(|e| schema_error(&e))?;
@@ -78,5 +86,31 @@ impl Documents {
         self.review
             .route_compliance(item_id, store_id, &compliance)
             .await
+    }
+}
+
+/// A store rule checked by the cloud LLM, as a rule of the result: pending until its answer is
+/// back, then passed, failed or unclear with the answer's confidence and reason.
+fn cloud_rule(check: store::CloudCheckRow) -> RuleResult {
+    let state = match check.state.as_str() {
+        "passed" => RuleState::Passed,
+        "failed" => RuleState::Failed,
+        "unclear" => RuleState::Unclear,
+        _ => RuleState::Pending,
+    };
+    RuleResult {
+        id: format!("cloud:{}", check.rule),
+        description: check.rule,
+        state,
+        passed: match state {
+            RuleState::Passed | RuleState::Failed => check.passed,
+            RuleState::Pending | RuleState::Unclear => None,
+        },
+        // an f64 from the database, a fraction: f32 keeps every digit shown
+        #[allow(clippy::cast_possible_truncation)]
+        confidence: check.confidence.map(|c| c.clamp(0.0, 1.0) as f32),
+        evidence: check
+            .reason
+            .unwrap_or_else(|| "cloud check pending: sent when the station is online".into()),
     }
 }

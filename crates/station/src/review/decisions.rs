@@ -196,6 +196,8 @@ impl Review {
             )
             .await?;
         drop(write);
+        // the decision's correction is in the outbox: the sync worker sends it now
+        self.core.outbox_written.notify_one();
         let mut record = record_of(row);
         record.commit_ms = began.elapsed().as_secs_f64() * 1000.0;
         if task.kind == ResultKind::Compliance.as_str() && record.action == DecisionAction::Correct
@@ -218,12 +220,14 @@ impl Review {
     pub async fn undo_decision(&self, task_id: i64) -> Result<DecisionRecord, StationError> {
         let reviewer = self.session.reviewer()?;
         let _write = self.writes.lock().await;
-        Ok(self
+        let record = self
             .core
             .store
             .undo_decision(task_id, &reviewer, now_ms(), LEASE_MS)
             .await
-            .map(record_of)?)
+            .map(record_of)?;
+        self.core.outbox_written.notify_one();
+        Ok(record)
     }
 
     pub async fn verify_audit(&self) -> Result<AuditCheck, StationError> {

@@ -2,6 +2,7 @@
 //! a doubtful result is queued once (routing it again finds the open task).
 
 use ::review::{FieldScore, Route};
+use protocol::documents::compliance::RuleState;
 use protocol::{DocumentKind, ResultKind};
 use store::NewTask;
 
@@ -137,10 +138,16 @@ impl Review {
             .rules
             .iter()
             .filter_map(|rule| {
+                // a rule still waiting for the cloud has nothing to route on yet; one the cloud
+                // could not tell is doubtful
                 Some(FieldScore {
                     name: rule.id.clone(),
                     confidence: f64::from(rule.confidence.unwrap_or(1.0)),
-                    checks_passed: rule.passed?,
+                    checks_passed: match rule.state {
+                        RuleState::Pending => return None,
+                        RuleState::Unclear => false,
+                        RuleState::Passed | RuleState::Failed => rule.passed?,
+                    },
                 })
             })
             .collect();

@@ -122,7 +122,11 @@ impl Visits {
         let row = self.core.store.get_visit(visit_id).await?;
         let spec = self.stores.spec(&row.store_id).ok();
         let all = self.core.store.visit_photos(visit_id, u32::MAX, 0).await?;
-        let photos: Vec<VisitPhoto> = all.iter().filter_map(photo_of_row).collect();
+        let mut cloud = self.core.store.visit_cloud_checks(visit_id).await?;
+        let photos: Vec<VisitPhoto> = all
+            .iter()
+            .filter_map(|row| photo_of_row(row, &mut cloud))
+            .collect();
         let checklist = checklist(spec.as_ref().map_or(&[][..], |s| &s.shot), &photos);
         let page = photos
             .into_iter()
@@ -146,13 +150,14 @@ impl Visits {
         &self,
         visit_id: i64,
     ) -> Result<Vec<VisitPhoto>, StationError> {
+        let mut cloud = self.core.store.visit_cloud_checks(visit_id).await?;
         let mut photos: Vec<VisitPhoto> = self
             .core
             .store
             .visit_photos(visit_id, u32::MAX, 0)
             .await?
             .iter()
-            .filter_map(photo_of_row)
+            .filter_map(|row| photo_of_row(row, &mut cloud))
             .collect();
         photos.reverse();
         Ok(photos)
@@ -201,6 +206,7 @@ impl Visits {
             category_verdict: None,
             shot: None,
             pending_rules: 0,
+            cloud_rules: Vec::new(),
             latency_ms: 0.0,
             duplicate: false,
             error: None,
@@ -325,11 +331,33 @@ impl Visits {
                 .iter()
                 .find(|s| Some(&s.name) == photo.shot.as_ref())
             {
-                for rule in &shot.rules {
-                    self.core
-                        .store
-                        .add_pending_cloud(visit_id, item_id, rule)
-                        .await?;
+                let item = self.core.store.get_item(item_id).await?;
+                match item.blob_sha256 {
+                    Some(sha) if !shot.rules.is_empty() => {
+                        let job = crate::sync::compliance_check_job(
+                            visit_id,
+                            item_id,
+                            &sha,
+                            &spec.id,
+                            &shot.rules,
+                        );
+                        // the pending checks and the row that sends them: one write
+                        self.core
+                            .store
+                            .queue_cloud_check(visit_id, item_id, &shot.rules, &job)
+                            .await?;
+                        self.core.outbox_written.notify_one();
+                    }
+                    _ => {
+                        // an accepted photo always has its bytes kept; without them there is
+                        // nothing to send, and the checks stay pending for a person to see
+                        for rule in &shot.rules {
+                            self.core
+                                .store
+                                .add_pending_cloud(visit_id, item_id, rule)
+                                .await?;
+                        }
+                    }
                 }
                 photo.pending_rules = u32::try_from(shot.rules.len()).unwrap_or(u32::MAX);
             }
@@ -445,10 +473,28 @@ fn validate_folder(path: &Path) -> Result<String, StationError> {
     })
 }
 
-fn photo_of_row(row: &VisitPhotoRow) -> Option<VisitPhoto> {
+/// A stored photo with its cloud checks as they stand now (the verdicts stored with the photo
+/// were made before any answer came back).
+fn photo_of_row(
+    row: &VisitPhotoRow,
+    cloud: &mut HashMap<i64, Vec<store::CloudCheckRow>>,
+) -> Option<VisitPhoto> {
     let mut photo: VisitPhoto = serde_json::from_str(&row.verdict_json).ok()?;
     photo.item_id = Some(row.item_id);
     photo.added_at.clone_from(&row.added_at);
+    if let Some(checks) = cloud.remove(&row.item_id) {
+        photo.pending_rules =
+            u32::try_from(checks.iter().filter(|c| c.state == "pending").count()).unwrap_or(0);
+        photo.cloud_rules = checks
+            .into_iter()
+            .map(|c| types::CloudRule {
+                rule: c.rule,
+                state: c.state,
+                confidence: c.confidence,
+                reason: c.reason,
+            })
+            .collect();
+    }
     Some(photo)
 }
 
@@ -509,6 +555,7 @@ mod tests {
             category_verdict: Some("predicted".into()),
             shot: Some(shot.into()),
             pending_rules: 0,
+            cloud_rules: Vec::new(),
             latency_ms: 1.0,
             duplicate: false,
             error: None,

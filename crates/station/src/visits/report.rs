@@ -198,7 +198,7 @@ fn csv_report(
     // every cell, not only the ones known to be typed by people today: the fixed words and the
     // numbers never start like a formula, so they pass unchanged
     let mut row =
-        |cells: [&str; 18]| w.write_record(cells.map(csv_cell).iter().map(|c| c.as_bytes()));
+        |cells: [&str; 19]| w.write_record(cells.map(csv_cell).iter().map(|c| c.as_bytes()));
     row([
         "record",
         "store_id",
@@ -218,6 +218,7 @@ fn csv_report(
         "category_verdict",
         "guidance",
         "pending_cloud_checks",
+        "cloud_checks",
     ])
     .map_err(fail)?;
     let ended = visit
@@ -239,6 +240,7 @@ fn csv_report(
             &shot.required.to_string(),
             &shot.accepted.to_string(),
             shot_word(shot.state),
+            "",
             "",
             "",
             "",
@@ -269,6 +271,7 @@ fn csv_report(
             photo.category_verdict.as_deref().unwrap_or(""),
             &photo.guidance.join(" "),
             &photo.pending_rules.to_string(),
+            &cloud_words(&photo.cloud_rules),
         ])
         .map_err(fail)?;
     }
@@ -700,8 +703,10 @@ fn pdf_report(
         }
         let advice = if photo.state == PhotoState::Retake || photo.state == PhotoState::Unreadable {
             photo.guidance.join(" ")
-        } else {
+        } else if photo.cloud_rules.is_empty() {
             String::new()
+        } else {
+            format!("Cloud checks: {}", cloud_words(&photo.cloud_rules))
         };
         let advice_lines = 4usize.saturating_sub(facts.len().max(1)).min(3);
         for line in wrap(&advice, 9.0, false, RIGHT - x, advice_lines) {
@@ -714,6 +719,18 @@ fn pdf_report(
         }
     }
     b.finish()
+}
+
+/// A photo's cloud checks in one cell: `rule: failed (reason); rule: pending`.
+fn cloud_words(rules: &[super::types::CloudRule]) -> String {
+    rules
+        .iter()
+        .map(|r| match &r.reason {
+            Some(reason) if r.state != "pending" => format!("{}: {} ({reason})", r.rule, r.state),
+            _ => format!("{}: {}", r.rule, r.state),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -746,6 +763,7 @@ mod tests {
             category_verdict: Some("match".into()),
             shot: Some("Fruit display".into()),
             pending_rules: 0,
+            cloud_rules: Vec::new(),
             latency_ms: 1.0,
             duplicate: false,
             error: None,

@@ -70,6 +70,9 @@ pub struct VisitPhoto {
     pub shot: Option<String>,
     /// Rules of its shot waiting for the cloud LLM.
     pub pending_rules: u32,
+    /// Its shot's rules as the cloud LLM judged them (or still waits to), once synced.
+    #[serde(default)]
+    pub cloud_rules: Vec<CloudRule>,
     /// Milliseconds from the file being taken (complete) to both verdicts.
     pub latency_ms: f64,
     /// The same content was already part of this visit.
@@ -147,4 +150,15 @@ pub struct VisitFolderEvent {
     #[ts(type = "number")]
     pub visit_id: i64,
     pub folder: FolderState,
+}
+
+/// A store rule of a photo, checked by the cloud LLM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CloudRule {
+    pub rule: String,
+    /// `pending`, `passed`, `failed` or `unclear`.
+    pub state: String,
+    pub confidence: Option<f64>,
+    /// The model's reason, in a sentence.
+    pub reason: Option<String>,
 }

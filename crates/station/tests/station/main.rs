@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
+mod sync;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -414,7 +416,7 @@ async fn the_engine_reports_its_runtime_and_models() {
         .any(|m| m.package == "rapidocr==3.10.0" && m.state == "ok"));
 }
 
-fn fixture_dir(rel: &str) -> PathBuf {
+pub(crate) fn fixture_dir(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures")
         .join(rel)
@@ -1265,7 +1267,7 @@ impl station::ConfigSink for ConfigRecorder {
     }
 }
 
-struct NoReportProgress;
+pub(crate) struct NoReportProgress;
 impl station::ReportSink for NoReportProgress {
     fn progress(&self, _: &station::ReportProgress) {}
 }
@@ -1280,7 +1282,7 @@ async fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     panic!("timed out waiting for {what}");
 }
 
-fn visit_config(refs: &Path) -> String {
+pub(crate) fn visit_config(refs: &Path) -> String {
     format!(
         "[[store]]\nid = 's1'\nname = 'Main Street'\n\
          [[store.category]]\nname = 'Fruit'\nreferences = '{0}/Fruit'\n\

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
+mod outbox;
+
 use store::{ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, Store, VerdictFilter};
 
 fn photo(name: &str, sha: Option<store::Sha256Hex>, verdict: Option<&str>) -> NewItem {
@@ -251,7 +253,7 @@ async fn embeddings_are_cached_by_content_and_model_and_category_verdicts_record
         .is_none());
 }
 
-async fn an_item(store: &Store, name: &str) -> i64 {
+pub(crate) async fn an_item(store: &Store, name: &str) -> i64 {
     let sha = store.blobs().put(name.as_bytes()).unwrap();
     match store
         .record_item(&photo(name, Some(sha), Some("pass")), None)
@@ -262,7 +264,7 @@ async fn an_item(store: &Store, name: &str) -> i64 {
     }
 }
 
-fn task(item_id: i64, kind: &str, confidence: f64, reasons: &str) -> store::NewTask {
+pub(crate) fn task(item_id: i64, kind: &str, confidence: f64, reasons: &str) -> store::NewTask {
     store::NewTask {
         item_id,
         kind: kind.parse().unwrap(),
@@ -275,7 +277,7 @@ fn task(item_id: i64, kind: &str, confidence: f64, reasons: &str) -> store::NewT
     }
 }
 
-fn approve(ms: i64) -> store::NewDecision {
+pub(crate) fn approve(ms: i64) -> store::NewDecision {
     store::NewDecision {
         action: protocol::DecisionAction::Approve,
         reason_code: None,

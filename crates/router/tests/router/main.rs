@@ -5,8 +5,13 @@
 //!
 //! One integration binary per crate (the project's rule); past 600 lines because each point of
 //! the router's contract (routing, caps, quota rotation, idempotency, the station API, the
-//! stress window) is its own scenario against the real processes.
+//! stress window) is its own scenario against the real processes. The station's sync is in
+//! modules on the same harness: `station_sync.rs` (hello, audit heads, blob downloads) and
+//! `shared_queue.rs` (the team's shared review queue).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
+
+mod shared_queue;
+mod station_sync;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

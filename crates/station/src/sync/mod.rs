@@ -1,0 +1,298 @@
+//! The station's link to the router: connecting with an enrolment code (the device key goes
+//! to the OS keyring, never to the database, a file or a log), the background worker that
+//! drains the outbox and pulls results, and what the sync panel shows.
+//!
+//! The outbox rows are written by the services whose changes need the router, in the same
+//! transaction as the change (`store::queue_cloud_check`, every decision); this service only
+//! moves them. Nothing here blocks a UI command: the worker is one task of its own, and a
+//! command reads the database or flips a flag.
+
+mod apply;
+mod jobs;
+mod machine;
+pub mod types;
+mod worker;
+
+use std::sync::{Arc, Mutex};
+
+use ::sync::DeviceKeys;
+use protocol::ErrorCode;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) use jobs::compliance_check_job;
+use types::{SyncConnection, SyncCounts, SyncJobPage, SyncJobState, SyncStatus};
+
+use crate::shared::Core;
+use crate::{Documents, StationError};
+
+/// The keyring service name under which device keys are kept (one entry per router URL).
+pub const KEYRING_SERVICE: &str = "review-station";
+
+const URL: &str = "router_url";
+const DEVICE_ID: &str = "device_id";
+const STATION_NAME: &str = "station_name";
+
+/// Whether the router answers, and why not.
+#[derive(Debug, Clone, Default)]
+struct Link {
+    online: bool,
+    problem: Option<String>,
+    last_contact: Option<String>,
+}
+
+pub struct SyncService {
+    core: Arc<Core>,
+    documents: Arc<Documents>,
+    keys: DeviceKeys,
+    link: Mutex<Link>,
+    worker: Mutex<Option<CancellationToken>>,
+}
+
+impl std::fmt::Debug for SyncService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncService").finish_non_exhaustive()
+    }
+}
+
+impl SyncService {
+    pub(crate) fn new(core: Arc<Core>, documents: Arc<Documents>) -> Self {
+        Self {
+            core,
+            documents,
+            keys: DeviceKeys::new(KEYRING_SERVICE),
+            link: Mutex::new(Link::default()),
+            worker: Mutex::new(None),
+        }
+    }
+
+    /// Starts the worker when the station was connected before (called once the station is
+    /// open). A key the keyring cannot give is a problem shown in the panel; the station goes on
+    /// offline.
+    pub async fn resume(self: &Arc<Self>) -> Result<(), StationError> {
+        let Some(connection) = self.connection().await? else {
+            return Ok(());
+        };
+        match self.keys.load(&connection.url).await {
+            Ok(Some(key)) => self.start_worker(connection, key),
+            Ok(None) => self.set_problem(format!(
+                "the device key for {} is not in the keyring: connect again with a new enrolment code",
+                connection.url
+            )),
+            Err(error) => self.set_problem(error.to_string()),
+        }
+        Ok(())
+    }
+
+    /// Connects this station to the router at `url` with an admin's one-time `code`. The key is
+    /// made here and kept in the OS keyring before the router hears of it (only its hash is
+    /// sent), so an answer lost on the way loses nothing: connecting again repeats the same
+    /// enrolment.
+    pub async fn connect(
+        self: &Arc<Self>,
+        url: &str,
+        code: &str,
+        station_name: &str,
+    ) -> Result<SyncStatus, StationError> {
+        let url = url.trim().trim_end_matches('/').to_string();
+        let station_name = station_name.trim();
+        if code.trim().is_empty() {
+            return Err(StationError::InvalidRequest(
+                "the enrolment code is empty: ask an admin for one".into(),
+            ));
+        }
+        if station_name.is_empty() {
+            return Err(StationError::InvalidRequest(
+                "give this station a name (admins see it)".into(),
+            ));
+        }
+        let client = ::sync::RouterClient::new(&url, None).map_err(sync_error)?;
+        client.hello().await.map_err(sync_error)?;
+        let key = match self.keys.load(&url).await.map_err(keyring_error)? {
+            // a repeat after an answer lost on the way: the same key, the same enrolment
+            Some(key) => key,
+            None => {
+                let (key, _) = ::sync::new_device_key();
+                self.keys.store(&url, &key).await.map_err(keyring_error)?;
+                key
+            }
+        };
+        let enrolled = client
+            .enrol(code.trim(), station_name, &key)
+            .await
+            .map_err(sync_error)?;
+        self.stop_worker();
+        let store = &self.core.store;
+        store.set_sync_value(URL, Some(&url)).await?;
+        store
+            .set_sync_value(DEVICE_ID, Some(&enrolled.device_id.to_string()))
+            .await?;
+        store
+            .set_sync_value(STATION_NAME, Some(station_name))
+            .await?;
+        let connection = SyncConnection {
+            url,
+            device_id: enrolled.device_id,
+            station_name: station_name.to_string(),
+        };
+        self.start_worker(connection, key);
+        self.status().await
+    }
+
+    /// Disconnects: the worker stops and the key leaves the keyring. The outbox is kept, so
+    /// nothing waiting is lost; it goes out when the station is connected again.
+    pub async fn disconnect(&self) -> Result<SyncStatus, StationError> {
+        self.stop_worker();
+        if let Some(connection) = self.connection().await? {
+            self.keys
+                .delete(&connection.url)
+                .await
+                .map_err(keyring_error)?;
+            // the outbox stays; what was on its way is sent again after the next connect
+        }
+        for name in [URL, DEVICE_ID, STATION_NAME] {
+            self.core.store.set_sync_value(name, None).await?;
+        }
+        *self.link_mut() = Link::default();
+        self.status().await
+    }
+
+    pub async fn status(&self) -> Result<SyncStatus, StationError> {
+        let counts = self.core.store.outbox_counts().await?;
+        let link = self.link_mut().clone();
+        Ok(SyncStatus {
+            connection: self.connection().await?,
+            online: link.online,
+            problem: link.problem,
+            last_contact: link.last_contact,
+            counts: SyncCounts {
+                queued: counts.queued,
+                uploading: counts.uploading,
+                waiting: counts.waiting,
+                retrying: counts.retrying,
+                parked: counts.parked,
+                done: counts.done,
+            },
+        })
+    }
+
+    /// A page of the outbox, newest first, optionally of one state.
+    pub async fn jobs(
+        &self,
+        state: Option<SyncJobState>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<SyncJobPage, StationError> {
+        let limit = limit.clamp(1, 500);
+        let rows = self
+            .core
+            .store
+            .list_outbox(state.map(SyncJobState::as_str), limit, offset)
+            .await?;
+        let counts = self.core.store.outbox_counts().await?;
+        let total = match state {
+            None => {
+                counts.queued
+                    + counts.uploading
+                    + counts.waiting
+                    + counts.retrying
+                    + counts.parked
+                    + counts.done
+            }
+            Some(SyncJobState::Queued) => counts.queued,
+            Some(SyncJobState::Uploading) => counts.uploading,
+            Some(SyncJobState::Waiting) => counts.waiting,
+            Some(SyncJobState::Retrying) => counts.retrying,
+            Some(SyncJobState::Parked) => counts.parked,
+            Some(SyncJobState::Done) => counts.done,
+        };
+        Ok(SyncJobPage {
+            jobs: rows.into_iter().map(worker::describe).collect(),
+            total,
+        })
+    }
+
+    /// "Retry now" on one row (parked or retrying); `None`: every retrying row.
+    pub async fn retry_now(&self, id: Option<i64>) -> Result<u64, StationError> {
+        let moved = match id {
+            Some(id) => u64::from(self.core.store.retry_outbox_now(id).await?),
+            None => self.core.store.retry_all_now().await?,
+        };
+        self.core.outbox_written.notify_one();
+        Ok(moved)
+    }
+
+    async fn connection(&self) -> Result<Option<SyncConnection>, StationError> {
+        let store = &self.core.store;
+        let (Some(url), Some(device)) = (
+            store.sync_value(URL).await?,
+            store.sync_value(DEVICE_ID).await?,
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(SyncConnection {
+            url,
+            device_id: device.parse().unwrap_or_default(),
+            station_name: store.sync_value(STATION_NAME).await?.unwrap_or_default(),
+        }))
+    }
+
+    fn start_worker(self: &Arc<Self>, connection: SyncConnection, key: ::sync::Secret) {
+        self.stop_worker();
+        let cancel = CancellationToken::new();
+        *self.worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(cancel.clone());
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            worker::run(this, connection, key, cancel).await;
+        });
+    }
+
+    fn stop_worker(&self) {
+        if let Some(cancel) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            cancel.cancel();
+        }
+    }
+
+    fn link_mut(&self) -> std::sync::MutexGuard<'_, Link> {
+        // a poisoned lock only means a panic elsewhere while holding it; the link is plain data
+        self.link.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_problem(&self, problem: String) {
+        tracing::warn!(%problem, "sync offline");
+        let mut link = self.link_mut();
+        link.online = false;
+        link.problem = Some(problem);
+    }
+
+    fn set_online(&self) {
+        let mut link = self.link_mut();
+        link.online = true;
+        link.problem = None;
+        link.last_contact = Some(store::now_rfc3339());
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // by value: it is `map_err`'s function
+fn sync_error(error: ::sync::SyncError) -> StationError {
+    use ::sync::SyncError as E;
+    let code = match &error {
+        E::Http {
+            code: Some(code), ..
+        } => *code,
+        E::Unauthorized { .. } | E::NotEnrolled { .. } => ErrorCode::Unauthorized,
+        E::BadUrl { .. } => ErrorCode::InvalidRequest,
+        _ => ErrorCode::Unavailable,
+    };
+    StationError::Sync {
+        code,
+        message: error.to_string(),
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // by value: it is `map_err`'s function
+fn keyring_error(error: ::sync::KeyringError) -> StationError {
+    StationError::Sync {
+        code: ErrorCode::Unavailable,
+        message: error.to_string(),
+    }
+}

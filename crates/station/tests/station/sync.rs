@@ -1,0 +1,244 @@
+//! The station's sync against the real router (in this process, over loopback HTTP, in front of
+//! the fake LLM) with the device key in a real Secret Service: a visit's cloud checks wait
+//! offline, go out once the station is connected, and come back into the visit and the review
+//! queue; a reviewer's decision reaches the router's evaluation store once; the router witnesses
+//! the audit chain's head; disconnecting takes the key out of the keyring.
+
+use std::time::Duration;
+
+use station::{Station, SyncJobState, KEYRING_SERVICE};
+use testbed::{GnomeKeyring, Router};
+
+use super::{fixture_dir, visit_config};
+
+async fn until<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..600 {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn router_rows(router: &Router, sql: &str) -> i64 {
+    let url = format!("sqlite://{}?mode=ro", router.db.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into_the_work() {
+    let _keyring = GnomeKeyring::start();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("stores.toml"),
+        visit_config(&fixture_dir("grocery/references")),
+    )
+    .unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    station.session().sign_in("Ana").unwrap();
+
+    // offline (never connected): the photo is judged locally, its rule waits in the outbox
+    let visit = station
+        .visits()
+        .start_visit("s1", "Ana", None)
+        .await
+        .unwrap();
+    let card = tempfile::tempdir().unwrap();
+    let photo = card.path().join("IMG_0001.jpg");
+    std::fs::copy(
+        fixture_dir("grocery/queries/Fruit/Passion-Fruit-Passion-Fruit_002.jpg"),
+        &photo,
+    )
+    .unwrap();
+    let added = station
+        .visits()
+        .add_visit_photo(visit.id, &photo)
+        .await
+        .unwrap();
+    assert_eq!(added.pending_rules, 1, "{added:#?}");
+    let item = added.item_id.unwrap();
+    let status = station.sync().status().await.unwrap();
+    assert!(status.connection.is_none() && !status.online);
+    assert_eq!(status.counts.queued, 1);
+    let page = station
+        .sync()
+        .jobs(Some(SyncJobState::Queued), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(
+        (page.jobs[0].kind.as_str(), page.jobs[0].item_id),
+        ("compliance_check", Some(item))
+    );
+    let pending = station.documents().compliance(item).await.unwrap();
+    let cloud = pending
+        .rules
+        .iter()
+        .find(|r| r.id.starts_with("cloud:"))
+        .unwrap();
+    assert_eq!(cloud.state, extract::compliance::RuleState::Pending);
+
+    // a wrong enrolment code: a clear refusal, nothing kept
+    let router = Router::start().await;
+    let refused = station
+        .sync()
+        .connect(&router.url, "not-a-code", "elm-road")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        protocol::ErrorCode::EnrolmentInvalid,
+        "{refused}"
+    );
+    assert!(station.sync().status().await.unwrap().connection.is_none());
+
+    // connected: the key is in the keyring, the check goes out and comes back
+    let code = router.enrolment_code().await;
+    let connected = station
+        .sync()
+        .connect(&router.url, &code, "elm-road")
+        .await
+        .unwrap();
+    let device = connected.connection.as_ref().unwrap().device_id;
+    let keys = sync::DeviceKeys::new(KEYRING_SERVICE);
+    assert!(keys.load(&router.url).await.unwrap().is_some());
+    let db = std::fs::read(data.path().join("station.db")).unwrap();
+    let key = keys.load(&router.url).await.unwrap().unwrap();
+    assert!(
+        !db.windows(key.expose().len())
+            .any(|w| w == key.expose().as_bytes()),
+        "the device key is never in the database"
+    );
+    until("the cloud check's result", || async {
+        let counts = station.sync().status().await.unwrap().counts;
+        (counts.done >= 1).then_some(())
+    })
+    .await;
+    assert!(station.sync().status().await.unwrap().online);
+    let judged = station.documents().compliance(item).await.unwrap();
+    let cloud = judged
+        .rules
+        .iter()
+        .find(|r| r.id.starts_with("cloud:"))
+        .unwrap();
+    assert_ne!(
+        cloud.state,
+        extract::compliance::RuleState::Pending,
+        "{cloud:#?}"
+    );
+    assert!(!cloud.evidence.contains("pending"), "{cloud:#?}");
+    let state = station.visits().visit_state(visit.id, 0, 10).await.unwrap();
+    assert_eq!(
+        state.pending_cloud, 0,
+        "the visit no longer waits for the cloud"
+    );
+    let shown = state
+        .photos
+        .iter()
+        .find(|p| p.item_id == Some(item))
+        .unwrap();
+    assert_eq!(shown.pending_rules, 0);
+    assert_eq!(shown.cloud_rules.len(), 1);
+    assert_eq!(shown.cloud_rules[0].rule, "price tags are visible");
+    assert_ne!(shown.cloud_rules[0].state, "pending");
+    // and so does its report
+    let out = tempfile::tempdir().unwrap();
+    let csv_path = out.path().join("visit.csv");
+    station
+        .visits()
+        .export_visit_report(
+            station.new_job().0,
+            visit.id,
+            &csv_path,
+            station::ReportFormat::Csv,
+            &super::NoReportProgress,
+        )
+        .await
+        .unwrap();
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(
+        csv.contains(&format!(
+            "price tags are visible: {}",
+            shown.cloud_rules[0].state
+        )),
+        "{csv}"
+    );
+    assert_eq!(
+        router_rows(&router, "SELECT COUNT(*) FROM jobs").await,
+        1,
+        "one job on the router"
+    );
+    // a failed or unclear rule is routed to review by the store's policy
+    let open = station
+        .review()
+        .queue(
+            &protocol::QueueQuery {
+                kind: Some(protocol::ResultKind::Compliance),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    if cloud.state != extract::compliance::RuleState::Passed {
+        assert!(
+            open.tasks.iter().any(|t| t.item_id == item),
+            "a photo whose cloud rule is {:?} is in the review queue",
+            cloud.state
+        );
+    }
+
+    // a reviewer's decision reaches the router's evaluation store, once
+    let task = station
+        .review()
+        .claim_next(&protocol::QueueQuery::default(), &[])
+        .await
+        .unwrap()
+        .expect("a task to review (the photo's compliance is reviewed or QA-sampled)");
+    let decided = station
+        .review()
+        .decide(task.id, protocol::DecisionInput::Approve, 800)
+        .await
+        .unwrap();
+    until("the correction on the router", || async {
+        let n = router_rows(
+            &router,
+            &format!(
+                "SELECT COUNT(*) FROM corrections WHERE decision_hash = '{}'",
+                decided.hash
+            ),
+        )
+        .await;
+        (n == 1).then_some(())
+    })
+    .await;
+    // and the router has witnessed the chain's head with it
+    until("the audit head on the router", || async {
+        let n = router_rows(
+            &router,
+            &format!(
+                "SELECT COUNT(*) FROM audit_heads WHERE device_id = {device} AND last_hash = '{}'",
+                decided.hash
+            ),
+        )
+        .await;
+        (n == 1).then_some(())
+    })
+    .await;
+
+    // disconnecting takes the key out of the keyring and keeps the outbox
+    let before = station.sync().status().await.unwrap().counts;
+    let after = station.sync().disconnect().await.unwrap();
+    assert!(after.connection.is_none());
+    assert!(keys.load(&router.url).await.unwrap().is_none());
+    assert_eq!(after.counts.done, before.done);
+}

@@ -1,0 +1,48 @@
+//! The link to the router: connect with an enrolment code, disconnect, and the sync panel
+//! (status, rows, Retry now).
+
+use protocol::ApiError;
+use station::{SyncJobPage, SyncJobState, SyncStatus};
+use tauri::State;
+
+use crate::Shell;
+
+#[tauri::command]
+pub async fn sync_status(shell: State<'_, Shell>) -> Result<SyncStatus, ApiError> {
+    Ok(shell.station.sync().status().await?)
+}
+
+#[tauri::command]
+pub async fn sync_connect(
+    shell: State<'_, Shell>,
+    url: String,
+    code: String,
+    station_name: String,
+) -> Result<SyncStatus, ApiError> {
+    Ok(shell
+        .station
+        .sync()
+        .connect(&url, &code, &station_name)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn sync_disconnect(shell: State<'_, Shell>) -> Result<SyncStatus, ApiError> {
+    Ok(shell.station.sync().disconnect().await?)
+}
+
+#[tauri::command]
+pub async fn sync_jobs(
+    shell: State<'_, Shell>,
+    state: Option<SyncJobState>,
+    offset: u32,
+    limit: u32,
+) -> Result<SyncJobPage, ApiError> {
+    Ok(shell.station.sync().jobs(state, offset, limit).await?)
+}
+
+/// "Retry now" on one row, or (`id` absent) on every row waiting to retry.
+#[tauri::command]
+pub async fn sync_retry(shell: State<'_, Shell>, id: Option<i64>) -> Result<u64, ApiError> {
+    Ok(shell.station.sync().retry_now(id).await?)
+}
