@@ -37,7 +37,10 @@ impl Setup {
             .json()
             .await
             .unwrap();
-        enrolled["key"].as_str().expect("a device key").to_owned()
+        enrolled["key"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a device key for {name}: {enrolled} (code: {code})"))
+            .to_owned()
     }
 
     pub(crate) async fn send(&self, key: &str, path: &str, body: &Value) -> reqwest::Response {
