@@ -201,14 +201,17 @@ fn verify_audit(data_dir: Option<std::path::PathBuf>) -> i32 {
     }
     let checked = tauri::async_runtime::block_on(async {
         let station = Station::open(&dir).await?;
-        station.review().verify_audit().await
+        station.verify_audit().await
     });
     match checked {
         Ok(check) if check.intact => {
             println!(
-                "audit trail intact: {} decisions ({})",
+                "audit trail intact: {} decisions ({}){}",
                 check.decisions,
-                dir.display()
+                dir.display(),
+                check
+                    .witnessed
+                    .map_or(String::new(), |w| format!("; router: {w}"))
             );
             0
         }

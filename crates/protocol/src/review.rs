@@ -204,6 +204,11 @@ pub struct AuditCheck {
     #[ts(type = "number | null")]
     pub broken_at: Option<i64>,
     pub problem: Option<String>,
+    /// When connected to a router: how the chain compares with the heads the router witnessed
+    /// at each sync (a history rewritten after a head was sent no longer reaches it), or why
+    /// the router could not be asked. `None` for a station never connected.
+    #[serde(default)]
+    pub witnessed: Option<String>,
 }
 
 /// Who is working in this session.

@@ -83,6 +83,10 @@ pub struct JobResult {
     /// The prompt and schema it ran with (`compliance_check.v1`…).
     pub prompt_version: String,
     pub finished_at: String,
+    /// The key the job was submitted with: a station that submitted it but crashed before it
+    /// kept the job's id still knows the result for its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// `POST /station/v1/corrections`: reviewers' decisions for the server-side evaluation store.

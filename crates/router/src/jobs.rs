@@ -302,16 +302,18 @@ async fn attempt_all(
     )
 }
 
-/// id, kind, seq, result, error, prompt version, finished at
-type FinishedRow = (
-    i64,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
+/// A finished job as `results` reads it.
+#[derive(sqlx::FromRow)]
+struct FinishedRow {
+    id: i64,
+    kind: String,
+    finished_seq: i64,
+    result: Option<String>,
+    error: Option<String>,
+    prompt_version: String,
+    finished_at: String,
+    idempotency_key: String,
+}
 
 /// Finished jobs of a device after `after`, waiting up to `wait` for one when there is none.
 pub async fn results(
@@ -326,7 +328,7 @@ pub async fn results(
         // registered before the query: a job finishing in between still wakes this wait
         let finished = state.jobs_finished.notified();
         let rows: Vec<FinishedRow> = sqlx::query_as(
-            "SELECT id, kind, finished_seq, result, error, prompt_version, finished_at FROM jobs
+            "SELECT id, kind, finished_seq, result, error, prompt_version, finished_at, idempotency_key FROM jobs
              WHERE device_id = ? AND finished_seq > ? ORDER BY finished_seq LIMIT ?",
         )
         .bind(device)
@@ -337,21 +339,20 @@ pub async fn results(
         if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
             return Ok(rows
                 .into_iter()
-                .filter_map(
-                    |(job_id, kind, seq, result, error, prompt_version, finished_at)| {
-                        let kind = kind.parse().ok()?;
-                        Some(JobResult {
-                            job_id,
-                            kind,
-                            seq,
-                            ok: error.is_none(),
-                            result: result.and_then(|r| serde_json::from_str(&r).ok()),
-                            error,
-                            prompt_version,
-                            finished_at,
-                        })
-                    },
-                )
+                .filter_map(|row| {
+                    let kind = row.kind.parse().ok()?;
+                    Some(JobResult {
+                        job_id: row.id,
+                        kind,
+                        seq: row.finished_seq,
+                        ok: row.error.is_none(),
+                        result: row.result.and_then(|r| serde_json::from_str(&r).ok()),
+                        error: row.error,
+                        prompt_version: row.prompt_version,
+                        finished_at: row.finished_at,
+                        idempotency_key: Some(row.idempotency_key),
+                    })
+                })
                 .collect());
         }
         let _ = tokio::time::timeout_at(deadline, finished).await;

@@ -189,6 +189,13 @@ impl Station {
     }
 
     /// What the review decisions say: metrics, charts' data, the evaluation set.
+    /// The audit trail's hash chain and head, and — when connected — the heads the router
+    /// witnessed.
+    pub async fn verify_audit(&self) -> Result<protocol::AuditCheck, StationError> {
+        let local = self.review.verify_audit().await?;
+        self.sync.check_witnessed(local).await
+    }
+
     pub fn sync(&self) -> &Arc<SyncService> {
         &self.sync
     }

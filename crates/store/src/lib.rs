@@ -22,8 +22,8 @@ pub use items::{
     AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter,
 };
 pub use outbox::{
-    CloudCheckRow, NewOutbox, OutboxCounts, OutboxRow, OutboxState, RuleAnswer, CORRECTION,
-    RESULTS_CURSOR,
+    CloudCheckRow, NewOutbox, OutboxCounts, OutboxRow, OutboxState, RuleAnswer, TaskUpdate,
+    CORRECTION, RESULTS_CURSOR,
 };
 pub use review::{
     ChainBreak, DecisionRow, NewDecision, NewTask, QueueFilter, QueueOrder, TaskRow, GENESIS_HASH,

@@ -60,6 +60,14 @@ pub struct OutboxState {
     pub job_id: Option<i64>,
 }
 
+/// An open task's confidence and model output after a second opinion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskUpdate {
+    pub task_id: i64,
+    pub confidence: f64,
+    pub model_output: String,
+}
+
 /// A cloud check's answer for one rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleAnswer {
@@ -188,6 +196,15 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+
+    pub async fn outbox_by_key(&self, key: &str) -> Result<Option<OutboxRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE idempotency_key = ?"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn outbox_by_job(&self, job_id: i64) -> Result<Option<OutboxRow>> {
@@ -371,18 +388,30 @@ impl Store {
         Ok(())
     }
 
-    /// A document job's answer: recorded as the item's analysis (`analyzer`) in the same
-    /// transaction as the row done and the cursor.
+    /// A document job's answer: recorded as the item's analysis (`analyzer`) — and, when its
+    /// task is still open, the task's new confidence and model output (the second opinion beside
+    /// the local reading) — in the same transaction as the row done and the cursor.
     pub async fn apply_job_result(
         &self,
         outbox_id: i64,
         item_id: i64,
         analyzer: &str,
         result_json: &str,
+        task: Option<&TaskUpdate>,
         cursor: i64,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let applied = finish_row(&mut tx, outbox_id).await?;
+        if let (true, Some(task)) = (applied, task) {
+            sqlx::query(
+                "UPDATE review_tasks SET confidence = ?, model_output = ? WHERE id = ? AND state = 'open'",
+            )
+            .bind(task.confidence)
+            .bind(&task.model_output)
+            .bind(task.task_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         if applied {
             crate::items::insert_analysis(
                 &mut tx,

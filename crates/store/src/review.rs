@@ -176,29 +176,25 @@ fn chain_hash(
 
 impl Store {
     pub async fn enqueue_tasks(&self, tasks: &[NewTask]) -> Result<Vec<i64>> {
-        let now = now_rfc3339();
         let mut tx = self.pool.begin().await?;
-        let mut ids = Vec::with_capacity(tasks.len());
-        for t in tasks {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO review_tasks (item_id, kind, store_id, confidence, reasons, created_at, due_at, model_output, versions) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(t.item_id)
-            .bind(t.kind.as_str())
-            .bind(&t.store_id)
-            .bind(t.confidence)
-            .bind(&t.reasons)
-            .bind(&now)
-            .bind(&t.due_at)
-            .bind(&t.model_output)
-            .bind(&t.versions)
-            .fetch_one(&mut *tx)
-            .await?;
-            ids.push(id);
-        }
+        let ids = insert_tasks(&mut tx, tasks).await?;
         tx.commit().await?;
         Ok(ids)
+    }
+
+    /// Queues a task and the router job that gives it a second opinion, in one transaction.
+    pub async fn enqueue_task_with_job(
+        &self,
+        task: &NewTask,
+        job: &crate::NewOutbox,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let ids = insert_tasks(&mut tx, std::slice::from_ref(task)).await?;
+        crate::outbox::insert_outbox(&mut tx, job).await?;
+        tx.commit().await?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt("a task insert returned no id".into()))
     }
 
     /// How many open tasks match, and when the oldest of them was created.
@@ -417,6 +413,18 @@ impl Store {
         .await?)
     }
 
+    /// Decision `id`'s hash and how many decisions the chain holds up to it, if it exists.
+    pub async fn decision_at(&self, id: i64) -> Result<Option<(u64, String)>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT hash, (SELECT COUNT(*) FROM review_decisions WHERE id <= ?1) \
+             FROM review_decisions WHERE id = ?1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(hash, n)| (u64::try_from(n).unwrap_or(0), hash)))
+    }
+
     /// The chain's head as recorded beside it: decisions, last id, last hash.
     pub async fn chain_head(&self) -> Result<(u64, i64, String)> {
         let head: Option<(i64, i64, String)> = sqlx::query_as(
@@ -491,6 +499,33 @@ impl Store {
             }
         }
     }
+}
+
+async fn insert_tasks(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tasks: &[NewTask],
+) -> Result<Vec<i64>> {
+    let now = now_rfc3339();
+    let mut ids = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO review_tasks (item_id, kind, store_id, confidence, reasons, created_at, due_at, model_output, versions) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(t.item_id)
+        .bind(t.kind.as_str())
+        .bind(&t.store_id)
+        .bind(t.confidence)
+        .bind(&t.reasons)
+        .bind(&now)
+        .bind(&t.due_at)
+        .bind(&t.model_output)
+        .bind(&t.versions)
+        .fetch_one(&mut **tx)
+        .await?;
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 async fn append_decision(

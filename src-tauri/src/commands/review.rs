@@ -65,7 +65,7 @@ pub async fn undo_decision(
 
 #[tauri::command]
 pub async fn verify_audit(shell: State<'_, Shell>) -> Result<AuditCheck, ApiError> {
-    Ok(shell.station.review().verify_audit().await?)
+    Ok(shell.station.verify_audit().await?)
 }
 
 #[tauri::command]

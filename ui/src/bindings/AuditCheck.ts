@@ -3,4 +3,10 @@
 /**
  * The audit trail's verdict.
  */
-export type AuditCheck = { decisions: number, intact: boolean, broken_at: number | null, problem: string | null, };
+export type AuditCheck = { decisions: number, intact: boolean, broken_at: number | null, problem: string | null, 
+/**
+ * When connected to a router: how the chain compares with the heads the router witnessed
+ * at each sync (a history rewritten after a head was sent no longer reaches it), or why
+ * the router could not be asked. `None` for a station never connected.
+ */
+witnessed: string | null, };

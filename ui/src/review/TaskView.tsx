@@ -113,6 +113,9 @@ function FieldsCard({ bench, task, readOnly }: { bench: Workbench; task: ReviewT
             </td>
             <td class={f.confidence < 0.8 ? "low-confidence num" : "num"}>{`${Math.round(f.confidence * 100)} %`}</td>
             <td class="item-error-text small">{f.failed.join(", ")}</td>
+            <td class="small second-opinion" data-second={f.second === null ? "none" : f.second.agrees ? "agrees" : "differs"}>
+              {f.second === null ? "" : f.second.agrees ? "LLM agrees" : `LLM read: ${f.second.value}`}
+            </td>
           </tr>
         ))}
       </tbody></table>

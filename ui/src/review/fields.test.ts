@@ -18,6 +18,17 @@ describe("review fields", () => {
       ["number", "INV-7", false], ["total", "1180.00", true], ["date", "2026-03-05", true],
     ]);
     expect(fields[1].failed).toEqual(["totals_add_up"]);
+    expect(fields.every((f) => f.second === null)).toBe(true);
+  });
+
+  it("shows the router LLM's second opinion: agreement, or the value it read", () => {
+    const withOpinion = { ...output, second_opinion: { agree: ["date"], differ: [{ field: "number", local: "INV-7", llm: "INV-1" }] } };
+    const fields = fieldsOf(withOpinion, []);
+    expect(fields.map((f) => [f.name, f.second, f.doubtful])).toEqual([
+      ["number", { agrees: false, value: "INV-1" }, true],
+      ["total", null, true],
+      ["date", { agrees: true }, false],
+    ]);
   });
 
   it("applies an edit keeping the field's type and leaves the rest alone", () => {

@@ -32,6 +32,8 @@ export interface FieldView {
   confidence: number;
   failed: string[];
   doubtful: boolean;
+  /** The router LLM's second opinion on the field: "agrees", or the value it read instead. */
+  second: { agrees: true } | { agrees: false; value: string } | null;
 }
 
 function valueText(value: unknown): string {
@@ -41,14 +43,25 @@ function valueText(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The fields of a model output (top-level objects with a confidence), doubtful ones marked. */
+interface SecondOpinion { agree?: string[]; differ?: { field: string; llm: unknown }[] }
+
+/** The fields of a model output (top-level objects with a confidence), doubtful ones marked,
+ * with the router LLM's second opinion on each when the sync brought one back. */
 export function fieldsOf(output: unknown, doubtful: string[]): FieldView[] {
   if (typeof output !== "object" || output === null) return [];
+  const opinion = (output as { second_opinion?: SecondOpinion }).second_opinion;
+  const secondOf = (name: string): FieldView["second"] => {
+    if (opinion?.agree?.includes(name)) return { agrees: true };
+    const differ = opinion?.differ?.find((d) => d.field === name);
+    return differ ? { agrees: false, value: valueText(differ.llm) } : null;
+  };
   return Object.entries(output as Record<string, unknown>).flatMap(([name, field]) => {
     if (typeof field !== "object" || field === null || !("confidence" in field)) return [];
     const f = field as { value?: unknown; confidence: number; checks?: { name: string; passed: boolean }[] };
     const failed = (f.checks ?? []).filter((c) => !c.passed).map((c) => c.name);
-    return [{ name, value: valueText(f.value), confidence: f.confidence, failed, doubtful: doubtful.includes(name) || failed.length > 0 }];
+    const second = secondOf(name);
+    return [{ name, value: valueText(f.value), confidence: f.confidence, failed, second,
+      doubtful: doubtful.includes(name) || failed.length > 0 || second?.agrees === false }];
   });
 }
 

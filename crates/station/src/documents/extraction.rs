@@ -7,6 +7,7 @@ use extract::date::DayMonthOrder;
 use extract::invoice::{extract_invoice, InvoiceOptions};
 use extract::legal::extract_legal;
 use extract::schema::validate;
+use protocol::station_api::JobKind;
 use protocol::{DocumentKind, ErrorCode, ResultKind};
 use store::NewAnalysis;
 
@@ -156,6 +157,11 @@ impl Documents {
                 ),
             });
         }
+        let text = lines
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         let (invoice, legal, analyzer, value) = tokio::task::spawn_blocking(move || match kind {
             DocumentKind::Invoice => {
                 let invoice = extract_invoice(&lines, &InvoiceOptions::default());
@@ -201,12 +207,61 @@ impl Documents {
             )
             .await?;
         // a doubtful result goes to the review queue; routing never fails the extraction
-        match self.review.route_document(&result).await {
+        let second_opinion = || self.second_opinion(&item, &result, &text, &value);
+        match self.review.route_document(&result, second_opinion).await {
             Ok((route, task)) => {
                 tracing::info!(item = item_id, review = route.review, reasons = ?route.reasons, ?task, "document routed");
             }
             Err(error) => tracing::error!(item = item_id, %error, "document not routed"),
         }
         Ok(result)
+    }
+
+    /// The router job that gives a doubtful document a second opinion: its first pages as
+    /// images (a photo or scan is its own page; a PDF's pages are rendered and kept as blobs),
+    /// its text, and the local extraction. `None` when the pages cannot be had (logged): the
+    /// task is raised all the same.
+    async fn second_opinion(
+        &self,
+        item: &store::ItemRow,
+        result: &DocumentResult,
+        text: &str,
+        local: &serde_json::Value,
+    ) -> Option<store::NewOutbox> {
+        let sha = item.blob_sha256.as_deref()?;
+        let pages = if item.kind == "pdf" {
+            let mut shas = Vec::new();
+            for page in 1..=result.page_count.min(crate::sync::JOB_PAGES) {
+                let png = match self
+                    .analysis
+                    .page_png(sha, page, crate::PAGE_VIEW_SIDE)
+                    .await
+                {
+                    Ok(png) => png,
+                    Err(error) => {
+                        tracing::warn!(item = item.id, page, %error, "page not rendered for the router");
+                        return None;
+                    }
+                };
+                match self.core.store.blobs().put(&png) {
+                    Ok(name) => shas.push(name.as_str().to_string()),
+                    Err(error) => {
+                        tracing::warn!(item = item.id, page, %error, "page not kept for the router");
+                        return None;
+                    }
+                }
+            }
+            shas
+        } else {
+            vec![sha.to_string()]
+        };
+        let kind = match result.kind {
+            DocumentKind::Invoice => JobKind::InvoiceFields,
+            DocumentKind::Legal => JobKind::LegalSummary,
+        };
+        let store_id = self.review.active_store().await;
+        Some(crate::sync::document_job(
+            kind, item.id, pages, text, local, &store_id,
+        ))
     }
 }

@@ -237,12 +237,14 @@ impl Review {
                 intact: true,
                 broken_at: None,
                 problem: None,
+                witnessed: None,
             },
             Err(b) => AuditCheck {
                 decisions: 0,
                 intact: false,
                 broken_at: Some(b.decision_id),
                 problem: Some(b.problem),
+                witnessed: None,
             },
         })
     }

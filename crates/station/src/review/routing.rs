@@ -66,16 +66,27 @@ fn text_models(result: &DocumentResult) -> String {
 
 impl Review {
     /// Routes an extracted document by its store's policy; a doubtful one becomes a task.
-    pub async fn route_document(
-        &self,
-        result: &DocumentResult,
-    ) -> Result<(Route, Option<i64>), StationError> {
-        let store_id = self
-            .stores
+    /// The store results are routed for: the active one, else the default policy's.
+    pub(crate) async fn active_store(&self) -> String {
+        self.stores
             .list()
             .await
             .active
-            .unwrap_or_else(|| DEFAULT_STORE.to_string());
+            .unwrap_or_else(|| DEFAULT_STORE.to_string())
+    }
+
+    /// `second_opinion` is asked only when the result is doubtful: the router job it makes (the
+    /// document's LLM fields or summary) is queued in the same transaction as the task.
+    pub async fn route_document<F, Fut>(
+        &self,
+        result: &DocumentResult,
+        second_opinion: F,
+    ) -> Result<(Route, Option<i64>), StationError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Option<store::NewOutbox>>,
+    {
+        let store_id = self.active_store().await;
         let (kind, value) = match result.kind {
             DocumentKind::Invoice => (ResultKind::Invoice, serde_json::to_value(&result.invoice)),
             DocumentKind::Legal => (ResultKind::Legal, serde_json::to_value(&result.legal)),
@@ -110,6 +121,17 @@ impl Review {
             "model": text_models(result),
         });
         let due_hours = policy.kind(kind).due_hours;
+        let job = if self
+            .core
+            .store
+            .open_task_for(result.item_id, kind)
+            .await?
+            .is_some()
+        {
+            None
+        } else {
+            second_opinion().await
+        };
         let id = self
             .enqueue_routed(
                 result.item_id,
@@ -119,6 +141,7 @@ impl Review {
                 due_hours,
                 &value,
                 versions,
+                job,
             )
             .await?;
         Ok((route, id))
@@ -177,6 +200,7 @@ impl Review {
                 policy.compliance.due_hours,
                 &model_output,
                 versions,
+                None,
             )
             .await?;
         Ok((route, id))
@@ -195,6 +219,7 @@ impl Review {
         due_hours: f64,
         model_output: &serde_json::Value,
         mut versions: serde_json::Value,
+        second_opinion: Option<store::NewOutbox>,
     ) -> Result<Option<i64>, StationError> {
         if let Some(open) = self.core.store.open_task_for(item_id, kind).await? {
             return Ok(Some(open));
@@ -218,6 +243,11 @@ impl Review {
             versions: versions.to_string(),
         };
         let _write = self.writes.lock().await;
+        if let Some(job) = second_opinion {
+            let id = self.core.store.enqueue_task_with_job(&task, &job).await?;
+            self.core.outbox_written.notify_one();
+            return Ok(Some(id));
+        }
         Ok(self
             .core
             .store

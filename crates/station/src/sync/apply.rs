@@ -6,6 +6,7 @@
 use protocol::station_api::{JobKind, JobResult};
 
 use super::jobs::{rule_answers, CheckAnswer, CheckInput};
+use super::second_opinion::{compare, Comparison};
 use super::SyncService;
 use crate::StationError;
 
@@ -20,7 +21,15 @@ pub(crate) fn analyzer_of(kind: JobKind) -> &'static str {
 
 pub(super) async fn apply(sync: &SyncService, result: &JobResult) -> Result<(), StationError> {
     let store = &sync.core.store;
-    let Some(row) = store.outbox_by_job(result.job_id).await? else {
+    let row = match store.outbox_by_job(result.job_id).await? {
+        Some(row) => Some(row),
+        // submitted, but the station stopped before it kept the job's id: found by its key
+        None => match &result.idempotency_key {
+            Some(key) => store.outbox_by_key(key).await?,
+            None => None,
+        },
+    };
+    let Some(row) = row else {
         // a job this station does not know (its database was restored from before it was sent)
         tracing::warn!(
             job_id = result.job_id,
@@ -73,16 +82,58 @@ pub(super) async fn apply(sync: &SyncService, result: &JobResult) -> Result<(), 
             }
         }
         kind @ (JobKind::InvoiceFields | JobKind::LegalSummary) => {
+            let task = second_opinion(sync, item_id, kind, answer, &result.prompt_version).await?;
             store
                 .apply_job_result(
                     row.id,
                     item_id,
                     analyzer_of(kind),
                     &answer.to_string(),
+                    task.as_ref(),
                     result.seq,
                 )
                 .await?;
         }
     }
     Ok(())
+}
+
+/// The open task of a document with the LLM's reading beside the local one: an invoice's fields
+/// compared one by one (agreement raises the confidence), a judgment's summary shown as is.
+async fn second_opinion(
+    sync: &SyncService,
+    item_id: i64,
+    kind: JobKind,
+    answer: &serde_json::Value,
+    prompt_version: &str,
+) -> Result<Option<store::TaskUpdate>, StationError> {
+    let result_kind = match kind {
+        JobKind::LegalSummary => protocol::ResultKind::Legal,
+        _ => protocol::ResultKind::Invoice,
+    };
+    let store = &sync.core.store;
+    let Some(task_id) = store.open_task_for(item_id, result_kind).await? else {
+        return Ok(None);
+    };
+    let task = store.get_task(task_id).await?;
+    let Ok(mut output) = serde_json::from_str::<serde_json::Value>(&task.model_output) else {
+        return Ok(None);
+    };
+    let comparison = if kind == JobKind::InvoiceFields {
+        compare(&output, answer)
+    } else {
+        Comparison::default()
+    };
+    let confidence = comparison.confidence(task.confidence);
+    if let Some(map) = output.as_object_mut() {
+        map.insert(
+            "second_opinion".into(),
+            comparison.to_json(answer, prompt_version),
+        );
+    }
+    Ok(Some(store::TaskUpdate {
+        task_id,
+        confidence,
+        model_output: output.to_string(),
+    }))
 }

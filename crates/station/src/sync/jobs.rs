@@ -35,6 +35,44 @@ pub(crate) fn compliance_check_job(
     }
 }
 
+/// Pages sent with a document job as images: enough for an invoice (first pages and totals)
+/// and a judgment's opening; the whole text goes as text.
+pub(crate) const JOB_PAGES: u32 = 5;
+
+/// A doubtful document's second opinion from the router's LLM: the invoice's fields, or a
+/// judgment's summary, from its page images, its text and the local extraction. The key names
+/// the item and the text read, so extracting the same text again asks once.
+pub(crate) fn document_job(
+    kind: JobKind,
+    item_id: i64,
+    page_sha256s: Vec<String>,
+    text: &str,
+    local: &serde_json::Value,
+    store_id: &str,
+) -> NewOutbox {
+    use sha2::Digest;
+    let text_hash = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    let input = match kind {
+        JobKind::LegalSummary => serde_json::json!({
+            "page_sha256s": page_sha256s,
+            "text": text,
+        }),
+        _ => serde_json::json!({
+            "store_id": store_id,
+            "page_sha256s": page_sha256s,
+            "ocr_text": text,
+            "local": local,
+        }),
+    };
+    NewOutbox {
+        kind: kind.as_str().into(),
+        item_id: Some(item_id),
+        idempotency_key: format!("{}/item-{item_id}/{}", kind.as_str(), &text_hash[..16]),
+        input_json: input.to_string(),
+        blobs: page_sha256s,
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct CheckInput {
     pub(crate) store_id: String,

@@ -10,6 +10,7 @@
 mod apply;
 mod jobs;
 mod machine;
+mod second_opinion;
 pub mod types;
 mod worker;
 
@@ -19,7 +20,7 @@ use ::sync::DeviceKeys;
 use protocol::ErrorCode;
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use jobs::compliance_check_job;
+pub(crate) use jobs::{compliance_check_job, document_job, JOB_PAGES};
 use types::{SyncConnection, SyncCounts, SyncJobPage, SyncJobState, SyncStatus};
 
 use crate::shared::Core;
@@ -45,6 +46,9 @@ pub struct SyncService {
     documents: Arc<Documents>,
     keys: DeviceKeys,
     link: Mutex<Link>,
+    /// Bytes the router has of each uploading row's files, piece by piece (the row itself is
+    /// written per file): the panel's percentage between two writes.
+    uploads: Mutex<std::collections::HashMap<i64, (u64, u64)>>,
     worker: Mutex<Option<CancellationToken>>,
 }
 
@@ -61,6 +65,7 @@ impl SyncService {
             documents,
             keys: DeviceKeys::new(KEYRING_SERVICE),
             link: Mutex::new(Link::default()),
+            uploads: Mutex::new(std::collections::HashMap::new()),
             worker: Mutex::new(None),
         }
     }
@@ -205,8 +210,24 @@ impl SyncService {
             Some(SyncJobState::Parked) => counts.parked,
             Some(SyncJobState::Done) => counts.done,
         };
+        let uploads = self
+            .uploads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         Ok(SyncJobPage {
-            jobs: rows.into_iter().map(worker::describe).collect(),
+            jobs: rows
+                .into_iter()
+                .map(|mut row| {
+                    if let Some((done, total)) = uploads.get(&row.id) {
+                        if row.state == "uploading" {
+                            row.upload_done = i64::try_from(*done).unwrap_or(i64::MAX);
+                            row.upload_total = i64::try_from(*total).unwrap_or(i64::MAX);
+                        }
+                    }
+                    worker::describe(row)
+                })
+                .collect(),
             total,
         })
     }
@@ -219,6 +240,91 @@ impl SyncService {
         };
         self.core.outbox_written.notify_one();
         Ok(moved)
+    }
+
+    /// Adds to a local audit check how the chain compares with every head the router
+    /// witnessed: a head the local chain no longer reaches means the history was rewritten
+    /// after it was sent.
+    pub async fn check_witnessed(
+        &self,
+        mut check: protocol::AuditCheck,
+    ) -> Result<protocol::AuditCheck, StationError> {
+        let Some(connection) = self.connection().await? else {
+            return Ok(check);
+        };
+        let key = match self.keys.load(&connection.url).await {
+            Ok(Some(key)) => key,
+            Ok(None) => {
+                check.witnessed = Some(
+                    "not compared with the router: its device key is not in the keyring".into(),
+                );
+                return Ok(check);
+            }
+            Err(error) => {
+                check.witnessed = Some(format!("not compared with the router: {error}"));
+                return Ok(check);
+            }
+        };
+        let client = ::sync::RouterClient::new(&connection.url, Some(key)).map_err(sync_error)?;
+        let mut heads = Vec::new();
+        loop {
+            let page = match client.audit_heads(heads.len() as u64, 1000).await {
+                Ok(page) => page,
+                Err(error) => {
+                    check.witnessed = Some(format!(
+                        "not compared with the router ({} heads read): {error}",
+                        heads.len()
+                    ));
+                    return Ok(check);
+                }
+            };
+            let full = page.len() == 1000;
+            heads.extend(page);
+            if !full {
+                break;
+            }
+        }
+        for witnessed in &heads {
+            let head = &witnessed.head;
+            if head.decisions == 0 {
+                continue;
+            }
+            let local = self.core.store.decision_at(head.last_id).await?;
+            let differs = match &local {
+                Some((count, hash)) => *count != head.decisions || *hash != head.last_hash,
+                None => true,
+            };
+            if differs {
+                check.intact = false;
+                check.broken_at.get_or_insert(head.last_id);
+                let now = match local {
+                    Some((count, hash)) => format!("{count} decisions ending in {}", short(&hash)),
+                    None => "no such decision".into(),
+                };
+                let problem = format!(
+                    "the history was rewritten after the router witnessed it on {}: it saw {} decisions ending at decision {} ({}), this station now has {now}",
+                    witnessed.received_at,
+                    head.decisions,
+                    head.last_id,
+                    short(&head.last_hash)
+                );
+                check.problem = Some(match check.problem.take() {
+                    Some(local) => format!("{local}; {problem}"),
+                    None => problem,
+                });
+                check.witnessed = Some(format!(
+                    "differs from a head the router witnessed ({} heads)",
+                    heads.len()
+                ));
+                return Ok(check);
+            }
+        }
+        check.witnessed = Some(format!(
+            "matches all {} heads the router witnessed at {}",
+            heads.len(),
+            connection.url
+        ));
+        Ok(check)
     }
 
     async fn connection(&self) -> Result<Option<SyncConnection>, StationError> {
@@ -250,6 +356,14 @@ impl SyncService {
         if let Some(cancel) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
             cancel.cancel();
         }
+    }
+
+    fn set_upload(&self, row: i64, progress: Option<(u64, u64)>) {
+        let mut uploads = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
+        match progress {
+            Some(progress) => uploads.insert(row, progress),
+            None => uploads.remove(&row),
+        };
     }
 
     fn link_mut(&self) -> std::sync::MutexGuard<'_, Link> {
@@ -295,4 +409,8 @@ fn keyring_error(error: ::sync::KeyringError) -> StationError {
         code: ErrorCode::Unavailable,
         message: error.to_string(),
     }
+}
+
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }

@@ -256,17 +256,25 @@ async fn send_job(
     let mut done = 0u64;
     for (sha, path) in &files {
         move_row(sync, &mut row, Event::Uploaded { done, total }).await;
+        let before = done;
         let uploaded = client
-            .upload_blob(sha, BlobSource::File(path), |_, _| {}, cancel)
+            .upload_blob(
+                sha,
+                BlobSource::File(path),
+                |has, _| sync.set_upload(row.id, Some((before + has, total))),
+                cancel,
+            )
             .await;
         match uploaded {
             Ok(upload) => done += upload.length,
             Err(error) => {
+                sync.set_upload(row.id, None);
                 let _ = failed(sync, policy, &row, &error, "uploading a file").await;
                 return Err(error);
             }
         }
     }
+    sync.set_upload(row.id, None);
     if !files.is_empty() {
         move_row(sync, &mut row, Event::Uploaded { done, total }).await;
     }

@@ -86,6 +86,40 @@ async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into
         .unwrap();
     assert_eq!(cloud.state, extract::compliance::RuleState::Pending);
 
+    // a doubtful invoice, offline: its task and the job asking the router's LLM for a second
+    // opinion (its page rendered and kept as a blob) are written together
+    let policies = data.path().join(station::POLICIES_DIR);
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::write(
+        policies.join("default.toml"),
+        "qa_sample = 0.0\n[invoice]\ndefault = 0.5\n",
+    )
+    .unwrap();
+    let invoice = station
+        .imports()
+        .import_one(&fixture_dir("documents/bad-arithmetic.pdf"))
+        .await
+        .item_id()
+        .unwrap();
+    let (job, _) = station.new_job();
+    station
+        .documents()
+        .extract_document(job, invoice, None, &station::NoProgress)
+        .await
+        .unwrap();
+    let queued = station
+        .sync()
+        .jobs(Some(SyncJobState::Queued), 0, 10)
+        .await
+        .unwrap();
+    assert!(
+        queued
+            .jobs
+            .iter()
+            .any(|j| j.kind == "invoice_fields" && j.item_id == Some(invoice)),
+        "{queued:#?}"
+    );
+
     // a wrong enrolment code: a clear refusal, nothing kept
     let router = Router::start().await;
     let refused = station
@@ -117,11 +151,41 @@ async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into
             .any(|w| w == key.expose().as_bytes()),
         "the device key is never in the database"
     );
-    until("the cloud check's result", || async {
-        let counts = station.sync().status().await.unwrap().counts;
-        (counts.done >= 1).then_some(())
+    until("the cloud check's and the invoice's results", || async {
+        let c = station.sync().status().await.unwrap().counts;
+        (c.done >= 2 && c.queued + c.uploading + c.waiting + c.retrying == 0).then_some(())
     })
     .await;
+    assert_eq!(
+        station.sync().status().await.unwrap().counts.parked,
+        0,
+        "{:#?}",
+        station.sync().jobs(None, 0, 10).await.unwrap()
+    );
+    // the invoice's task shows the LLM's reading beside the local one
+    let invoices = station
+        .review()
+        .queue(
+            &protocol::QueueQuery {
+                kind: Some(protocol::ResultKind::Invoice),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    let task = invoices
+        .tasks
+        .iter()
+        .find(|t| t.item_id == invoice)
+        .unwrap();
+    let second = &task.model_output["second_opinion"];
+    assert_eq!(second["prompt_version"], "invoice_fields.v1", "{second:#}");
+    assert!(
+        second["result"].is_object() && second["differ"].is_array(),
+        "{second:#}"
+    );
     assert!(station.sync().status().await.unwrap().online);
     let judged = station.documents().compliance(item).await.unwrap();
     let cloud = judged
@@ -173,8 +237,8 @@ async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into
     );
     assert_eq!(
         router_rows(&router, "SELECT COUNT(*) FROM jobs").await,
-        1,
-        "one job on the router"
+        2,
+        "one job each on the router"
     );
     // a failed or unclear rule is routed to review by the store's policy
     let open = station
@@ -234,6 +298,47 @@ async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into
         (n == 1).then_some(())
     })
     .await;
+
+    // verified against the router's witness: intact, then a history rewritten after the head
+    // was sent (every decision and the chain's head removed, which the local chain alone
+    // cannot tell from a station that never decided anything) is found
+    let audit = station.verify_audit().await.unwrap();
+    assert!(audit.intact, "{audit:?}");
+    assert!(
+        audit
+            .witnessed
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("matches all"),
+        "{audit:?}"
+    );
+    let url = format!("sqlite://{}", data.path().join("station.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    // someone with the database file in hand: the append-only trigger is only a speed bump
+    for sql in [
+        "DROP TRIGGER review_decisions_append_only_delete",
+        "DELETE FROM review_decisions",
+        "UPDATE review_chain_head SET decisions = 0, last_id = 0, \
+         last_hash = '0000000000000000000000000000000000000000000000000000000000000000'",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let local = station.review().verify_audit().await.unwrap();
+    assert!(
+        local.intact,
+        "alone, an emptied chain looks intact: {local:?}"
+    );
+    let audit = station.verify_audit().await.unwrap();
+    assert!(!audit.intact, "{audit:?}");
+    assert!(
+        audit
+            .problem
+            .as_deref()
+            .unwrap_or("")
+            .contains("rewritten after the router witnessed"),
+        "{audit:?}"
+    );
 
     // disconnecting takes the key out of the keyring and keeps the outbox
     let before = station.sync().status().await.unwrap().counts;
