@@ -177,6 +177,10 @@ pub struct NewTask {
     pub model_output: serde_json::Value,
     /// The model, prompt and schema versions the output came from.
     pub versions: String,
+    /// Seconds the raising station holds the new task (30 to 3600): a task a reviewer there may
+    /// already be deciding is not claimed by another station meanwhile. None: free at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_s: Option<u32>,
 }
 
 /// A task of the shared queue, as raised, with the lease as it stands.

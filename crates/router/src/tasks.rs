@@ -120,9 +120,14 @@ pub async fn raise(
     device: i64,
     task: &NewTask,
 ) -> Result<(SharedTask, bool), sqlx::Error> {
+    // held by the raiser from the start when it asks: nobody claims what it may be deciding
+    let hold = task
+        .hold_s
+        .map(|s| now_ms() + i64::from(s.clamp(30, 3600)) * 1000);
     let inserted: Option<TaskRow> = sqlx::query_as(&format!(
         "INSERT INTO shared_tasks (origin_device, task_key, item_sha256, blobs, kind, store_id, confidence,
-            reasons, model_output, versions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            reasons, model_output, versions, created_at, lease_device, leased_at_ms, lease_until_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (origin_device, task_key) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(device)
@@ -136,6 +141,9 @@ pub async fn raise(
     .bind(task.model_output.to_string())
     .bind(&task.versions)
     .bind(now_rfc3339())
+    .bind(hold.map(|_| device))
+    .bind(hold.map(|_| now_ms()))
+    .bind(hold)
     .fetch_optional(pool)
     .await?;
     if let Some(row) = inserted {
@@ -220,6 +228,7 @@ pub async fn raise_for_job(pool: &SqlitePool, job: &JobDoubt<'_>) -> Result<i64,
         reasons: job.doubt.reasons.clone(),
         model_output: json!({"job_id": job.job_id, "result": job.result, "input": job.input}),
         versions: job.prompt_version.to_owned(),
+        hold_s: None,
     };
     raise(pool, job.device, &task)
         .await

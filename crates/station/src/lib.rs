@@ -7,8 +7,8 @@
 //! the shared `Core` (`shared.rs`: database, limits, gate thresholds, jobs) and the services it
 //! calls. Wiring in dependency order keeps every dependency one-directional:
 //! stores → analysis; stores, session → review; analysis, review → documents;
-//! analysis, documents → imports; stores, analysis, documents, imports → visits; insights
-//! needs only the core. `app_flow.rs` is the one place that coordinates several of them.
+//! analysis, documents → imports; stores, analysis, documents, imports → visits; documents,
+//! imports → sync; insights needs only the core. `app_flow.rs` is the one place that coordinates several of them.
 
 mod analysis;
 mod app_flow;
@@ -137,7 +137,11 @@ impl Station {
             Arc::clone(&imports),
         ));
         let insights = Arc::new(Insights::new(Arc::clone(&core)));
-        let sync = Arc::new(SyncService::new(Arc::clone(&core), Arc::clone(&documents)));
+        let sync = Arc::new(SyncService::new(
+            Arc::clone(&core),
+            Arc::clone(&documents),
+            Arc::clone(&imports),
+        ));
         sync.resume().await?;
         Ok(Arc::new(Self {
             core,

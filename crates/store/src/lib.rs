@@ -23,7 +23,7 @@ pub use items::{
 };
 pub use outbox::{
     CloudCheckRow, NewOutbox, OutboxCounts, OutboxRow, OutboxState, RuleAnswer, TaskUpdate,
-    CORRECTION, RESULTS_CURSOR,
+    CORRECTION, RAISE_TASK, RESULTS_CURSOR, SHARED_DECISION,
 };
 pub use review::{
     ChainBreak, DecisionRow, NewDecision, NewTask, QueueFilter, QueueOrder, TaskRow, GENESIS_HASH,

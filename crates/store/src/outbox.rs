@@ -10,6 +10,10 @@ use crate::{now_rfc3339, Result, Store};
 
 /// The row kind of a reviewer's decision bound for the router's evaluation store.
 pub const CORRECTION: &str = "correction";
+/// The row kind of a local task raised on the team's shared queue.
+pub const RAISE_TASK: &str = "raise_task";
+/// The row kind of a decision on a task of the shared queue.
+pub const SHARED_DECISION: &str = "shared_decision";
 
 /// A change bound for the router.
 #[derive(Debug, Clone, PartialEq, Eq)]

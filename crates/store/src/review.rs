@@ -197,6 +197,80 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("a task insert returned no id".into()))
     }
 
+    /// A local task is on the team's queue as `shared_id`, leased to this station until
+    /// `until_ms`.
+    pub async fn set_task_shared(&self, task_id: i64, shared_id: i64, until_ms: i64) -> Result<()> {
+        sqlx::query("UPDATE review_tasks SET shared_id = ?, shared_until_ms = ? WHERE id = ?")
+            .bind(shared_id)
+            .bind(until_ms)
+            .bind(task_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A local task's id on the team's queue, once raised or claimed.
+    pub async fn shared_id_of(&self, task_id: i64) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT shared_id FROM review_tasks WHERE id = ?")
+                .bind(task_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
+    }
+
+    /// The local task of a shared one, if this station has it.
+    pub async fn task_by_shared(&self, shared_id: i64) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM review_tasks WHERE shared_id = ?")
+                .bind(shared_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// A task another station (or the router) raised, claimed by this one: kept as a local task
+    /// with its shared id and lease, and no raise of its own.
+    pub async fn add_shared_task(
+        &self,
+        task: &NewTask,
+        shared_id: i64,
+        until_ms: i64,
+    ) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO review_tasks (item_id, kind, store_id, confidence, reasons, created_at, due_at, model_output, versions, shared_id, shared_until_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(shared_id) WHERE shared_id IS NOT NULL DO UPDATE SET shared_until_ms = excluded.shared_until_ms \
+             RETURNING id",
+        )
+        .bind(task.item_id)
+        .bind(task.kind.as_str())
+        .bind(&task.store_id)
+        .bind(task.confidence)
+        .bind(&task.reasons)
+        .bind(now_rfc3339())
+        .bind(&task.due_at)
+        .bind(&task.model_output)
+        .bind(&task.versions)
+        .bind(shared_id)
+        .bind(until_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// The open tasks this station holds on the team's queue now.
+    pub async fn held_shared(&self, now_ms: i64) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM review_tasks WHERE state = 'open' AND shared_id IS NOT NULL AND shared_until_ms > ?",
+        )
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// How many open tasks match, and when the oldest of them was created.
     pub async fn queue_stats(&self, filter: &QueueFilter) -> Result<(u64, Option<String>)> {
         let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*), MIN(created_at) FROM review_tasks");
@@ -264,6 +338,10 @@ impl Store {
         q.push(" AND (lease_owner IS NULL OR lease_owner = ")
             .push_bind(reviewer.to_string())
             .push(" OR lease_expires_at < ")
+            .push_bind(now_ms)
+            .push(")");
+        // a task of the team's queue only while the router leases it to this station
+        q.push(" AND (shared_id IS NULL OR shared_until_ms > ")
             .push_bind(now_ms)
             .push(")");
         if !exclude.is_empty() {
@@ -523,6 +601,21 @@ async fn insert_tasks(
         .bind(&t.versions)
         .fetch_one(&mut **tx)
         .await?;
+        // raised on the router's shared queue when this station syncs (a task whose item has no
+        // bytes to show another station stays local)
+        sqlx::query(
+            "INSERT INTO outbox (kind, item_id, idempotency_key, input_json, blobs_json, created_at, updated_at) \
+             SELECT ?, t.item_id, 'raise/task-' || t.id, json_object('task_id', t.id), \
+                    json_array(i.blob_sha256), ?, ? \
+             FROM review_tasks t JOIN items i ON i.id = t.item_id \
+             WHERE t.id = ? AND i.blob_sha256 IS NOT NULL ON CONFLICT(idempotency_key) DO NOTHING",
+        )
+        .bind(crate::RAISE_TASK)
+        .bind(&now)
+        .bind(&now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
         ids.push(id);
     }
     Ok(ids)
@@ -586,6 +679,31 @@ async fn append_decision(
     .bind(task_id)
     .execute(&mut **tx)
     .await?;
+    // a decision on a task of the team's queue (raised or claimed) goes to the router too, which
+    // records it only from the station holding the task; an undo stays local
+    if d.action != DecisionAction::Undo {
+        sqlx::query(
+            "INSERT INTO outbox (kind, item_id, idempotency_key, input_json, created_at, updated_at) \
+             SELECT ?, t.item_id, 'decision/' || ?, json_object('task_id', t.id, 'decision_hash', ?, \
+                    'action', ?, 'before', json(?), 'after', json(?), 'reviewer', ?, 'decided_at', ?), ?, ? \
+             FROM review_tasks t WHERE t.id = ? AND (t.shared_id IS NOT NULL OR EXISTS \
+                    (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'raise/task-' || t.id)) \
+             ON CONFLICT(idempotency_key) DO NOTHING",
+        )
+        .bind(crate::SHARED_DECISION)
+        .bind(&hash)
+        .bind(&hash)
+        .bind(d.action.as_str())
+        .bind(&d.before_json)
+        .bind(&d.after_json)
+        .bind(reviewer)
+        .bind(&at)
+        .bind(&at)
+        .bind(&at)
+        .bind(task_id)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(DecisionRow {
         id,
         task_id,

@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 pub struct GnomeKeyring {
     child: Child,
     _home: tempfile::TempDir,
+    /// One Secret Service per bus: the tests of one binary that need it take turns.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Drop for GnomeKeyring {
     fn drop(&mut self) {
@@ -23,6 +27,10 @@ impl GnomeKeyring {
     /// Starts one on the session bus, which must be the tests' own: it refuses a bus with other
     /// services on it, as a desktop's has (it would replace the person's own keyring there).
     pub fn start() -> Self {
+        // a test that failed while holding its turn must not fail every later one
+        let turn = TURN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         assert!(
             std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
             "no D-Bus session bus: run the tests under one, as scripts/test.sh does \
@@ -79,7 +87,11 @@ impl GnomeKeyring {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Self { child, _home: home }
+        Self {
+            child,
+            _home: home,
+            _turn: turn,
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod apply;
 mod jobs;
 mod machine;
 mod second_opinion;
+mod shared;
 pub mod types;
 mod worker;
 
@@ -24,7 +25,7 @@ pub(crate) use jobs::{compliance_check_job, document_job, JOB_PAGES};
 use types::{SyncConnection, SyncCounts, SyncJobPage, SyncJobState, SyncStatus};
 
 use crate::shared::Core;
-use crate::{Documents, StationError};
+use crate::{Documents, Imports, StationError};
 
 /// The keyring service name under which device keys are kept (one entry per router URL).
 pub const KEYRING_SERVICE: &str = "review-station";
@@ -44,6 +45,8 @@ struct Link {
 pub struct SyncService {
     core: Arc<Core>,
     documents: Arc<Documents>,
+    /// Brings in the files of tasks other stations raised.
+    imports: Arc<Imports>,
     keys: DeviceKeys,
     link: Mutex<Link>,
     /// Bytes the router has of each uploading row's files, piece by piece (the row itself is
@@ -59,15 +62,22 @@ impl std::fmt::Debug for SyncService {
 }
 
 impl SyncService {
-    pub(crate) fn new(core: Arc<Core>, documents: Arc<Documents>) -> Self {
+    pub(crate) fn new(core: Arc<Core>, documents: Arc<Documents>, imports: Arc<Imports>) -> Self {
         Self {
             core,
             documents,
+            imports,
             keys: DeviceKeys::new(KEYRING_SERVICE),
             link: Mutex::new(Link::default()),
             uploads: Mutex::new(std::collections::HashMap::new()),
             worker: Mutex::new(None),
         }
+    }
+
+    /// The keyring entry of this station's key for the router at `url`: one per router and
+    /// data directory, so two stations of one user (two data directories) never share a key.
+    pub fn keyring_entry(&self, url: &str) -> String {
+        format!("{url} {}", self.core.data_dir().display())
     }
 
     /// Starts the worker when the station was connected before (called once the station is
@@ -77,7 +87,7 @@ impl SyncService {
         let Some(connection) = self.connection().await? else {
             return Ok(());
         };
-        match self.keys.load(&connection.url).await {
+        match self.keys.load(&self.keyring_entry(&connection.url)).await {
             Ok(Some(key)) => self.start_worker(connection, key),
             Ok(None) => self.set_problem(format!(
                 "the device key for {} is not in the keyring: connect again with a new enrolment code",
@@ -112,12 +122,13 @@ impl SyncService {
         }
         let client = ::sync::RouterClient::new(&url, None).map_err(sync_error)?;
         client.hello().await.map_err(sync_error)?;
-        let key = match self.keys.load(&url).await.map_err(keyring_error)? {
+        let entry = self.keyring_entry(&url);
+        let key = match self.keys.load(&entry).await.map_err(keyring_error)? {
             // a repeat after an answer lost on the way: the same key, the same enrolment
             Some(key) => key,
             None => {
                 let (key, _) = ::sync::new_device_key();
-                self.keys.store(&url, &key).await.map_err(keyring_error)?;
+                self.keys.store(&entry, &key).await.map_err(keyring_error)?;
                 key
             }
         };
@@ -149,7 +160,7 @@ impl SyncService {
         self.stop_worker();
         if let Some(connection) = self.connection().await? {
             self.keys
-                .delete(&connection.url)
+                .delete(&self.keyring_entry(&connection.url))
                 .await
                 .map_err(keyring_error)?;
             // the outbox stays; what was on its way is sent again after the next connect
@@ -252,7 +263,7 @@ impl SyncService {
         let Some(connection) = self.connection().await? else {
             return Ok(check);
         };
-        let key = match self.keys.load(&connection.url).await {
+        let key = match self.keys.load(&self.keyring_entry(&connection.url)).await {
             Ok(Some(key)) => key,
             Ok(None) => {
                 check.witnessed = Some(

@@ -67,9 +67,7 @@ fn value_of(field: &Value) -> Option<&Value> {
 /// `"9.5"` do not; a date compares by its ISO day.
 fn normalized(value: &Value) -> String {
     match value {
-        Value::Object(map) => map
-            .get("iso")
-            .map_or_else(|| canonical(map), normalized),
+        Value::Object(map) => map.get("iso").map_or_else(|| canonical(map), normalized),
         Value::String(text) => {
             let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
             number(&words).unwrap_or_else(|| words.to_lowercase())

@@ -15,7 +15,7 @@ use store::{OutboxRow, OutboxState, CORRECTION, RESULTS_CURSOR};
 use tokio_util::sync::CancellationToken;
 
 use super::types::{SyncConnection, SyncJob, SyncJobState};
-use super::{machine, SyncService};
+use super::{machine, shared, SyncService};
 
 /// Jobs handled per round, so results and corrections are not held up by a long backlog.
 const JOBS_PER_ROUND: u32 = 20;
@@ -44,7 +44,7 @@ pub(super) async fn run(
     loop {
         let outcome = tokio::select! {
             () = cancel.cancelled() => return,
-            outcome = round(&sync, &client, &mut policy, &cancel) => outcome,
+            outcome = round(&sync, &client, &mut policy, &cancel, connection.device_id) => outcome,
         };
         let pause = match outcome {
             Ok(Some(pause)) => {
@@ -74,6 +74,7 @@ async fn round(
     client: &RouterClient,
     policy: &mut RetryPolicy,
     cancel: &CancellationToken,
+    device_id: i64,
 ) -> Result<Option<Duration>, String> {
     let store = &sync.core.store;
     let was_online = sync.link_mut().online;
@@ -95,12 +96,42 @@ async fn round(
         if cancel.is_cancelled() {
             return Ok(None);
         }
-        if let Err(error) = send_job(sync, client, policy, &row, cancel).await {
-            if is_network(&error) {
-                return Err(error.to_string());
+        let sent = match row.kind.as_str() {
+            store::RAISE_TASK => shared::raise(sync, client, &row).await,
+            store::SHARED_DECISION => shared::decide(sync, client, &row).await,
+            _ => send_job(sync, client, policy, &row, cancel)
+                .await
+                .map(|()| shared::Outcome::Done),
+        };
+        match sent {
+            Ok(outcome) => {
+                if matches!(
+                    row.kind.as_str(),
+                    store::RAISE_TASK | store::SHARED_DECISION
+                ) {
+                    if let Some(next) = shared::stored(&outcome, &row) {
+                        store
+                            .set_outbox_state(row.id, &next, now_ms())
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+            }
+            Err(error) => {
+                if matches!(
+                    row.kind.as_str(),
+                    store::RAISE_TASK | store::SHARED_DECISION
+                ) {
+                    failed(sync, policy, &row, &error, "the team's queue").await?;
+                }
+                if is_network(&error) {
+                    return Err(error.to_string());
+                }
             }
         }
     }
+    // the window of the team's queue this station works on, claimed and renewed
+    shared::claim_window(sync, client, device_id).await?;
     let counts = store.outbox_counts().await.map_err(|e| e.to_string())?;
     if counts.waiting > 0 {
         let wait = if more_due { 0 } else { RESULTS_WAIT_S };

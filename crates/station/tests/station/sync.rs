@@ -67,16 +67,25 @@ async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into
     let item = added.item_id.unwrap();
     let status = station.sync().status().await.unwrap();
     assert!(status.connection.is_none() && !status.online);
-    assert_eq!(status.counts.queued, 1);
     let page = station
         .sync()
         .jobs(Some(SyncJobState::Queued), 0, 10)
         .await
         .unwrap();
-    assert_eq!(page.total, 1);
-    assert_eq!(
-        (page.jobs[0].kind.as_str(), page.jobs[0].item_id),
-        ("compliance_check", Some(item))
+    assert_eq!(page.total, status.counts.queued);
+    let checks: Vec<_> = page
+        .jobs
+        .iter()
+        .filter(|j| j.kind == "compliance_check")
+        .collect();
+    assert_eq!(checks.len(), 1, "{page:#?}");
+    assert_eq!(checks[0].item_id, Some(item));
+    // the photo's compliance task, if the policy raised one, waits to go to the team's queue
+    assert!(
+        page.jobs
+            .iter()
+            .all(|j| j.kind == "compliance_check" || j.kind == "raise_task"),
+        "{page:#?}"
     );
     let pending = station.documents().compliance(item).await.unwrap();
     let cloud = pending
@@ -143,9 +152,17 @@ async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into
         .unwrap();
     let device = connected.connection.as_ref().unwrap().device_id;
     let keys = sync::DeviceKeys::new(KEYRING_SERVICE);
-    assert!(keys.load(&router.url).await.unwrap().is_some());
+    assert!(keys
+        .load(&station.sync().keyring_entry(&router.url))
+        .await
+        .unwrap()
+        .is_some());
     let db = std::fs::read(data.path().join("station.db")).unwrap();
-    let key = keys.load(&router.url).await.unwrap().unwrap();
+    let key = keys
+        .load(&station.sync().keyring_entry(&router.url))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         !db.windows(key.expose().len())
             .any(|w| w == key.expose().as_bytes()),
@@ -344,6 +361,192 @@ async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into
     let before = station.sync().status().await.unwrap().counts;
     let after = station.sync().disconnect().await.unwrap();
     assert!(after.connection.is_none());
-    assert!(keys.load(&router.url).await.unwrap().is_none());
+    assert!(keys
+        .load(&station.sync().keyring_entry(&router.url))
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(after.counts.done, before.done);
+}
+
+/// A station with the invoice policy of the tests (no QA sampling; fields under 0.5 or with
+/// failed checks are reviewed), connected to `router`.
+async fn connected_station(
+    router: &Router,
+    name: &str,
+) -> (tempfile::TempDir, std::sync::Arc<Station>) {
+    let data = tempfile::tempdir().unwrap();
+    let policies = data.path().join(station::POLICIES_DIR);
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::write(
+        policies.join("default.toml"),
+        "qa_sample = 0.0\n[invoice]\ndefault = 0.5\n",
+    )
+    .unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    station.session().sign_in(name).unwrap();
+    let code = router.enrolment_code().await;
+    station
+        .sync()
+        .connect(&router.url, &code, name)
+        .await
+        .unwrap();
+    (data, station)
+}
+
+async fn router_value(router: &Router, sql: &str) -> Option<i64> {
+    let url = format!("sqlite://{}?mode=ro", router.db.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let v: Option<i64> = sqlx::query_scalar(sql)
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+        .flatten();
+    pool.close().await;
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stations_share_one_queue_and_a_taken_over_task_is_decided_once() {
+    let _keyring = GnomeKeyring::start();
+    let router = Router::start().await;
+    let (_a_dir, a) = connected_station(&router, "ana").await;
+    let (_b_dir, b) = connected_station(&router, "bo").await;
+
+    // station A raises a doubtful invoice's task on the team's queue, holding it
+    let invoice = a
+        .imports()
+        .import_one(&fixture_dir("documents/bad-arithmetic.pdf"))
+        .await
+        .item_id()
+        .unwrap();
+    let (job, _) = a.new_job();
+    a.documents()
+        .extract_document(job, invoice, None, &station::NoProgress)
+        .await
+        .unwrap();
+    let shared = until("the task on the router", || async {
+        router_value(
+            &router,
+            "SELECT id FROM shared_tasks WHERE task_key LIKE 'task-%'",
+        )
+        .await
+    })
+    .await;
+    let holder = router_value(
+        &router,
+        &format!("SELECT lease_device FROM shared_tasks WHERE id = {shared}"),
+    )
+    .await;
+    let a_device = a
+        .sync()
+        .status()
+        .await
+        .unwrap()
+        .connection
+        .unwrap()
+        .device_id;
+    assert_eq!(holder, Some(a_device), "the raiser holds its new task");
+
+    // station B's window does not get it while A holds it
+    b.sync().retry_now(None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let any = protocol::QueueQuery::default();
+    assert!(b.review().claim_next(&any, &[]).await.unwrap().is_none());
+
+    // A's lease runs out on the router (A is offline, say); B claims the task and brings its
+    // file in, and its reviewer decides it
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", router.db.display()))
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "UPDATE shared_tasks SET lease_until_ms = 0 WHERE id = {shared}"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    b.sync().retry_now(None).await.unwrap();
+    let b_task = until("the task in B's queue", || async {
+        b.review().claim_next(&any, &[]).await.unwrap()
+    })
+    .await;
+    assert_eq!(b_task.kind, protocol::ResultKind::Invoice);
+    let b_decided = b
+        .review()
+        .decide(b_task.id, protocol::DecisionInput::Approve, 700)
+        .await
+        .unwrap();
+    until("B's decision on the router", || async {
+        router_value(
+            &router,
+            &format!(
+                "SELECT 1 FROM shared_tasks WHERE id = {shared} AND decision_hash = '{}'",
+                b_decided.hash
+            ),
+        )
+        .await
+    })
+    .await;
+
+    // A, still thinking it holds the task, decides it too: the router refuses, and A's panel
+    // shows the decision as not recorded — kept, never dropped
+    let a_task = a
+        .review()
+        .claim_next(&any, &[])
+        .await
+        .unwrap()
+        .expect("A's own task");
+    let a_decided = a
+        .review()
+        .decide(a_task.id, protocol::DecisionInput::Approve, 900)
+        .await
+        .unwrap();
+    a.sync().retry_now(None).await.unwrap();
+    let parked = until("A's refused decision", || async {
+        let page = a
+            .sync()
+            .jobs(Some(SyncJobState::Parked), 0, 10)
+            .await
+            .unwrap();
+        page.jobs.into_iter().find(|j| j.kind == "shared_decision")
+    })
+    .await;
+    assert!(
+        parked
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("not recorded"),
+        "{parked:#?}"
+    );
+    assert_eq!(
+        router_value(
+            &router,
+            &format!("SELECT decided_by FROM shared_tasks WHERE id = {shared}")
+        )
+        .await,
+        Some(
+            b.sync()
+                .status()
+                .await
+                .unwrap()
+                .connection
+                .unwrap()
+                .device_id
+        ),
+        "decided once, by the station that held it"
+    );
+    assert_eq!(
+        router_value(
+            &router,
+            &format!(
+                "SELECT COUNT(*) FROM corrections WHERE decision_hash = '{}'",
+                a_decided.hash
+            )
+        )
+        .await,
+        Some(1),
+        "A's decision still reaches the evaluation store as A's correction"
+    );
 }

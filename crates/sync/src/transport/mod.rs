@@ -24,6 +24,7 @@ use crate::keys::Secret;
 
 mod checks;
 mod failure;
+mod tasks;
 mod upload;
 
 /// Small JSON answers (a job accepted, an enrolment): far below this; anything larger is not the
