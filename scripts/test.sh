@@ -39,6 +39,11 @@ step "the OpenAI Python SDK against the router (review-router + fake-llm process
   "$ROUTER_SDK_PYTHON" tests/router/openai_sdk.py "$CARGO_TARGET_DIR"
 step "build the app" cargo build -p review-station --quiet
 export REVIEW_STATION_BIN="$CARGO_TARGET_DIR/debug/review-station"
-# a session bus of its own: the app keeps one process per data directory over D-Bus
+# the e2e sync test runs the real router in front of the fake LLM, each as its own process
+step "build the router and the fake LLM (for the e2e sync test)" \
+  cargo build -p router -p fake-llm --bins --quiet
+export REVIEW_ROUTER_BIN="$CARGO_TARGET_DIR/debug/review-router" FAKE_LLM_BIN="$CARGO_TARGET_DIR/debug/fake-llm"
+# a session bus of its own: the app keeps one process per data directory over D-Bus, and the
+# sync test starts gnome-keyring on it
 step "end-to-end tests (tauri-driver + WebKitWebDriver under Xvfb)" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/

@@ -6,7 +6,8 @@ import net from "node:net";
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
-async function freePort() {
+/** A loopback port free now (the OS's pick), for a server started on it later. */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.listen(0, "127.0.0.1", () => {

@@ -177,6 +177,12 @@ fn answer(
         .as_ref()
         .and_then(|f| f.get("type"))
         .and_then(Value::as_str);
+    // (the request's text only gathered when some answer is scripted: benchmarks send many)
+    let scripted = if ticket.script.answers.is_empty() {
+        None
+    } else {
+        ticket.script.answer_for(&request_text(&request.messages))
+    };
     let content = match (format_type, &request.response_format) {
         (Some("json_schema"), Some(format)) => {
             let schema = format
@@ -185,7 +191,11 @@ fn answer(
             let validator = shared
                 .validator(schema)
                 .map_err(|e| format!("Invalid JSON schema in response_format: {e}"))?;
-            let (value, found) = schema_gen::valid_instance(schema, hash, &validator);
+            let (value, found) = match scripted {
+                // checked like a generated one: sent even when refused, and counted
+                Some(value) => (value.clone(), validator.is_valid(value)),
+                None => schema_gen::valid_instance(schema, hash, &validator),
+            };
             if !found {
                 shared.lock().stats.schema_misses += 1;
             }
@@ -196,9 +206,10 @@ fn answer(
                 value.to_string()
             }
         }
-        (Some("json_object"), _) if !invalid => {
-            json!({"answer": text(hash), "request_hash": format!("{hash:016x}")}).to_string()
-        }
+        (Some("json_object"), _) if !invalid => scripted.map_or_else(
+            || json!({"answer": text(hash), "request_hash": format!("{hash:016x}")}).to_string(),
+            Value::to_string,
+        ),
         (Some("json_object"), _) => not_json,
         (Some(other), _) => {
             return Err(format!(
@@ -209,6 +220,27 @@ fn answer(
     };
     let usage = usage(ticket, request, &content);
     Ok(Answer { content, usage })
+}
+
+/// The text of a request's messages (string contents and text parts), for scripted answers.
+fn request_text(messages: &Value) -> String {
+    let mut text = String::new();
+    for message in messages.as_array().into_iter().flatten() {
+        match message.get("content") {
+            Some(Value::String(s)) => text.push_str(s),
+            Some(Value::Array(parts)) => {
+                for part in parts {
+                    if let Some(s) = part.get("text").and_then(Value::as_str) {
+                        text.push_str(s);
+                        text.push('\n');
+                    }
+                }
+            }
+            _ => {}
+        }
+        text.push('\n');
+    }
+    text
 }
 
 /// A short, deterministic sentence naming the request's hash (so tests can tell answers apart).

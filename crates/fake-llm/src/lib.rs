@@ -2,8 +2,9 @@
 //! default, never configured by anything a user runs. It is the project's only fake: an
 //! OpenAI-compatible server (`/v1/chat/completions`, `/v1/models`) that answers like Gemini's
 //! OpenAI-compatible endpoint or OpenAI (usage fields, error bodies, retry hints), with scripted
-//! latency and faults, schema-valid deterministic content, and counters of what it saw
-//! (requests, the most in flight at once, per model and status) under `/_fake/`.
+//! latency and faults, schema-valid deterministic content (or a scripted answer for requests
+//! that mention a given text: [`script`]), and counters of what it saw (requests, the most in
+//! flight at once, per model and status) under `/_fake/`.
 //!
 //! Run it in-process with [`spawn`] / [`serve`], or as the `fake-llm` binary.
 
@@ -14,7 +15,7 @@ pub mod schema_gen;
 pub mod script;
 
 pub use provider::Provider;
-pub use script::{FaultKind, FaultRule, Latency, Script, ScriptError, UsageScript};
+pub use script::{FaultKind, FaultRule, Latency, Script, ScriptError, ScriptedAnswer, UsageScript};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};

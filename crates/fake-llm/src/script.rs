@@ -1,7 +1,24 @@
-//! The fake's behaviour as data: latency, faults and usage extras, loaded from `--script` or
-//! `POST /_fake/script`. Every choice is a function of the seed and the request number, so a
-//! scripted run is reproducible; unknown fields are rejected so a typo in a test's script fails
-//! loudly instead of silently scripting nothing.
+//! The fake's behaviour as data: latency, faults, usage extras and scripted answers, loaded from
+//! `--script` or `POST /_fake/script`. Every choice is a function of the seed and the request
+//! number (or, for a scripted answer, of the request's text), so a scripted run is reproducible;
+//! unknown fields are rejected so a typo in a test's script fails loudly instead of silently
+//! scripting nothing.
+//!
+//! ```json
+//! {"seed": 1, "latency": {"fixed_ms": 20},
+//!  "faults": [{"kind": "quota", "after_requests": 200}],
+//!  "answers": [{"when_contains": "price tags",
+//!               "json": {"rules": [{"id": "rule-1", "passed": false, "confidence": 0.9,
+//!                                   "reason": "no price tag can be seen"}]}}]}
+//! ```
+//!
+//! `answers` force the content of structured answers (`response_format` `json_schema` or
+//! `json_object`): the first entry whose `when_contains` occurs in the request's text (its
+//! messages' string contents and text parts) is answered with its `json` instead of a seeded
+//! instance. It is checked against the request's schema like a generated one: an answer the
+//! schema refuses is still sent, and counted in `schema_misses`. A fault still applies on top
+//! (`invalid_content` breaks the scripted answer). Requests without a JSON response format are
+//! not affected.
 
 use crate::rng::{mix, Rng};
 use serde::{Deserialize, Serialize};
@@ -35,6 +52,9 @@ pub struct Script {
     /// Usage figures beyond the ones derived from the request.
     #[serde(default)]
     pub usage: UsageScript,
+    /// Tried in order; the first whose text occurs in a structured request decides its answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<ScriptedAnswer>,
 }
 
 const fn default_chunk_ms() -> u64 {
@@ -49,8 +69,19 @@ impl Default for Script {
             stream_chunk_ms: default_chunk_ms(),
             faults: Vec::new(),
             usage: UsageScript::default(),
+            answers: Vec::new(),
         }
     }
+}
+
+/// A structured answer given instead of a seeded one, to requests whose text contains
+/// `when_contains` (case-sensitive).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedAnswer {
+    pub when_contains: String,
+    /// The answer's content, as JSON.
+    pub json: serde_json::Value,
 }
 
 /// Latency distribution, e.g. `{"fixed_ms":50}`, `{"uniform_ms":[20,80]}`,
@@ -268,6 +299,11 @@ impl Script {
                 ));
             }
         }
+        if self.answers.iter().any(|a| a.when_contains.is_empty()) {
+            return Err(ScriptError::Invalid(
+                "an answer's when_contains must not be empty (it would match every request)".into(),
+            ));
+        }
         for rule in &self.faults {
             if rule.every == Some(0) {
                 return Err(ScriptError::Invalid("every must be at least 1".into()));
@@ -291,6 +327,14 @@ impl Script {
         self.faults
             .iter()
             .find(|rule| rule.matches(n, elapsed_ms, model, self.seed))
+    }
+
+    /// The scripted answer for a request whose text is `text`, if any.
+    pub fn answer_for(&self, text: &str) -> Option<&serde_json::Value> {
+        self.answers
+            .iter()
+            .find(|a| text.contains(a.when_contains.as_str()))
+            .map(|a| &a.json)
     }
 
     pub fn latency_for(&self, n: u64) -> Duration {
@@ -318,6 +362,29 @@ mod tests {
         assert_eq!(script.faults[2].kind, FaultKind::MalformedBody);
         assert!(Script::from_json(r#"{"latncy":{"fixed_ms":1}}"#).is_err());
         assert!(Script::from_json(r#"{"faults":[{"kind":"quota","every":0}]}"#).is_err());
+    }
+
+    #[test]
+    fn scripted_answers_go_to_the_first_request_text_that_matches() {
+        let script = Script::from_json(
+            r#"{"answers":[{"when_contains":"price tags","json":{"rules":[]}},
+                           {"when_contains":"price","json":{"other":1}}]}"#,
+        );
+        let script = match script {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            script.answer_for("rule: price tags are visible"),
+            Some(&serde_json::json!({"rules": []}))
+        );
+        assert_eq!(
+            script.answer_for("the price is right"),
+            Some(&serde_json::json!({"other": 1}))
+        );
+        assert_eq!(script.answer_for("Price Tags"), None, "case-sensitive");
+        assert!(Script::from_json(r#"{"answers":[{"when_contains":"","json":1}]}"#).is_err());
+        assert!(Script::from_json(r#"{"answers":[{"when":"x","json":1}]}"#).is_err());
     }
 
     #[test]

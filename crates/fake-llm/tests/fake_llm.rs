@@ -159,6 +159,46 @@ async fn schema_answers_validate() -> TestResult {
     Ok(())
 }
 
+#[tokio::test]
+async fn a_scripted_answer_is_given_to_requests_that_mention_its_text() -> TestResult {
+    let verdict = json!({"rules": [{"id": "r1", "state": "fail", "reason": "no price tags", "confidence": 0.9}],
+        "overall": false});
+    let script = Script::from_json(
+        &json!({"answers": [
+            {"when_contains": "price tags", "json": verdict},
+            {"when_contains": "refused by the schema", "json": {"rules": "not a list"}},
+        ]})
+        .to_string(),
+    )?;
+    let server = fake(Provider::OpenAi, script).await?;
+    let ask = |question: &str| {
+        let mut request = schema_request();
+        request["messages"][0]["content"][0]["text"] = json!(question);
+        request
+    };
+    // the text is looked for in the messages' text parts: the scripted answer, as it is
+    let (status, answer) = post_json(&server, &ask("Are the price tags visible?")).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(content(&answer))?, verdict);
+    assert_eq!(server.stats().schema_misses, 0);
+    // other requests get a seeded answer
+    let (_, answer) = post_json(&server, &ask("Is the shelf full?")).await?;
+    assert_ne!(serde_json::from_str::<Value>(content(&answer))?, verdict);
+    // one the schema refuses is sent all the same, and counted as a miss
+    let (_, answer) = post_json(&server, &ask("an answer refused by the schema")).await?;
+    assert_eq!(
+        serde_json::from_str::<Value>(content(&answer))?,
+        json!({"rules": "not a list"})
+    );
+    assert_eq!(server.stats().schema_misses, 1);
+    // a plain string content is searched too, and a json_object request answered the same way
+    let json_object = json!({"model": "m", "messages": [{"role": "user", "content": "price tags?"}],
+        "response_format": {"type": "json_object"}});
+    let (_, answer) = post_json(&server, &json_object).await?;
+    assert_eq!(serde_json::from_str::<Value>(content(&answer))?, verdict);
+    Ok(())
+}
+
 /// The `data:` payloads of an SSE body.
 fn events(body: &str) -> Vec<&str> {
     body.split("\n\n")

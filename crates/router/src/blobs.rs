@@ -111,6 +111,9 @@ impl BlobStore {
         }))
     }
 
+    /// How long a piece may send nothing before it is taken as cut.
+    const PIECE_IDLE: std::time::Duration = std::time::Duration::from_secs(15);
+
     /// Appends `body` at `offset`; checks the whole once the last byte is in.
     pub async fn append(
         &self,
@@ -179,7 +182,14 @@ impl BlobStore {
         let mut stream = body.into_data_stream();
         let mut cut = false;
         let mut overrun = false;
-        while let Some(chunk) = stream.next().await {
+        // a piece whose sender went quiet (a dead link, a stalled proxy) gives its slot up, so
+        // the station's next try is not refused as busy for as long as the socket lingers
+        loop {
+            let Ok(next) = tokio::time::timeout(Self::PIECE_IDLE, stream.next()).await else {
+                cut = true;
+                break;
+            };
+            let Some(chunk) = next else { break };
             match chunk {
                 Ok(bytes) => {
                     if received + bytes.len() as u64 > state.length {

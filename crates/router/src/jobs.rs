@@ -170,6 +170,35 @@ fn request(
     }))
 }
 
+/// Starts again the jobs a stopped router left running (killed mid-call, its answer never
+/// recorded): each is run once more, so a station waiting for its result gets one. Returns how
+/// many.
+pub async fn resume_running(state: &Arc<AppState>) -> Result<usize, sqlx::Error> {
+    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+        "SELECT j.id, j.device_id, c.name, j.kind, j.input FROM jobs j JOIN clients c ON c.id = j.device_id
+         WHERE j.state = 'running' ORDER BY j.id",
+    )
+    .fetch_all(state.ledger.pool())
+    .await?;
+    let mut resumed = 0;
+    for (id, device_id, name, kind, input) in rows {
+        let (Ok(kind), Ok(input)) = (kind.parse::<JobKind>(), serde_json::from_str(&input)) else {
+            tracing::warn!(
+                job = id,
+                "a job left running cannot be read; it stays as it is"
+            );
+            continue;
+        };
+        let device = Client {
+            id: device_id,
+            name,
+        };
+        tokio::spawn(run(Arc::clone(state), device, id, kind, input));
+        resumed += 1;
+    }
+    Ok(resumed)
+}
+
 async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input: Value) {
     let outcome = attempt_all(&state, &device, kind, &input).await;
     let doubtful = match (&outcome.0, kind) {

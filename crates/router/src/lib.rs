@@ -34,6 +34,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RouterError> {
     let state = AppState::new(config).await?;
+    match jobs::resume_running(&state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(jobs = n, "jobs a stopped router left running are run again"),
+        Err(error) => tracing::error!(%error, "jobs left running not resumed"),
+    }
     let app = api::router(Arc::clone(&state));
     let sweeper = tokio::spawn({
         let pool = state.ledger.pool().clone();

@@ -369,10 +369,13 @@ pub async fn decide(
 ) -> Result<Decided, sqlx::Error> {
     let mut tx = pool.begin().await?;
     // the write comes first: the transaction holds SQLite's write lock from here, so the lease
-    // cannot change hands between this check and the correction
+    // cannot change hands between this check and the correction. The station that decided a
+    // task may decide it again (its reviewer undid and decided anew): the task takes its latest
+    // decision, and the evaluation store keeps both, each once
     let taken: Option<TaskRow> = sqlx::query_as(&format!(
         "UPDATE shared_tasks SET decided_by = ?1, decision_hash = ?2, decision = ?3, decided_at = ?4
-         WHERE id = ?5 AND lease_device = ?1 AND decided_by IS NULL RETURNING {COLUMNS}"
+         WHERE id = ?5 AND ((lease_device = ?1 AND decided_by IS NULL)
+                            OR (decided_by = ?1 AND decision_hash <> ?2)) RETURNING {COLUMNS}"
     ))
     .bind(device)
     .bind(&decision.decision_hash)

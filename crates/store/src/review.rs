@@ -209,6 +209,31 @@ impl Store {
         Ok(())
     }
 
+    /// An open task's result as it stands now (judged again); a decided task keeps what its
+    /// reviewer saw.
+    pub async fn refresh_open_task(
+        &self,
+        task_id: i64,
+        confidence: f64,
+        reasons: &str,
+        model_output: &str,
+    ) -> Result<bool> {
+        let changed = sqlx::query(
+            "UPDATE review_tasks SET confidence = ?, reasons = ?, model_output = ? \
+             WHERE id = ? AND state = 'open' AND (model_output <> ? OR reasons <> ?)",
+        )
+        .bind(confidence)
+        .bind(reasons)
+        .bind(model_output)
+        .bind(task_id)
+        .bind(model_output)
+        .bind(reasons)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
     /// A local task's id on the team's queue, once raised or claimed.
     pub async fn shared_id_of(&self, task_id: i64) -> Result<Option<i64>> {
         Ok(

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { VisitPhoto } from "../bindings/VisitPhoto";
 import type { FolderState } from "../bindings/FolderState";
 import type { VisitState } from "../bindings/VisitState";
-import { FolderLine, VisitReport } from "./VisitScreen";
+import { FolderLine, VisitReport, cloudResultsMayHaveArrived } from "./VisitScreen";
 
 function renderVisit(visit: VisitState): HTMLElement {
   const el = document.createElement("div");
@@ -60,5 +60,16 @@ describe("the visit report", () => {
     expect(line.dataset.folder).toBe("missing");
     expect(line.textContent).toContain("card removed");
     expect(folderLine({ path: null, status: "none", message: null }).textContent).toContain("No import folder");
+  });
+});
+
+describe("cloudResultsMayHaveArrived", () => {
+  it("refreshes when outbox rows finished while the visit waits for the cloud", () => {
+    expect(cloudResultsMayHaveArrived(3, 4, 1)).toBe(true);
+    // nothing waits for the cloud, nothing finished, or no status before
+    expect(cloudResultsMayHaveArrived(3, 4, 0)).toBe(false);
+    expect(cloudResultsMayHaveArrived(4, 4, 2)).toBe(false);
+    expect(cloudResultsMayHaveArrived(null, 4, 2)).toBe(false);
+    expect(cloudResultsMayHaveArrived(4, null, 2)).toBe(false);
   });
 });

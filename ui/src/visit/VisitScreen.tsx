@@ -1,7 +1,7 @@
 // The auditor's visit screen, a panel beside the items: start a visit for a store, watch photos
 // land with their verdicts and retake guidance, follow the checklist of required shots, export
 // the report. Keys it does not use go to the items screen beneath.
-import { signal } from "@preact/signals";
+import { effect, signal, untracked } from "@preact/signals";
 import { useRef, useState } from "preact/hooks";
 import { api, errorMessage, visitApi, visitEvents } from "../api";
 import type { FolderState } from "../bindings/FolderState";
@@ -11,6 +11,7 @@ import type { VisitState } from "../bindings/VisitState";
 import { keys } from "../keys";
 import { closeScreen, openScreen, route, toggleScreen } from "../app/router";
 import { showBanner, stores } from "../app/state";
+import { status as syncStatus } from "../sync/sync";
 
 /** Photos shown per page in the panel (the rest are a "Show more" away). */
 export const PHOTOS_PAGE = 50;
@@ -51,8 +52,29 @@ async function refresh(): Promise<void> {
   }
 }
 
+/**
+ * Whether the sync's outbox moved on in a way the open visit may show: rows finished (`done`
+ * grew: a cloud check's verdicts are applied as its row is done) while the visit waits for the
+ * cloud. The station sends no event when verdicts come back; the sync status, polled anyway
+ * for the connection badge, tells.
+ */
+export function cloudResultsMayHaveArrived(doneBefore: number | null, doneNow: number | null, pendingCloud: number): boolean {
+  return pendingCloud > 0 && doneBefore !== null && doneNow !== null && doneNow > doneBefore;
+}
+
 /** Listens for the visit's events and opens the visit that was going on when the app closed. */
 export async function setupVisits(onPhoto: () => void): Promise<void> {
+  // a photo's cloud verdicts replace its "pending" while the panel is up
+  let doneBefore: number | null = null;
+  effect(() => {
+    const doneNow = syncStatus.value?.counts.done ?? null;
+    untracked(() => {
+      const s = state.value;
+      const pending = s !== null && "visit" in s ? s.visit.pending_cloud : 0;
+      if (cloudResultsMayHaveArrived(doneBefore, doneNow, pending)) void refresh();
+      doneBefore = doneNow;
+    });
+  });
   keys.register("visit", (event) => {
     const target = event.target as HTMLElement | null;
     if (target && (target.tagName === "SELECT" || target.tagName === "INPUT")) return false;

@@ -285,9 +285,16 @@ pub(super) fn upload_error(error: &UploadError) -> HttpError {
             ErrorCode::PayloadTooLarge,
             message,
         ),
-        UploadError::OffsetMismatch { .. } | UploadError::Busy => {
+        UploadError::OffsetMismatch { .. } => {
             HttpError::new(StatusCode::CONFLICT, ErrorCode::OffsetMismatch, message)
         }
+        // a piece still arriving (or a connection about to be given up as idle): try again soon
+        UploadError::Busy => HttpError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::IdempotencyInProgress,
+            message,
+        )
+        .retry_after(std::time::Duration::from_secs(2)),
         UploadError::HashMismatch { .. } => HttpError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::HashMismatch,

@@ -206,8 +206,8 @@ impl Review {
         Ok((route, id))
     }
 
-    /// Queues a routed result as a task, once: routing the same result again (extracting the
-    /// document again) finds the open task instead. `versions` says what produced the result;
+    /// Queues a routed result as a task, once: routing it again (the document read again, a
+    /// cloud verdict back) updates the open task to the result as it stands instead. `versions` says what produced the result;
     /// the routing's doubtful fields and the backend are added here.
     #[allow(clippy::too_many_arguments)] // one call site per result kind; a struct would only rename them
     async fn enqueue_routed(
@@ -222,6 +222,25 @@ impl Review {
         second_opinion: Option<store::NewOutbox>,
     ) -> Result<Option<i64>, StationError> {
         if let Some(open) = self.core.store.open_task_for(item_id, kind).await? {
+            // judged again (a cloud verdict came back, the document was read again): the open
+            // task shows the result as it stands now, with why it is reviewed now
+            let reasons = serde_json::to_string(&route.reasons).unwrap_or_default();
+            let mut model_output = model_output.clone();
+            // the router LLM's reading stays beside the local one it was compared with
+            let earlier: Option<serde_json::Value> =
+                serde_json::from_str(&self.core.store.get_task(open).await?.model_output).ok();
+            if let (Some(second), Some(map)) = (
+                earlier.as_ref().and_then(|e| e.get("second_opinion")),
+                model_output.as_object_mut(),
+            ) {
+                map.entry("second_opinion")
+                    .or_insert_with(|| second.clone());
+            }
+            let _write = self.writes.lock().await;
+            self.core
+                .store
+                .refresh_open_task(open, route.confidence, &reasons, &model_output.to_string())
+                .await?;
             return Ok(Some(open));
         }
         if let Some(v) = versions.as_object_mut() {

@@ -151,9 +151,22 @@ async fn every_decision_and_undo_writes_its_correction_in_its_own_transaction() 
     assert_eq!(body["action"], "approve");
     assert_eq!(body["model_output"]["total"], "9.00");
     assert_eq!(body["after"]["total"], "9.00");
-    assert!(
-        store.due_outbox(0, false, 10).await.unwrap().is_empty(),
-        "corrections are asked for apart from jobs"
+    // apart from the corrections: the task's raise on the team's queue (written with the task)
+    // and the decision for it there (an undo stays local)
+    let others = store.due_outbox(0, false, 10).await.unwrap();
+    assert_eq!(
+        others
+            .iter()
+            .map(|r| (r.kind.as_str(), r.idempotency_key.clone()))
+            .collect::<Vec<_>>(),
+        [
+            (store::RAISE_TASK, format!("raise/task-{}", ids[0])),
+            (
+                store::SHARED_DECISION,
+                format!("decision/{}", decision.hash)
+            ),
+        ],
+        "corrections are asked for apart from the rest"
     );
     store
         .outbox_done(&corrections.iter().map(|c| c.id).collect::<Vec<_>>())
@@ -165,5 +178,5 @@ async fn every_decision_and_undo_writes_its_correction_in_its_own_transaction() 
     let refused = store.decide_task(ids[0], "bob", &approve(1), 10).await;
     assert!(refused.is_err());
     assert_eq!(store.outbox_counts().await.unwrap().done, 2);
-    assert_eq!(store.list_outbox(None, 10, 0).await.unwrap().len(), 2);
+    assert_eq!(store.list_outbox(None, 10, 0).await.unwrap().len(), 4);
 }

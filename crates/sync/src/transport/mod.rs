@@ -374,10 +374,13 @@ impl RouterClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = self
-            .body(response, call, ERROR_BODY_LIMIT)
-            .await
-            .unwrap_or_default();
+        let body = match self.body(response, call, ERROR_BODY_LIMIT).await {
+            Ok(body) => body,
+            // cut (or stalled) before the body ended: what was refused, and whether for good, is
+            // unknown, so it is a failed connection (tried again), never a final refusal
+            Err(error @ (SyncError::Cut { .. } | SyncError::Timeout { .. })) => return error,
+            Err(_) => Vec::new(),
+        };
         let parsed: Option<Body> = serde_json::from_slice(&body).ok();
         let code = parsed
             .as_ref()
