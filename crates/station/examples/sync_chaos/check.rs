@@ -506,7 +506,7 @@ fn explained(kind: &str, reason: &str) -> Option<&'static str> {
     }
     if kind == "shared_decision" && reason.contains("with another decision") {
         return Some(
-            "decided, undone and decided again: an undo stays local, the team's queue keeps the first decision",
+            "decided, undone and decided again by a router that keeps the first decision (before 0fb2c90)",
         );
     }
     None
@@ -595,13 +595,50 @@ async fn team_queue(station: &SqlitePool, router: &SqlitePool, device: i64, repo
     if decided_set.len() != decided_there.len() {
         report.finding("a decision is on the team's queue twice");
     }
-    let lost: Vec<&&str> = decided_here.difference(&decided_set).collect();
-    if !lost.is_empty() {
-        report.finding(format!(
-            "{} decisions sent to the team's queue (done at the station) are not on the router, e.g. {:?}",
-            lost.len(),
-            lost.iter().take(3).collect::<Vec<_>>()
-        ));
+    // each shared task stands on the router with the station's latest decision on it: one
+    // decided, undone and decided again is replaced there (both stay in the corrections); an
+    // undo alone stays local
+    let latest: Result<Vec<(i64, String)>, _> = sqlx::query_as(
+        "SELECT t.shared_id, d.hash FROM review_decisions d JOIN review_tasks t ON t.id = d.task_id \
+         WHERE t.shared_id IS NOT NULL AND d.action <> 'undo' ORDER BY d.id",
+    )
+    .fetch_all(station)
+    .await;
+    let standing: Result<Vec<(i64, String)>, _> = sqlx::query_as(
+        "SELECT id, decision_hash FROM shared_tasks WHERE decided_by = ? AND decision_hash IS NOT NULL",
+    )
+    .bind(device)
+    .fetch_all(router)
+    .await;
+    match (latest, standing) {
+        (Ok(latest), Ok(standing)) => {
+            let expected: BTreeMap<i64, String> = latest.into_iter().collect();
+            let standing: BTreeMap<i64, String> = standing.into_iter().collect();
+            let sent: BTreeSet<&str> = decided_here.iter().copied().collect();
+            let wrong: Vec<i64> = expected
+                .iter()
+                .filter(|(_, hash)| sent.contains(hash.as_str()))
+                .filter(|(task, hash)| standing.get(task) != Some(hash))
+                .map(|(task, _)| *task)
+                .collect();
+            if !wrong.is_empty() {
+                report.finding(format!(
+                    "{} shared tasks do not stand on the router with the station's latest decision, e.g. {:?}",
+                    wrong.len(),
+                    wrong.iter().take(3).collect::<Vec<_>>()
+                ));
+            }
+            let replaced = decided_here.len().saturating_sub(decided_set.len());
+            report.notes.push(format!(
+                "team queue: {} tasks stand with the station's latest decision; {replaced} earlier decisions were replaced by a later one of the same station",
+                standing.len()
+            ));
+        }
+        (Err(error), _) | (_, Err(error)) => {
+            report
+                .notes
+                .push(format!("the standing decisions not compared: {error}"));
+        }
     }
     for (kind, key, state) in &rows {
         if !matches!(state.as_str(), "done" | "parked") {
