@@ -285,6 +285,18 @@ impl Store {
         Ok(id)
     }
 
+    /// The shared ids of the open tasks this station holds, and forgets holding them (it gives
+    /// them back to the team).
+    pub async fn drop_held_shared(&self, now_ms: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE review_tasks SET shared_until_ms = 0 \
+             WHERE state = 'open' AND shared_id IS NOT NULL AND shared_until_ms > ? RETURNING shared_id",
+        )
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The open tasks this station holds on the team's queue now.
     pub async fn held_shared(&self, now_ms: i64) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(

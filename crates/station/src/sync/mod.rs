@@ -159,6 +159,7 @@ impl SyncService {
     pub async fn disconnect(&self) -> Result<SyncStatus, StationError> {
         self.stop_worker();
         if let Some(connection) = self.connection().await? {
+            self.release_window(&connection).await;
             self.keys
                 .delete(&self.keyring_entry(&connection.url))
                 .await
@@ -336,6 +337,32 @@ impl SyncService {
             connection.url
         ));
         Ok(check)
+    }
+
+    /// Gives the station's window of the team's queue back, so other stations need not wait for
+    /// its leases to run out; best effort (offline, the leases run out by themselves).
+    async fn release_window(&self, connection: &SyncConnection) {
+        let Ok(held) = self.core.store.drop_held_shared(worker::now_ms()).await else {
+            return;
+        };
+        if held.is_empty() {
+            return;
+        }
+        let Ok(Some(key)) = self.keys.load(&self.keyring_entry(&connection.url)).await else {
+            return;
+        };
+        let Ok(client) = ::sync::RouterClient::new(&connection.url, Some(key)) else {
+            return;
+        };
+        for ids in held.chunks(500) {
+            if let Err(error) = client
+                .release_tasks(&protocol::station_api::Release { ids: ids.to_vec() })
+                .await
+            {
+                tracing::warn!(%error, "the window of the team's queue not given back");
+                return;
+            }
+        }
     }
 
     async fn connection(&self) -> Result<Option<SyncConnection>, StationError> {

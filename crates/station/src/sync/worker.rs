@@ -80,6 +80,9 @@ async fn round(
     let was_online = sync.link_mut().online;
     let hello = client.hello().await.map_err(|e| e.to_string())?;
     policy.retention = Duration::from_secs(hello.idempotency_retention_s.max(60));
+    // the window of the team's queue this station works on, claimed and renewed; a keyed call,
+    // so a revoked key shows here, before the station says it is online
+    shared::claim_window(sync, client, device_id).await?;
     sync.set_online();
     if !was_online {
         // back online: whatever waited for the network goes now, not at its backoff time
@@ -130,8 +133,6 @@ async fn round(
             }
         }
     }
-    // the window of the team's queue this station works on, claimed and renewed
-    shared::claim_window(sync, client, device_id).await?;
     let counts = store.outbox_counts().await.map_err(|e| e.to_string())?;
     if counts.waiting > 0 {
         let wait = if more_due { 0 } else { RESULTS_WAIT_S };
@@ -148,8 +149,11 @@ async fn round(
     Ok(Some(pause))
 }
 
+/// A failure of the link rather than of one row: no answer, or the router no longer knows this
+/// station's key. It ends the round (the station is offline, with the reason) and moves no row.
 fn is_network(error: &SyncError) -> bool {
     matches!(error.failure(), ::sync::retry::Failure::Network(_))
+        || matches!(error, SyncError::Unauthorized { .. })
 }
 
 async fn send_audit_head(sync: &SyncService, client: &RouterClient) -> Result<(), String> {
@@ -384,6 +388,10 @@ async fn failed(
     error: &SyncError,
     doing: &str,
 ) -> Result<(), String> {
+    if matches!(error, SyncError::Unauthorized { .. }) {
+        // the key, not the row: the row waits as it is until the station is connected again
+        return Ok(());
+    }
     let now = now_ms();
     let failures = u32::try_from(row.failures).unwrap_or(0).saturating_add(1);
     let age = Duration::from_millis(

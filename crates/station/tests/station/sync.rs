@@ -412,6 +412,14 @@ async fn two_stations_share_one_queue_and_a_taken_over_task_is_decided_once() {
     let router = Router::start().await;
     let (_a_dir, a) = connected_station(&router, "ana").await;
     let (_b_dir, b) = connected_station(&router, "bo").await;
+    let b_device = b
+        .sync()
+        .status()
+        .await
+        .unwrap()
+        .connection
+        .unwrap()
+        .device_id;
 
     // station A raises a doubtful invoice's task on the team's queue, holding it
     let invoice = a
@@ -520,21 +528,47 @@ async fn two_stations_share_one_queue_and_a_taken_over_task_is_decided_once() {
             .contains("not recorded"),
         "{parked:#?}"
     );
+    // a station that disconnects gives its window back at once
+    let b_invoice = b
+        .imports()
+        .import_one(&fixture_dir("documents/bad-arithmetic.pdf"))
+        .await
+        .item_id()
+        .unwrap();
+    let (job, _) = b.new_job();
+    b.documents()
+        .extract_document(job, b_invoice, None, &station::NoProgress)
+        .await
+        .unwrap();
+    b.sync().retry_now(None).await.unwrap();
+    let b_raised = until("B's own task on the router, held by B", || async {
+        router_value(
+            &router,
+            &format!(
+                "SELECT id FROM shared_tasks WHERE origin_device = {b_device} AND task_key LIKE 'task-%' \
+                 AND decided_by IS NULL AND lease_device = {b_device}"
+            ),
+        )
+        .await
+    })
+    .await;
+    b.sync().disconnect().await.unwrap();
+    assert_eq!(
+        router_value(
+            &router,
+            &format!("SELECT lease_device FROM shared_tasks WHERE id = {b_raised}")
+        )
+        .await,
+        None,
+        "given back"
+    );
     assert_eq!(
         router_value(
             &router,
             &format!("SELECT decided_by FROM shared_tasks WHERE id = {shared}")
         )
         .await,
-        Some(
-            b.sync()
-                .status()
-                .await
-                .unwrap()
-                .connection
-                .unwrap()
-                .device_id
-        ),
+        Some(b_device),
         "decided once, by the station that held it"
     );
     assert_eq!(
@@ -548,5 +582,100 @@ async fn two_stations_share_one_queue_and_a_taken_over_task_is_decided_once() {
         .await,
         Some(1),
         "A's decision still reaches the evaluation store as A's correction"
+    );
+}
+
+/// A server answering every request with a web page, as a wrong address would.
+async fn not_a_router() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let page = "<html><body>It works!</body></html>";
+            let _ = socket
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                        page.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_addresses_and_a_revoked_key_are_said_plainly_and_the_outbox_keeps_everything() {
+    let _keyring = GnomeKeyring::start();
+    let data = tempfile::tempdir().unwrap();
+    let station = Station::open(data.path()).await.unwrap();
+    let sync = station.sync();
+
+    // a wrong address: nothing listens, or another web server answers
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let refused = sync.connect(&closed, "code", "elm-road").await.unwrap_err();
+    assert!(
+        refused.to_string().contains("cannot reach the router"),
+        "{refused}"
+    );
+    let page = not_a_router().await;
+    let wrong = sync.connect(&page, "code", "elm-road").await.unwrap_err();
+    assert!(
+        wrong.to_string().contains("is not a Review Station router"),
+        "{wrong}"
+    );
+    let plain = sync
+        .connect("http://router.example.com", "code", "elm-road")
+        .await
+        .unwrap_err();
+    assert!(plain.to_string().contains("cannot be used"), "{plain}");
+    assert!(sync.status().await.unwrap().connection.is_none());
+
+    // connected, then an admin revokes the key: the panel says so, the station goes on
+    // offline, and what it decides meanwhile waits in the outbox
+    let router = Router::start().await;
+    let code = router.enrolment_code().await;
+    let status = sync.connect(&router.url, &code, "elm-road").await.unwrap();
+    let device = status.connection.unwrap().device_id;
+    until("online", || async {
+        sync.status().await.unwrap().online.then_some(())
+    })
+    .await;
+    router.revoke(device).await;
+    let item = station
+        .imports()
+        .import_one(&fixture_dir("documents/bad-arithmetic.pdf"))
+        .await
+        .item_id()
+        .unwrap();
+    let (job, _) = station.new_job();
+    station
+        .documents()
+        .extract_document(job, item, None, &station::NoProgress)
+        .await
+        .unwrap();
+    sync.retry_now(None).await.unwrap();
+    let status = until("the revoked key in the panel", || async {
+        let s = sync.status().await.unwrap();
+        s.problem
+            .as_deref()
+            .is_some_and(|p| p.contains("revoked"))
+            .then_some(s)
+    })
+    .await;
+    assert!(!status.online, "{status:#?}");
+    let page = sync.jobs(None, 0, 50).await.unwrap();
+    assert!(!page.jobs.is_empty());
+    assert!(
+        page.jobs.iter().all(|j| j.state != SyncJobState::Done),
+        "nothing went out, nothing was dropped: {page:#?}"
     );
 }

@@ -2,7 +2,9 @@
 //! a decision on one; and downloading a blob another station uploaded (the photo or pages of a
 //! task raised there).
 
-use protocol::station_api::{Claim, DecisionRecorded, NewTask, SharedDecision, SharedTask};
+use protocol::station_api::{
+    Claim, DecisionRecorded, NewTask, Release, Released, SharedDecision, SharedTask,
+};
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 
@@ -36,6 +38,20 @@ impl RouterClient {
         let request = self.request(Method::POST, "tasks/claim", call)?.json(claim);
         let response = self.send(request, call).await?;
         self.answer(response, call, super::RESULTS_BODY_LIMIT).await
+    }
+
+    /// Gives tasks of this station's window back to the team (a station disconnecting).
+    pub async fn release_tasks(&self, release: &Release) -> Result<Released, SyncError> {
+        let call = Call {
+            what: "the released tasks",
+            keyed: true,
+            timeout: REQUEST_TIMEOUT,
+        };
+        let request = self
+            .request(Method::POST, "tasks/release", call)?
+            .json(release);
+        let response = self.send(request, call).await?;
+        self.answer(response, call, BODY_LIMIT).await
     }
 
     /// A decision on shared task `id`; refused (`409 lease_lost`) when another station holds it.
