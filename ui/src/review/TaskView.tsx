@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, blobUrl } from "../api";
 import { REJECT_REASONS, REJECT_REASON_LABELS, ROUTING_REASON_LABELS } from "../bindings/constants";
 import type { ReviewTask } from "../bindings/ReviewTask";
-import { doubtfulOf, emptyTaskMessage, fieldsOf } from "./fields";
+import { doubtfulOf, emptyTaskMessage, fieldsOf, llmSummaryOf } from "./fields";
 import type { Workbench } from "./workbench";
 
 interface ComplianceOutput {
@@ -119,6 +119,15 @@ function FieldsCard({ bench, task, readOnly }: { bench: Workbench; task: ReviewT
           </tr>
         ))}
       </tbody></table>
+      {(() => {
+        const llm = llmSummaryOf(task.model_output);
+        return llm && (
+          <div class="second-opinion-summary" id="review-llm-summary">
+            <p class="small"><strong>{`LLM reading · outcome: ${llm.outcome.replace("_", " ")}`}</strong></p>
+            <ul class="small">{llm.sentences.map((t, i) => <li key={i}>{t}</li>)}</ul>
+          </div>
+        );
+      })()}
       {edits.size > 0 && <p class="small" id="review-edits">{`${edits.size} field${edits.size === 1 ? "" : "s"} edited — A saves the correction`}</p>}
     </div>
   );

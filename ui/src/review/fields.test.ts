@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyComplianceEdit, applyEdit, emptyTaskMessage, fieldsOf, isFinalSaveError, SHORTCUTS } from "./fields";
+import { applyComplianceEdit, applyEdit, emptyTaskMessage, fieldsOf, isFinalSaveError, llmSummaryOf, SHORTCUTS } from "./fields";
 import { percentile, simulationSeries } from "./charts";
 import type { ReviewTask } from "../bindings/ReviewTask";
 
@@ -19,6 +19,13 @@ describe("review fields", () => {
     ]);
     expect(fields[1].failed).toEqual(["totals_add_up"]);
     expect(fields.every((f) => f.second === null)).toBe(true);
+  });
+
+  it("reads a judgment's LLM summary and outcome, and nothing when there is none", () => {
+    const judged = { second_opinion: { result: { outcome: "dismissed", summary: [{ text: "The appeal fails.", page: 3 }, { page: 1 }] } } };
+    expect(llmSummaryOf(judged)).toEqual({ outcome: "dismissed", sentences: ["The appeal fails."] });
+    expect(llmSummaryOf(output)).toBeNull();
+    expect(llmSummaryOf({ second_opinion: { result: { total: "9" } } })).toBeNull();
   });
 
   it("shows the router LLM's second opinion: agreement, or the value it read", () => {

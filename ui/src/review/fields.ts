@@ -120,3 +120,13 @@ export function doubtfulOf(task: ReviewTask): string[] {
   const v = task.versions as { doubtful_fields?: string[] } | null;
   return v?.doubtful_fields ?? [];
 }
+
+/** The router LLM's reading of a judgment (its outcome and summary), when the sync brought one back. */
+export function llmSummaryOf(output: unknown): { outcome: string; sentences: string[] } | null {
+  if (typeof output !== "object" || output === null) return null;
+  const result = (output as { second_opinion?: { result?: { outcome?: unknown; summary?: unknown } } }).second_opinion?.result;
+  if (!result || typeof result.outcome !== "string" || !Array.isArray(result.summary)) return null;
+  const sentences = result.summary.flatMap((s: unknown) =>
+    typeof s === "object" && s !== null && typeof (s as { text?: unknown }).text === "string" ? [(s as { text: string }).text] : []);
+  return { outcome: result.outcome, sentences };
+}
