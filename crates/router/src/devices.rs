@@ -64,6 +64,13 @@ pub async fn enrol(
     key_sha256: Option<&str>,
 ) -> Result<Enrolment, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    // the write comes first: a read first would pin a snapshot, and the ledger's writer
+    // committing in between turns the later write into "database is locked" at once (SQLite
+    // does not wait for a snapshot that went stale); a write waits its turn (busy_timeout)
+    sqlx::query("UPDATE enrolment_codes SET code_hash = code_hash WHERE code_hash = ?")
+        .bind(key_hash(code))
+        .execute(&mut *tx)
+        .await?;
     let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
         "SELECT expires_at, used_at, device_id FROM enrolment_codes WHERE code_hash = ?",
     )
