@@ -34,6 +34,9 @@
 //! left pending; `PRAGMA integrity_check` and the audit chain (and the heads the router
 //! witnessed of it). It prints what it did, a table of what it found, and `FINDINGS: none` or
 //! the list; the exit status is 1 when there is a finding.
+//!
+//! Just past 600 lines: the run's plan, its kill loop and the drain; the parts, the proxy, the
+//! child and the check are in `sync_chaos/`.
 // A test program: a part that does not start is a crash with the reason (expect), and its
 // report is what it prints (stdout).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]

@@ -3,6 +3,9 @@
 //! required shots become a checklist (done / retake / missing). Everything here runs offline:
 //! checks that need the cloud LLM (a shot's rules) are kept as pending. `watch.rs` watches a
 //! visit's import folder, `report.rs` writes visit reports, `types.rs` is what the UI sees.
+//!
+//! Just past 600 lines: the visit service's commands and the photo pipeline they share;
+//! `types.rs`, `watch.rs` and `report.rs` already hold the rest.
 
 pub(crate) mod report;
 mod types;
