@@ -87,6 +87,17 @@ wire_enum! {
         /// HTTP: a shared task's lease went to another station (or was given back): the decision
         /// was not recorded there; the other station's reviewer decides it.
         LeaseLost => "lease_lost",
+        /// HTTP: the name and password do not match an account (which of them is not said).
+        BadCredentials => "bad_credentials",
+        /// HTTP: the authenticator or recovery code is wrong, or was used already.
+        BadCode => "bad_code",
+        /// HTTP: too many failed sign-ins; `Retry-After` says when the account opens again.
+        AccountLocked => "account_locked",
+        /// HTTP: the session ended (expired, signed out, revoked, or opened on another device):
+        /// sign in again.
+        SessionExpired => "session_expired",
+        /// HTTP: the signed-in account's role may not do this.
+        Forbidden => "forbidden",
     }
 }
 

@@ -6,6 +6,8 @@
 //! them as they are; the UI gets them as generated TypeScript (`ui/src/bindings`), including the
 //! value lists in `constants.ts` ([`typescript_constants`]).
 
+pub mod account;
+pub mod admin;
 pub mod documents;
 mod error;
 mod review;
@@ -43,6 +45,14 @@ pub fn export_typescript(dir: &std::path::Path) -> Result<(), ts_rs::ExportError
     AuditCheck::export_all(&cfg)?;
     PolicyChanged::export_all(&cfg)?;
     SessionInfo::export_all(&cfg)?;
+    account::Role::export_all(&cfg)?;
+    account::LoginChallenge::export_all(&cfg)?;
+    account::Account::export_all(&cfg)?;
+    account::RecoveryCodes::export_all(&cfg)?;
+    admin::DashboardQuery::export_all(&cfg)?;
+    admin::Dashboard::export_all(&cfg)?;
+    admin::Live::export_all(&cfg)?;
+    admin::RequestPage::export_all(&cfg)?;
     std::fs::write(dir.join("constants.ts"), typescript_constants())
         .map_err(ts_rs::ExportError::from)?;
     Ok(())

@@ -10,6 +10,7 @@
 //! analysis, documents → imports; stores, analysis, documents, imports → visits; documents,
 //! imports → sync; insights needs only the core. `app_flow.rs` is the one place that coordinates several of them.
 
+pub mod account;
 mod analysis;
 mod app_flow;
 mod documents;

@@ -238,6 +238,14 @@ mod tests {
         crate::EvaluationFormat::export_all(&cfg).unwrap();
         crate::SyncStatus::export_all(&cfg).unwrap();
         crate::SyncJobPage::export_all(&cfg).unwrap();
+        crate::account::AccountStatus::export_all(&cfg).unwrap();
+        crate::account::LoginOutcome::export_all(&cfg).unwrap();
+        crate::account::QrCode::export_all(&cfg).unwrap();
+        crate::account::DashboardView::export_all(&cfg).unwrap();
+        crate::account::LiveView::export_all(&cfg).unwrap();
+        crate::account::RequestsView::export_all(&cfg).unwrap();
+        crate::account::CsvTable::export_all(&cfg).unwrap();
+        crate::account::LocalStats::export_all(&cfg).unwrap();
         protocol::export_typescript(dir).unwrap();
     }
 
