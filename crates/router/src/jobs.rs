@@ -211,6 +211,20 @@ async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input
         (Ok(result), n) => (Some(result), None, n),
         (Err(reason), n) => (None, Some(reason), n),
     };
+    // raised before the result is recorded, so whoever reads the result finds the task queued
+    if let (Some(doubt), Some(result)) = (doubtful, &result) {
+        let job = crate::tasks::JobDoubt {
+            job_id: id,
+            device: device.id,
+            input: &input,
+            result,
+            prompt_version: prompt(kind).version,
+            doubt,
+        };
+        if let Err(e) = crate::tasks::raise_for_job(state.ledger.pool(), &job).await {
+            tracing::error!(job = id, error = %e, "a doubtful job's shared task was not raised");
+        }
+    }
     let finished = sqlx::query(
         "UPDATE jobs SET state = ?, result = ?, error = ?, attempts = ?, finished_at = ?,
                 finished_seq = (SELECT coalesce(max(finished_seq), 0) + 1 FROM jobs) WHERE id = ?",
@@ -225,20 +239,6 @@ async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input
     .await;
     if let Err(e) = finished {
         tracing::error!(job = id, error = %e, "a finished job could not be recorded");
-    }
-    // raised before the station hears of the result: whoever reads it finds the task queued
-    if let (Some(doubt), Some(result)) = (doubtful, &result) {
-        let job = crate::tasks::JobDoubt {
-            job_id: id,
-            device: device.id,
-            input: &input,
-            result,
-            prompt_version: prompt(kind).version,
-            doubt,
-        };
-        if let Err(e) = crate::tasks::raise_for_job(state.ledger.pool(), &job).await {
-            tracing::error!(job = id, error = %e, "a doubtful job's shared task was not raised");
-        }
     }
     state.jobs_finished.notify_waiters();
 }

@@ -1,7 +1,8 @@
-//! The usage ledger (SQLite, WAL): one row per request, one per attempt, the daily rollup kept by
-//! a trigger, and the client keys. Requests are written by one task in batches, off the request
-//! path: a request's rows go in one transaction, so a request and its attempts are never
-//! recorded apart (nor twice: the request id is the primary key).
+//! The usage ledger (SQLite, WAL): one row per request, one per attempt, the dashboards'
+//! rollups (`rollup`), and the client keys. Requests are written by one task in batches, off the
+//! request path: a batch's rows and its rollups go in one transaction, so a request and its
+//! attempts are never recorded apart (nor twice: the request id is the primary key), nor the
+//! rollups apart from the rows they sum.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -201,8 +202,11 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
     }
 }
 
+/// Writes a batch of requests with their attempts and the rollups of those written now, in one
+/// transaction.
 async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let mut rollup = crate::rollup::Rollup::default();
     for r in rows {
         let cost: f64 = r.attempts.iter().map(|a| a.cost_usd).sum();
         let fallback = r.final_backend.is_some() && r.final_backend != r.decided_backend;
@@ -235,6 +239,8 @@ async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx:
         if inserted.rows_affected() == 0 {
             continue;
         }
+        // only rows written now are summed: a request already in the ledger adds nothing
+        rollup.add(r);
         for (n, a) in r.attempts.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO attempts (request_id, n, backend, provider_model, outcome, http_status, provider_error, retry_after_ms,
@@ -263,5 +269,6 @@ async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx:
             .await?;
         }
     }
+    rollup.write(&mut tx).await?;
     tx.commit().await
 }

@@ -4,6 +4,7 @@
 //! every request and every attempt. Never depends on the station, the engine or tauri; shares
 //! wire types with the station through `protocol` only.
 
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod backend;
@@ -16,6 +17,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
 pub mod metrics;
+pub mod rollup;
 pub mod state;
 pub mod tasks;
 pub mod traffic;
@@ -33,7 +35,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RouterError> {
-    let state = AppState::new(config).await?;
+    serve_state(AppState::new(config).await?, listener, shutdown).await
+}
+
+/// Serves a state already opened (its ledger migrated): the binary opens it before it binds,
+/// so whoever sees the router listening finds its database ready for the other commands.
+pub async fn serve_state(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RouterError> {
     match jobs::resume_running(&state).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "jobs a stopped router left running are run again"),

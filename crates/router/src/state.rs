@@ -55,6 +55,8 @@ pub struct AppState {
     /// From the environment (`REVIEW_ROUTER_ADMIN_KEY`); none: the admin API is off.
     pub admin_key: Option<String>,
     pub ledger: Ledger,
+    /// People's accounts and sessions (sign-in is off without the sealing key).
+    pub accounts: crate::accounts::Accounts,
     pub admission: Admission,
     pub counters: RateCounters,
     pub splitter: Splitter,
@@ -105,6 +107,14 @@ impl AppState {
                 )
             })
             .collect();
+        let sealer = crate::accounts::Sealer::from_env()
+            .map_err(|e| crate::error::ConfigError::Invalid(e.to_string()))?;
+        if sealer.is_none() {
+            tracing::warn!(
+                "{} is not set: people cannot sign in (accounts, the dashboards)",
+                crate::accounts::SECRET_KEY_ENV
+            );
+        }
         Ok(Arc::new(Self {
             metrics: crate::metrics::Metrics::default(),
             blobs: crate::blobs::BlobStore::new(&config.blob_dir, config.max_blob_bytes)?,
@@ -118,6 +128,7 @@ impl AppState {
             slots,
             models,
             keys: Mutex::new(HashMap::new()),
+            accounts: crate::accounts::Accounts::new(ledger.pool().clone(), sealer),
             ledger,
             config,
         }))

@@ -28,9 +28,47 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
-/// The request carries the admin key.
+/// A person signed in on the calling device: the device key and `X-Session-Token`.
 #[derive(Debug)]
-pub struct Admin;
+pub struct Person {
+    pub session: crate::accounts::Session,
+    pub token: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for Person {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, HttpError> {
+        let device = super::authenticate(state, &parts.headers).await?;
+        let token = parts
+            .headers
+            .get(protocol::account::SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                HttpError::new(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::NotSignedIn,
+                    format!(
+                        "this needs a signed-in person: send the session as `{}`",
+                        protocol::account::SESSION_HEADER
+                    ),
+                )
+            })?
+            .to_owned();
+        let session = state.accounts.session(&token, device.id).await?;
+        Ok(Self { session, token })
+    }
+}
+
+/// A person signed in with an admin account: the dashboards and account management. A
+/// reviewer's or auditor's session is refused here, at the router, whatever the UI shows.
+#[derive(Debug)]
+pub struct Admin(#[allow(dead_code)] pub Person);
 
 impl FromRequestParts<Arc<AppState>> for Admin {
     type Rejection = HttpError;
@@ -39,7 +77,42 @@ impl FromRequestParts<Arc<AppState>> for Admin {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, HttpError> {
-        super::admin::authorize(state, &parts.headers).map(|()| Admin)
+        let person = Person::from_request_parts(parts, state).await?;
+        if person.session.account.role == protocol::account::Role::Admin {
+            Ok(Self(person))
+        } else {
+            Err(crate::accounts::AuthError::Forbidden(format!(
+                "this needs an admin account; {} is signed in as {} {}",
+                person.session.account.name,
+                if person.session.account.role == protocol::account::Role::Reviewer {
+                    "a"
+                } else {
+                    "an"
+                },
+                person.session.account.role.as_str()
+            ))
+            .into())
+        }
+    }
+}
+
+/// Device enrolment codes and revocations: an admin's session, or the operator's key
+/// (`REVIEW_ROUTER_ADMIN_KEY`, for provisioning scripts before any station exists: a first
+/// station needs a code before anyone can sign in on it). It opens nothing else.
+#[derive(Debug)]
+pub struct Operator;
+
+impl FromRequestParts<Arc<AppState>> for Operator {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, HttpError> {
+        if super::admin::authorize(state, &parts.headers).is_ok() {
+            return Ok(Self);
+        }
+        Admin::from_request_parts(parts, state).await.map(|_| Self)
     }
 }
 

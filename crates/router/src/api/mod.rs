@@ -1,6 +1,7 @@
 //! The HTTP surface: the OpenAI-compatible `/v1` API, health, and the OpenAPI document.
 
 mod admin;
+mod auth;
 mod chat;
 mod extract;
 mod health;
@@ -33,10 +34,20 @@ use crate::state::AppState;
         health::healthz,
         health::readyz,
         health::metrics,
+        admin::dashboard,
         admin::live,
         admin::usage,
+        admin::latency,
         admin::shares,
         admin::requests,
+        auth::login,
+        auth::code,
+        auth::session,
+        auth::logout,
+        auth::recovery_codes,
+        auth::add_user,
+        auth::users,
+        auth::revoke_sessions,
         station::create_enrolment_code,
         station::revoke_device,
         station::enrol,
@@ -61,12 +72,34 @@ use crate::state::AppState;
         chat::ModelEntry,
         chat::ChatRequest,
         health::Ready,
-        admin::Live,
-        admin::BackendLive,
-        admin::UsageRow,
-        admin::Shares,
-        admin::RequestView,
-        admin::AttemptView,
+        protocol::admin::Bucket,
+        protocol::admin::QueryWindow,
+        protocol::admin::UsagePoint,
+        protocol::admin::LatencyPoint,
+        protocol::admin::BackendCount,
+        protocol::admin::SharePoint,
+        protocol::admin::DeviceRef,
+        protocol::admin::FilterChoices,
+        protocol::admin::Dashboard,
+        protocol::admin::BackendLive,
+        protocol::admin::Live,
+        protocol::admin::AttemptView,
+        protocol::admin::RequestView,
+        protocol::admin::RequestPage,
+        admin::UsageSeries,
+        admin::LatencySeries,
+        admin::ShareSeries,
+        protocol::account::Role,
+        protocol::account::NextStep,
+        protocol::account::Login,
+        protocol::account::LoginChallenge,
+        protocol::account::SecondFactor,
+        protocol::account::SignedIn,
+        protocol::account::SessionState,
+        protocol::account::Account,
+        protocol::account::NewAccount,
+        protocol::account::RegenerateRecovery,
+        protocol::account::RecoveryCodes,
         station::EnrolmentCode,
         station::NewCode,
         protocol::station_api::Enrol,
@@ -130,10 +163,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/admin/v1/dashboard", get(admin::dashboard))
         .route("/admin/v1/live", get(admin::live))
         .route("/admin/v1/usage", get(admin::usage))
+        .route("/admin/v1/latency", get(admin::latency))
         .route("/admin/v1/shares", get(admin::shares))
         .route("/admin/v1/requests", get(admin::requests))
+        .route("/station/v1/auth/login", post(auth::login))
+        .route("/station/v1/auth/code", post(auth::code))
+        .route("/station/v1/auth/session", get(auth::session))
+        .route("/station/v1/auth/logout", post(auth::logout))
+        .route(
+            "/station/v1/auth/recovery-codes",
+            post(auth::recovery_codes),
+        )
+        .route("/admin/v1/users", get(auth::users).post(auth::add_user))
+        .route(
+            "/admin/v1/users/{id}/revoke-sessions",
+            post(auth::revoke_sessions),
+        )
         .route("/station/v1/jobs", post(station::submit_job))
         .route("/station/v1/results", get(station::job_results))
         .route("/station/v1/hello", get(sync::hello))

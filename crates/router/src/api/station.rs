@@ -18,7 +18,7 @@ use protocol::station_api::{
     Corrections, CorrectionsReceived, Enrol, Enrolled, JobAccepted, NewJob, Upload,
 };
 
-use super::extract::{Admin, Caller, JsonBody};
+use super::extract::{Caller, JsonBody, Operator};
 use crate::blobs::{UploadError, UploadState};
 use crate::devices::{self, Enrolment};
 use crate::error::HttpError;
@@ -47,7 +47,7 @@ pub struct EnrolmentCode {
     responses((status = 201, body = EnrolmentCode), (status = 401, body = crate::error::ErrorBody)), security(("admin" = [])))]
 pub async fn create_enrolment_code(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    _operator: Operator,
     headers: HeaderMap,
     JsonBody(new): JsonBody<NewCode>,
 ) -> Response {
@@ -87,7 +87,7 @@ pub async fn create_enrolment_code(
     responses((status = 200, description = "Revoked"), (status = 404, body = crate::error::ErrorBody)), security(("admin" = [])))]
 pub async fn revoke_device(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    _operator: Operator,
     Path(id): Path<i64>,
 ) -> Response {
     match state.ledger.revoke_client(id).await {

@@ -10,6 +10,8 @@
 //! `shared_queue.rs` (the team's shared review queue).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
+mod accounts;
+mod dashboards;
 mod shared_queue;
 mod station_sync;
 
@@ -23,6 +25,8 @@ use fake_llm::{FakeConfig, FakeServer, Provider, Script};
 use serde_json::{json, Value};
 
 const ADMIN_KEY: &str = "admin-key-of-the-tests";
+/// The key that seals TOTP secrets in the tests' routers.
+const SECRET_KEY: &str = "5f1d3c0a9b8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a4938271605f4e";
 
 /// Two fake backends and a router in front of them, stopped (by PID) when dropped.
 struct Setup {
@@ -32,6 +36,7 @@ struct Setup {
     base: String,
     key: String,
     db: PathBuf,
+    config_path: PathBuf,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -159,6 +164,7 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
         .arg(&config_path)
         .env("REVIEW_ROUTER_LOG", "warn")
         .env("REVIEW_ROUTER_ADMIN_KEY", ADMIN_KEY)
+        .env("REVIEW_ROUTER_SECRET_KEY", SECRET_KEY)
         .stderr(Stdio::piped())
         .spawn()
         .expect("start review-router");
@@ -187,6 +193,7 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
         base: format!("http://{address}"),
         key,
         db: dir.path().join("router.db"),
+        config_path,
         http: reqwest::Client::new(),
         _dir: dir,
     }
@@ -293,12 +300,14 @@ async fn a_request_goes_to_the_primary_and_is_recorded_with_tokens_and_cost() {
         (cost - expected).abs() < 1e-12,
         "cost {cost} at the configured price, {expected}"
     );
-    let rollup: i64 =
-        sqlx::query_scalar("SELECT attempts FROM daily_usage WHERE backend = 'gemini'")
-            .fetch_one(&ledger)
-            .await
-            .expect("the daily rollup");
-    assert_eq!(rollup, 1);
+    // the dashboards' rollups, in the transaction of the rows: one call, per hour and per day
+    let rollup: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT width_s, attempts, input_tokens FROM usage_rollup WHERE backend = 'gemini' ORDER BY width_s",
+    )
+    .fetch_all(&ledger)
+    .await
+    .expect("the rollup");
+    assert_eq!(rollup, [(3600, 1, input), (86_400, 1, input)]);
 
     let models: Value = s
         .http
@@ -684,23 +693,37 @@ async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_fo
     assert!(spilled > 0, "past the threshold, a share spilled");
 
     // the admin API says the same as the ledger
-    let admin = |path: &str| {
-        s.http
-            .get(format!("{}/admin/v1/{path}", s.base))
-            .bearer_auth(ADMIN_KEY)
-            .send()
+    let signed = s.admin().await;
+    let admin = |path: &str| s.get_as(&signed, &format!("/admin/v1/{path}")).send();
+    let dashboard: Value = admin("dashboard").await.unwrap().json().await.unwrap();
+    let sum = |series: &str, field: &str| {
+        dashboard[series]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[field].as_i64().unwrap())
+            .sum::<i64>()
     };
-    let shares: Value = admin("shares").await.unwrap().json().await.unwrap();
-    assert_eq!(shares["requests"], REQUESTS);
-    assert_eq!(shares["spillover"], spilled);
-    assert_eq!(shares["fallback"], fallbacks);
-    let calls: std::collections::HashMap<String, i64> =
-        serde_json::from_value(shares["calls"].clone())
-            .map(|v: Vec<(String, i64)>| v.into_iter().collect())
-            .unwrap();
+    assert_eq!(sum("shares", "requests"), REQUESTS as i64, "{dashboard}");
+    assert_eq!(sum("shares", "spillover"), spilled);
+    assert_eq!(sum("shares", "fallback"), fallbacks);
+    let calls = |backend: &str| {
+        dashboard["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["calls"].as_array().unwrap())
+            .filter(|c| c["backend"] == backend)
+            .map(|c| c["n"].as_i64().unwrap())
+            .sum::<i64>()
+    };
     assert_eq!(
-        (calls["gemini"], calls["bedrock"]),
+        (calls("gemini"), calls("bedrock")),
         (g.requests as i64, b.requests as i64)
+    );
+    assert_eq!(
+        dashboard["choices"]["backends"],
+        json!(["bedrock", "gemini"])
     );
     let usage: Value = admin("usage?bucket=day")
         .await
@@ -708,14 +731,21 @@ async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_fo
         .json()
         .await
         .unwrap();
-    let rows = usage.as_array().unwrap();
+    assert_eq!(usage["window"]["bucket"], "day");
+    let rows = usage["usage"].as_array().unwrap();
     assert_eq!(
         rows.iter()
             .map(|r| r["attempts"].as_i64().unwrap())
             .sum::<i64>(),
         (g.requests + b.requests) as i64
     );
-    for row in rows {
+    let latency: Value = admin("latency?bucket=day")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for row in latency["latency"].as_array().unwrap() {
         let (p50, p95, p99) = (
             row["p50_ms"].as_f64().unwrap(),
             row["p95_ms"].as_f64().unwrap(),
@@ -739,8 +769,8 @@ async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_fo
         .json()
         .await
         .unwrap();
-    assert_eq!(recent.as_array().map(Vec::len), Some(5));
-    assert!(recent[0]["attempts"]
+    assert_eq!(recent["requests"].as_array().map(Vec::len), Some(5));
+    assert!(recent["requests"][0]["attempts"]
         .as_array()
         .is_some_and(|a| !a.is_empty()));
     let shares_csv = admin("shares?format=csv")
@@ -749,12 +779,15 @@ async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_fo
         .text()
         .await
         .unwrap();
-    assert!(
-        shares_csv
-            .lines()
-            .any(|l| l == format!("requests,,{REQUESTS}")),
-        "{shares_csv}"
-    );
+    // the rows for all backends (backend empty) hold the requests
+    let csv_requests: i64 = shares_csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[1].is_empty())
+        .map(|f| f[2].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(csv_requests, REQUESTS as i64, "{shares_csv}");
     let live_csv = admin("live?format=csv")
         .await
         .unwrap()
@@ -762,15 +795,16 @@ async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_fo
         .await
         .unwrap();
     assert!(
-        live_csv.starts_with("backend,in_flight,cap,") && live_csv.lines().count() == 3,
+        live_csv.starts_with("at,backend,in_flight,cap,") && live_csv.lines().count() == 3,
         "{live_csv}"
     );
     let live: Value = admin("live").await.unwrap().json().await.unwrap();
     assert_eq!(live["backends"][0]["cap"], 8);
     assert_eq!(
-        live["backends"][0]["health"]["in_rotation"], false,
+        live["backends"][0]["in_rotation"], false,
         "the primary is out after its quota: {live}"
     );
+    assert_eq!(live["backends"][0]["disabled_reason"], "quota", "{live}");
     let anonymous = s
         .http
         .get(format!("{}/admin/v1/live", s.base))
