@@ -358,6 +358,7 @@ async fn run(args: Args) -> bool {
     let fakes = parts::Fakes::start(&bins, &layout, args.seed).await;
     let mut router = parts::RouterProcess::start(&bins, &layout, &fakes).await;
     let code = router.enrolment_code().await;
+    router.add_account(child::REVIEWER).await;
     let proxy = proxy::Proxy::start(router.address, args.seed ^ 0x5eed).await;
     let proxy_url = format!("http://{}", proxy.address);
     println!(

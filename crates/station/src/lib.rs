@@ -96,6 +96,7 @@ pub struct Station {
     visits: Arc<Visits>,
     insights: Arc<Insights>,
     sync: Arc<SyncService>,
+    account: Arc<account::AccountService>,
 }
 
 impl Station {
@@ -136,14 +137,22 @@ impl Station {
             Arc::clone(&analysis),
             Arc::clone(&documents),
             Arc::clone(&imports),
+            Arc::clone(&session),
         ));
         let insights = Arc::new(Insights::new(Arc::clone(&core)));
         let sync = Arc::new(SyncService::new(
             Arc::clone(&core),
             Arc::clone(&documents),
             Arc::clone(&imports),
+            Arc::clone(&session),
         ));
         sync.resume().await?;
+        let account = Arc::new(account::AccountService::new(
+            Arc::clone(&core),
+            Arc::clone(&session),
+            Arc::clone(&sync),
+        ));
+        account.resume().await?;
         Ok(Arc::new(Self {
             core,
             session,
@@ -155,7 +164,49 @@ impl Station {
             visits,
             insights,
             sync,
+            account,
         }))
+    }
+
+    /// Router accounts: sign-in, the session in the keyring, the admin views.
+    pub fn account(&self) -> &Arc<account::AccountService> {
+        &self.account
+    }
+
+    /// The local engine's latencies and the reviewers' pace on this station, `[from, to)`.
+    pub async fn local_stats(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<account::LocalStats, StationError> {
+        self.insights.local_stats(from, to).await
+    }
+
+    /// Writes one admin table as CSV: the router's tables through the admin's session, the
+    /// local engine's from this station (over the query's window, default the last 24 hours).
+    pub async fn export_csv(
+        &self,
+        table: account::CsvTable,
+        query: &protocol::admin::DashboardQuery,
+        dest: &Path,
+    ) -> Result<u32, StationError> {
+        if table != account::CsvTable::Engine {
+            return self.account.export_csv(table, query, dest).await;
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let format = |t: time::OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        let to = query.to.clone().unwrap_or_else(|| format(now));
+        let from = query
+            .from
+            .clone()
+            .unwrap_or_else(|| format(now - time::Duration::days(1)));
+        let stats = self.insights.local_stats(&from, &to).await?;
+        let csv = Insights::local_stats_csv(&stats);
+        export_file::write_atomically(dest, csv.as_bytes())?;
+        Ok(u32::try_from(csv.lines().count().saturating_sub(1)).unwrap_or(u32::MAX))
     }
 
     /// Who is working: sign in and out; every review call acts as them.

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use protocol::account::{Account, Role};
 use protocol::{ErrorCode, SessionInfo};
 use serde::{Deserialize, Serialize};
 
@@ -20,10 +21,46 @@ struct SessionFile {
 
 /// Who is signed in: the session service. It needs nothing but the data directory, so every
 /// service that acts as the reviewer can be handed it.
+///
+/// Two modes: a station never connected to a router works under the name typed here (local,
+/// and shown as such); a connected one works only under a router account signed in on it
+/// (`AccountService`), so the audit trail names an authenticated person. A session still
+/// valid by its expiry keeps working offline.
 #[derive(Debug)]
 pub struct Session {
     data_dir: PathBuf,
     reviewer: std::sync::RwLock<Option<String>>,
+    router: std::sync::RwLock<RouterMode>,
+}
+
+/// The router side of the session.
+#[derive(Debug, Clone, Default)]
+struct RouterMode {
+    connected: bool,
+    account: Option<SignedAccount>,
+}
+
+/// An account signed in on this station, until its session expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedAccount {
+    pub account: Account,
+    pub expires_at_ms: i64,
+}
+
+impl SignedAccount {
+    pub fn valid_at(&self, now_ms: i64) -> bool {
+        self.expires_at_ms > now_ms
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default(),
+    )
+    .unwrap_or(i64::MAX)
 }
 
 impl Session {
@@ -32,7 +69,90 @@ impl Session {
         Self {
             data_dir: data_dir.to_path_buf(),
             reviewer: std::sync::RwLock::new(remembered(data_dir)),
+            router: std::sync::RwLock::new(RouterMode::default()),
         }
+    }
+
+    /// Whether the station is connected to a router (then only accounts work).
+    pub fn connected(&self) -> bool {
+        self.router_mode().connected
+    }
+
+    pub(crate) fn set_connected(&self, connected: bool) {
+        let mut mode = self.router_mode_mut();
+        mode.connected = connected;
+        if !connected {
+            mode.account = None;
+        }
+    }
+
+    /// The account signed in (valid or expired).
+    pub fn account(&self) -> Option<SignedAccount> {
+        self.router_mode().account.clone()
+    }
+
+    pub(crate) fn set_account(&self, account: Option<SignedAccount>) {
+        self.router_mode_mut().account = account;
+    }
+
+    /// The name work goes under in router mode, for one of `roles`.
+    fn account_name(&self, roles: &[Role], work: &str) -> Result<String, StationError> {
+        let Some(signed) = self.account() else {
+            return Err(StationError::Analysis {
+                code: ErrorCode::NotSignedIn,
+                message: "this station is connected to a router: sign in with your account".into(),
+            });
+        };
+        if !signed.valid_at(now_ms()) {
+            return Err(StationError::Analysis {
+                code: ErrorCode::SessionExpired,
+                message: "your session ended: sign in again".into(),
+            });
+        }
+        if !roles.contains(&signed.account.role) {
+            return Err(StationError::Analysis {
+                code: ErrorCode::Forbidden,
+                message: format!(
+                    "{} is signed in as {} {}: {work} needs a {} account",
+                    signed.account.name,
+                    if signed.account.role == Role::Reviewer {
+                        "a"
+                    } else {
+                        "an"
+                    },
+                    signed.account.role.as_str(),
+                    roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            });
+        }
+        Ok(signed.account.name)
+    }
+
+    /// Who runs a visit: the signed-in auditor (router mode; the typed name is not used), or
+    /// the name typed (local mode).
+    pub(crate) fn auditor(&self, typed: &str) -> Result<String, StationError> {
+        if self.connected() {
+            self.account_name(&[Role::Auditor, Role::Admin], "a store visit")
+        } else {
+            Ok(typed.to_owned())
+        }
+    }
+
+    fn router_mode(&self) -> std::sync::RwLockReadGuard<'_, RouterMode> {
+        // a plain value replaced whole: a panic elsewhere cannot leave it half-written
+        self.router
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn router_mode_mut(&self) -> std::sync::RwLockWriteGuard<'_, RouterMode> {
+        self.router
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -61,13 +181,30 @@ fn valid_name(name: &str) -> Result<String, StationError> {
 
 impl Session {
     pub fn info(&self) -> SessionInfo {
-        SessionInfo {
-            reviewer: self.signed_in().clone(),
-        }
+        let reviewer = if self.connected() {
+            self.account()
+                .filter(|a| a.valid_at(now_ms()))
+                .map(|a| a.account.name)
+        } else {
+            self.signed_in().clone()
+        };
+        SessionInfo { reviewer }
+    }
+
+    /// The name typed in local mode (shown beside the "local" mark).
+    pub fn local_reviewer(&self) -> Option<String> {
+        self.signed_in().clone()
     }
 
     /// Makes `name` the reviewer of this session (and of the next one in this data directory).
+    /// Local mode only: a connected station works under router accounts.
     pub fn sign_in(&self, name: &str) -> Result<SessionInfo, StationError> {
+        if self.connected() {
+            return Err(StationError::Analysis {
+                code: ErrorCode::NotSignedIn,
+                message: "this station is connected to a router: sign in with your account".into(),
+            });
+        }
         let name = valid_name(name)?;
         self.remember(Some(name.clone()))?;
         *self.signed_in_mut() = Some(name);
@@ -83,6 +220,9 @@ impl Session {
 
     /// The signed-in reviewer, or why there is none.
     pub(crate) fn reviewer(&self) -> Result<String, StationError> {
+        if self.connected() {
+            return self.account_name(&[Role::Reviewer, Role::Admin], "reviewing");
+        }
         self.signed_in().clone().ok_or(StationError::Analysis {
             code: ErrorCode::NotSignedIn,
             message: "nobody is signed in: enter your name to review".into(),

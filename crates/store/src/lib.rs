@@ -4,6 +4,7 @@
 mod blobs;
 mod embeddings;
 mod items;
+mod local_stats;
 mod outbox;
 mod review;
 mod review_stats;
@@ -21,6 +22,7 @@ pub use embeddings::CachedEmbedding;
 pub use items::{
     AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter,
 };
+pub use local_stats::{ReviewerPaceRow, StepLatencyRow, StepRuns, BREAK_AFTER_MS};
 pub use outbox::{
     CloudCheckRow, NewOutbox, OutboxCounts, OutboxRow, OutboxState, RuleAnswer, TaskUpdate,
     CORRECTION, RAISE_TASK, RESULTS_CURSOR, SHARED_DECISION,

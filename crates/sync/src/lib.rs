@@ -12,4 +12,4 @@ pub mod transport;
 
 pub use error::{ConnectFailure, SyncError};
 pub use keys::{new_device_key, DeviceKeys, KeyringError, Secret};
-pub use transport::{BlobSource, RouterClient, Uploaded};
+pub use transport::{AdminTable, BlobSource, RouterClient, Uploaded};

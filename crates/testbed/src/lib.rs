@@ -8,4 +8,4 @@ mod keyring;
 mod router;
 
 pub use keyring::{owns_secrets, GnomeKeyring};
-pub use router::{Router, ADMIN_KEY};
+pub use router::{totp_code, Router, ADMIN_KEY, PASSWORD, SECRET_KEY};

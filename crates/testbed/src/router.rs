@@ -8,6 +8,10 @@ use fake_llm::{FakeConfig, FakeServer, Provider, Script};
 use serde_json::{json, Value};
 
 pub const ADMIN_KEY: &str = "admin-key-of-the-tests";
+/// The key sealing TOTP secrets in the tests' router (set on the state, as the admin key is).
+pub const SECRET_KEY: &str = "5f1d3c0a9b8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a4938271605f4e";
+/// The password of every account [`Router::add_account`] makes.
+pub const PASSWORD: &str = "a long enough passphrase";
 
 /// The router, stopped when dropped.
 #[allow(missing_debug_implementations)] // a handle on running processes: nothing to print
@@ -16,6 +20,7 @@ pub struct Router {
     pub http: reqwest::Client,
     /// The router's SQLite ledger (jobs, corrections, audit heads).
     pub db: PathBuf,
+    state: Arc<router::AppState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _fakes: [FakeServer; 2],
     _dir: tempfile::TempDir,
@@ -91,9 +96,15 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
         let mut state = router::AppState::new(config)
             .await
             .expect("the router starts");
-        Arc::get_mut(&mut state)
-            .expect("the state is not shared before it is served")
-            .admin_key = Some(ADMIN_KEY.into());
+        {
+            let unshared =
+                Arc::get_mut(&mut state).expect("the state is not shared before it is served");
+            unshared.admin_key = Some(ADMIN_KEY.into());
+            unshared.accounts = router::accounts::Accounts::new(
+                unshared.ledger.pool().clone(),
+                Some(router::accounts::Sealer::from_hex(SECRET_KEY).expect("a valid key")),
+            );
+        }
         let app = router::api::router(Arc::clone(&state));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -111,10 +122,22 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
             url: format!("http://{address}"),
             http: reqwest::Client::new(),
             db: dir.path().join("router.db"),
+            state,
             shutdown: Some(shutdown),
             _fakes: [gemini, bedrock],
             _dir: dir,
         }
+    }
+
+    /// An account with [`PASSWORD`], as `review-router users add` makes it; its id.
+    pub async fn add_account(&self, name: &str, role: &str) -> i64 {
+        let role = role.parse().expect("a role");
+        self.state
+            .accounts
+            .create(name, role, PASSWORD)
+            .await
+            .expect("the account is created")
+            .id
     }
 
     /// A one-time enrolment code, as an admin makes it.
@@ -145,4 +168,16 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
             .status();
         assert_eq!(status, 200, "revoked");
     }
+}
+
+/// The code an authenticator app shows, `offset_s` seconds from now, for the secret in an
+/// `otpauth://` URL (what it reads from the QR code).
+pub fn totp_code(otpauth_url: &str, offset_s: i64) -> String {
+    let totp = totp_rs::Totp::from_url(otpauth_url).expect("an otpauth URL");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    totp.generate(now.saturating_add_signed(offset_s))
+        .to_string()
 }

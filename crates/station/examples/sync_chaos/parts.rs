@@ -11,6 +11,10 @@ use tokio::process::{Child, Command};
 use super::Layout;
 
 pub const ADMIN_KEY: &str = "admin-key-of-sync-chaos";
+/// The key sealing the router's TOTP secrets in this run.
+pub const SECRET_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+/// The password of the run's account (the station works under a router account).
+pub const PASSWORD: &str = "sync chaos passphrase";
 /// The model the stations' jobs run on (the router's `jobs_model`).
 pub const JOBS_MODEL: &str = "reasoning";
 
@@ -247,6 +251,7 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
             .arg("--config")
             .arg(&self.config)
             .env("REVIEW_ROUTER_ADMIN_KEY", ADMIN_KEY)
+            .env("REVIEW_ROUTER_SECRET_KEY", SECRET_KEY)
             .env("REVIEW_ROUTER_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log_file(&self.log))
@@ -320,6 +325,33 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
                 let _ = child.wait().await;
             }
         }
+    }
+
+    /// An admin account `name` (reviewer and auditor at once), as the operator makes it with
+    /// `review-router users add`.
+    pub async fn add_account(&self, name: &str) {
+        use tokio::io::AsyncWriteExt;
+        let mut child = Command::new(&self.bin)
+            .arg("--config")
+            .arg(&self.config)
+            .args(["users", "add", name, "--role", "admin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("review-router users add");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(format!("{PASSWORD}\n").as_bytes())
+                .await
+                .expect("the password goes in");
+        }
+        let out = child.wait_with_output().await.expect("users add ends");
+        assert!(
+            out.status.success(),
+            "users add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// A one-time enrolment code, as an admin makes it.

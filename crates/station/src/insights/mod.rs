@@ -3,6 +3,7 @@
 //! latest decision, unless undone), never by loading every decision.
 
 mod evaluation;
+mod local_stats;
 mod metrics;
 
 use std::sync::Arc;

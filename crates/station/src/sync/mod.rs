@@ -48,6 +48,8 @@ pub struct SyncService {
     /// Brings in the files of tasks other stations raised.
     imports: Arc<Imports>,
     keys: DeviceKeys,
+    /// Told when the station connects or disconnects (then only accounts work).
+    session: Arc<crate::Session>,
     link: Mutex<Link>,
     /// Bytes the router has of each uploading row's files, piece by piece (the row itself is
     /// written per file): the panel's percentage between two writes.
@@ -62,12 +64,18 @@ impl std::fmt::Debug for SyncService {
 }
 
 impl SyncService {
-    pub(crate) fn new(core: Arc<Core>, documents: Arc<Documents>, imports: Arc<Imports>) -> Self {
+    pub(crate) fn new(
+        core: Arc<Core>,
+        documents: Arc<Documents>,
+        imports: Arc<Imports>,
+        session: Arc<crate::Session>,
+    ) -> Self {
         Self {
             core,
             documents,
             imports,
             keys: DeviceKeys::new(KEYRING_SERVICE),
+            session,
             link: Mutex::new(Link::default()),
             uploads: Mutex::new(std::collections::HashMap::new()),
             worker: Mutex::new(None),
@@ -80,6 +88,39 @@ impl SyncService {
         format!("{url} {}", self.core.data_dir().display())
     }
 
+    /// A client of the connected router with this station's device key; `None` when the
+    /// station is not connected.
+    pub(crate) async fn client(
+        &self,
+    ) -> Result<Option<(SyncConnection, ::sync::RouterClient)>, StationError> {
+        let Some(connection) = self.connection().await? else {
+            return Ok(None);
+        };
+        let key = self
+            .keys
+            .load(&self.keyring_entry(&connection.url))
+            .await
+            .map_err(keyring_error)?
+            .ok_or_else(|| StationError::Sync {
+                code: ErrorCode::Unauthorized,
+                message: format!(
+                    "the device key for {} is not in the keyring: connect again with a new enrolment code",
+                    connection.url
+                ),
+            })?;
+        let client = ::sync::RouterClient::new(&connection.url, Some(key)).map_err(sync_error)?;
+        Ok(Some((connection, client)))
+    }
+
+    /// The keyring entry of the signed-in person's session token on the router at `url`.
+    pub(crate) fn session_entry(&self, url: &str) -> String {
+        format!("{} session", self.keyring_entry(url))
+    }
+
+    pub(crate) fn keys(&self) -> &DeviceKeys {
+        &self.keys
+    }
+
     /// Starts the worker when the station was connected before (called once the station is
     /// open). A key the keyring cannot give is a problem shown in the panel; the station goes on
     /// offline.
@@ -87,6 +128,7 @@ impl SyncService {
         let Some(connection) = self.connection().await? else {
             return Ok(());
         };
+        self.session.set_connected(true);
         match self.keys.load(&self.keyring_entry(&connection.url)).await {
             Ok(Some(key)) => self.start_worker(connection, key),
             Ok(None) => self.set_problem(format!(
@@ -150,6 +192,7 @@ impl SyncService {
             device_id: enrolled.device_id,
             station_name: station_name.to_string(),
         };
+        self.session.set_connected(true);
         self.start_worker(connection, key);
         self.status().await
     }
@@ -164,11 +207,17 @@ impl SyncService {
                 .delete(&self.keyring_entry(&connection.url))
                 .await
                 .map_err(keyring_error)?;
+            // a person's session on this router ends with the connection
+            self.keys
+                .delete(&self.session_entry(&connection.url))
+                .await
+                .map_err(keyring_error)?;
             // the outbox stays; what was on its way is sent again after the next connect
         }
         for name in [URL, DEVICE_ID, STATION_NAME] {
             self.core.store.set_sync_value(name, None).await?;
         }
+        self.session.set_connected(false);
         *self.link_mut() = Link::default();
         self.status().await
     }
@@ -365,7 +414,7 @@ impl SyncService {
         }
     }
 
-    async fn connection(&self) -> Result<Option<SyncConnection>, StationError> {
+    pub(crate) async fn connection(&self) -> Result<Option<SyncConnection>, StationError> {
         let store = &self.core.store;
         let (Some(url), Some(device)) = (
             store.sync_value(URL).await?,
@@ -425,7 +474,7 @@ impl SyncService {
 }
 
 #[allow(clippy::needless_pass_by_value)] // by value: it is `map_err`'s function
-fn sync_error(error: ::sync::SyncError) -> StationError {
+pub(crate) fn sync_error(error: ::sync::SyncError) -> StationError {
     use ::sync::SyncError as E;
     let code = match &error {
         E::Http {
@@ -442,7 +491,7 @@ fn sync_error(error: ::sync::SyncError) -> StationError {
 }
 
 #[allow(clippy::needless_pass_by_value)] // by value: it is `map_err`'s function
-fn keyring_error(error: ::sync::KeyringError) -> StationError {
+pub(crate) fn keyring_error(error: ::sync::KeyringError) -> StationError {
     StationError::Sync {
         code: ErrorCode::Unavailable,
         message: error.to_string(),

@@ -39,6 +39,8 @@ pub const MAX_VISIT_PAGE: u32 = 500;
 #[derive(Debug)]
 pub struct Visits {
     core: Arc<Core>,
+    /// Who runs a visit (the signed-in auditor on a connected station).
+    session: Arc<crate::Session>,
     /// Each visit's store: its categories and required shots.
     stores: Arc<Stores>,
     /// A photo's category verdict against the visit's store.
@@ -58,8 +60,10 @@ impl Visits {
         analysis: Arc<Analysis>,
         documents: Arc<Documents>,
         imports: Arc<Imports>,
+        session: Arc<crate::Session>,
     ) -> Self {
         Self {
+            session,
             core,
             stores,
             analysis,
@@ -77,7 +81,8 @@ impl Visits {
         auditor: &str,
         import_folder: Option<&Path>,
     ) -> Result<VisitInfo, StationError> {
-        let auditor = auditor.trim();
+        let auditor = self.session.auditor(auditor.trim())?;
+        let auditor = auditor.as_str();
         if auditor.is_empty() || auditor.chars().count() > MAX_AUDITOR_LEN {
             return Err(StationError::InvalidRequest(format!(
                 "the auditor's name must be 1–{MAX_AUDITOR_LEN} characters"

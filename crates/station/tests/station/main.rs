@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
+mod accounts;
+mod local_stats;
 mod sync;
 
 use std::io::Write;

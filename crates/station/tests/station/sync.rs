@@ -25,6 +25,34 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// Signs a new account of `role` in on `station`, enrolling its authenticator as a person does
+/// (the code computed from the otpauth URL the router showed); answers its recovery codes.
+pub(crate) async fn sign_in_account(
+    router: &Router,
+    station: &Station,
+    name: &str,
+    role: &str,
+) -> Vec<String> {
+    router.add_account(name, role).await;
+    let challenge = station
+        .account()
+        .login_password(name, testbed::PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(challenge.next, protocol::account::NextStep::EnrolTotp);
+    let url = challenge.otpauth_url.expect("an otpauth URL to enrol");
+    station
+        .account()
+        .login_code(
+            &challenge.challenge,
+            Some(&testbed::totp_code(&url, 0)),
+            None,
+        )
+        .await
+        .unwrap()
+        .recovery_codes
+}
+
 async fn router_rows(router: &Router, sql: &str) -> i64 {
     let url = format!("sqlite://{}?mode=ro", router.db.display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
@@ -278,7 +306,9 @@ async fn an_offline_visits_cloud_checks_go_out_once_connected_and_come_back_into
         );
     }
 
-    // a reviewer's decision reaches the router's evaluation store, once
+    // a reviewer's decision reaches the router's evaluation store, once (a connected station
+    // works under a router account)
+    sign_in_account(&router, &station, "Ana", "reviewer").await;
     let task = station
         .review()
         .claim_next(&protocol::QueueQuery::default(), &[])
@@ -391,6 +421,7 @@ async fn connected_station(
         .connect(&router.url, &code, name)
         .await
         .unwrap();
+    sign_in_account(router, &station, name, "reviewer").await;
     (data, station)
 }
 

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
+mod local_stats;
 mod outbox;
 
 use store::{ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, Store, VerdictFilter};

@@ -16,12 +16,14 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+pub use account::{AdminTable, CSV_LIMIT};
 pub use checks::{check_clock, router_url};
 pub use upload::{BlobSource, Uploaded, PIECE_BYTES};
 
 use crate::error::{excerpt, SyncError};
 use crate::keys::Secret;
 
+mod account;
 mod checks;
 mod failure;
 mod tasks;
@@ -284,13 +286,30 @@ impl RouterClient {
         path: &str,
         call: Call,
     ) -> Result<RequestBuilder, SyncError> {
-        let url = self
-            .base
-            .join(&format!("station/v1/{path}"))
-            .map_err(|e| SyncError::BadUrl {
-                url: self.url().to_owned(),
-                reason: e.to_string(),
-            })?;
+        self.request_at(method, &format!("station/v1/{path}"), call)
+    }
+
+    /// A request to `{base}{path}`, with the device key when the call needs it.
+    pub(crate) fn request_at(
+        &self,
+        method: Method,
+        path: &str,
+        call: Call,
+    ) -> Result<RequestBuilder, SyncError> {
+        let url = self.base.join(path).map_err(|e| SyncError::BadUrl {
+            url: self.url().to_owned(),
+            reason: e.to_string(),
+        })?;
+        self.request_to(method, url, call)
+    }
+
+    /// A request to `url` (below the router's base), with the device key when the call needs it.
+    pub(crate) fn request_to(
+        &self,
+        method: Method,
+        url: Url,
+        call: Call,
+    ) -> Result<RequestBuilder, SyncError> {
         let request = self.http.request(method, url).timeout(call.timeout);
         if !call.keyed {
             return Ok(request);
