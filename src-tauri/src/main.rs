@@ -99,6 +99,17 @@ fn main() {
             commands::sync_disconnect,
             commands::sync_jobs,
             commands::sync_retry,
+            commands::account_status,
+            commands::login_password,
+            commands::login_code,
+            commands::logout,
+            commands::qr_code,
+            commands::regenerate_recovery_codes,
+            commands::admin_dashboard,
+            commands::admin_live,
+            commands::admin_requests,
+            commands::local_stats,
+            commands::admin_export_csv,
         ])
         .setup(move |app| {
             let data_dir = match &args.data_dir {

@@ -9,9 +9,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { execFileSync, spawn } from "node:child_process";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Session, freePort, startDriver } from "./webdriver.mjs";
+import { addAccount, enrolThroughUi, fill } from "./accounts.mjs";
+import { Child, rowsOf, saveAs, startKeyring, until } from "./processes.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, "..", "fixtures");
@@ -20,6 +20,7 @@ const routerBin = process.env.REVIEW_ROUTER_BIN;
 const fakeBin = process.env.FAKE_LLM_BIN;
 const artifacts = process.env.E2E_ARTIFACTS ?? path.join(tmpdir(), "review-station-e2e");
 const ADMIN_KEY = "admin-key-of-the-e2e-tests";
+const SECRET_KEY = "5f1d3c0a9b8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a4938271605f4e";
 const RULE = "price tags are visible";
 const REASON = "no price tag can be seen on the fruit display";
 let driver;
@@ -34,120 +35,6 @@ before(async () => {
 });
 
 after(() => driver?.stop());
-
-const xdotool = (args) => execFileSync("xdotool", args, { encoding: "utf8" }).trim();
-
-/** Polls `probe` (no session needed) until it returns a truthy value or `ms` elapse. */
-async function until(what, probe, ms) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.message ?? last)}`);
-    await sleep(200);
-  }
-}
-
-/** A process we started: its output kept (for the artifacts on failure), stopped by its PID. */
-class Child {
-  constructor(tag, command, args, options = {}) {
-    this.tag = tag;
-    this.log = [];
-    this.proc = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...options });
-    this.exited = new Promise((resolve) => this.proc.once("exit", (code, signal) => resolve({ code, signal })));
-    this.lines = [];
-    this.waiters = [];
-    for (const stream of [this.proc.stdout, this.proc.stderr]) {
-      let partial = "";
-      stream.setEncoding("utf8");
-      stream.on("data", (chunk) => {
-        const parts = (partial + chunk).split("\n");
-        partial = parts.pop();
-        for (const line of parts) {
-          this.log.push(line);
-          for (const w of this.waiters) w(line);
-        }
-      });
-    }
-  }
-
-  get pid() {
-    return this.proc.pid;
-  }
-
-  /** Waits for the line that says where it listens ("listening on ADDR"). */
-  async listening(ms = 30_000) {
-    const seen = this.log.find((l) => l.startsWith("listening on "));
-    if (seen) return seen.slice("listening on ".length).trim();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.tag} did not say where it listens in ${ms} ms:\n${this.log.join("\n")}`)), ms);
-      this.exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`${this.tag} exited (${code ?? signal}) before listening:\n${this.log.join("\n")}`));
-      });
-      this.waiters.push((line) => {
-        if (line.startsWith("listening on ")) {
-          clearTimeout(timer);
-          resolve(line.slice("listening on ".length).trim());
-        }
-      });
-    });
-  }
-
-  /** Stops it (SIGKILL: as a crash or a pulled cable would) and waits until it is gone. */
-  async kill(signal = "SIGKILL") {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) {
-      process.kill(this.proc.pid, signal);
-      await Promise.race([this.exited, sleep(10_000)]);
-    }
-  }
-
-  saveLog() {
-    writeFileSync(path.join(artifacts, `sync-${this.tag}.log`), this.log.join("\n"));
-  }
-}
-
-/** Asks the bus itself who owns a name (never the Secret Service, which the bus would start by
- *  activation with this user's real keyrings). */
-function busOwnerPid(name) {
-  try {
-    const reply = execFileSync("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
-      "org.freedesktop.DBus.GetConnectionUnixProcessID", `string:${name}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    return Number(reply.match(/uint32 (\d+)/)?.[1] ?? NaN);
-  } catch {
-    return NaN;
-  }
-}
-
-function busNames() {
-  const reply = execFileSync("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
-    "org.freedesktop.DBus.ListNames"], { encoding: "utf8" });
-  return [...reply.matchAll(/string "([^"]+)"/g)].map((m) => m[1]);
-}
-
-/**
- * gnome-keyring's Secret Service on this run's session bus, with a fresh login keyring
- * (unlocked) in `home`. It replaces any keyring on the bus, so the bus must be the tests' own:
- * refused on a bus with services of a desktop session on it.
- */
-async function startKeyring(home) {
-  // what a bus of the tests' own has: the bus, a keyring, the app (one name per data directory)
-  // and what the app's toolkit started by activation (the file dialogs' portal, GTK's helpers)
-  const ours = /^(org\.freedesktop\.DBus|org\.freedesktop\.secrets|org\.gnome\.keyring|com\.reviewstation\..*|org\.freedesktop\.(impl\.)?portal\..*|org\.a11y\..*|org\.gtk\..*|ca\.desrt\.dconf)$/;
-  const others = busNames().filter((n) => !n.startsWith(":") && !ours.test(n));
-  assert.deepEqual(others, [], "this D-Bus session has services on it, as a desktop's has: run the tests on a bus of their own (dbus-run-session)");
-  const dir = (name) => { const p = path.join(home, name); mkdirSync(p, { recursive: true }); return p; };
-  const env = { ...process.env, HOME: home, XDG_DATA_HOME: dir("data"), XDG_CONFIG_HOME: dir("config"), XDG_RUNTIME_DIR: dir("run") };
-  const keyring = new Child("keyring", "gnome-keyring-daemon", ["--foreground", "--replace", "--components=secrets", "--unlock"], { env });
-  keyring.proc.stdin.end("the-e2e-login-password");
-  await until("gnome-keyring to own org.freedesktop.secrets", () => busOwnerPid("org.freedesktop.secrets") === keyring.pid, 20_000);
-  return keyring;
-}
 
 /** The router's config: one fake LLM behind both backends, the ledger beside the config. */
 function routerConfig(port, fake) {
@@ -183,38 +70,6 @@ prices = [{ from = "2026-01-01", input = 0.30, output = 2.50 }]
 model = "qwen3-32b"
 prices = [{ from = "2026-01-01", input = 0.15, output = 0.60 }]
 `;
-}
-
-/** Runs a query on a SQLite file (the router's ledger, the station's database) with the CLI. */
-function sql(db, query) {
-  return execFileSync("sqlite3", ["-json", db, query], { encoding: "utf8" }).trim() || "[]";
-}
-const rowsOf = (db, query) => JSON.parse(sql(db, query));
-
-/** Types into a field as a user would: a click, the old text selected, the new one typed. */
-async function fill(session, css, text) {
-  await session.clickCss(css);
-  await session.script("const el = document.querySelector(arguments[0]); el.focus(); el.select();", css);
-  await session.press(...text);
-  await session.waitFor(`${css} to read ${text}`, () => session.script("return document.querySelector(arguments[0]).value === arguments[1];", css, text), 5_000);
-}
-
-/** Saves through the native save dialog titled `title`, typing `file` as the user would. */
-async function saveAs(session, title, file) {
-  const dialog = await session.waitFor("the save dialog", () => {
-    try {
-      const id = xdotool(["search", "--onlyvisible", "--name", `^${title}$`]).split("\n")[0];
-      xdotool(["windowfocus", "--sync", id]);
-      return id;
-    } catch {
-      return null;
-    }
-  });
-  xdotool(["key", "--window", dialog, "ctrl+a"]);
-  await sleep(300);
-  xdotool(["type", "--delay", "5", file]);
-  await sleep(300);
-  xdotool(["key", "Return"]);
 }
 
 const badge = (session) => session.script("return document.getElementById('connection')?.dataset.state ?? null;");
@@ -263,13 +118,15 @@ test("an auditor's visit made offline: the cloud check goes out when the router 
     const startRouter = async () => {
       routerRuns += 1;
       const router = new Child(`router-${routerRuns}`, routerBin, ["--config", routerToml],
-        { env: { ...process.env, REVIEW_ROUTER_ADMIN_KEY: ADMIN_KEY, REVIEW_ROUTER_LOG: "warn" } });
+        { env: { ...process.env, REVIEW_ROUTER_ADMIN_KEY: ADMIN_KEY, REVIEW_ROUTER_SECRET_KEY: SECRET_KEY, REVIEW_ROUTER_LOG: "warn" } });
       children.push(router);
       const address = await router.listening();
       assert.equal(address, `127.0.0.1:${port}`);
       return router;
     };
     let router = await startRouter();
+    // the person at the station: an account on the router (auditor and reviewer: admin)
+    addAccount(routerBin, routerToml, "ana", "admin");
     mark("keyring, fake LLM and router up");
 
     // An enrolment code, as the router's admin makes it.
@@ -301,6 +158,12 @@ test("an auditor's visit made offline: the cloud check goes out when the router 
     assert.equal(await session.script("return document.getElementById('sync-url-shown').textContent;"), routerUrl);
     assert.equal(await session.script("return document.getElementById('sync-station-shown').textContent;"), "elm-road");
     mark("connected through the Sync panel");
+    // a connected station works under router accounts: the login screen comes up, and Ana
+    // enrols her authenticator (the test reads the secret from the otpauth URL shown)
+    await enrolThroughUi(session, "ana");
+    await session.waitFor("signed in as ana, the login screen gone", () => session.script(
+      "return document.getElementById('login')?.hidden === true && document.getElementById('session-name')?.textContent === 'ana';"), 30_000);
+    mark("signed in as ana");
     await session.press("\uE00C"); // Esc closes the panel
 
     // The network goes: the router is killed. The station finds it gone at its next round (the
@@ -313,7 +176,8 @@ test("an auditor's visit made offline: the cloud check goes out when the router 
     // The visit, offline: a photo lands in the watched folder, judged here; its rule waits.
     await session.press("v");
     await session.waitFor("the start form", () => session.script("return document.getElementById('visit-start') !== null"));
-    await fill(session, "#visit-auditor", "Ana");
+    // the auditor is the signed-in account, not a typed name
+    assert.match(await session.script("return document.getElementById('visit-auditor-account')?.textContent ?? '';"), /Auditor: ana/);
     await session.clickCss("#visit-start");
     await session.waitFor("the watched folder", () => session.script(
       "return document.querySelector('.visit-folder')?.dataset.folder === 'watching';"), 60_000);
@@ -373,9 +237,7 @@ test("an auditor's visit made offline: the cloud check goes out when the router 
     const itemId = await session.script(
       "return Number([...document.querySelectorAll('#list .item-row')].find((r) => r.querySelector('.row-title')?.textContent === 'IMG_0001.jpg')?.dataset.id ?? NaN);");
     assert.ok(itemId > 0, "the photo is in the items list");
-    await session.press("w");
-    await session.waitFor("the reviewer prompt", () => session.script("return document.activeElement?.id === 'review-reviewer';"));
-    await session.press(..."Ana", "\uE007");
+    await session.press("w"); // no name asked: decisions go under the signed-in account
     const cardText = await session.waitFor("the photo's compliance task", () => session.script(
       "return document.querySelector('#review-task .review-card')?.textContent ?? null;"), 30_000);
     assert.ok(cardText.startsWith(`Compliance · item ${itemId} · main-street`), cardText);
@@ -397,8 +259,9 @@ test("an auditor's visit made offline: the cloud check goes out when the router 
     const decidedAt = Date.now();
 
     // The correction is in the router's evaluation store, once.
-    const [decision] = rowsOf(path.join(dataDir, "station.db"), "SELECT hash, action FROM review_decisions ORDER BY id DESC LIMIT 1");
+    const [decision] = rowsOf(path.join(dataDir, "station.db"), "SELECT hash, action, reviewer FROM review_decisions ORDER BY id DESC LIMIT 1");
     assert.equal(decision.action, "correct");
+    assert.equal(decision.reviewer, "ana", "recorded under the signed-in account");
     const stored = await until("the correction on the router", () => {
       const rows = rowsOf(routerDb, "SELECT decision_hash, kind, body FROM corrections");
       return rows.length > 0 ? rows : null;

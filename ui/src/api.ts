@@ -28,7 +28,18 @@ import type { PolicyChanged } from "./bindings/PolicyChanged";
  * or removed command fails the type check (a test keeps other files from importing `invoke`).
  */
 function invoke<T>(command: Command, args?: InvokeArgs): Promise<T> {
-  return tauriInvoke<T>(command, args);
+  return tauriInvoke<T>(command, args).catch((error: unknown) => {
+    // the router's session ended (expired, revoked): whoever watches opens the login screen
+    if (isApiError(error) && error.code === "session_expired") sessionExpired?.(error);
+    throw error;
+  });
+}
+
+let sessionExpired: ((error: ApiError) => void) | null = null;
+
+/** Called whenever a command fails with `session_expired` (the account state sets it). */
+export function onSessionExpired(handler: ((error: ApiError) => void) | null): void {
+  sessionExpired = handler;
 }
 
 /** Whether a command's rejection is the station's `{code, message}` (and not, say, a failed IPC). */
@@ -174,4 +185,43 @@ export const syncApi = {
     invoke<SyncJobPage>("sync_jobs", { state, offset, limit }),
   /** "Retry now": one row, or (null) every row waiting to retry; answers how many moved. */
   retry: (id: number | null) => invoke<number>("sync_retry", { id }),
+};
+
+// --- Accounts (router mode: name, password, then an authenticator code) -------------------------
+import type { AccountStatus } from "./bindings/AccountStatus";
+import type { LoginChallenge } from "./bindings/LoginChallenge";
+import type { LoginOutcome } from "./bindings/LoginOutcome";
+import type { QrCode } from "./bindings/QrCode";
+import type { RecoveryCodes } from "./bindings/RecoveryCodes";
+
+export const accountApi = {
+  status: () => invoke<AccountStatus>("account_status"),
+  /** The first step: a right password answers the challenge of the second (a code, or enrolment). */
+  loginPassword: (name: string, password: string) => invoke<LoginChallenge>("login_password", { name, password }),
+  /** The second step: a TOTP code or a recovery code (the other null); enrolment answers the recovery codes. */
+  loginCode: (challenge: string, code: string | null, recoveryCode: string | null) =>
+    invoke<LoginOutcome>("login_code", { challenge, code, recoveryCode }),
+  logout: () => invoke<AccountStatus>("logout"),
+  /** A QR code's modules, drawn by the UI as SVG. */
+  qrCode: (text: string) => invoke<QrCode>("qr_code", { text }),
+  regenerateRecoveryCodes: (code: string) => invoke<RecoveryCodes>("regenerate_recovery_codes", { code }),
+};
+
+// --- The admin plane (role admin) ---------------------------------------------------------------
+import type { CsvTable } from "./bindings/CsvTable";
+import type { DashboardQuery } from "./bindings/DashboardQuery";
+import type { DashboardView } from "./bindings/DashboardView";
+import type { LiveView } from "./bindings/LiveView";
+import type { LocalStats } from "./bindings/LocalStats";
+import type { RequestsView } from "./bindings/RequestsView";
+
+export const adminApi = {
+  dashboard: (query: DashboardQuery) => invoke<DashboardView>("admin_dashboard", { query }),
+  live: () => invoke<LiveView>("admin_live"),
+  /** Newest first; `before` (a page's `next_before`) pages back. */
+  requests: (query: DashboardQuery, before: string | null) => invoke<RequestsView>("admin_requests", { query, before }),
+  /** Rows written; null when the save dialog was cancelled. */
+  exportCsv: (table: CsvTable, query: DashboardQuery) => invoke<number | null>("admin_export_csv", { table, query }),
+  /** The local engine and reviewers over `[from, to)` (RFC 3339). */
+  localStats: (from: string, to: string) => invoke<LocalStats>("local_stats", { from, to }),
 };

@@ -38,4 +38,15 @@ export type Command =
   | "sync_connect"
   | "sync_disconnect"
   | "sync_jobs"
-  | "sync_retry";
+  | "sync_retry"
+  | "account_status"
+  | "login_password"
+  | "login_code"
+  | "logout"
+  | "qr_code"
+  | "regenerate_recovery_codes"
+  | "admin_dashboard"
+  | "admin_live"
+  | "admin_requests"
+  | "local_stats"
+  | "admin_export_csv";

@@ -1,7 +1,7 @@
 // One keyboard dispatcher for the whole window: each screen registers its handler, and a key
 // goes to the active screen only (the one on top), so screens never compete for a key and a
-// screen that covers another silences it without tricks. Screens to come (login, admin)
-// register the same way.
+// screen that covers another silences it without tricks. The login screen keeps every key
+// while it is up (a sign-in is due); the admin screen covers the items like the review screen.
 
 export type ScreenId = "items" | "review" | "visit" | "login" | "sync" | "admin";
 

@@ -9,6 +9,9 @@ import { refreshEngine } from "./engine/EnginePanel";
 import { openFiles, setupImports } from "./items/Imports";
 import { registerItemKeys, reloadItems, scheduleItemsRefresh } from "./items/ItemsScreen";
 import { installKeys } from "./keys";
+import { setupAdmin, toggleAdmin } from "./admin/admin";
+import { setupAccount } from "./login/account";
+import { setupLogin } from "./login/LoginScreen";
 import { openReview, setupReview } from "./review/ReviewScreen";
 import { setupSync, toggleSync } from "./sync/sync";
 import { setupVisits, toggleVisit } from "./visit/VisitScreen";
@@ -28,8 +31,12 @@ async function start(): Promise<void> {
   const root = document.getElementById("app");
   if (!root) throw new Error("index.html has no #app");
   render(<App />, root);
-  registerItemKeys({ openFiles: () => void openFiles(), visit: toggleVisit, review: openReview, sync: toggleSync });
+  registerItemKeys({ openFiles: () => void openFiles(), visit: toggleVisit, review: openReview, sync: toggleSync, admin: toggleAdmin });
   installKeys(document);
+  setupLogin();
+  setupAdmin();
+  // who is signed in first: router mode without a session opens the login screen
+  void setupAccount();
   // the connection badge follows the sync status from the start (polled; paused while hidden)
   setupSync();
   setupImports(scheduleItemsRefresh, () => void reloadItems());

@@ -4,6 +4,7 @@
 //! paths come from the native dialogs (`dialogs.rs`), a drop on the window, or the command
 //! line, so a compromised page cannot make the app read or write a file of its choosing.
 
+mod account;
 mod app;
 mod dialogs;
 mod documents;
@@ -13,6 +14,7 @@ mod sinks;
 mod sync;
 mod visits;
 
+pub use account::*;
 pub use app::*;
 pub use documents::*;
 pub use items::*;

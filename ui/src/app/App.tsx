@@ -1,6 +1,7 @@
 // The window: the top bar (open files, import progress, the screens' buttons, the active store,
-// the engine and connection badges, the theme), the banner, and the screen the route names.
-// Items is the base screen; review covers it; the visit and the sync are panels beside it.
+// the engine and connection badges, who is signed in, the theme), the banner, and the screen the
+// route names. Items is the base screen; review and admin cover it; the visit and the sync are
+// panels beside it; the login covers everything while a sign-in is due.
 import { signal } from "@preact/signals";
 import { api, errorMessage } from "../api";
 import { EngineBadge, EnginePanel, toggleEngine } from "../engine/EnginePanel";
@@ -11,6 +12,11 @@ import { currentTheme, applyTheme, toggleTheme } from "../theme";
 import { SyncScreen } from "../sync/SyncScreen";
 import { toggleSync } from "../sync/sync";
 import { VisitScreen, toggleVisit, visitBadge } from "../visit/VisitScreen";
+import { LazyAdminScreen } from "../admin/LazyAdminScreen";
+import { toggleAdmin } from "../admin/admin";
+import { isAdmin } from "../login/account";
+import { LoginScreen } from "../login/LoginScreen";
+import { SessionChrome } from "../login/SessionChrome";
 import { route } from "./router";
 import { banner, connection, connectionLabel, showBanner, stores } from "./state";
 
@@ -54,6 +60,10 @@ export function App() {
         </button>
         <button id="sync-button" title="Sync with the router: the connection and the outbox (S)" aria-pressed={route.value.screen === "sync" ? "true" : "false"}
           onClick={toggleSync}>Sync</button>
+        {isAdmin.value && (
+          <button id="admin-button" title="Admin: the router's dashboards, live counters and requests (A)"
+            aria-pressed={route.value.screen === "admin" ? "true" : "false"} onClick={toggleAdmin}>Admin</button>
+        )}
         <StorePicker />
         <button id="engine-button" title="Local engine: runtime, execution provider, models" onClick={toggleEngine}>Engine <EngineBadge /></button>
         <button id="connection" class={`engine-state connection-badge connection-${c.state}`} data-state={c.state}
@@ -61,6 +71,7 @@ export function App() {
           onClick={toggleSync}>
           {connectionLabel(c)}
         </button>
+        <SessionChrome />
         <button id="theme-toggle" title="Switch dark / light theme" onClick={() => { theme.value = toggleTheme(theme.value); }}>
           {theme.value === "dark" ? "Light theme" : "Dark theme"}
         </button>
@@ -72,6 +83,8 @@ export function App() {
       <ReviewScreen />
       <VisitScreen />
       <SyncScreen />
+      <LazyAdminScreen />
+      <LoginScreen />
       <DropOverlay />
     </>
   );

@@ -3,7 +3,7 @@
 import { signal } from "@preact/signals";
 import { keys, type ScreenId } from "../keys";
 
-/** Every screen; login and admin are reserved for the accounts work. */
+/** Every screen: items (the base), review, visit, sync, admin (role admin) and login (router mode). */
 export type Screen = ScreenId;
 
 export interface Route {

@@ -1,6 +1,7 @@
 // The items screen, the base screen: the list of imported photos and PDFs (paged and windowed:
 // only visible rows exist) beside the item view of the one selected. Its keys: ↑/↓ (J/K) move,
-// Ctrl+O opens files, V / W / S open the visit, the review, the sync; the rest go to the item view.
+// Ctrl+O opens files, V / W / S / A open the visit, the review, the sync, the admin screen (admins);
+// the rest go to the item view.
 import { signal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, errorMessage } from "../api";
@@ -83,7 +84,7 @@ function newQuery(): void {
 }
 
 /** The items screen's keys (the list, the item view); other screens take them while up. */
-export function registerItemKeys(actions: { openFiles: () => void; visit: () => void; review: () => void; sync: () => void }): void {
+export function registerItemKeys(actions: { openFiles: () => void; visit: () => void; review: () => void; sync: () => void; admin: () => void }): void {
   keys.register("items", (event) => {
     const target = event.target as HTMLElement | null;
     if (target && (target.tagName === "SELECT" || target.tagName === "INPUT")) return false;
@@ -94,6 +95,7 @@ export function registerItemKeys(actions: { openFiles: () => void; visit: () => 
     else if (event.key === "v" && plain) actions.visit();
     else if (event.key === "w" && plain) actions.review();
     else if (event.key === "s" && plain) actions.sync();
+    else if (event.key === "a" && plain) actions.admin();
     else return itemKeys.current?.(event) ?? false;
     return true;
   });

@@ -9,6 +9,8 @@ import type { ReviewTask } from "../bindings/ReviewTask";
 import { keys } from "../keys";
 import { closeScreen, openScreen, route } from "../app/router";
 import { visibleRange } from "../virtual-list";
+import { ReviewerChrome } from "../login/SessionChrome";
+import { addSignOutGuard } from "../login/account";
 import { SHORTCUTS } from "./fields";
 import { Metrics, metricsActions } from "./Metrics";
 import { TaskView } from "./TaskView";
@@ -48,6 +50,8 @@ function focusField(direction: 1 | -1): void {
 
 export function setupReview(): void {
   bench.setup();
+  // an account signing out gives its tasks back first (and waits for its saves)
+  addSignOutGuard(() => bench.leave());
   keys.register("review", (event) => {
     const target = event.target as HTMLElement | null;
     const inField = !!target && (target.tagName === "INPUT" || target.tagName === "SELECT");
@@ -191,8 +195,7 @@ export function ReviewScreen() {
         <FilterSelect id="review-sort" label="Order" field="sort" options={SORTS} />
         <span class="spacer" />
         <SaveStatus />
-        <button id="review-reviewer-switch" class="small" title="Decisions are recorded under this name: switch reviewer"
-          onClick={() => void bench.signOut()}>{reviewer ? `Reviewer: ${reviewer}` : "Reviewer"}</button>
+        <ReviewerChrome reviewer={reviewer} switchReviewer={() => void bench.signOut()} />
         <span class="small muted">? shortcuts</span>
         <button id="review-close" title="Close (Esc)" onClick={closeReview}>×</button>
       </div>

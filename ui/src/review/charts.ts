@@ -26,8 +26,33 @@ export interface ChartSpec {
   data: uPlot.AlignedData;
   series: uPlot.Series[];
   time: boolean;
-  /** Draws the series as bars over these named x positions. */
+  /** Draws the series as bars over these named x positions (two series: side by side). */
   bars?: string[];
+  /** Size in px (default 320 × 160). */
+  width?: number;
+  height?: number;
+  /** Time axis in UTC instead of the display's time zone. */
+  utc?: boolean;
+  /** The y axis' label (its unit). */
+  yLabel?: string;
+}
+
+/** A bar series' alignment on its x position: one bar centred, two side by side. */
+export function barAlign(index: number, count: number): -1 | 0 | 1 {
+  if (count !== 2) return 0;
+  return index === 0 ? -1 : 1;
+}
+
+/** A value axis's tick labels, with as many decimals as the step between ticks needs (uPlot's
+ *  default keeps three, so a cost axis in thousandths of a dollar read "0, 0, 0"). */
+export function tickLabels(ticks: number[]): string[] {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : Math.abs(ticks[0] ?? 1);
+  let decimals = 0;
+  if (step > 0 && Number.isFinite(step)) {
+    while (decimals < 12 && Math.abs(step * 10 ** decimals - Math.round(step * 10 ** decimals)) > 1e-6) decimals++;
+  }
+  const format = new Intl.NumberFormat("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  return ticks.map((t) => (t == null ? "" : format.format(t)));
 }
 
 /** Draws a chart into `box`; resolves to a function that removes it. */
@@ -41,14 +66,22 @@ export async function drawChart(box: HTMLElement, spec: ChartSpec): Promise<() =
   }
   try {
     const { default: UPlot } = await import("uplot");
-    const { bars } = spec;
-    const drawn = bars ? spec.series.map((s) => ({ ...s, paths: UPlot.paths.bars?.({ size: [0.6, 48] }), points: { show: false } })) : spec.series;
-    const axes: uPlot.Axis[] | undefined = bars
-      ? [{ values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? bars[t] ?? "" : "")) }, {}]
-      : undefined;
+    const { bars, yLabel } = spec;
+    const n = spec.series.length;
+    const drawn = bars
+      ? spec.series.map((s, i) => ({
+        ...s, points: { show: false },
+        paths: UPlot.paths.bars?.({ size: [n === 2 ? 0.35 : 0.6, 48], align: barAlign(i, n) }),
+      }))
+      : spec.series;
+    const y: uPlot.Axis = { ...(yLabel ? { label: yLabel } : {}), values: (_u, ticks) => tickLabels(ticks) };
+    const axes: uPlot.Axis[] = bars
+      ? [{ values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? bars[t] ?? "" : "")) }, y]
+      : [{}, y];
     const plot = new UPlot({
-      width: 320, height: 160, legend: { show: true },
+      width: spec.width ?? 320, height: spec.height ?? 160, legend: { show: true },
       scales: { x: bars ? { time: false, range: [-0.5, bars.length - 0.5] } : { time: spec.time } },
+      ...(spec.utc ? { tzDate: (ts: number) => UPlot.tzDate(new Date(ts * 1e3), "Etc/UTC") } : {}),
       axes, series: [{}, ...drawn],
     }, spec.data, box);
     return () => plot.destroy();

@@ -13,6 +13,7 @@ import type { ReviewTask } from "../bindings/ReviewTask";
 import type { RoutingReason } from "../bindings/RoutingReason";
 import type { RejectReason } from "../bindings/RejectReason";
 import { session, showBanner } from "../app/state";
+import { signedIn } from "../login/account";
 import { percentile } from "./charts";
 import { PagedList } from "../virtual-list";
 import { applyComplianceEdit, applyEdit, isFinalSaveError } from "./fields";
@@ -74,7 +75,8 @@ export class Workbench {
   /** Bumped when the save queue changes (the status line). */
   readonly savesVersion = signal(0);
   readonly timings = signal<Timings>({ nextLast: 0, nextP95: 0, nextCount: 0, saveLast: 0, saveP95: 0, saveCount: 0, commitLast: 0, commitP95: 0 });
-  readonly reviewer = computed(() => session.value.reviewer ?? "");
+  /** Who decides: the signed-in account (router mode), else the name typed on this station. */
+  readonly reviewer = computed(() => signedIn.value?.name ?? session.value.reviewer ?? "");
 
   readonly queue: PagedList<ReviewTask>;
   readonly saves: SaveQueue;
@@ -179,22 +181,30 @@ export class Workbench {
     }
   }
 
-  /** Switches reviewer: once every decision of this one has landed (they are saved as them). */
-  async signOut(): Promise<void> {
+  /**
+   * Before the reviewer changes (a switch, an account signing out): false while decisions of
+   * this one are still being saved (they are saved as them); otherwise the tasks on screen go back.
+   */
+  async leave(): Promise<boolean> {
     const unsaved = this.saves.pending.length;
     if (unsaved > 0) {
       showBanner(`${unsaved} decision${unsaved === 1 ? " is" : "s are"} still being saved for ${this.reviewer.value}; switch reviewers once ${unsaved === 1 ? "it has" : "they have"} landed.`);
-      return;
+      return false;
     }
     await this.releaseHeld();
+    this.history.length = 0;
+    this.viewing.value = null;
+    return true;
+  }
+
+  /** Switches reviewer (local mode): once every decision of this one has landed. */
+  async signOut(): Promise<void> {
+    if (!(await this.leave())) return;
     try {
       session.value = await api.signOut();
     } catch (error) {
       showBanner(errorMessage(error));
-      return;
     }
-    this.history.length = 0;
-    this.viewing.value = null;
   }
 
   async start(): Promise<void> {

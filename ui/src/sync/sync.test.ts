@@ -80,6 +80,8 @@ describe("the connection badge", () => {
       .toEqual({ state: "online", url: "https://router.example", pending: 4 });
     expect(connectionFromStatus(statusOf({ online: false, problem: "The router's certificate is not trusted" })))
       .toEqual({ state: "offline", url: "https://router.example", pending: 0, error: "The router's certificate is not trusted" });
+    expect(connectionFromStatus(statusOf({ online: false, problem: null })))
+      .toEqual({ state: "connecting", url: "https://router.example" });
   });
 });
 

@@ -2,6 +2,7 @@
 // the panel is up, every 10 s otherwise, never while the window is hidden), the top bar's
 // connection badge that follows it, and the outbox rows a page at a time (the outbox can hold
 // 100,000 rows). The pure parts (labels, times, selection, the poller) are unit-tested.
+import { refreshAccount } from "../login/account";
 import { effect, signal, untracked } from "@preact/signals";
 import { errorMessage, syncApi } from "../api";
 import type { SyncCounts } from "../bindings/SyncCounts";
@@ -75,6 +76,8 @@ export function connectionFromStatus(status: SyncStatus): Connection {
   if (c === null) return { state: "local" };
   const pending = pendingCount(status.counts);
   if (status.online) return { state: "online", url: c.url, pending };
+  // neither answered nor failed yet (just connected, or just started): still trying, not offline
+  if (status.problem === null) return { state: "connecting", url: c.url };
   return { state: "offline", url: c.url, pending, error: status.problem ?? "The router has not answered" };
 }
 
@@ -316,6 +319,10 @@ export async function connect(url: string, code: string, stationName: string): P
     applyStatus(s);
     notice.value = "";
     void refreshJobs();
+    // a connected station works under router accounts: the login screen comes up
+    void refreshAccount();
+    // the first round with the router takes a moment: the badge asks again soon, not in 10 s
+    setTimeout(() => poller?.now(), 1_500);
     return true;
   } catch (error) {
     generation += 1;
@@ -335,6 +342,7 @@ export async function disconnect(): Promise<void> {
     generation += 1;
     applyStatus(s);
     notice.value = "Disconnected. The outbox is kept and sent when you connect again.";
+    void refreshAccount();
   } catch (error) {
     notice.value = userMessage(error);
   }

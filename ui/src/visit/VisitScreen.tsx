@@ -12,6 +12,7 @@ import { keys } from "../keys";
 import { closeScreen, openScreen, route, toggleScreen } from "../app/router";
 import { showBanner, stores } from "../app/state";
 import { status as syncStatus } from "../sync/sync";
+import { routerMode, signedIn } from "../login/account";
 
 /** Photos shown per page in the panel (the rest are a "Show more" away). */
 export const PHOTOS_PAGE = 50;
@@ -238,9 +239,11 @@ function VisitStart() {
   const folderPath = info?.import_folder;
   const start = async () => {
     setError("");
-    const auditor = auditorRef.current?.value ?? "";
+    // a connected station runs visits under the signed-in account (the station ignores a name)
+    const account = routerMode.value ? signedIn.value?.name ?? "" : null;
+    const auditor = account ?? auditorRef.current?.value ?? "";
     try {
-      localStorage.setItem("auditor", auditor.trim());
+      if (account === null) localStorage.setItem("auditor", auditor.trim());
       const visit = await visitApi.start(storeRef.current?.value ?? "", auditor, chooseRef.current?.checked ?? false);
       if (visit) {
         visitId.value = visit.id;
@@ -257,8 +260,10 @@ function VisitStart() {
       <label>Store <select id="visit-store" aria-label="Store" ref={storeRef}>
         {(info?.stores ?? []).map((s) => <option value={s.id} selected={s.id === info?.active}>{s.name}</option>)}
       </select></label>
-      <label>Auditor <input id="visit-auditor" type="text" placeholder="Your name" maxLength={100} ref={auditorRef}
-        defaultValue={localStorage.getItem("auditor") ?? ""} /></label>
+      {routerMode.value
+        ? <p id="visit-auditor-account">Auditor: <strong>{signedIn.value?.name ?? "nobody signed in"}</strong></p>
+        : <label>Auditor <input id="visit-auditor" type="text" placeholder="Your name" maxLength={100} ref={auditorRef}
+          defaultValue={localStorage.getItem("auditor") ?? ""} /></label>}
       <p class="small muted">{folderPath ? `Photos from ${folderPath}` : "No import folder in stores.toml"}</p>
       <label class="small"><input id="visit-choose-folder" type="checkbox" ref={chooseRef} defaultChecked={!folderPath} /> Choose the camera/phone folder</label>
       <button class="primary" id="visit-start" onClick={() => void start()}>Start visit</button>
