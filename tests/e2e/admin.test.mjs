@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Session, freePort, startDriver } from "./webdriver.mjs";
 import { addAccount, enrolThroughUi, fill, loginError, totp, typeCode, typePassword } from "./accounts.mjs";
-import { Child, saveAs, startKeyring } from "./processes.mjs";
+import { Child, rowsOf, saveAs, startKeyring } from "./processes.mjs";
 
 const app = process.env.REVIEW_STATION_BIN;
 const routerBin = process.env.REVIEW_ROUTER_BIN;
@@ -146,11 +146,29 @@ test("an admin enrols TOTP and sees the dashboards of a load run with a quota fa
     await session.clickCss("#sync-connect-button");
 
     // Connected: the login screen. The admin enrols the authenticator, first code, recovery codes.
-    const { codes } = await enrolThroughUi(session, "root");
+    const { codes, secret } = await enrolThroughUi(session, "root");
     assert.equal(codes.length, 10);
     await session.waitFor("signed in as root", () => session.script(
       "return document.getElementById('session-name')?.textContent === 'root' && document.getElementById('session-role')?.dataset.role === 'admin';"), 30_000);
     mark("root enrolled TOTP and signed in");
+
+    // New recovery codes from the account menu, under the next step's code (this step's was
+    // just used: each step signs once)
+    await session.clickCss("#session-name");
+    await fill(session, "#account-code", totp(secret, 30));
+    await session.clickCss("#account-regenerate");
+    const fresh = await session.waitFor("the new recovery codes", async () => {
+      const error = await session.script("return document.getElementById('account-menu-error')?.textContent ?? '';");
+      if (error) throw new Error(`new codes refused: ${error}`);
+      return session.script("const el = document.getElementById('account-recovery-codes'); return el ? [...el.children].map((c) => c.textContent.trim()) : null;");
+    }, 30_000);
+    assert.equal(fresh.length, 10);
+    assert.ok(fresh.every((c) => !codes.includes(c)), "new codes, not the old ones");
+    const kept = rowsOf(path.join(routerDir, "router.db"),
+      "SELECT count(*) AS n FROM recovery_codes WHERE account_id = (SELECT id FROM accounts WHERE name = 'root')");
+    assert.equal(kept[0].n, 10, "the router keeps the 10 new ones only");
+    await session.clickCss("#account-codes-done");
+    mark("new recovery codes made from the account menu");
 
     // The dashboards (A): decided share against actual calls differ after the quota failure.
     await session.press("\uE00C");

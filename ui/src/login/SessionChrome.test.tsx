@@ -3,7 +3,7 @@ import { act } from "preact/test-utils";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { AccountStatus } from "../bindings/AccountStatus";
 
-const accountApi = vi.hoisted(() => ({ status: vi.fn(), logout: vi.fn() }));
+const accountApi = vi.hoisted(() => ({ status: vi.fn(), logout: vi.fn(), regenerateRecoveryCodes: vi.fn() }));
 const api = vi.hoisted(() => ({ session: vi.fn() }));
 vi.mock("../api", async (original) => ({ ...(await original<typeof import("../api")>()), accountApi, api }));
 
@@ -11,6 +11,7 @@ import { closeScreen, route } from "../app/router";
 import { session } from "../app/state";
 import { account, addSignOutGuard, isAdmin } from "./account";
 import { ReviewerChrome, SessionChrome } from "./SessionChrome";
+import { closeMenu } from "./AccountMenu";
 
 const router: AccountStatus = {
   mode: "router", account: { id: 1, name: "ana", role: "admin" }, expires_at: "2026-03-10T20:00:00Z",
@@ -42,6 +43,38 @@ describe("who is signed in, in the window's chrome", () => {
     const head = shown(<ReviewerChrome reviewer="ana" switchReviewer={() => {}} />);
     expect(head.querySelector("#review-account")?.textContent).toBe("ana · Admin");
     expect(head.querySelector("#review-reviewer-switch")).toBeNull();
+  });
+
+  it("makes new recovery codes from the account menu under a fresh code, and says a wrong one", async () => {
+    account.value = router;
+    closeMenu();
+    const el = shown(<SessionChrome />);
+    document.body.append(el); // a form submits only in a document
+    const click = (id: string) => act(() => { el.querySelector<HTMLButtonElement>(`#${id}`)!.click(); });
+    const type = (text: string) => act(() => {
+      const input = el.querySelector<HTMLInputElement>("#account-code")!;
+      input.value = text;
+      input.dispatchEvent(new Event("input"));
+    });
+    click("session-name");
+    expect(el.querySelector("#account-menu")).not.toBeNull();
+    type("12 34");
+    await act(async () => { el.querySelector<HTMLButtonElement>("#account-regenerate")!.click(); });
+    expect(el.querySelector("#account-menu-error")?.textContent).toBe("Type the 6-digit code your authenticator shows now.");
+    expect(accountApi.regenerateRecoveryCodes).not.toHaveBeenCalled();
+    accountApi.regenerateRecoveryCodes.mockRejectedValueOnce({ code: "bad_code", message: "that code is wrong or was used already" });
+    type("123 456");
+    await act(async () => { el.querySelector<HTMLButtonElement>("#account-regenerate")!.click(); });
+    expect(accountApi.regenerateRecoveryCodes).toHaveBeenLastCalledWith("123456");
+    expect(el.querySelector("#account-menu-error")?.textContent).toBe("That code is wrong or was already used. Wait for the next code.");
+    const codes = Array.from({ length: 10 }, (_, i) => `AAAA-BBBB-CC${String(i).padStart(2, "0")}`);
+    accountApi.regenerateRecoveryCodes.mockResolvedValueOnce({ codes });
+    type("654321");
+    await act(async () => { el.querySelector<HTMLButtonElement>("#account-regenerate")!.click(); });
+    expect([...el.querySelectorAll("#account-recovery-codes li")].map((li) => li.textContent)).toEqual(codes);
+    click("account-codes-done");
+    expect(el.querySelector("#account-menu")).toBeNull();
+    el.remove();
   });
 
   it("marks the typed name Local (not connected) in local mode", () => {

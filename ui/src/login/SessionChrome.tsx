@@ -1,8 +1,9 @@
 // Who is working, where the window shows it: the top bar (router mode: the account, its role and
 // Sign out; local mode: the typed name marked "Local (not connected)") and the review screen's
-// head (the same, with the local mode's reviewer switch).
+// head (the same, with the local mode's reviewer switch). The name opens the account menu.
 import { session } from "../app/state";
 import { ROLE_LABELS, account, requireLogin, signOut } from "./account";
+import { AccountMenu, menuOpen, toggleMenu } from "./AccountMenu";
 
 /** "Signed in until 18:40" for the name's tooltip. */
 function untilText(expiresAt: string | null): string | undefined {
@@ -40,7 +41,9 @@ export function SessionChrome() {
   }
   return (
     <span id="session" class="session" data-mode="router">
-      <span id="session-name" class="session-name" title={untilText(s.expires_at)}>{a.name}</span>
+      <button id="session-name" class="session-name link-button" title={`${untilText(s.expires_at) ?? a.name}. Click for your account`}
+        aria-expanded={menuOpen.value} onClick={toggleMenu}>{a.name}</button>
+      <AccountMenu until={untilText(s.expires_at)} />
       <span id="session-role" class={`chip role-chip role-${a.role}`} data-role={a.role}>{ROLE_LABELS[a.role]}</span>
       <button id="sign-out" title="Sign out of this station (the tasks on screen go back to the queue)" onClick={() => void signOut()}>Sign out</button>
     </span>

@@ -1,9 +1,14 @@
 //! People's accounts: creation, sign-in (password, then a TOTP code or a recovery code, under
 //! a short challenge), TOTP enrolment, sessions bound to the device that opened them, the
 //! throttle on failures, and the log of every attempt (never a secret in it).
+//!
+//! Just past 600 lines: the two sign-in steps and enrolment share the throttle, the challenge
+//! and the log, and are checked together for what each refusal reveals.
 
 mod password;
+mod recovery;
 pub mod seal;
+mod sessions;
 mod throttle;
 pub mod totp;
 
@@ -14,6 +19,9 @@ use sqlx::Row;
 
 pub use password::{LANES, MEMORY_KIB, MIN_CHARS, PASSES};
 pub use seal::{SealError, Sealer, SECRET_KEY_ENV};
+pub use sessions::Session;
+
+use recovery::normalize_recovery;
 pub use throttle::{Throttle, MAX_FAILURES, WINDOW_MS};
 
 /// How long the second step may take after the password.
@@ -91,34 +99,6 @@ fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A recovery code as typed: case, spaces and dashes do not matter.
-fn normalize_recovery(code: &str) -> String {
-    code.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
-
-/// 10 codes of 12 characters from 32 unambiguous ones (60 random bits each: a fast hash is
-/// enough to keep them, as for API keys).
-fn new_recovery_codes() -> Vec<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    (0..RECOVERY_CODES)
-        .map(|_| {
-            let bytes = random_bytes::<12>();
-            let chars: Vec<char> = bytes
-                .iter()
-                .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-                .collect();
-            chars
-                .chunks(4)
-                .map(|c| c.iter().collect::<String>())
-                .collect::<Vec<_>>()
-                .join("-")
-        })
-        .collect()
-}
-
 /// One row of `accounts`, as sign-in needs it.
 #[derive(Debug, Clone)]
 struct AccountRow {
@@ -129,20 +109,6 @@ struct AccountRow {
     totp_last_step: Option<u64>,
     throttle: Throttle,
     disabled: bool,
-}
-
-/// A checked session.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub account: Account,
-    pub client_id: i64,
-    pub expires_at_ms: i64,
-}
-
-impl Session {
-    pub fn expires_at(&self) -> String {
-        rfc3339_ms(self.expires_at_ms)
-    }
 }
 
 /// The accounts over the router's database; `sealer` none: sign-in is off (accounts can still
@@ -609,155 +575,6 @@ impl Accounts {
         })
     }
 
-    async fn replace_recovery_codes(&self, account_id: i64) -> Result<Vec<String>, AuthError> {
-        let codes = new_recovery_codes();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE account_id = ?")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        for code in &codes {
-            sqlx::query("INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)")
-                .bind(account_id)
-                .bind(sha256_hex(&normalize_recovery(code)))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(codes)
-    }
-
-    /// New recovery codes for a signed-in person who types a fresh TOTP code; the old ones are
-    /// void.
-    pub async fn regenerate_recovery_codes(
-        &self,
-        session: &Session,
-        code: &str,
-    ) -> Result<Vec<String>, AuthError> {
-        let sealer = self.sealer()?.clone();
-        let now = now_ms();
-        let row = self
-            .row_by_id(session.account.id)
-            .await?
-            .ok_or(AuthError::SessionEnded("the account was removed"))?;
-        if let Some(until) = row.throttle.locked_until(now) {
-            return Err(locked(until, now));
-        }
-        let sealed = row
-            .totp_sealed
-            .as_deref()
-            .ok_or(AuthError::BadCode { skew_s: None })?;
-        let secret = sealer.open(sealed, &row.account.id.to_string())?;
-        let unix = u64::try_from(now / 1000).unwrap_or_default();
-        let accepted = match totp::check(&secret, code, unix, row.totp_last_step) {
-            totp::CodeCheck::Accepted(step) => {
-                sqlx::query("UPDATE accounts SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)")
-                    .bind(i64::try_from(step).unwrap_or(i64::MAX))
-                    .bind(row.account.id)
-                    .bind(i64::try_from(step).unwrap_or(i64::MAX))
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected()
-                    == 1
-            }
-            _ => false,
-        };
-        if !accepted {
-            let lock = self.fail(&row, now).await?;
-            self.log(
-                Some(row.account.id),
-                &row.account.name,
-                Some(session.client_id),
-                "recovery_codes",
-                "wrong",
-                None,
-            )
-            .await;
-            return Err(lock.unwrap_or(AuthError::BadCode { skew_s: None }));
-        }
-        let codes = self.replace_recovery_codes(row.account.id).await?;
-        self.log(
-            Some(row.account.id),
-            &row.account.name,
-            Some(session.client_id),
-            "recovery_codes",
-            "ok",
-            None,
-        )
-        .await;
-        Ok(codes)
-    }
-
-    /// The session of `token` for a request from `client_id`.
-    pub async fn session(&self, token: &str, client_id: i64) -> Result<Session, AuthError> {
-        let row = sqlx::query(
-            "SELECT s.account_id, s.client_id, s.expires_at_ms, s.revoked_reason, a.name, a.role, a.disabled_at IS NOT NULL
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
-        )
-        .bind(sha256_hex(token))
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(AuthError::SessionEnded("unknown session"))?;
-        let revoked: Option<String> = row.get(3);
-        if let Some(reason) = revoked {
-            return Err(AuthError::SessionEnded(if reason == "signed_out" {
-                "signed out"
-            } else {
-                "revoked by an admin"
-            }));
-        }
-        if row.get::<i64, _>(2) <= now_ms() {
-            return Err(AuthError::SessionEnded("expired"));
-        }
-        if row.get::<i64, _>(1) != client_id {
-            let name: String = row.get(4);
-            self.log(
-                Some(row.get(0)),
-                &name,
-                Some(client_id),
-                "session",
-                "wrong_device",
-                None,
-            )
-            .await;
-            return Err(AuthError::SessionEnded("it was opened on another device"));
-        }
-        if row.get::<bool, _>(6) {
-            return Err(AuthError::SessionEnded("the account was disabled"));
-        }
-        let role: String = row.get(5);
-        Ok(Session {
-            account: Account {
-                id: row.get(0),
-                name: row.get(4),
-                role: role.parse().map_err(|_| {
-                    AuthError::Invalid(format!("the stored role {role:?} is unknown"))
-                })?,
-            },
-            client_id,
-            expires_at_ms: row.get(2),
-        })
-    }
-
-    pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
-        sqlx::query("UPDATE sessions SET revoked_at = ?, revoked_reason = 'signed_out' WHERE token_hash = ? AND revoked_at IS NULL")
-            .bind(crate::ledger::now_rfc3339())
-            .bind(sha256_hex(token))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Ends every open session of an account; answers how many.
-    pub async fn revoke_sessions(&self, account_id: i64) -> Result<u64, AuthError> {
-        Ok(sqlx::query("UPDATE sessions SET revoked_at = ?, revoked_reason = 'revoked' WHERE account_id = ? AND revoked_at IS NULL")
-            .bind(crate::ledger::now_rfc3339())
-            .bind(account_id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
-    }
-
     pub async fn id_of(&self, name: &str) -> Result<Option<i64>, AuthError> {
         Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE name = ?")
             .bind(name.trim())
@@ -800,21 +617,6 @@ fn locked(until_ms: i64, now_ms: i64) -> AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recovery_codes_are_ten_distinct_and_typed_loosely() {
-        let codes = new_recovery_codes();
-        assert_eq!(codes.len(), 10);
-        let unique: std::collections::HashSet<_> = codes.iter().collect();
-        assert_eq!(unique.len(), 10);
-        for code in &codes {
-            assert_eq!(code.len(), 14, "{code}");
-            assert_eq!(
-                normalize_recovery(&code.to_lowercase().replace('-', " ")),
-                normalize_recovery(code)
-            );
-        }
-    }
 
     #[test]
     fn a_clock_message_says_which_way() {

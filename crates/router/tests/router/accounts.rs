@@ -1,6 +1,7 @@
 //! People's accounts over real HTTP: the first admin made by the router's own command, TOTP
 //! enrolment from the otpauth URL the router shows, sign-in with a code or a recovery code,
 //! sessions bound to their device, the throttle, and the admin API closed to other roles.
+//! Just past 600 lines: each of the bad inputs is a case here, over one set-up.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
