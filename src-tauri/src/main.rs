@@ -210,16 +210,15 @@ fn verify_audit(data_dir: Option<std::path::PathBuf>) -> i32 {
         eprintln!("review-station: no station database in {}", dir.display());
         return 2;
     }
-    let checked = tauri::async_runtime::block_on(async {
-        let station = Station::open(&dir).await?;
-        station.verify_audit().await
-    });
+    // read-only: a verification changes nothing it checks (no migration, no config written)
+    let checked = tauri::async_runtime::block_on(station::verify_audit_read_only(&dir));
     match checked {
         Ok(check) if check.intact => {
             println!(
-                "audit trail intact: {} decisions ({}){}",
+                "audit trail intact: {} decisions ({}){}{}",
                 check.decisions,
                 dir.display(),
+                check.seal.map_or(String::new(), |s| format!("; seal: {s}")),
                 check
                     .witnessed
                     .map_or(String::new(), |w| format!("; router: {w}"))
@@ -228,9 +227,12 @@ fn verify_audit(data_dir: Option<std::path::PathBuf>) -> i32 {
         }
         Ok(check) => {
             println!(
-                "audit trail BROKEN at decision {}: {}",
+                "audit trail BROKEN at decision {}: {}{}",
                 check.broken_at.unwrap_or_default(),
-                check.problem.unwrap_or_default()
+                check.problem.unwrap_or_default(),
+                check
+                    .seal
+                    .map_or(String::new(), |s| format!(" (seal: {s})"))
             );
             1
         }

@@ -209,6 +209,10 @@ pub struct AuditCheck {
     /// the router could not be asked. `None` for a station never connected.
     #[serde(default)]
     pub witnessed: Option<String>,
+    /// How the chain's seals (HMACs with the audit key kept in the OS keyring) were checked,
+    /// or why they could not be.
+    #[serde(default)]
+    pub seal: Option<String>,
 }
 
 /// Who is working in this session.

@@ -13,6 +13,7 @@
 pub mod account;
 mod analysis;
 mod app_flow;
+mod audit_key;
 mod documents;
 mod error;
 mod export_file;
@@ -112,7 +113,14 @@ impl Station {
         data_dir: &Path,
         models_dir: &Path,
     ) -> Result<Arc<Self>, StationError> {
-        let core = Arc::new(Core::new(Store::open(data_dir).await?, models_dir));
+        let store = Store::open(data_dir).await?;
+        // before any service exists: no decision can be written between the key's making and
+        // its first seal
+        match audit_key::install(&store, data_dir).await {
+            Ok(seal) => tracing::info!(from = seal.from_id(), "audit chain sealed"),
+            Err(why) => tracing::warn!(%why, "audit chain NOT sealed"),
+        }
+        let core = Arc::new(Core::new(store, models_dir));
         let session = Arc::new(Session::remembered(core.data_dir()));
         let stores = Arc::new(Stores::new(core.data_dir()));
         let analysis = Arc::new(Analysis::new(Arc::clone(&core), Arc::clone(&stores)));
@@ -291,6 +299,28 @@ impl Station {
     pub fn cancel_job(&self, job_id: u64) -> bool {
         self.core.jobs.cancel(job_id)
     }
+}
+
+/// Verifies the audit trail of `data_dir` without opening the station: the database read
+/// only, no migration, no configuration written, nothing changed; compared with the heads the
+/// router witnessed when the station is connected (its key read from the keyring).
+pub async fn verify_audit_read_only(data_dir: &Path) -> Result<protocol::AuditCheck, StationError> {
+    let store = Store::open_read_only(data_dir).await?;
+    let key = audit_key::load(data_dir).await;
+    if let Ok(Some(seal)) = &key {
+        store.set_audit_seal(seal.clone());
+    }
+    let checked = async {
+        let mut local = review::audit_check(&store).await?;
+        if let Err(why) = key {
+            local.seal = Some(format!("not checked: {why}"));
+        }
+        let keys = ::sync::DeviceKeys::new(KEYRING_SERVICE);
+        sync::compare_witnessed(&store, &keys, data_dir, local).await
+    }
+    .await;
+    store.close().await;
+    checked
 }
 
 /// Largest page the UI may ask for.

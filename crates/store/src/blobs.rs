@@ -58,6 +58,13 @@ impl BlobStore {
         })
     }
 
+    /// The blob store at `root` as it is, creating nothing (read-only use).
+    pub fn existing(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+        }
+    }
+
     pub fn path_of(&self, sha: &Sha256Hex) -> PathBuf {
         self.root.join(&sha.as_str()[..2]).join(sha.as_str())
     }

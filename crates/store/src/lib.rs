@@ -1,6 +1,7 @@
 //! The station's persistent state: one SQLite database (WAL) plus a content-addressed blob
 //! directory, both under the station's data directory. Nothing else touches either.
 
+mod audit_seal;
 mod blobs;
 mod embeddings;
 mod items;
@@ -12,11 +13,13 @@ mod visits;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use audit_seal::AuditSeal;
 pub use blobs::{BlobStore, Sha256Hex};
 pub use embeddings::CachedEmbedding;
 pub use items::{
@@ -60,7 +63,17 @@ pub enum StoreError {
     NothingToUndo(i64),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("{path} was written by a newer Review Station (database version {found}; this one knows up to {known}): open it with that version, or restore a backup made by this one")]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("no station database in {0}")]
+    NoDatabase(PathBuf),
 }
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -70,6 +83,8 @@ pub struct Store {
     pool: SqlitePool,
     blobs: BlobStore,
     data_dir: PathBuf,
+    /// The audit key once the station has it (from the OS keyring; never stored here).
+    audit_seal: Arc<RwLock<Option<AuditSeal>>>,
 }
 
 /// File name of the station database inside the data directory.
@@ -85,6 +100,11 @@ impl Store {
             source,
         })?;
         let db_path = data_dir.join(DATABASE_FILE);
+        if db_path.is_file() {
+            // a newer version's database is refused before anything is written to it (the
+            // write-ahead log this open would start included)
+            Self::open_read_only(data_dir).await?.close().await;
+        }
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(&db_path)
             .create_if_missing(true)
@@ -96,14 +116,72 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("../../migrations").run(&pool).await?;
+        refuse_newer_schema(&pool, &db_path).await?;
+        MIGRATOR.run(&pool).await?;
         let blobs = BlobStore::open(&data_dir.join("blobs"))?;
         tracing::info!(db = %db_path.display(), "station database open");
         Ok(Self {
             pool,
             blobs,
             data_dir: data_dir.to_path_buf(),
+            audit_seal: Arc::default(),
         })
+    }
+
+    /// Opens an existing database for reading only: no migration, no file created, nothing
+    /// written (what a verification needs: it must change nothing it checks).
+    pub async fn open_read_only(data_dir: &Path) -> Result<Self> {
+        let db_path = data_dir.join(DATABASE_FILE);
+        if !db_path.is_file() {
+            return Err(StoreError::NoDatabase(data_dir.into()));
+        }
+        // With no write-ahead log beside it, no process has the database open: read it as an
+        // immutable file, or SQLite would create the -wal and -shm files a WAL database needs
+        // and leave them behind. With one, read through it (a running station's last commits
+        // are there), creating nothing.
+        let wal = data_dir.join(format!("{DATABASE_FILE}-wal"));
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(&db_path)
+            .read_only(true)
+            .immutable(!wal.exists())
+            .create_if_missing(false)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await?;
+        refuse_newer_schema(&pool, &db_path).await?;
+        Ok(Self {
+            pool,
+            blobs: BlobStore::existing(&data_dir.join("blobs")),
+            data_dir: data_dir.to_path_buf(),
+            audit_seal: Arc::default(),
+        })
+    }
+
+    /// Seals every decision from now on with `seal` (and checks the seals it covers).
+    pub fn set_audit_seal(&self, seal: AuditSeal) {
+        *self
+            .audit_seal
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(seal);
+    }
+
+    pub fn audit_seal(&self) -> Option<AuditSeal> {
+        self.audit_seal
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many decisions carry a seal, and the last decision's id (0: none yet).
+    pub async fn seal_census(&self) -> Result<(u64, i64)> {
+        let (sealed, last): (i64, i64) =
+            sqlx::query_as("SELECT count(seal), coalesce(max(id), 0) FROM review_decisions")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((u64::try_from(sealed).unwrap_or(0), last))
     }
 
     pub fn blobs(&self) -> &BlobStore {
@@ -141,4 +219,28 @@ pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// A database migrated past what this build knows cannot be run on: said plainly, before
+/// sqlx's "previously applied but missing" error.
+async fn refuse_newer_schema(pool: &SqlitePool, path: &Path) -> Result<()> {
+    let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let applied: Option<i64> =
+        match sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await
+        {
+            Ok(found) => found,
+            // a new database: no migrations table yet
+            Err(sqlx::Error::Database(e)) if e.message().contains("no such table") => None,
+            Err(e) => return Err(e.into()),
+        };
+    match applied {
+        Some(found) if found > known => Err(StoreError::NewerSchema {
+            path: path.into(),
+            found,
+            known,
+        }),
+        _ => Ok(()),
+    }
 }

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use protocol::{DecisionAction, ResultKind, RoutingReason};
 
-use crate::{now_rfc3339, Result, Store, StoreError};
+use crate::{now_rfc3339, AuditSeal, Result, Store, StoreError};
 
 /// How an undo's reason column begins; the id of the decision it undoes follows.
 pub const UNDO_PREFIX: &str = "undo of decision ";
@@ -118,11 +118,13 @@ pub struct DecisionRow {
     pub versions: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The audit key's HMAC of `hash` (`audit_seal`); `None` when written without a key.
+    pub seal: Option<String>,
 }
 
 const DECISION_COLUMNS: &str = "id, task_id, reviewer, action, reason_code, before_json, \
                                 after_json, decided_at, duration_ms, diff_json, versions, \
-                                prev_hash, hash";
+                                prev_hash, hash, seal";
 
 /// What a reviewer decided, before it is chained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -472,7 +474,8 @@ impl Store {
         if closed != 1 {
             return Err(StoreError::TaskNotHeld(task_id));
         }
-        let row = append_decision(&mut tx, task_id, reviewer, decision).await?;
+        let seal = self.audit_seal();
+        let row = append_decision(&mut tx, task_id, reviewer, decision, seal.as_ref()).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -517,7 +520,8 @@ impl Store {
             diff_json: last.diff_json,
             versions: last.versions,
         };
-        let row = append_decision(&mut tx, task_id, reviewer, &undo).await?;
+        let seal = self.audit_seal();
+        let row = append_decision(&mut tx, task_id, reviewer, &undo, seal.as_ref()).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -561,8 +565,11 @@ impl Store {
 
     /// Walks the whole chain: the number of rows when intact, else the first row that does not
     /// follow from its predecessor (changed content, a row removed before it, a row inserted),
-    /// or — when the rows end before the recorded head — the first missing one.
+    /// or — when the rows end before the recorded head — the first missing one. With the
+    /// audit key set, every row it covers and the head must carry its seal too (a row inserted,
+    /// a head rewritten or the whole chain recomputed by someone without the key).
     pub async fn verify_decisions(&self) -> Result<Result<u64, ChainBreak>> {
+        let seal = self.audit_seal();
         let (head_count, head_id, head_hash) = self.chain_head().await?;
         let mut prev_hash = GENESIS_HASH.to_string();
         let mut after = 0;
@@ -577,6 +584,21 @@ impl Store {
                             "the chain ends at decision {after} after {count} rows, but its head records {head_count} rows ending at decision {head_id}: the rows after {after} were removed"
                         ),
                     }));
+                }
+                if let Some(seal) = seal.as_ref().filter(|s| s.covers(head_id)) {
+                    let stored: Option<String> =
+                        sqlx::query_scalar("SELECT seal FROM review_chain_head WHERE id = 1")
+                            .fetch_optional(&self.pool)
+                            .await?
+                            .flatten();
+                    if stored.as_deref()
+                        != Some(seal.head(head_count, head_id, &head_hash).as_str())
+                    {
+                        return Ok(Err(ChainBreak {
+                            decision_id: head_id,
+                            problem: "the chain's head does not carry the station's seal: it was rewritten without the audit key".into(),
+                        }));
+                    }
                 }
                 return Ok(Ok(count));
             }
@@ -611,6 +633,15 @@ impl Store {
                     return Ok(Err(ChainBreak {
                         decision_id: row.id,
                         problem: "its content does not match its hash: the row was changed".into(),
+                    }));
+                }
+                if let Some(problem) = seal
+                    .as_ref()
+                    .and_then(|s| crate::audit_seal::row_problem(s, &row))
+                {
+                    return Ok(Err(ChainBreak {
+                        decision_id: row.id,
+                        problem,
                     }));
                 }
                 prev_hash = row.hash;
@@ -668,6 +699,7 @@ async fn append_decision(
     task_id: i64,
     reviewer: &str,
     d: &NewDecision,
+    seal: Option<&AuditSeal>,
 ) -> Result<DecisionRow> {
     let last: Option<(i64, String)> =
         sqlx::query_as("SELECT id, hash FROM review_decisions ORDER BY id DESC LIMIT 1")
@@ -677,9 +709,11 @@ async fn append_decision(
     let id = last_id + 1;
     let at = now_rfc3339();
     let hash = chain_hash(&prev_hash, id, task_id, reviewer, d.action.as_str(), d, &at);
+    let seal = seal.filter(|s| s.covers(id));
+    let row_seal = seal.map(|s| s.row(&hash));
     sqlx::query(
-        "INSERT INTO review_decisions (id, task_id, reviewer, action, reason_code, before_json, after_json, decided_at, duration_ms, diff_json, versions, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO review_decisions (id, task_id, reviewer, action, reason_code, before_json, after_json, decided_at, duration_ms, diff_json, versions, prev_hash, hash, seal) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id)
     .bind(task_id)
@@ -694,8 +728,20 @@ async fn append_decision(
     .bind(&d.versions)
     .bind(&prev_hash)
     .bind(&hash)
+    .bind(&row_seal)
     .execute(&mut **tx)
     .await?;
+    // the head, moved by its trigger, sealed in the same transaction
+    if let Some(seal) = seal {
+        let decisions: i64 =
+            sqlx::query_scalar("SELECT decisions FROM review_chain_head WHERE id = 1")
+                .fetch_one(&mut **tx)
+                .await?;
+        sqlx::query("UPDATE review_chain_head SET seal = ? WHERE id = 1")
+            .bind(seal.head(u64::try_from(decisions).unwrap_or(0), id, &hash))
+            .execute(&mut **tx)
+            .await?;
+    }
     // the correction bound for the router's evaluation store, in the decision's transaction;
     // its key is the decision's hash, which the router stores once
     sqlx::query(
@@ -760,6 +806,7 @@ async fn append_decision(
         versions: d.versions.clone(),
         prev_hash,
         hash,
+        seal: row_seal,
     })
 }
 

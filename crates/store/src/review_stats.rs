@@ -196,7 +196,7 @@ impl Store {
     ) -> Result<Vec<(DecisionRow, TaskRow)>> {
         let rows: Vec<DecisionRow> = sqlx::query_as(&format!(
             "WITH {STANDING} SELECT id, task_id, reviewer, action, reason_code, before_json, \
-               after_json, decided_at, duration_ms, diff_json, versions, prev_hash, hash \
+               after_json, decided_at, duration_ms, diff_json, versions, prev_hash, hash, seal \
              FROM standing WHERE id > ? ORDER BY id LIMIT ?"
         ))
         .bind(after_id)

@@ -122,6 +122,30 @@ impl DeviceKeys {
     }
 }
 
+/// Whether a keyring is running to be asked, without starting one: on Linux, whether
+/// something owns `org.freedesktop.secrets` on the session bus (asking the keyring itself would
+/// let D-Bus start gnome-keyring by activation, with its unlock prompt, from a session that
+/// never had one). `Err`: there is no session bus to ask.
+pub async fn keyring_running() -> Result<bool, KeyringError> {
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    {
+        let no_bus = |e: zbus::Error| KeyringError::NoSessionBus {
+            detail: e.to_string(),
+        };
+        let connection = zbus::Connection::session().await.map_err(no_bus)?;
+        let bus = zbus::fdo::DBusProxy::new(&connection)
+            .await
+            .map_err(no_bus)?;
+        let name = zbus::names::BusName::try_from("org.freedesktop.secrets")
+            .map_err(|e| no_bus(e.into()))?;
+        bus.name_has_owner(name).await.map_err(|e| no_bus(e.into()))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+    {
+        Ok(true)
+    }
+}
+
 /// The entry's account: the router's address, without a trailing slash (one key per router,
 /// however its address was typed).
 fn account(router_url: &str) -> String {

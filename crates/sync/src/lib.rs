@@ -11,5 +11,5 @@ pub mod retry;
 pub mod transport;
 
 pub use error::{ConnectFailure, SyncError};
-pub use keys::{new_device_key, DeviceKeys, KeyringError, Secret};
+pub use keys::{keyring_running, new_device_key, DeviceKeys, KeyringError, Secret};
 pub use transport::{AdminTable, BlobSource, RouterClient, Uploaded};

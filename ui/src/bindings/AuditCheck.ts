@@ -9,4 +9,9 @@ export type AuditCheck = { decisions: number, intact: boolean, broken_at: number
  * at each sync (a history rewritten after a head was sent no longer reaches it), or why
  * the router could not be asked. `None` for a station never connected.
  */
-witnessed: string | null, };
+witnessed: string | null, 
+/**
+ * How the chain's seals (HMACs with the audit key kept in the OS keyring) were checked,
+ * or why they could not be.
+ */
+seal: string | null, };

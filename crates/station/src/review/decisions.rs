@@ -231,21 +231,30 @@ impl Review {
     }
 
     pub async fn verify_audit(&self) -> Result<AuditCheck, StationError> {
-        Ok(match self.core.store.verify_decisions().await? {
-            Ok(decisions) => AuditCheck {
-                decisions,
-                intact: true,
-                broken_at: None,
-                problem: None,
-                witnessed: None,
-            },
-            Err(b) => AuditCheck {
-                decisions: 0,
-                intact: false,
-                broken_at: Some(b.decision_id),
-                problem: Some(b.problem),
-                witnessed: None,
-            },
-        })
+        audit_check(&self.core.store).await
     }
+}
+
+/// The local chain's check (the router's witness is added by `sync`).
+pub(crate) async fn audit_check(store: &store::Store) -> Result<AuditCheck, StationError> {
+    let verified = store.verify_decisions().await?;
+    let seal = Some(crate::audit_key::describe(store, verified.is_ok()).await?);
+    Ok(match verified {
+        Ok(decisions) => AuditCheck {
+            decisions,
+            intact: true,
+            broken_at: None,
+            problem: None,
+            witnessed: None,
+            seal,
+        },
+        Err(b) => AuditCheck {
+            decisions: 0,
+            intact: false,
+            broken_at: Some(b.decision_id),
+            problem: Some(b.problem),
+            witnessed: None,
+            seal,
+        },
+    })
 }

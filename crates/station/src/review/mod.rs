@@ -9,6 +9,7 @@
 //! - `learning.rs`: a category correction becomes a reference photo.
 
 mod decisions;
+pub(crate) use decisions::audit_check;
 mod diff;
 mod learning;
 mod policy;

@@ -13,6 +13,8 @@ mod machine;
 mod second_opinion;
 mod shared;
 pub mod types;
+mod witness;
+pub(crate) use witness::compare as compare_witnessed;
 mod worker;
 
 use std::sync::{Arc, Mutex};
@@ -85,7 +87,7 @@ impl SyncService {
     /// The keyring entry of this station's key for the router at `url`: one per router and
     /// data directory, so two stations of one user (two data directories) never share a key.
     pub fn keyring_entry(&self, url: &str) -> String {
-        format!("{url} {}", self.core.data_dir().display())
+        keyring_entry(url, self.core.data_dir())
     }
 
     /// A client of the connected router with this station's device key; `None` when the
@@ -304,88 +306,12 @@ impl SyncService {
     }
 
     /// Adds to a local audit check how the chain compares with every head the router
-    /// witnessed: a head the local chain no longer reaches means the history was rewritten
-    /// after it was sent.
+    /// witnessed (`witness::compare`).
     pub async fn check_witnessed(
         &self,
-        mut check: protocol::AuditCheck,
+        check: protocol::AuditCheck,
     ) -> Result<protocol::AuditCheck, StationError> {
-        let Some(connection) = self.connection().await? else {
-            return Ok(check);
-        };
-        let key = match self.keys.load(&self.keyring_entry(&connection.url)).await {
-            Ok(Some(key)) => key,
-            Ok(None) => {
-                check.witnessed = Some(
-                    "not compared with the router: its device key is not in the keyring".into(),
-                );
-                return Ok(check);
-            }
-            Err(error) => {
-                check.witnessed = Some(format!("not compared with the router: {error}"));
-                return Ok(check);
-            }
-        };
-        let client = ::sync::RouterClient::new(&connection.url, Some(key)).map_err(sync_error)?;
-        let mut heads = Vec::new();
-        loop {
-            let page = match client.audit_heads(heads.len() as u64, 1000).await {
-                Ok(page) => page,
-                Err(error) => {
-                    check.witnessed = Some(format!(
-                        "not compared with the router ({} heads read): {error}",
-                        heads.len()
-                    ));
-                    return Ok(check);
-                }
-            };
-            let full = page.len() == 1000;
-            heads.extend(page);
-            if !full {
-                break;
-            }
-        }
-        for witnessed in &heads {
-            let head = &witnessed.head;
-            if head.decisions == 0 {
-                continue;
-            }
-            let local = self.core.store.decision_at(head.last_id).await?;
-            let differs = match &local {
-                Some((count, hash)) => *count != head.decisions || *hash != head.last_hash,
-                None => true,
-            };
-            if differs {
-                check.intact = false;
-                check.broken_at.get_or_insert(head.last_id);
-                let now = match local {
-                    Some((count, hash)) => format!("{count} decisions ending in {}", short(&hash)),
-                    None => "no such decision".into(),
-                };
-                let problem = format!(
-                    "the history was rewritten after the router witnessed it on {}: it saw {} decisions ending at decision {} ({}), this station now has {now}",
-                    witnessed.received_at,
-                    head.decisions,
-                    head.last_id,
-                    short(&head.last_hash)
-                );
-                check.problem = Some(match check.problem.take() {
-                    Some(local) => format!("{local}; {problem}"),
-                    None => problem,
-                });
-                check.witnessed = Some(format!(
-                    "differs from a head the router witnessed ({} heads)",
-                    heads.len()
-                ));
-                return Ok(check);
-            }
-        }
-        check.witnessed = Some(format!(
-            "matches all {} heads the router witnessed at {}",
-            heads.len(),
-            connection.url
-        ));
-        Ok(check)
+        witness::compare(&self.core.store, &self.keys, self.core.data_dir(), check).await
     }
 
     /// Gives the station's window of the team's queue back, so other stations need not wait for
@@ -415,18 +341,7 @@ impl SyncService {
     }
 
     pub(crate) async fn connection(&self) -> Result<Option<SyncConnection>, StationError> {
-        let store = &self.core.store;
-        let (Some(url), Some(device)) = (
-            store.sync_value(URL).await?,
-            store.sync_value(DEVICE_ID).await?,
-        ) else {
-            return Ok(None);
-        };
-        Ok(Some(SyncConnection {
-            url,
-            device_id: device.parse().unwrap_or_default(),
-            station_name: store.sync_value(STATION_NAME).await?.unwrap_or_default(),
-        }))
+        connection_of(&self.core.store).await
     }
 
     fn start_worker(self: &Arc<Self>, connection: SyncConnection, key: ::sync::Secret) {
@@ -498,6 +413,28 @@ pub(crate) fn keyring_error(error: ::sync::KeyringError) -> StationError {
     }
 }
 
-fn short(hash: &str) -> &str {
+/// The keyring entry of a data directory's device key for the router at `url`.
+pub(crate) fn keyring_entry(url: &str, data_dir: &std::path::Path) -> String {
+    format!("{url} {}", data_dir.display())
+}
+
+/// The router this station is connected to, as its database says (`None`: local).
+pub(crate) async fn connection_of(
+    store: &store::Store,
+) -> Result<Option<SyncConnection>, StationError> {
+    let (Some(url), Some(device)) = (
+        store.sync_value(URL).await?,
+        store.sync_value(DEVICE_ID).await?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(SyncConnection {
+        url,
+        device_id: device.parse().unwrap_or_default(),
+        station_name: store.sync_value(STATION_NAME).await?.unwrap_or_default(),
+    }))
+}
+
+pub(crate) fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
 mod accounts;
+mod audit;
 mod local_stats;
 mod sync;
 

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
+mod audit_seal;
 mod local_stats;
 mod outbox;
 
@@ -557,7 +558,7 @@ async fn verify_finds_decisions_removed_from_the_end_of_the_chain() {
 }
 
 /// "ana" claims and approves `n` tasks in queue order.
-async fn approve_all(store: &Store, n: usize, ms: i64) {
+pub(crate) async fn approve_all(store: &Store, n: usize, ms: i64) {
     let any = store::QueueFilter::default();
     for _ in 0..n {
         let t = store
@@ -573,7 +574,7 @@ async fn approve_all(store: &Store, n: usize, ms: i64) {
 }
 
 /// Runs one statement on the database file through a separate connection, as an intruder would.
-async fn sqlx_edit(db: &std::path::Path, sql: &str) -> Result<(), String> {
+pub(crate) async fn sqlx_edit(db: &std::path::Path, sql: &str) -> Result<(), String> {
     use sqlx::Connection;
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
         .await
