@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod csv;
 pub mod documents;
 mod error;
 mod review;

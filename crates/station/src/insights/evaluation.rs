@@ -158,7 +158,15 @@ impl Insights {
                         serde_json::to_writer(&mut *w, &row).map_err(|e| write_error(e.into()))?;
                         w.write_all(b"\n").map_err(write_error)?;
                     }
-                    Writer::Csv(w) => w.write_record(row.csv_record()).map_err(csv_error)?,
+                    // reviewer names and reason codes are typed or stored text: every cell
+                    // is defused, as in the visit report
+                    Writer::Csv(w) => w
+                        .write_record(
+                            row.csv_record()
+                                .iter()
+                                .map(|c| protocol::csv::cell(c).into_owned()),
+                        )
+                        .map_err(csv_error)?,
                 }
                 written = written.saturating_add(1);
             }

@@ -17,6 +17,7 @@
 
 use std::fmt::Write as _;
 
+use protocol::csv::field as csv_field;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -157,22 +158,6 @@ fn hardware(cpu: &str, providers: &[String]) -> String {
         format!("{cpu} (no model ran in this window)")
     } else {
         format!("{cpu} ({})", providers.join(", "))
-    }
-}
-
-/// A CSV field: quoted when it holds a comma, a quote or a line break; one a spreadsheet would
-/// run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage return first: reviewer names are
-/// typed by people) gets a leading `'`, as OWASP advises against CSV injection.
-fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
     }
 }
 

@@ -168,7 +168,20 @@ impl Review {
                 Some(reason_code.as_str().to_string()),
                 task.model_output.clone(),
             ),
-            DecisionInput::Correct { after } => (None, after.to_string()),
+            DecisionInput::Correct { after } => {
+                // a reviewer's output goes where the model's goes (the audit trail, the
+                // evaluation set, the router): it must fit the same schema
+                let kind: ResultKind = task.kind.parse().map_err(|_| {
+                    StationError::InvalidRequest(format!(
+                        "task {task_id} has an unknown kind {:?}",
+                        task.kind
+                    ))
+                })?;
+                extract::schema::validate(kind, &after).map_err(|e| {
+                    StationError::InvalidRequest(format!("the correction is not saved: {e}"))
+                })?;
+                (None, after.to_string())
+            }
         };
         let after_value: serde_json::Value = serde_json::from_str(&after).unwrap_or_default();
         let diff_json = serde_json::to_string(&changed_fields(

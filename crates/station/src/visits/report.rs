@@ -7,10 +7,10 @@
 //! it is the PDF page layout, positioned by hand with pdf-writer: the header, checklist table
 //! and photo rows share one cursor, page breaks and font metrics, so they stay together.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
+use protocol::csv::cell as csv_cell;
 use serde::{Deserialize, Serialize};
 use store::Sha256Hex;
 use tokio_util::sync::CancellationToken;
@@ -174,17 +174,6 @@ fn shot_word(state: ShotState) -> &'static str {
         ShotState::Done => "done",
         ShotState::Retake => "retake",
         ShotState::Missing => "missing",
-    }
-}
-
-/// A CSV cell that a spreadsheet shows as text instead of running it: one starting like a
-/// formula (`=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP advises
-/// against CSV injection. File names, the auditor, the store and its config are typed by people.
-fn csv_cell(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
     }
 }
 
@@ -767,23 +756,6 @@ mod tests {
             latency_ms: 1.0,
             duplicate: false,
             error: None,
-        }
-    }
-
-    #[test]
-    fn cells_that_start_like_a_formula_are_kept_as_text() {
-        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(csv_cell(bad), format!("'{bad}"));
-        }
-        for fine in [
-            "IMG_0001.jpg",
-            "",
-            "Ana",
-            "1",
-            "2026-12-01 14:05:09 UTC",
-            "a=b",
-        ] {
-            assert_eq!(csv_cell(fine), fine);
         }
     }
 

@@ -12,7 +12,9 @@ use store::Store;
 use testbed::GnomeKeyring;
 
 /// Every file under `dir`: its bytes' hash and its modification time.
-fn snapshot(dir: &Path) -> BTreeMap<String, (String, std::time::SystemTime)> {
+type Files = BTreeMap<String, (String, std::time::SystemTime)>;
+
+fn snapshot(dir: &Path) -> Files {
     let mut files = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(at) = stack.pop() {
@@ -39,6 +41,12 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (String, std::time::SystemTime)> {
 /// `tasks` open tasks, `n` of them approved by "ana" through the store (no station, so no
 /// audit key).
 async fn decided(dir: &Path, tasks: usize, n: usize) {
+    decided_by(dir, tasks, n, "ana", None).await;
+}
+
+/// As [`decided`], by `reviewer`, rejecting with `reason` when given (as stored text: what a
+/// database edited by hand or written by an older version may hold).
+async fn decided_by(dir: &Path, tasks: usize, n: usize, reviewer: &str, reason: Option<&str>) {
     let store = Store::open(dir).await.unwrap();
     let sha = store.blobs().put(b"a receipt").unwrap();
     let item = match store
@@ -82,13 +90,17 @@ async fn decided(dir: &Path, tasks: usize, n: usize) {
     let any = store::QueueFilter::default();
     for _ in 0..n {
         let task = store
-            .claim_next("ana", &any, 0, 60_000, &[])
+            .claim_next(reviewer, &any, 0, 60_000, &[])
             .await
             .unwrap()
             .unwrap();
         let approve = store::NewDecision {
-            action: protocol::DecisionAction::Approve,
-            reason_code: None,
+            action: if reason.is_some() {
+                protocol::DecisionAction::Reject
+            } else {
+                protocol::DecisionAction::Approve
+            },
+            reason_code: reason.map(str::to_owned),
             before_json: "{}".into(),
             after_json: "{}".into(),
             duration_ms: 900,
@@ -96,21 +108,43 @@ async fn decided(dir: &Path, tasks: usize, n: usize) {
             versions: "{}".into(),
         };
         store
-            .decide_task(task.id, "ana", &approve, 0)
+            .decide_task(task.id, reviewer, &approve, 0)
             .await
             .unwrap();
     }
     store.close().await;
-    // the last connection's checkpoint removes the log; wait for it, so what the tests compare
-    // is the closed directory, not one still settling
-    let wal = dir.join(format!("{}-wal", store::DATABASE_FILE));
-    for _ in 0..100 {
-        if !wal.exists() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // everything in the database file itself, whatever connection closes last
+    let db = dir.join(store::DATABASE_FILE);
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
     }
-    assert!(!wal.exists(), "the store did not close");
+}
+
+/// Nothing written by a check: no file added, no file's bytes or time changed; the database's
+/// log and shared-memory index may go (a connection closing last removes them) and the index
+/// may be read-marked (readers write there), never the data.
+fn assert_unchanged(before: &Files, after: &Files) {
+    for (path, seen) in after {
+        match before.get(path) {
+            None => panic!("a check added {path}"),
+            Some(_) if path.ends_with("-shm") => {}
+            Some(was) => assert_eq!(was, seen, "a check changed {path}"),
+        }
+    }
+    for path in before.keys().filter(|p| !after.contains_key(*p)) {
+        assert!(
+            path.ends_with("-wal") || path.ends_with("-shm"),
+            "a check removed {path}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,7 +182,7 @@ async fn verification_reads_only_changes_nothing_and_still_finds_a_change() {
     let check = station::verify_audit_read_only(data.path()).await.unwrap();
     assert!(!check.intact);
     assert_eq!(check.broken_at, Some(2));
-    assert_eq!(snapshot(data.path()), before);
+    assert_unchanged(&before, &snapshot(data.path()));
 
     // an empty folder is not a station's
     let empty = tempfile::tempdir().unwrap();
@@ -196,7 +230,7 @@ async fn a_database_from_a_newer_version_is_refused_plainly_and_left_alone() {
             "{err}"
         );
     }
-    assert_eq!(snapshot(data.path()), before);
+    assert_unchanged(&before, &snapshot(data.path()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,4 +275,83 @@ async fn the_audit_key_is_made_once_in_the_keyring_and_seals_what_comes_after() 
     let read_only = station::verify_audit_read_only(data.path()).await.unwrap();
     assert!(read_only.intact);
     assert!(read_only.seal.unwrap().contains("2 seals"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_that_does_not_fit_its_schema_is_refused_and_nothing_is_written() {
+    let data = tempfile::tempdir().unwrap();
+    decided(data.path(), 1, 0).await;
+    let station = Station::open(data.path()).await.unwrap();
+    station.session().sign_in("ana").unwrap();
+    let any = protocol::QueueQuery::default();
+    let task = station
+        .review()
+        .claim_next(&any, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    for (after, says) in [
+        (serde_json::json!("a string"), "not of type \"object\""),
+        (
+            serde_json::json!({"total": "=HYPERLINK(\"x\")"}),
+            "is a required property",
+        ),
+        (serde_json::json!([1, 2]), "not of type \"object\""),
+    ] {
+        let err = station
+            .review()
+            .decide(task.id, protocol::DecisionInput::Correct { after }, 800)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), protocol::ErrorCode::InvalidRequest, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("the correction is not saved") && message.contains("invoice"),
+            "{message}"
+        );
+        assert!(message.contains(says), "{message}");
+    }
+    // nothing reached the trail, the outbox or the evaluation set; the task is still held
+    let check = station.verify_audit().await.unwrap();
+    assert_eq!(check.decisions, 0);
+    station
+        .review()
+        .decide(task.id, protocol::DecisionInput::Approve, 800)
+        .await
+        .unwrap();
+    assert_eq!(station.verify_audit().await.unwrap().decisions, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_evaluation_csv_defuses_every_cell_a_spreadsheet_would_run() {
+    let data = tempfile::tempdir().unwrap();
+    decided_by(
+        data.path(),
+        1,
+        1,
+        "=HYPERLINK(\"http://x\",\"y\")",
+        Some("@SUM(A1)"),
+    )
+    .await;
+    let station = Station::open(data.path()).await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let csv_path = out.path().join("eval.csv");
+    station
+        .insights()
+        .export_evaluation(&csv_path, station::EvaluationFormat::Csv)
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let at = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
+    assert_eq!(at("reviewer"), "'=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(at("reason_code"), "'@SUM(A1)");
+    for cell in row.iter() {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a cell a spreadsheet would run: {cell:?}"
+        );
+    }
 }
