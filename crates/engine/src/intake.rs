@@ -4,7 +4,8 @@
 //! Limits are enforced from the header before any pixel is decoded, so a decompression bomb
 //! (a small file that claims a huge canvas) costs nothing.
 //!
-//! Past 600 lines with its unit tests: the code is 427 lines, the tests beside it 190.
+//! Past 600 lines with its unit tests: the code is 509 lines (the JPEG and WebP headers are
+//! checked against the limits by each decoder that allocates), the tests beside it 250.
 
 use std::io::Cursor;
 
@@ -208,6 +209,19 @@ pub fn probe(bytes: &[u8], limits: &IntakeLimits) -> Result<ImageInfo, IntakeErr
         });
     }
     let format = sniff(bytes)?;
+    // the WebP decoder reports a canvas it finds too large as a bare error or a zero size: the
+    // header's own numbers say plainly what was claimed
+    if let Some((width, height)) = (format == ImageFormat::Webp)
+        .then(|| webp_canvas(bytes))
+        .flatten()
+        .filter(|(w, h)| u64::from(*w) * u64::from(*h) > limits.max_pixels)
+    {
+        return Err(IntakeError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
     let mut decoder = ImageReader::with_format(Cursor::new(bytes), format.to_image_format())
         .into_decoder()
         .map_err(|e| classify_decode_error(format, e.to_string()))?;
@@ -240,6 +254,31 @@ pub fn probe(bytes: &[u8], limits: &IntakeLimits) -> Result<ImageInfo, IntakeErr
     })
 }
 
+/// The canvas a WebP file's first chunk claims (`VP8X`: 24-bit sizes, `VP8L`: 14-bit, `VP8 `:
+/// the key frame's 14-bit sizes), read from the bytes alone.
+fn webp_canvas(bytes: &[u8]) -> Option<(u32, u32)> {
+    let le = |at: usize, n: usize| -> Option<u32> {
+        let slice = bytes.get(at..at + n)?;
+        Some(
+            slice
+                .iter()
+                .rev()
+                .fold(0u32, |v, b| (v << 8) | u32::from(*b)),
+        )
+    };
+    match bytes.get(12..16)? {
+        b"VP8X" => Some((le(24, 3)? + 1, le(27, 3)? + 1)),
+        b"VP8L" => {
+            let bits = le(21, 4)?;
+            Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+        }
+        b"VP8 " => (bytes.get(23..26)? == [0x9d, 0x01, 0x2a])
+            .then(|| Some((le(26, 2)? & 0x3FFF, le(28, 2)? & 0x3FFF)))
+            .flatten(),
+        _ => None,
+    }
+}
+
 /// Decodes the full image upright (EXIF orientation applied), as a viewer shows it: OCR boxes
 /// then line up with what the user sees.
 pub fn decode_upright(bytes: &[u8], limits: &IntakeLimits) -> Result<image::RgbImage, IntakeError> {
@@ -253,7 +292,7 @@ pub fn decode_upright(bytes: &[u8], limits: &IntakeLimits) -> Result<image::RgbI
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = if info.format == ImageFormat::Jpeg {
         // libjpeg-turbo decodes about twice as fast as the pure-Rust decoder (OCR pays it per page).
-        image::DynamicImage::ImageRgb8(decode_jpeg_rgb(bytes)?)
+        image::DynamicImage::ImageRgb8(decode_jpeg_rgb(bytes, &info, limits)?)
     } else {
         image::DynamicImage::from_decoder(decoder).map_err(|e| corrupt(e.to_string()))?
     };
@@ -261,10 +300,15 @@ pub fn decode_upright(bytes: &[u8], limits: &IntakeLimits) -> Result<image::RgbI
     Ok(image.into_rgb8())
 }
 
-fn decode_jpeg_rgb(bytes: &[u8]) -> Result<image::RgbImage, IntakeError> {
+fn decode_jpeg_rgb(
+    bytes: &[u8],
+    info: &ImageInfo,
+    limits: &IntakeLimits,
+) -> Result<image::RgbImage, IntakeError> {
     let corrupt = |e: turbojpeg::Error| classify_decode_error(ImageFormat::Jpeg, e.to_string());
     let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
     let header = decompressor.read_header(bytes).map_err(corrupt)?;
+    turbo_header_within(&header, info, limits)?;
     let mut image = turbojpeg::Image {
         pixels: vec![0u8; header.width * header.height * 3],
         width: header.width,
@@ -298,7 +342,7 @@ pub fn decode_for_gate(
 ) -> Result<GateImage, IntakeError> {
     let info = probe(bytes, limits)?;
     let (luma, width, height, decode_scale) = match info.format {
-        ImageFormat::Jpeg => decode_jpeg_reduced(bytes, max_long_side)?,
+        ImageFormat::Jpeg => decode_jpeg_reduced(bytes, &info, limits, max_long_side)?,
         ImageFormat::Png | ImageFormat::Webp => decode_generic(bytes, info.format, limits)?,
     };
     let (luma, width, height) = area_downscale(&luma, width, height, max_long_side);
@@ -313,10 +357,49 @@ pub fn decode_for_gate(
 
 type Decoded = (Vec<u8>, usize, usize, String);
 
-fn decode_jpeg_reduced(bytes: &[u8], max_long_side: usize) -> Result<Decoded, IntakeError> {
+/// libjpeg-turbo reads the header again and allocates from what it reads: its size is held to
+/// the limits too, and must be the one the probe checked (a file whose headers two decoders read
+/// differently is refused, not decoded at the larger size).
+fn turbo_header_within(
+    header: &turbojpeg::DecompressHeader,
+    info: &ImageInfo,
+    limits: &IntakeLimits,
+) -> Result<(), IntakeError> {
+    let (w, h) = (header.width as u64, header.height as u64);
+    if w.saturating_mul(h) > limits.max_pixels {
+        return Err(IntakeError::TooManyPixels {
+            width: u32::try_from(w).unwrap_or(u32::MAX),
+            height: u32::try_from(h).unwrap_or(u32::MAX),
+            limit: limits.max_pixels,
+        });
+    }
+    let probed = if info.exif_orientation >= 5 {
+        (u64::from(info.height), u64::from(info.width))
+    } else {
+        (u64::from(info.width), u64::from(info.height))
+    };
+    if (w, h) != probed {
+        return Err(IntakeError::Corrupt {
+            format: "JPEG",
+            detail: format!(
+                "its headers disagree on the size ({}×{} and {w}×{h})",
+                probed.0, probed.1
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn decode_jpeg_reduced(
+    bytes: &[u8],
+    info: &ImageInfo,
+    limits: &IntakeLimits,
+    max_long_side: usize,
+) -> Result<Decoded, IntakeError> {
     let corrupt = |e: turbojpeg::Error| classify_decode_error(ImageFormat::Jpeg, e.to_string());
     let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
     let header = decompressor.read_header(bytes).map_err(corrupt)?;
+    turbo_header_within(&header, info, limits)?;
     let long_side = header.width.max(header.height);
     let scale = [
         turbojpeg::ScalingFactor::ONE_EIGHTH,
@@ -467,6 +550,66 @@ mod tests {
             probe(&bytes, &limits).unwrap_err().code(),
             ErrorCode::FileTooLarge
         );
+    }
+
+    #[test]
+    fn libjpeg_turbos_own_reading_of_the_header_is_held_to_the_limits_and_the_probe() {
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+            .encode(
+                &[128u8; 32 * 16 * 3],
+                32,
+                16,
+                image::ExtendedColorType::Rgb8,
+            )
+            .unwrap();
+        let header = turbojpeg::Decompressor::new()
+            .unwrap()
+            .read_header(&jpeg)
+            .unwrap();
+        let info = |width, height, exif_orientation| ImageInfo {
+            format: ImageFormat::Jpeg,
+            width,
+            height,
+            exif_orientation,
+        };
+        let limits = IntakeLimits::default();
+        turbo_header_within(&header, &info(32, 16, 1), &limits).unwrap();
+        // shown turned a quarter: the probe's displayed size is the header's, swapped
+        turbo_header_within(&header, &info(16, 32, 6), &limits).unwrap();
+        let err = turbo_header_within(&header, &info(16, 16, 1), &limits).unwrap_err();
+        assert!(err.to_string().contains("headers disagree"), "{err}");
+        let small = IntakeLimits {
+            max_pixels: 100,
+            ..limits
+        };
+        assert!(matches!(
+            turbo_header_within(&header, &info(32, 16, 1), &small),
+            Err(IntakeError::TooManyPixels {
+                width: 32,
+                height: 16,
+                limit: 100
+            })
+        ));
+    }
+
+    #[test]
+    fn a_webp_canvas_is_read_from_each_kind_of_first_chunk() {
+        let riff = |chunk: &[u8]| {
+            let mut b = b"RIFF\0\0\0\0WEBP".to_vec();
+            b.extend_from_slice(chunk);
+            b
+        };
+        // lossy: frame tag, start code, 14-bit sizes (the top 2 bits are scaling)
+        let mut vp8 = b"VP8 \0\0\0\0\x10\x02\x00\x9d\x01\x2a".to_vec();
+        vp8.extend_from_slice(&(0xC000u16 | 640).to_le_bytes());
+        vp8.extend_from_slice(&480u16.to_le_bytes());
+        assert_eq!(webp_canvas(&riff(&vp8)), Some((640, 480)));
+        let mut vp8x = b"VP8X\x0a\0\0\0\0\0\0\0".to_vec();
+        vp8x.extend_from_slice(&[0x3f, 0x42, 0x0f, 0xff, 0xff, 0xff]);
+        assert_eq!(webp_canvas(&riff(&vp8x)), Some((1_000_000, 1 << 24)));
+        assert_eq!(webp_canvas(b"RIFF"), None);
+        assert_eq!(webp_canvas(&riff(b"VP8 \0\0\0\0\0\0\0\0\0\0")), None);
     }
 
     #[test]
