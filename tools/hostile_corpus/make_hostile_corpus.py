@@ -14,7 +14,8 @@ crates/engine/src/pdf.rs, crates/station/src/imports/) and the decoders it calls
 png 0.18.1, zune-jpeg 0.5.15, image-webp 0.2.4, libjpeg-turbo 3.1.0 through turbojpeg 1.5.1,
 PDFium chromium/8149); README.md in this folder says, case by case, how.
 
-Manifest entries (one per path under OUT/files, in creation order):
+Manifest entries (one per path under OUT/files, in creation order; a field that does not apply
+is absent):
   path, path_hex     path relative to OUT/files (lossy UTF-8) and its exact bytes in hex
   name, name_hex     the file name the station reports (`file_name`: lossy UTF-8, U+FFFD for
                      bytes that are not UTF-8) and its exact bytes in hex
@@ -25,16 +26,19 @@ Manifest entries (one per path under OUT/files, in creation order):
                                     the import's total (symlinks, FIFO, directory, names whose
                                     extension is not jpg/jpeg/png/webp/pdf)
                      "unknown"   -> could not be derived (README says why)
-  result             "failed" | "imported" | "document" | null (skipped)
-  code               the ErrorCode word of a refusal (protocol::ErrorCode), else null
-  error              a JavaScript-compatible regular expression for the refusal's message, else null
+  result             "failed" | "imported" | "document" (absent when skipped)
+  code               the ErrorCode word of a refusal (protocol::ErrorCode)
+  message            the refusal's message, exactly, as derived from the code
+  error              a JavaScript-compatible regular expression for it (anchored; what a test
+                     should match the shown message against)
   stage              where the answer is decided: walk (the folder walk), size (metadata, before
                      reading), sniff (magic bytes), header (the decoder's header read, in probe),
                      pixel-limit (width × height from the header), decode (the full decode),
                      gate (decoded and judged), pdf-open (PDFium opening it), pdf-pages (page count,
-                     page 1)
-  verdict            for photos: the quality verdict ("fail": every imported photo here is smaller
-                     than the gate's 240 px minimum side)
+                     page 1), metadata (in `direct`: std::fs::metadata of the path)
+  size               for photos: [width, height] as the station reports them
+  verdict            for photos: the quality verdict ("fail" for every photo here: each is under
+                     the gate's 240 px minimum side, or a black frame)
   pages              for documents: the page count the station reports
   direct             for skipped entries: what the station answers when this path is handed to it
                      by itself (command line, a dropped file, the file dialog)
@@ -87,12 +91,39 @@ def js_escape(text: str) -> str:
     return "".join("\\" + c if c in special else c for c in text)
 
 
-def exact(message: str) -> str:
-    return "^" + js_escape(message) + "$"
+class Message(str):
+    """An error message the station gives, and how the manifest's regular expression anchors it."""
+
+    def __new__(cls, text: str, whole: bool):
+        self = super().__new__(cls, text)
+        self.whole = whole
+        return self
+
+    def regex(self) -> str:
+        # A message ending in a newline (zune-jpeg's I/O errors) is matched as a prefix without
+        # it: in JavaScript `$` does not match before a final newline, and a page's text may
+        # lose it.
+        if self.whole:
+            return "^" + js_escape(self) + "$"
+        return "^" + js_escape(self.rstrip("\n"))
 
 
-def prefix(message: str) -> str:
-    return "^" + js_escape(message)
+def exact(message: str) -> Message:
+    return Message(message, True)
+
+
+def prefix(message: str) -> Message:
+    return Message(message, False)
+
+
+def with_message(fields: dict) -> dict:
+    """Turns an `error` Message into `message` (the exact text) and `error` (its regex)."""
+    error = fields.get("error")
+    if isinstance(error, Message):
+        fields = dict(fields, message=str(error), error=error.regex())
+    if isinstance(fields.get("direct"), dict):
+        fields = dict(fields, direct=with_message(fields["direct"]))
+    return fields
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,21 +516,37 @@ STAGE_BY_CODE = {
 
 
 def case(path, data, kind, expect, *, result=None, code=None, error=None, verdict=None,
-         pages=None, direct=None, note=None, stage=None):
+         size=None, pages=None, direct=None, note=None, stage=None):
     if stage is None and expect == "skipped":
         stage = "walk"
     if stage is None:
         stage = {"imported": "gate", "document": "pdf-pages"}.get(result) or STAGE_BY_CODE.get(code)
     CASES.append(dict(path=path, data=data, kind=kind, expect=expect, stage=stage, result=result,
-                      code=code, error=error, verdict=verdict, pages=pages, direct=direct, note=note))
+                      code=code, error=error, verdict=verdict, size=size, pages=pages,
+                      direct=direct, note=note))
 
 
 def refused(path, data, kind, code, error, **kw):
     case(path, data, kind, "refused", result="failed", code=code, error=error, **kw)
 
 
+def header_size(data: bytes) -> list[int]:
+    """Width and height from a PNG IHDR or a JPEG SOF0 (the photos here have no EXIF rotation
+    that the station honours, so this is also the size it reports)."""
+    if data.startswith(PNG_SIGNATURE):
+        return list(struct.unpack(">II", data[16:24]))
+    pos = 2
+    while pos + 4 <= len(data):
+        marker, length = data[pos + 1], struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        if marker == 0xC0:
+            h, w = struct.unpack(">HH", data[pos + 5:pos + 9])
+            return [w, h]
+        pos += 2 + length
+    raise ValueError("no size")
+
+
 def photo(path, data, kind, **kw):
-    case(path, data, kind, "imported", result="imported", verdict="fail", **kw)
+    case(path, data, kind, "imported", result="imported", verdict="fail", size=header_size(data), **kw)
 
 
 def document(path, data, kind, pages, **kw):
@@ -516,7 +563,7 @@ def too_many_pixels(path, data, kind, w, h):
         f"the image claims {w}×{h} pixels, above the limit of {MAX_PIXELS} pixels; refused before decoding"))
 
 
-def pdf_corrupt(detail: str) -> str:
+def pdf_corrupt(detail: str) -> Message:
     return exact(f"the PDF is corrupt or not a PDF: {detail}")
 
 
@@ -530,7 +577,7 @@ def build_cases() -> None:
     refused("truncated-header.jpg",
             b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01",
             "JPEG cut inside its APP0 header: SOI + 10 bytes of a 16-byte JFIF segment", "corrupt",
-            prefix("the JPEG file is corrupt: I/O errors Not enough bytes, expected 1 but found 0"),
+            prefix("the JPEG file is corrupt: I/O errors Not enough bytes, expected 1 but found 0\n"),
             note="zune-jpeg reports the end of data as 'Not enough bytes', which the station's "
                  "truncation words do not include: refused as corrupt, not truncated")
     scan_cut = jpeg("truncated-scan", 120, 96)
@@ -556,6 +603,11 @@ def build_cases() -> None:
     too_many_pixels("bomb-65500x65500.jpg", jpeg("bomb-jpeg", 8, 8, sof_size=(65500, 65500)),
                     "JPEG bomb: SOF0 claims 65500×65500 (4.3 Gpx), one 8×8 block of data",
                     65500, 65500)
+    refused("claims-8000x8000-one-block.jpg", jpeg("jpeg-8000", 8, 8, sof_size=(8000, 8000)),
+            "JPEG whose SOF0 claims 8000×8000 (64 Mpx, within the limit) over one 8×8 block of "
+            "data, then EOI: decoded (at 1/8 scale) until the data runs out", "truncated",
+            exact("the JPEG file is truncated: Corrupt JPEG data: premature end of data segment"),
+            stage="decode")
     vp8l_tiny = b"VP8L" + struct.pack("<I", 5) + b"\x2f\x00\x00\x00\x00" + b"\x00"
     vp8x = (b"VP8X" + struct.pack("<I", 10) + b"\x00\x00\x00\x00"
             + (16384 - 1).to_bytes(3, "little") + (16384 - 1).to_bytes(3, "little"))
@@ -563,6 +615,14 @@ def build_cases() -> None:
     too_many_pixels("bomb-vp8x-16384x16384.webp", b"RIFF" + struct.pack("<I", len(body)) + body,
                     "WebP bomb: VP8X canvas 16384×16384 (268 Mpx) over a 1×1 VP8L chunk",
                     16384, 16384)
+
+    vp8x_max = (b"VP8X" + struct.pack("<I", 10) + b"\x00\x00\x00\x00"
+                + (1_000_000 - 1).to_bytes(3, "little") + (1_000_000 - 1).to_bytes(3, "little"))
+    body = b"WEBP" + vp8x_max + vp8l_tiny
+    too_many_pixels("bomb-vp8x-1000000x1000000.webp", b"RIFF" + struct.pack("<I", len(body)) + body,
+                    "WebP bomb: VP8X canvas 1,000,000×1,000,000 (10¹² px); the station reads the "
+                    "canvas from the chunk itself (image-webp 0.2.4 would say only 'Image too large')",
+                    1000000, 1000000)
 
     def vp8l(width: int, height: int) -> bytes:
         header = (width - 1) | ((height - 1) << 14)
@@ -573,10 +633,9 @@ def build_cases() -> None:
     too_many_pixels("bomb-vp8l-16383x16383.webp", vp8l(16383, 16383),
                     "WebP bomb: lossless (VP8L) header claims 16383×16383, 7 bytes of data",
                     16383, 16383)
-    refused("bomb-vp8l-16384x16384.webp", vp8l(16384, 16384),
-            "VP8L header at the format's maximum, 16384×16384: image-webp 0.2.4 computes the size "
-            "as (1 + bits) & 0x3FFF, which wraps to 0", "corrupt",
-            exact("the WebP file is corrupt: the header gives a zero size"))
+    too_many_pixels("bomb-vp8l-16384x16384.webp", vp8l(16384, 16384),
+                    "VP8L header at the format's maximum, 16384×16384: the station reads it from the "
+                    "chunk (image-webp 0.2.4 wraps it to a 0×0 size)", 16384, 16384)
 
     png_rgba16_over = (PNG_SIGNATURE + ihdr(11000, 11000, 16, 6) + text_chunk("idat-over-limit")
                        + png_chunk(b"IDAT", deflate_zeros(11000 * (1 + 11000 * 8), raw=False))
@@ -677,15 +736,16 @@ def build_cases() -> None:
     header = struct.pack(">IIBBBBB", 48, 32, 8, 0, 0, 0, 0)
     good = zlib.crc32(b"IHDR" + header)
     bad = good ^ 0xDEADBEEF
+    rows48 = png_chunk(b"IDAT", zlib.compress(b"".join(b"\x00" + bytes(range(48)) for _ in range(32))))
     refused("bad-crc-ihdr.png",
-            PNG_SIGNATURE + png_chunk(b"IHDR", header, crc=bad) + gray_idat + png_chunk(b"IEND", b""),
+            PNG_SIGNATURE + png_chunk(b"IHDR", header, crc=bad) + rows48 + png_chunk(b"IEND", b""),
             "PNG whose IHDR CRC is wrong", "corrupt",
             exact(f"the PNG file is corrupt: CRC error: expected 0x{bad:x} have 0x{good:x} while "
                   "decoding ChunkType { type: IHDR, critical: true, private: false, reserved: false, "
                   "safecopy: false } chunk."))
     refused("chunk-length-7fffffff.png",
             PNG_SIGNATURE + ihdr(48, 32) + struct.pack(">I", 0x7FFFFFFF) + b"tEXtComment\x00absurd",
-            "PNG with a tEXt chunk claiming 0x7FFFFFFF bytes (2 GiB), file ends 15 bytes later",
+            "PNG with a tEXt chunk claiming 0x7FFFFFFF bytes (2 GiB); the file ends 14 bytes into it",
             "truncated", exact("the PNG file is truncated: unexpected end of file"))
     refused("zero-width.png",
             PNG_SIGNATURE + ihdr(0, 32) + text_chunk("zero-width") + gray_idat + png_chunk(b"IEND", b""),
@@ -708,8 +768,8 @@ def build_cases() -> None:
     refused("arithmetic-sof9.jpg", sof9,
             "JPEG whose frame is SOF9 (extended, arithmetic coding): zune-jpeg does not know the "
             "marker, skips it, and finds a scan without a frame", "corrupt",
-            prefix('the JPEG file is corrupt: "Error decoding SOF Marker, Number of components '
-                   'cannot be zero."'))
+            exact('the JPEG file is corrupt: "Error decoding SOF Marker, Number of components '
+                  'cannot be zero."'))
     anmf = (b"VP8X" + struct.pack("<I", 10) + b"\x02\x00\x00\x00" + (63).to_bytes(3, "little")
             + (63).to_bytes(3, "little") + b"ANMF" + struct.pack("<I", 4) + b"\x00" * 4)
     body = b"WEBP" + anmf
@@ -917,15 +977,18 @@ def main() -> int:
     entries = []
 
     def record(path_b: bytes, entry: dict) -> None:
+        entry = with_message(entry)
         name_b = path_b.rsplit(b"/", 1)[-1]
-        entry = dict(
+        fields = dict(
             path=path_b.decode("utf-8", "replace"),
             path_hex=path_b.hex(),
             name=name_b.decode("utf-8", "replace"),
             name_hex=name_b.hex(),
             **{k: v for k, v in entry.items() if k not in ("path", "data") and v is not None},
         )
-        entries.append(entry)
+        order = ["path", "path_hex", "name", "name_hex", "kind", "expect", "stage", "result",
+                 "code", "message", "error", "size", "verdict", "pages", "direct", "note"]
+        entries.append({k: fields[k] for k in order if k in fields})
 
     for c in CASES:
         path_b = c["path"] if isinstance(c["path"], bytes) else c["path"].encode()
@@ -984,10 +1047,19 @@ def main() -> int:
             error=exact(f"the file is {MAX_BYTES + 1} bytes; the limit is {MAX_BYTES} bytes"),
             note="copying the corpus with a tool that does not keep holes writes 64 MiB"))
 
+    taken = [e for e in entries if e["expect"] != "skipped"]
     manifest = {
         "generator": "tools/hostile_corpus/make_hostile_corpus.py",
         "folder": "files",
         "limits": {"max_bytes": MAX_BYTES, "max_pixels": MAX_PIXELS, "max_pages": MAX_PAGES},
+        # What one import of the folder OUT/files reports (ImportStarted.total, ImportSummary),
+        # on a station that has none of these files yet.
+        "folder_import": {
+            "total": len(taken),
+            "imported": sum(1 for e in taken if e["expect"] == "imported"),
+            "failed": sum(1 for e in taken if e["expect"] == "refused"),
+            "duplicates": 0,
+        },
         "entries": entries,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",
@@ -995,10 +1067,9 @@ def main() -> int:
     counts: dict[str, int] = {}
     for e in entries:
         counts[e["expect"]] = counts.get(e["expect"], 0) + 1
-    listed = [e for e in entries if e["expect"] != "skipped"]
     print(f"{len(entries)} entries in {files}: "
           + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("refused", "imported", "skipped", "unknown"))
-          + f" (a folder import of it lists {len(listed)} files)")
+          + f" (a folder import of it lists {len(taken)} files)")
     return 0
 
 

@@ -151,9 +151,8 @@ def png_facts(data: bytes, cap: int | None) -> dict:
         if kind == b"IDAT":
             idat += body
         pos += 12 + length
-    else:
-        if pos < len(data):
-            facts["trailing"] = len(data) - pos
+        if kind == b"IEND":
+            break
     if pos < len(data) and not facts["truncated"]:
         facts["trailing"] = len(data) - pos
     if idat:
@@ -180,7 +179,7 @@ def jpeg_facts(data: bytes) -> dict:
                 0xE0: "APP0", 0xE1: "APP1", 0xEE: "APP14"}.get(marker, f"FF{marker:02X}")
         facts["markers"].append(name if len(body) == length - 2 else name + "(cut)")
         if marker in (0xC0, 0xC9) and len(body) >= 6:
-            p, h, w, n = struct.unpack(">BHHB", body[:6])
+            _, h, w, n = struct.unpack(">BHHB", body[:6])
             facts["sof"] = (w, h, n)
         if marker == 0xEE and body.startswith(b"Adobe") and len(body) >= 12:
             facts["adobe_transform"] = body[11]
@@ -236,9 +235,10 @@ def webp_facts(data: bytes) -> dict:
     body = data[20:]
     if kind == b"VP8L" and len(body) >= 5:
         header = struct.unpack("<I", body[1:5])[0]
-        # image-webp 0.2.4 decoder.rs: width = (1 + header) & 0x3FFF, height = (1 + (header >> 14)) & 0x3FFF
-        out["size"] = ((1 + header) & 0x3FFF, (1 + (header >> 14)) & 0x3FFF)
+        # the station reads the declared size from the chunk itself (engine::intake::webp_canvas)
+        # before image-webp 0.2.4, which computes (1 + header) & 0x3FFF and wraps 16384 to 0
         out["declared"] = ((header & 0x3FFF) + 1, ((header >> 14) & 0x3FFF) + 1)
+        out["size"] = out["declared"]
     if kind == b"VP8X" and len(body) >= 10:
         out["size"] = (int.from_bytes(body[4:7], "little") + 1, int.from_bytes(body[7:10], "little") + 1)
         chunks, pos = [], 30
@@ -320,10 +320,10 @@ class Pdfium:
            6: "PageError"}
 
     def __init__(self) -> None:
-        import pypdfium2.raw as raw  # noqa: PLC0415
-        import pypdfium2  # noqa: PLC0415
+        import pypdfium2
+        from pypdfium2 import raw
         self.r = raw
-        self.version = getattr(pypdfium2, "V_PDFIUM", "?")
+        self.version = str(getattr(pypdfium2, "PDFIUM_INFO", getattr(pypdfium2, "V_PDFIUM", "?")))
         raw.FPDF_InitLibrary()
 
     @staticmethod
@@ -394,13 +394,12 @@ def main() -> int:
     problems: list[str] = []
     rows: list[tuple[dict, list[str]]] = []
     digests: dict[str, str] = {}
-    tj_results: dict[str, tuple[str, str]] = {}
     for entry in manifest["entries"]:
         rel = bytes.fromhex(entry["path_hex"])
         path = Path(os.fsdecode(os.path.join(os.fsencode(files), rel)))
         checks: list[str] = []
 
-        def bad(msg: str) -> None:
+        def bad(msg: str, entry: dict = entry, checks: list[str] = checks) -> None:
             problems.append(f"{entry['path']!r}: {msg}")
             checks.append("MISMATCH: " + msg)
 
@@ -423,7 +422,6 @@ def main() -> int:
             checks.append("folder walk: " + ("taken" if takes else "skipped"))
         if stat.S_ISLNK(st.st_mode):
             target = os.readlink(path)
-            resolves = os.path.exists(path) if target != os.path.basename(path) else False
             try:
                 os.stat(path)
                 state = "resolves"
@@ -488,7 +486,7 @@ def main() -> int:
             if f["truncated"]:
                 checks.append("ends inside a chunk")
             if "idat" in f:
-                total, done, note = f["idat"]
+                total, _, note = f["idat"]
                 checks.append(f"IDAT inflates to {total} bytes ({note})")
                 if "ihdr" in f:
                     w, h, depth, color = f["ihdr"][:4]
@@ -513,10 +511,36 @@ def main() -> int:
                 checks.append(f"%PDF- at byte {f['pdf_in_com_at']}")
         elif data.startswith(b"RIFF"):
             f = webp_facts(data)
-            checks.append("WebP " + json.dumps(f, sort_keys=True))
+            text = f"WebP: RIFF claims {f.get('riff_size')} bytes, file {f.get('file_size')}"
+            if f.get("first_chunk"):
+                text += f"; first chunk {f['first_chunk']}"
+            if "size" in f:
+                text += f"; size as image-webp 0.2.4 reads it {f['size'][0]}×{f['size'][1]}"
+                if f["first_chunk"] == "VP8X" and f["size"][0] * f["size"][1] > 0xFFFFFFFF:
+                    text += " (area over 32 bits: image-webp's ImageTooLarge)"
+            if "declared" in f and f["declared"] != f.get("size"):
+                text += f" (the bitstream says {f['declared'][0]}×{f['declared'][1]})"
+            if f.get("chunks"):
+                text += "; then " + ", ".join(f"{k}({n})" for k, n in f["chunks"])
+            if "vp8_header_bytes" in f:
+                text += f"; {f['vp8_header_bytes']} of the VP8 frame header's 10 bytes present"
+            checks.append(text)
         elif data.startswith(b"PK\x03\x04"):
             f = zip_facts(data, cap)
-            checks.append("ZIP " + json.dumps(f, sort_keys=True))
+            first = f["entries"][0]
+            text = (f"ZIP: {len(f['entries'])} entr{'y' if len(f['entries']) == 1 else 'ies'}, "
+                    f"'{first['name']}' {first['compressed']} bytes deflated, claims {first['claimed']}")
+            if "inflated" in first:
+                text += f", inflates to {first['inflated']}"
+            if "inner" in first:
+                inner = first["inner"]["entries"][0]
+                text += (f"; each holds a zip whose '{inner['name']}' claims {inner['claimed']} "
+                         f"({len(f['entries'])} × {inner['claimed']} in all)")
+            if all(e.get("crc_ok") for e in f["entries"]):
+                text += ", CRC-32 ok"
+            elif any(e.get("crc_ok") is False for e in f["entries"]):
+                text += ", CRC-32 WRONG"
+            checks.append(text + ("" if f["central_directory"] else ", no central directory"))
         if b"%PDF-" in data:
             pages = pdf_tree_pages(data[data.index(b"%PDF-"):])
             checks.append(f"page tree walk: {pages} page objects")
@@ -558,52 +582,56 @@ def main() -> int:
                 if head.startswith(b"\xff\xd8\xff") and b"%PDF-" not in head:
                     jpegs.append((entry, checks, path))
         outp = subprocess.run([tjprobe] + [str(p) for _, _, p in jpegs], capture_output=True, check=False)
-        lines = outp.stdout.decode("utf-8", "surrogateescape").split("\n")
-        results = [ln.split("\t") for ln in lines if "\t" in ln]
-        by_path = {}
-        for parts in results:
-            by_path.setdefault(parts[0], parts)
-        for entry, checks, path in jpegs:
-            parts = by_path.get(str(path))
+        by_index = {}
+        for line in outp.stdout.decode("utf-8", "replace").splitlines():
+            parts = line.split("\t", 3)
+            if len(parts) == 4:
+                by_index[int(parts[0])] = parts
+        for index, (entry, checks, path) in enumerate(jpegs, 1):
+            parts = by_index.get(index)
             if not parts:
+                problems.append(f"{entry['path']!r}: no answer from tjprobe")
                 continue
             status = parts[1]
-            detail = parts[-1] if status != "OK" else parts[2]
+            detail = parts[3] if status != "OK" else f"{parts[2]}, {parts[3]}"
             checks.append(f"libjpeg-turbo: {status} {detail}")
-            if entry.get("code") in ("truncated", "corrupt") and status == "DECODE_ERR" and \
-                    entry["error"].startswith("^the JPEG file is"):
-                kind = "truncated" if any(w in detail.lower() for w in (
-                    "premature end", "unexpected eof", "unexpected end", "failed to fill whole buffer",
-                    "no more data", "not enough data")) else "corrupt"
+            if entry.get("stage") == "decode":
+                words = ("premature end", "unexpected eof", "unexpected end",
+                         "failed to fill whole buffer", "no more data", "not enough data")
+                kind = "truncated" if any(w in detail.lower() for w in words) else "corrupt"
                 message = f"the JPEG file is {kind}: {detail}"
-                if "zune" not in (entry.get("note") or "") and "SOF" not in entry["kind"] and \
-                        "start-of-scan" not in entry["kind"] and "APP0" not in entry["kind"]:
-                    if entry["code"] != kind or not re.search(entry["error"], message):
-                        bad_msg = f"libjpeg-turbo gives {message!r}, manifest says {entry['code']} {entry['error']}"
-                        problems.append(f"{entry['path']!r}: {bad_msg}")
-                        checks.append("MISMATCH: " + bad_msg)
+                if status != "DECODE_ERR" or entry.get("code") != kind or not re.search(entry["error"], message):
+                    note = f"libjpeg-turbo gives {message!r}, manifest says {entry.get('code')} {entry.get('error')}"
+                    problems.append(f"{entry['path']!r}: {note}")
+                    checks.append("MISMATCH: " + note)
             if entry.get("result") == "imported" and status != "OK":
                 problems.append(f"{entry['path']!r}: libjpeg-turbo cannot decode an 'imported' photo: {detail}")
 
     if table:
-        print("| # | path | what it is / attacks | station answers | bytes verified |")
-        print("|---|---|---|---|---|")
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|").replace("\n", "\\n")
+
+        print("| # | path | what it is, what it attacks | station answers | decided at | bytes verified |")
+        print("|---|---|---|---|---|---|")
         for i, (entry, checks) in enumerate(rows, 1):
             if entry["expect"] == "refused":
-                answer = f"refused `{entry['code']}`: `{entry['error']}`"
+                answer = f"refused `{entry['code']}`: {entry.get('message', entry['error'])}"
             elif entry["expect"] == "imported":
                 answer = (f"document, {entry['pages']} page(s)" if entry.get("result") == "document"
-                          else f"imported, verdict {entry.get('verdict')}")
+                          else f"imported {entry['size'][0]}×{entry['size'][1]}, verdict {entry.get('verdict')}")
             else:
                 answer = entry["expect"]
                 d = entry.get("direct")
                 if d:
-                    direct = d.get("code") or d.get("result") or d.get("expect")
-                    answer += f"; named directly: {direct}"
-            shown = entry["path"].encode("unicode_escape").decode("ascii").replace("|", "\\|")
-            kind = entry["kind"].replace("|", "\\|")
-            verified = "; ".join(c for c in checks if not c.startswith("folder walk")).replace("|", "\\|")
-            print(f"| {i} | `{shown}` | {kind} | {answer.replace('|', chr(92) + '|')} | {verified} |")
+                    shown = d.get("message") or d.get("result") or d.get("note") or d.get("expect")
+                    answer += f"; named directly: {shown}"
+            raw = bytes.fromhex(entry["path_hex"]).decode("utf-8", "backslashreplace")
+            shown = "".join(f"\\x{ord(c):02x}" if ord(c) < 0x20 or ord(c) == 0x7F
+                            else f"\\u{ord(c):04X}" if 0x202A <= ord(c) <= 0x202E else c for c in raw)
+            verified = "; ".join(c for c in checks
+                                 if not c.startswith(("folder walk", "sniffed ", "is_pdf")))
+            print(f"| {i} | `{cell(shown)}` | {cell(entry['kind'])} | {cell(answer)} | "
+                  f"{entry.get('stage', '')} | {cell(verified)} |")
     else:
         for entry, checks in rows:
             print(f"{entry['path']!r} [{entry['expect']}]")
