@@ -10,6 +10,12 @@ Opens Review Station and imports any photos or folders given.
                    (default: the OS app-data directory; env REVIEW_STATION_DATA_DIR)
   --verify-audit   check the review audit trail (hash chain and head) and exit:
                    status 0 when intact, 1 with the first broken row otherwise
+  --backup DIR     copy the data directory (a consistent database copy taken
+                   while the app may run, the photos it refers to, the
+                   configuration) into the new folder DIR, and exit
+  --restore DIR    check the backup in DIR (integrity, audit trail, every
+                   photo's hash), then move the data directory aside and put
+                   the backup in its place; the app must be closed
   --version        print the version
   --help           print this help";
 
@@ -19,6 +25,10 @@ pub struct Args {
     pub paths: Vec<PathBuf>,
     /// Verify the audit trail instead of opening the window.
     pub verify_audit: bool,
+    /// Back up into this (new) folder instead of opening the window.
+    pub backup: Option<PathBuf>,
+    /// Restore the backup in this folder instead of opening the window.
+    pub restore: Option<PathBuf>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -46,6 +56,15 @@ impl Args {
                     )))
                 }
                 Some("--verify-audit") if !only_paths => args.verify_audit = true,
+                Some(flag @ ("--backup" | "--restore")) if !only_paths => {
+                    let dir = raw.next().ok_or(format!("{flag} needs a directory"))?;
+                    let dir = Some(absolute(PathBuf::from(dir)));
+                    if flag == "--backup" {
+                        args.backup = dir;
+                    } else {
+                        args.restore = dir;
+                    }
+                }
                 Some("--data-dir") if !only_paths => {
                     let dir = raw.next().ok_or("--data-dir needs a directory")?;
                     args.data_dir = Some(PathBuf::from(dir));
@@ -60,6 +79,14 @@ impl Args {
             }
         }
         args.data_dir = args.data_dir.map(absolute);
+        let commands = [
+            args.verify_audit,
+            args.backup.is_some(),
+            args.restore.is_some(),
+        ];
+        if commands.iter().filter(|c| **c).count() > 1 {
+            return Err("--verify-audit, --backup and --restore go one at a time".into());
+        }
         Ok(Parsed::Run(args))
     }
 }
@@ -100,5 +127,13 @@ mod tests {
             panic!()
         };
         assert!(args.verify_audit && args.paths.is_empty());
+        let Parsed::Run(args) = parse(&["--backup", "/b", "--data-dir", "/d"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(args.backup, Some(PathBuf::from("/b")));
+        assert!(parse(&["--restore"])
+            .unwrap_err()
+            .contains("--restore needs"));
+        assert!(parse(&["--backup", "/b", "--restore", "/c"]).is_err());
     }
 }

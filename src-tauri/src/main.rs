@@ -46,6 +46,12 @@ fn main() {
     if args.verify_audit {
         std::process::exit(verify_audit(args.data_dir));
     }
+    if let Some(dest) = &args.backup {
+        std::process::exit(backup(args.data_dir.clone(), dest));
+    }
+    if let Some(from) = &args.restore {
+        std::process::exit(restore(args.data_dir.as_deref(), from));
+    }
 
     let instance_id = instance_id(args.data_dir.as_deref());
     let result = tauri::Builder::default()
@@ -190,19 +196,122 @@ fn relaunch() {
     }
 }
 
+/// `--backup DIR`: a consistent copy of the data directory (the app may be running).
+fn backup(data_dir: Option<std::path::PathBuf>, dest: &std::path::Path) -> i32 {
+    let Some(dir) = existing_data_dir(data_dir) else {
+        return 2;
+    };
+    let progress = |done: u64, total: u64| {
+        if done == total || done.is_multiple_of(500) {
+            eprint!("\rphotos copied: {done}/{total}");
+        }
+    };
+    let done = tauri::async_runtime::block_on(station::backup::back_up_dir(&dir, dest, &progress));
+    match done {
+        Ok(m) => {
+            #[allow(clippy::print_stdout)]
+            {
+                println!(
+                    "\nbacked up {} to {}: {} decisions, {} photos ({} bytes), configuration: {}",
+                    dir.display(),
+                    dest.display(),
+                    m.decisions,
+                    m.blobs,
+                    m.blob_bytes,
+                    m.config.join(", ")
+                );
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("\nreview-station: the backup failed: {e}");
+            1
+        }
+    }
+}
+
+/// `--restore DIR`: checks the backup, then puts it in place of the data directory.
+fn restore(data_dir: Option<&std::path::Path>, from: &std::path::Path) -> i32 {
+    let Some(dir) = data_dir
+        .map(std::path::Path::to_path_buf)
+        .or_else(default_data_dir)
+    else {
+        eprintln!("review-station: no data directory (give --data-dir DIR)");
+        return 2;
+    };
+    // a running station holds its instance's name on the session bus (as given on its command
+    // line, or none for the default directory)
+    let mut names = vec![instance_id(data_dir)];
+    if Some(&dir) == default_data_dir().as_ref() {
+        names.push(instance_id(None));
+        names.push(instance_id(Some(&dir)));
+    }
+    for name in names {
+        let owned = tauri::async_runtime::block_on(::sync::bus_name_owned(&format!(
+            "{name}.SingleInstance"
+        )));
+        if let Ok(true) = owned {
+            eprintln!(
+                "review-station: nothing was restored: Review Station is running on {}; close it first",
+                dir.display()
+            );
+            return 1;
+        }
+    }
+    match tauri::async_runtime::block_on(station::backup::restore(from, &dir)) {
+        Ok((m, aside)) => {
+            #[allow(clippy::print_stdout)]
+            {
+                println!(
+                    "restored {} (made {}): {} decisions, {} photos checked; {}",
+                    from.display(),
+                    m.created_at,
+                    m.decisions,
+                    m.blobs,
+                    aside.map_or("there was no data directory before".into(), |a| format!(
+                        "the previous data directory is kept at {}",
+                        a.display()
+                    ))
+                );
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("review-station: nothing was restored: {e}");
+            1
+        }
+    }
+}
+
+/// The data directory given or the default one, when it holds a station database.
+fn existing_data_dir(data_dir: Option<std::path::PathBuf>) -> Option<std::path::PathBuf> {
+    let Some(dir) = data_dir.or_else(default_data_dir) else {
+        eprintln!("review-station: no data directory (give --data-dir DIR)");
+        return None;
+    };
+    if !dir.join(station::DATABASE_FILE).is_file() {
+        eprintln!("review-station: no station database in {}", dir.display());
+        return None;
+    }
+    Some(dir)
+}
+
+/// Where Tauri puts the app-data directory of this identifier on Linux.
+fn default_data_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share"))
+        })
+        .map(|d| d.join("com.reviewstation.desktop"))
+}
+
 /// `--verify-audit`: walks the review audit trail of the data directory and says whether it is
 /// intact; the exit status tells scripts.
 #[allow(clippy::print_stdout)]
 fn verify_audit(data_dir: Option<std::path::PathBuf>) -> i32 {
     // the default is where Tauri puts the app-data directory of this identifier on Linux
-    let Some(dir) = data_dir.or_else(|| {
-        std::env::var_os("XDG_DATA_HOME")
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share"))
-            })
-            .map(|d| d.join("com.reviewstation.desktop"))
-    }) else {
+    let Some(dir) = data_dir.or_else(default_data_dir) else {
         eprintln!("review-station: no data directory (give --data-dir DIR)");
         return 2;
     };

@@ -14,6 +14,7 @@ pub mod account;
 mod analysis;
 mod app_flow;
 mod audit_key;
+pub mod backup;
 mod documents;
 mod error;
 mod export_file;
@@ -258,6 +259,17 @@ impl Station {
     pub async fn verify_audit(&self) -> Result<protocol::AuditCheck, StationError> {
         let local = self.review.verify_audit().await?;
         self.sync.check_witnessed(local).await
+    }
+
+    /// Backs up this station's data directory into the new folder `dest` while it keeps
+    /// working (`backup::back_up`).
+    pub async fn back_up(
+        &self,
+        dest: &Path,
+        progress: backup::Progress<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<backup::BackupManifest, StationError> {
+        backup::back_up(&self.core.store, dest, progress, cancel).await
     }
 
     pub fn sync(&self) -> &Arc<SyncService> {

@@ -2,6 +2,7 @@
 //! directory, both under the station's data directory. Nothing else touches either.
 
 mod audit_seal;
+pub mod backup;
 mod blobs;
 mod embeddings;
 mod items;

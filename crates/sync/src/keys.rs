@@ -129,21 +129,26 @@ impl DeviceKeys {
 pub async fn keyring_running() -> Result<bool, KeyringError> {
     #[cfg(any(target_os = "linux", target_os = "freebsd"))]
     {
-        let no_bus = |e: zbus::Error| KeyringError::NoSessionBus {
-            detail: e.to_string(),
-        };
-        let connection = zbus::Connection::session().await.map_err(no_bus)?;
-        let bus = zbus::fdo::DBusProxy::new(&connection)
-            .await
-            .map_err(no_bus)?;
-        let name = zbus::names::BusName::try_from("org.freedesktop.secrets")
-            .map_err(|e| no_bus(e.into()))?;
-        bus.name_has_owner(name).await.map_err(|e| no_bus(e.into()))
+        bus_name_owned("org.freedesktop.secrets").await
     }
     #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
     {
         Ok(true)
     }
+}
+
+/// Whether something owns `name` on the session bus (asked without activating anything).
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+pub async fn bus_name_owned(name: &str) -> Result<bool, KeyringError> {
+    let no_bus = |e: zbus::Error| KeyringError::NoSessionBus {
+        detail: e.to_string(),
+    };
+    let connection = zbus::Connection::session().await.map_err(no_bus)?;
+    let bus = zbus::fdo::DBusProxy::new(&connection)
+        .await
+        .map_err(no_bus)?;
+    let name = zbus::names::BusName::try_from(name).map_err(|e| no_bus(e.into()))?;
+    bus.name_has_owner(name).await.map_err(|e| no_bus(e.into()))
 }
 
 /// The entry's account: the router's address, without a trailing slash (one key per router,

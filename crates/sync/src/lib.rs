@@ -11,5 +11,7 @@ pub mod retry;
 pub mod transport;
 
 pub use error::{ConnectFailure, SyncError};
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+pub use keys::bus_name_owned;
 pub use keys::{keyring_running, new_device_key, DeviceKeys, KeyringError, Secret};
 pub use transport::{AdminTable, BlobSource, RouterClient, Uploaded};

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod audit;
+mod backup;
 mod local_stats;
 mod sync;
 
