@@ -73,6 +73,7 @@ fn main() {
             commands::get_item,
             commands::pick_and_import,
             commands::cancel_import,
+            commands::back_up,
             commands::session,
             commands::sign_in,
             commands::sign_out,

@@ -1,6 +1,8 @@
 // Typed access to the station's commands and events. Types come from ui/src/bindings, which
 // are generated from the Rust types (a test fails when they drift).
 import { invoke as tauriInvoke, convertFileSrc, type InvokeArgs } from "@tauri-apps/api/core";
+import type { BackupProgress } from "./bindings/BackupProgress";
+import type { BackupWritten } from "./bindings/BackupWritten";
 import type { Command } from "./commands";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "./bindings/AppInfo";
@@ -67,6 +69,9 @@ export const api = {
   setActiveStore: (id: string) => invoke<StoresInfo>("set_active_store", { id }),
   judgeCategory: (id: number, expected: string | null) => invoke<CategoryResult>("judge_category", { id, expected }),
   newJob: () => invoke<number>("new_job"),
+  backUp: (jobId: number) => invoke<BackupWritten | null>("back_up", { jobId }),
+  onBackupProgress: (f: (e: BackupProgress) => void): Promise<UnlistenFn> =>
+    listen<BackupProgress>("backup-progress", (e) => f(e.payload)),
   readText: (id: number, page: number, rerun: boolean, jobId: number) =>
     invoke<OcrPage>("read_text", { id, page, rerun, jobId }),
   extractDocument: (id: number, kind: DocumentKind | null, jobId: number) =>

@@ -7,6 +7,7 @@ export type Command =
   | "get_item"
   | "pick_and_import"
   | "cancel_import"
+  | "back_up"
   | "session"
   | "sign_in"
   | "sign_out"

@@ -50,6 +50,51 @@ pub struct BackupManifest {
 /// Called after each blob: (done, total).
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
 
+/// Emitted while a backup copies its photos.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct BackupProgress {
+    #[ts(type = "number")]
+    pub job_id: u64,
+    #[ts(type = "number")]
+    pub done: u64,
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+/// A finished backup, as the app reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct BackupWritten {
+    pub folder: String,
+    #[ts(type = "number")]
+    pub decisions: u64,
+    #[ts(type = "number")]
+    pub photos: u64,
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+impl BackupWritten {
+    pub fn of(folder: &Path, manifest: &BackupManifest) -> Self {
+        Self {
+            folder: folder.display().to_string(),
+            decisions: manifest.decisions,
+            photos: manifest.blobs,
+            bytes: manifest.blob_bytes,
+        }
+    }
+}
+
+/// A new backup folder's name inside the folder the user picked: `review-station-backup-`
+/// and the UTC time to the second.
+pub fn folder_name(now_rfc3339: &str) -> String {
+    let stamp: String = now_rfc3339
+        .chars()
+        .take(19)
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect();
+    format!("review-station-backup-{stamp}Z")
+}
+
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StationError {
     let path = path.to_path_buf();
     move |source| {

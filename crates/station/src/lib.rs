@@ -272,6 +272,21 @@ impl Station {
         backup::back_up(&self.core.store, dest, progress, cancel).await
     }
 
+    /// [`Station::back_up`] as a job the UI can cancel (`cancel_job(job_id)`): into a new
+    /// folder named after the time inside `parent`.
+    pub async fn back_up_job(
+        &self,
+        job_id: u64,
+        parent: &Path,
+        progress: backup::Progress<'_>,
+    ) -> Result<backup::BackupWritten, StationError> {
+        let dest = parent.join(backup::folder_name(&store::now_rfc3339()));
+        let token = self.core.jobs.token(job_id);
+        let made = self.back_up(&dest, progress, &token).await;
+        self.core.jobs.done(job_id);
+        made.map(|m| backup::BackupWritten::of(&dest, &m))
+    }
+
     pub fn sync(&self) -> &Arc<SyncService> {
         &self.sync
     }

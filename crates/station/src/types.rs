@@ -232,6 +232,8 @@ mod tests {
         crate::ReportFormat::export_all(&cfg).unwrap();
         crate::ReportWritten::export_all(&cfg).unwrap();
         crate::ReportProgress::export_all(&cfg).unwrap();
+        crate::backup::BackupProgress::export_all(&cfg).unwrap();
+        crate::backup::BackupWritten::export_all(&cfg).unwrap();
         crate::QueuePage::export_all(&cfg).unwrap();
         crate::ReviewMetrics::export_all(&cfg).unwrap();
         crate::ReviewInsights::export_all(&cfg).unwrap();

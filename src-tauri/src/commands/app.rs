@@ -74,6 +74,39 @@ pub async fn engine_status(shell: State<'_, Shell>) -> Result<EngineStatus, ApiE
     Ok(shell.station.analysis().engine_status().await)
 }
 
+/// Asks for a folder and backs the data directory up into a new folder inside it, named after
+/// the time, while the station keeps working; progress as `backup-progress`;
+/// `cancel_import(job_id)` stops it (nothing is left behind). `None`: the dialog was cancelled.
+#[tauri::command]
+pub async fn back_up<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    job_id: u64,
+) -> Result<Option<station::backup::BackupWritten>, ApiError> {
+    use tauri::Emitter;
+    let Some(parent) = super::dialogs::folder(&app, "Back up into a folder").await else {
+        return Ok(None);
+    };
+    let progress = move |done: u64, total: u64| {
+        // a window that is gone has nobody to tell
+        let _ = app.emit_to(
+            "main",
+            "backup-progress",
+            station::backup::BackupProgress {
+                job_id,
+                done,
+                total,
+            },
+        );
+    };
+    Ok(Some(
+        shell
+            .station
+            .back_up_job(job_id, &parent, &progress)
+            .await?,
+    ))
+}
+
 /// Registers a job the UI can cancel before a long call (reading a page) that takes it.
 #[tauri::command]
 pub async fn new_job(shell: State<'_, Shell>) -> Result<u64, ApiError> {

@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "get_item",
     "pick_and_import",
     "cancel_import",
+    "back_up",
     "session",
     "sign_in",
     "sign_out",

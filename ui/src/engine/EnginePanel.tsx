@@ -1,8 +1,10 @@
-// The Engine panel: is the local engine usable, on which execution provider, with which models.
+// The Engine panel: is the local engine usable, on which execution provider, with which models;
+// and the data directory's backup.
 // Its badge sits in the top bar; the check runs once after the first screen and on each opening.
 import { signal } from "@preact/signals";
 import { api, errorMessage } from "../api";
 import type { EngineStatus } from "../bindings/EngineStatus";
+import { backup, backupText, cancelBackup, startBackup } from "./backup";
 
 type Model = EngineStatus["models"][number];
 type Loaded = { status: EngineStatus } | { error: string } | null;
@@ -78,6 +80,24 @@ export function EngineReport({ status }: { status: EngineStatus }) {
   );
 }
 
+/** The data directory's backup: a consistent copy taken while the station keeps working. */
+export function BackupSection() {
+  const b = backup.value;
+  const text = backupText(b);
+  return (
+    <section class="backup" aria-label="Backup">
+      <h4>Data</h4>
+      <p class="muted small">A consistent copy of the database, every photo it refers to (each checked) and the
+        configuration, into a new folder; restore with <code>review-station --restore FOLDER</code>.</p>
+      {b.state === "running"
+        ? <button id="backup-cancel" onClick={() => void cancelBackup()}>Cancel</button>
+        : <button id="backup-button" onClick={() => void startBackup()}>Back up…</button>}
+      {b.state === "running" && b.total > 0 && <progress id="backup-progress" max={b.total} value={b.done} />}
+      {text && <p id="backup-status" class={`small ${b.state === "failed" ? "model-bad" : ""}`} role="status">{text}</p>}
+    </section>
+  );
+}
+
 export function EnginePanel() {
   const l = loaded.value;
   return (
@@ -85,6 +105,7 @@ export function EnginePanel() {
       <div class="batch-head"><strong>Local engine</strong><button id="engine-close" title="Hide" onClick={() => { open.value = false; }}>×</button></div>
       <div id="engine-body" class="engine-body">
         {l !== null && ("error" in l ? <p class="model-bad">{l.error}</p> : <EngineReport status={l.status} />)}
+        <BackupSection />
       </div>
     </aside>
   );
