@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use station::Station;
 use tauri::{Emitter, Manager};
+use tauri_plugin_dialog::DialogExt;
 
 /// When the process started; cold-start time is measured from here to the UI's first render.
 pub(crate) static PROCESS_START: OnceLock<Instant> = OnceLock::new();
@@ -130,7 +131,23 @@ fn main() {
             let guard = logging::init(&log_dir);
             app.manage(guard);
             tracing::info!(data_dir = %data_dir.display(), log_dir = %log_dir.display(), "starting Review Station");
-            let station = tauri::async_runtime::block_on(Station::open(&data_dir))?;
+            let station = match tauri::async_runtime::block_on(Station::open(&data_dir)) {
+                Ok(station) => station,
+                Err(error) => {
+                    // said once, in a window, with what to do; the process then ends instead of
+                    // a window whose every command fails (and never restarts itself)
+                    tracing::error!(%error, data_dir = %data_dir.display(), "the station cannot open its data");
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.hide();
+                    }
+                    app.dialog()
+                        .message(cannot_open_message(&data_dir, &error.to_string()))
+                        .title("Review Station cannot open its data")
+                        .kind(tauri_plugin_dialog::MessageDialogKind::Error)
+                        .show(|_| std::process::exit(1));
+                    return Ok(());
+                }
+            };
             commands::watch_at_start(app.handle(), &station);
             app.manage(Shell { station, startup_paths: Mutex::new(args.paths) });
             Ok(())
@@ -195,6 +212,14 @@ fn relaunch() {
             .exec();
         tracing::error!(%error, "could not start again");
     }
+}
+
+/// What a person can do when the data directory does not open.
+fn cannot_open_message(data_dir: &std::path::Path, error: &str) -> String {
+    let dir = data_dir.display();
+    format!(
+        "The data in {dir} could not be opened:\n\n{error}\n\nNothing was changed. What you can do:\n         • restore a backup: review-station --restore BACKUP_FOLDER --data-dir \"{dir}\"          (the current folder is kept beside it);\n         • check the review audit trail: review-station --verify-audit --data-dir \"{dir}\";\n         • start with another data folder: review-station --data-dir NEW_FOLDER.\n\n         The log is in the logs folder of the data directory."
+    )
 }
 
 /// `--backup DIR`: a consistent copy of the data directory (the app may be running).

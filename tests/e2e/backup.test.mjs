@@ -2,7 +2,7 @@
 // line: the real app under tauri-driver (Xvfb), the native folder dialog driven as a person would.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -71,3 +71,40 @@ test("a backup taken from the command line while the app works restores checked,
   assert.match(verified, /^audit trail intact: 0 decisions/);
   rmSync(work, { recursive: true, force: true });
 });
+
+test("a damaged database shows one window that says what to do, changes nothing and ends", async () => {
+  const work = mkdtempSync(path.join(tmpdir(), "rs-e2e-damaged-"));
+  const dataDir = path.join(work, "station");
+  mkdirSync(dataDir);
+  const garbage = Buffer.alloc(64 * 1024, 0x5a);
+  writeFileSync(path.join(dataDir, "station.db"), garbage);
+  const child = spawn(app, ["--data-dir", dataDir], { stdio: "ignore" });
+  try {
+    const title = "Review Station cannot open its data";
+    const shown = await waitUntil(() => {
+      try {
+        return xdotool(["search", "--onlyvisible", "--name", "."]).split("\n").map((id) => xdotool(["getwindowname", id]));
+      } catch {
+        return null;
+      }
+    }, (names) => names.includes(title), 30_000);
+    assert.deepEqual(shown, [title], "the error window alone: no main window of failing commands");
+    assert.equal(child.exitCode, null, "it waits for the person to read it");
+  } finally {
+    child.kill("SIGTERM");
+  }
+  assert.deepEqual(readFileSync(path.join(dataDir, "station.db")), garbage, "the damaged file is left as it is");
+  assert.deepEqual(readdirSync(dataDir).filter((n) => n !== "logs").sort(), ["station.db"]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function waitUntil(probe, done, ms) {
+  const until = Date.now() + ms;
+  let last = null;
+  while (Date.now() < until) {
+    last = probe();
+    if (last !== null && done(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out; last: ${JSON.stringify(last)}`);
+}

@@ -234,6 +234,14 @@ async fn refuse_newer_schema(pool: &SqlitePool, path: &Path) -> Result<()> {
             Ok(found) => found,
             // a new database: no migrations table yet
             Err(sqlx::Error::Database(e)) if e.message().contains("no such table") => None,
+            // SQLITE_NOTADB, SQLITE_CORRUPT: said as what they mean for the person
+            Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("26" | "11")) => {
+                return Err(StoreError::Corrupt(format!(
+                    "{} is damaged or is not a station database ({}); it was left as it is",
+                    path.display(),
+                    e.message()
+                )))
+            }
             Err(e) => return Err(e.into()),
         };
     match applied {

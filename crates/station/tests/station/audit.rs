@@ -355,3 +355,36 @@ async fn the_evaluation_csv_defuses_every_cell_a_spreadsheet_would_run() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_is_named_as_such_and_left_as_it_is() {
+    let data = tempfile::tempdir().unwrap();
+    let garbage = vec![0x5au8; 64 * 1024];
+    std::fs::write(data.path().join(store::DATABASE_FILE), &garbage).unwrap();
+    for err in [
+        Station::open(data.path())
+            .await
+            .map(|_| ())
+            .unwrap_err()
+            .to_string(),
+        station::verify_audit_read_only(data.path())
+            .await
+            .map(|_| ())
+            .unwrap_err()
+            .to_string(),
+    ] {
+        assert!(
+            err.contains("is damaged or is not a station database"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(data.path().join(store::DATABASE_FILE)).unwrap(),
+        garbage
+    );
+    let names: Vec<_> = std::fs::read_dir(data.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, [store::DATABASE_FILE]);
+}
