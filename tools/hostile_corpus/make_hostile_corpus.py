@@ -709,15 +709,12 @@ def build_cases() -> None:
                 "SVG with script named .jpg", "it looks like a text file")
 
     # ---- legitimate but unusual photos -------------------------------------------------------
-    refused("cmyk-adobe.jpg", jpeg("cmyk", 64, 48, components=4, adobe_transform=0),
-            "valid baseline CMYK JPEG (4 components, Adobe APP14 transform 0): libjpeg-turbo "
-            "cannot convert CMYK to the grayscale the gate decodes to", "corrupt",
-            exact("the JPEG file is corrupt: Unsupported color conversion request"),
-            note="a legitimate photo the station refuses: the gate asks TurboJPEG for GRAY output",
-            stage="decode")
-    refused("ycck-adobe.jpg", jpeg("ycck", 64, 48, components=4, adobe_transform=2),
-            "valid baseline YCCK JPEG (Adobe APP14 transform 2)", "corrupt",
-            exact("the JPEG file is corrupt: Unsupported color conversion request"), stage="decode")
+    photo("cmyk-adobe.jpg", jpeg("cmyk", 64, 48, components=4, adobe_transform=0),
+          "valid baseline CMYK JPEG (4 components, Adobe APP14 transform 0): decoded as ink and "
+          "converted by the station (libjpeg-turbo itself converts CMYK to neither RGB nor gray)",
+          stage="gate")
+    photo("ycck-adobe.jpg", jpeg("ycck", 64, 48, components=4, adobe_transform=2),
+          "valid baseline YCCK JPEG (Adobe APP14 transform 2), decoded as ink", stage="gate")
     rows16 = b"".join(b"\x00" + b"".join(struct.pack(">HHH", x * 1600, y * 2000, 40000)
                                          for x in range(40)) for y in range(30))
     photo("rgb-16bit.png",

@@ -309,6 +309,19 @@ fn decode_jpeg_rgb(
     let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
     let header = decompressor.read_header(bytes).map_err(corrupt)?;
     turbo_header_within(&header, info, limits)?;
+    if is_ink(&header) {
+        let cmyk = decode_ink(&mut decompressor, bytes, header.width, header.height)?;
+        let rgb = cmyk.chunks_exact(4).flat_map(ink_to_rgb).collect();
+        return image::RgbImage::from_raw(
+            u32::try_from(header.width).unwrap_or(0),
+            u32::try_from(header.height).unwrap_or(0),
+            rgb,
+        )
+        .ok_or_else(|| IntakeError::Corrupt {
+            format: "JPEG",
+            detail: "decoded size does not match the header".into(),
+        });
+    }
     let mut image = turbojpeg::Image {
         pixels: vec![0u8; header.width * header.height * 3],
         width: header.width,
@@ -356,6 +369,44 @@ pub fn decode_for_gate(
 }
 
 type Decoded = (Vec<u8>, usize, usize, String);
+
+/// A print-workflow JPEG (CMYK, or YCCK as Adobe writes it): libjpeg-turbo converts it to
+/// neither RGB nor gray ("Unsupported color conversion request"), so it is decoded as ink and
+/// converted here.
+fn is_ink(header: &turbojpeg::DecompressHeader) -> bool {
+    matches!(
+        header.colorspace,
+        turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK
+    )
+}
+
+fn decode_ink(
+    decompressor: &mut turbojpeg::Decompressor,
+    bytes: &[u8],
+    width: usize,
+    height: usize,
+) -> Result<Vec<u8>, IntakeError> {
+    let mut image = turbojpeg::Image {
+        pixels: vec![0u8; width * height * 4],
+        width,
+        pitch: width * 4,
+        height,
+        format: turbojpeg::PixelFormat::CMYK,
+    };
+    decompressor
+        .decompress(bytes, image.as_deref_mut())
+        .map_err(|e| classify_decode_error(ImageFormat::Jpeg, e.to_string()))?;
+    Ok(image.pixels)
+}
+
+/// One pixel of ink as light. Adobe's CMYK JPEGs (nearly all of them) store the channels
+/// inverted — 255 is no ink — which libjpeg-turbo passes through: the light left is then the
+/// product of each channel and K.
+fn ink_to_rgb(px: &[u8]) -> [u8; 3] {
+    let k = u32::from(px[3]);
+    let light = |c: u8| ((u32::from(c) * k + 127) / 255) as u8;
+    [light(px[0]), light(px[1]), light(px[2])]
+}
 
 /// libjpeg-turbo reads the header again and allocates from what it reads: its size is held to
 /// the limits too, and must be the one the probe checked (a file whose headers two decoders read
@@ -419,6 +470,18 @@ fn decode_jpeg_reduced(
     };
     decompressor.set_scaling_factor(scale).map_err(corrupt)?;
     let scaled = header.scaled(scale);
+    if is_ink(&header) {
+        let cmyk = decode_ink(&mut decompressor, bytes, scaled.width, scaled.height)?;
+        let luma = cmyk
+            .chunks_exact(4)
+            .map(|px| {
+                let [r, g, b] = ink_to_rgb(px);
+                // BT.601 luma, as libjpeg-turbo's own RGB → gray
+                ((u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114 + 500) / 1000) as u8
+            })
+            .collect();
+        return Ok((luma, scaled.width, scaled.height, scale.to_string()));
+    }
     let mut image = turbojpeg::Image {
         pixels: vec![0u8; scaled.width * scaled.height],
         width: scaled.width,
@@ -591,6 +654,45 @@ mod tests {
                 limit: 100
             })
         ));
+    }
+
+    #[test]
+    fn a_cmyk_jpeg_decodes_for_the_gate_and_upright() {
+        // left half no ink (Adobe's inverted 255), right half full black ink (K = 0)
+        let (w, h) = (64usize, 48usize);
+        let mut pixels = Vec::with_capacity(w * h * 4);
+        for _ in 0..h {
+            for x in 0..w {
+                pixels.extend_from_slice(if x < w / 2 {
+                    &[255, 255, 255, 255]
+                } else {
+                    &[255, 255, 255, 0]
+                });
+            }
+        }
+        let image = turbojpeg::Image {
+            pixels: pixels.as_slice(),
+            width: w,
+            pitch: w * 4,
+            height: h,
+            format: turbojpeg::PixelFormat::CMYK,
+        };
+        let mut compressor = turbojpeg::Compressor::new().unwrap();
+        compressor.set_quality(95).unwrap();
+        compressor.set_subsamp(turbojpeg::Subsamp::None).unwrap();
+        let jpeg = compressor.compress_to_vec(image).unwrap();
+        let header = turbojpeg::Decompressor::new()
+            .unwrap()
+            .read_header(&jpeg)
+            .unwrap();
+        assert!(is_ink(&header), "{:?}", header.colorspace);
+        let gate = decode_for_gate(&jpeg, &IntakeLimits::default(), 512).unwrap();
+        let row = &gate.luma[gate.width * (gate.height / 2)..gate.width * (gate.height / 2 + 1)];
+        assert!(row[1] > 240 && row[gate.width - 2] < 15, "{row:?}");
+        let rgb = decode_upright(&jpeg, &IntakeLimits::default()).unwrap();
+        assert_eq!(rgb.dimensions(), (64, 48));
+        assert!(rgb.get_pixel(2, 24).0.iter().all(|c| *c > 240));
+        assert!(rgb.get_pixel(61, 24).0.iter().all(|c| *c < 15));
     }
 
     #[test]
