@@ -20,16 +20,28 @@ fn entry(data_dir: &Path) -> String {
     format!("audit-key {}", data_dir.display())
 }
 
+/// The keyring's error in words that fit the audit key (the sync crate's speak of sync).
+fn keyring_problem(error: ::sync::KeyringError) -> String {
+    use ::sync::KeyringError as E;
+    match error {
+        E::NoSessionBus { detail } => format!("there is no D-Bus session bus ({detail})"),
+        E::NoSecretService { detail } => format!("no Secret Service answers ({detail})"),
+        E::Locked { detail } => format!("the keyring is locked ({detail})"),
+        E::AccessDenied { detail } => format!("access to the keyring was denied ({detail})"),
+        E::Platform { detail } => format!("the keyring failed ({detail})"),
+    }
+}
+
 /// The key kept for `data_dir`, if any (`Err`: why the keyring could not be read).
 pub(crate) async fn load(data_dir: &Path) -> Result<Option<AuditSeal>, String> {
-    if !::sync::keyring_running().await.map_err(|e| e.to_string())? {
+    if !::sync::keyring_running().await.map_err(keyring_problem)? {
         return Err("no keyring (Secret Service) is running in this session".into());
     }
     let keys = ::sync::DeviceKeys::new(KEYRING_SERVICE);
     let found = tokio::time::timeout(KEYRING_WAIT, keys.load(&entry(data_dir)))
         .await
         .map_err(|_| format!("the keyring did not answer in {} s", KEYRING_WAIT.as_secs()))?
-        .map_err(|e| e.to_string())?;
+        .map_err(keyring_problem)?;
     found
         .map(|secret| AuditSeal::from_secret_text(secret.expose()))
         .transpose()
@@ -55,7 +67,7 @@ pub(crate) async fn install(store: &Store, data_dir: &Path) -> Result<AuditSeal,
             tokio::time::timeout(KEYRING_WAIT, keys.store(&entry(data_dir), &secret))
                 .await
                 .map_err(|_| format!("the keyring did not answer in {} s", KEYRING_WAIT.as_secs()))?
-                .map_err(|e| e.to_string())?;
+                .map_err(keyring_problem)?;
             seal
         }
     };
