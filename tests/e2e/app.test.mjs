@@ -1,5 +1,6 @@
 // End-to-end tests of the real app: the built binary, driven through tauri-driver and
 // WebKitWebDriver (run under Xvfb by scripts/test.sh). Each test has its own data directory.
+// Past 600 lines: one file per app-wide flow would repeat the driver and the helpers above.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";

@@ -7,7 +7,7 @@
 //! sha256 of the previous row's hash and its own content, so `verify_decisions` pinpoints a
 //! changed or removed row.
 //!
-//! Past 600 lines (about 760 of code, 45 of tests): the queue, its leases, the decisions and the
+//! Past 600 lines (about 810 of code, 45 of tests): the queue, its leases, the decisions and the
 //! audit chain are one transaction boundary; a decision's outbox rows (its correction, its
 //! decision for the team's queue) and a task's raise are written inside it, by design. The team
 //! queue's own lookups are the next thing to move out (`shared_queue.rs`).
