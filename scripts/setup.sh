@@ -14,7 +14,8 @@
 #          python3 + pip + venv (the model fetch step; tests: the OpenAI SDK for the router)
 #   models: models/fetch.py downloads, verifies (sha256) and converts the models of
 #          models/manifest.toml into ~/.cache/review-station/models; nothing when all are there
-#   Rust:  stable toolchain via rustup when cargo is missing; tests also: tauri-driver 2.1.0
+#   Rust:  stable toolchain via rustup when cargo is missing; tests also: tauri-driver 2.1.0,
+#          the nightly toolchain and cargo-fuzz 0.13.2 (the fuzz targets)
 #   npm:   the UI's packages (npm ci) when node_modules is missing or stale
 set -euo pipefail
 FOR_TESTS=0
@@ -63,6 +64,16 @@ fi
 if [[ $FOR_TESTS -eq 1 ]] && ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver 2.1.0"
   cargo install tauri-driver --version 2.1.0 --locked --quiet
+fi
+
+# the fuzz targets (fuzz/, scripts/fuzz.sh): libFuzzer needs the nightly compiler and cargo-fuzz
+if [[ $FOR_TESTS -eq 1 ]] && ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  say "installing the nightly Rust toolchain (for cargo-fuzz)"
+  rustup toolchain install nightly --profile minimal
+fi
+if [[ $FOR_TESTS -eq 1 ]] && ! cargo fuzz --version 2>/dev/null | grep -q "0.13.2"; then
+  say "installing cargo-fuzz 0.13.2"
+  cargo install cargo-fuzz --version 0.13.2 --locked --quiet
 fi
 
 # the router needs neither the UI's packages nor the local engine's models

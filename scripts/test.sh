@@ -37,6 +37,8 @@ step "Rust tests (incl. IPC bindings drift)" \
   dbus-run-session -- cargo test --workspace --lib --bins --tests --quiet
 step "the OpenAI Python SDK against the router (review-router + fake-llm processes)" \
   "$ROUTER_SDK_PYTHON" tests/router/openai_sdk.py "$CARGO_TARGET_DIR"
+# every parser that sees outside bytes, under libFuzzer: the seeds, then 15 s of new inputs each
+step "fuzz targets (cargo-fuzz: seeds + 15 s each)" bash scripts/fuzz.sh smoke
 step "build the app" cargo build -p review-station --quiet
 export REVIEW_STATION_BIN="$CARGO_TARGET_DIR/debug/review-station"
 # the e2e sync test runs the real router in front of the fake LLM, each as its own process

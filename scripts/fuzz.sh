@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every fuzz target (fuzz/, cargo-fuzz + libFuzzer on the nightly compiler) and prints, per
+# target, the executions, the coverage reached and the crashes found.
+#
+#   scripts/fuzz.sh smoke         each target over its committed seeds plus 15 s of new inputs
+#                                 (the test command runs this)
+#   scripts/fuzz.sh long [RUNS]   RUNS executions per target (10,000,000 by default): the
+#                                 recorded run of BENCHMARKS.md, "Fuzzing"
+#
+# New inputs go to a scratch corpus under $CARGO_TARGET_DIR (seeds in fuzz/corpus/ stay as
+# committed); a crash is kept as fuzz/artifacts/<target>/crash-* and fails the run. Each crash
+# found is fixed and its input added under fuzz/corpus/<target>/ as a regression seed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODE="${1:-smoke}"
+RUNS="${2:-10000000}"
+TARGETS=(intake normalizers extractors wire configs)
+# the fuzz workspace builds with its own flags: not with the main build's clippy wrapper
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/review-station/fuzz-target}"
+cd "$ROOT/fuzz"
+cargo +nightly fuzz build -O --debug-assertions >&2
+case "$MODE" in
+  smoke) LIMIT=(-max_total_time=15) ;;
+  long) LIMIT=(-runs="$RUNS") ;;
+  *) echo "usage: scripts/fuzz.sh smoke | long [RUNS]" >&2; exit 2 ;;
+esac
+status=0
+printf '%-12s %14s %8s %8s %8s %s\n' target executions seconds cov features crashes
+for target in "${TARGETS[@]}"; do
+  scratch="$CARGO_TARGET_DIR/corpus/$target"
+  mkdir -p "$scratch" "$ROOT/fuzz/artifacts/$target"
+  log="$CARGO_TARGET_DIR/$target.log"
+  started=$SECONDS
+  set +e
+  cargo +nightly fuzz run -O --debug-assertions "$target" "$scratch" "$ROOT/fuzz/corpus/$target" -- \
+    "${LIMIT[@]}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  set -e
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  crashes=$(find "$ROOT/fuzz/artifacts/$target" -type f | wc -l)
+  printf '%-12s %14s %8s %8s %8s %s\n' "$target" "${runs:-?}" "$((SECONDS - started))" "${cov:-?}" "${ft:-?}" "$crashes"
+  if [[ $rc -ne 0 || $crashes -ne 0 ]]; then
+    echo "fuzz: $target failed (exit $rc); its log: $log" >&2
+    tail -40 "$log" >&2
+    status=1
+  fi
+done
+exit $status
