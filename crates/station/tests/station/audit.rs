@@ -20,11 +20,20 @@ fn snapshot(dir: &Path) -> Files {
     while let Some(at) = stack.pop() {
         for entry in std::fs::read_dir(&at).unwrap() {
             let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // the log and its index go when the last connection closes, which may be now
+            let transient = name.ends_with("-wal") || name.ends_with("-shm");
+            let meta = match entry.metadata() {
+                Err(e) if transient && e.kind() == std::io::ErrorKind::NotFound => continue,
+                meta => meta.unwrap(),
+            };
             if meta.is_dir() {
                 stack.push(entry.path());
             } else {
-                let bytes = std::fs::read(entry.path()).unwrap();
+                let bytes = match std::fs::read(entry.path()) {
+                    Err(e) if transient && e.kind() == std::io::ErrorKind::NotFound => continue,
+                    bytes => bytes.unwrap(),
+                };
                 files.insert(
                     entry.path().display().to_string(),
                     (
