@@ -56,46 +56,8 @@ async fn decided(dir: &Path, tasks: usize, n: usize) {
 /// As [`decided`], by `reviewer`, rejecting with `reason` when given (as stored text: what a
 /// database edited by hand or written by an older version may hold).
 async fn decided_by(dir: &Path, tasks: usize, n: usize, reviewer: &str, reason: Option<&str>) {
+    super::photos_with_tasks(dir, tasks).await;
     let store = Store::open(dir).await.unwrap();
-    let sha = store.blobs().put(b"a receipt").unwrap();
-    let item = match store
-        .record_item(
-            &store::NewItem {
-                blob: Some(sha),
-                media_type: Some("image/jpeg".into()),
-                file_name: "r.jpg".into(),
-                source_path: "/photos/r.jpg".into(),
-                byte_len: 9,
-                status: store::ItemStatus::Analyzed,
-                verdict: Some("pass".into()),
-                error_code: None,
-                error_message: None,
-                format: Some("jpeg".into()),
-                width: Some(640),
-                height: Some(480),
-                kind: "photo".into(),
-                page_count: None,
-            },
-            None,
-        )
-        .await
-        .unwrap()
-    {
-        store::Recorded::New(id) | store::Recorded::Duplicate(id) => id,
-    };
-    let tasks: Vec<_> = (0..tasks)
-        .map(|_| store::NewTask {
-            item_id: item,
-            kind: protocol::ResultKind::Invoice,
-            store_id: "s1".into(),
-            confidence: 0.5,
-            reasons: "[]".into(),
-            due_at: None,
-            model_output: "{}".into(),
-            versions: "{}".into(),
-        })
-        .collect();
-    store.enqueue_tasks(&tasks).await.unwrap();
     let any = store::QueueFilter::default();
     for _ in 0..n {
         let task = store

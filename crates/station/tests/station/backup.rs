@@ -7,54 +7,9 @@ use std::sync::Arc;
 use station::backup::{check_backup, restore, MANIFEST_FILE};
 use station::Station;
 use store::Store;
-use tokio_util::sync::CancellationToken;
 
-/// `n` photos (each its own blob) with one open invoice task each, through the store.
-async fn photos_with_tasks(dir: &Path, n: usize) {
-    let store = Store::open(dir).await.unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let bytes = format!("photo {i} {}", "x".repeat(i * 37 % 4000)).into_bytes();
-        let sha = store.blobs().put(&bytes).unwrap();
-        let item = match store
-            .record_item(
-                &store::NewItem {
-                    blob: Some(sha),
-                    media_type: Some("image/jpeg".into()),
-                    file_name: format!("p{i}.jpg"),
-                    source_path: format!("/photos/p{i}.jpg"),
-                    byte_len: bytes.len() as u64,
-                    status: store::ItemStatus::Analyzed,
-                    verdict: Some("pass".into()),
-                    error_code: None,
-                    error_message: None,
-                    format: Some("jpeg".into()),
-                    width: Some(640),
-                    height: Some(480),
-                    kind: "photo".into(),
-                    page_count: None,
-                },
-                None,
-            )
-            .await
-            .unwrap()
-        {
-            store::Recorded::New(id) | store::Recorded::Duplicate(id) => id,
-        };
-        tasks.push(store::NewTask {
-            item_id: item,
-            kind: protocol::ResultKind::Invoice,
-            store_id: "s1".into(),
-            confidence: 0.5,
-            reasons: "[]".into(),
-            due_at: None,
-            model_output: "{}".into(),
-            versions: "{}".into(),
-        });
-    }
-    store.enqueue_tasks(&tasks).await.unwrap();
-    store.close().await;
-}
+use super::photos_with_tasks;
+use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_during_a_review_shift_restores_whole_and_checked() {

@@ -420,6 +420,53 @@ async fn the_engine_reports_its_runtime_and_models() {
         .any(|m| m.package == "rapidocr==3.10.0" && m.state == "ok"));
 }
 
+/// `n` photos (each its own blob) with one open invoice task each, through the store.
+pub(crate) async fn photos_with_tasks(dir: &Path, n: usize) {
+    let store = store::Store::open(dir).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let bytes = format!("photo {i} {}", "x".repeat(i * 37 % 4000)).into_bytes();
+        let sha = store.blobs().put(&bytes).unwrap();
+        let item = match store
+            .record_item(
+                &store::NewItem {
+                    blob: Some(sha),
+                    media_type: Some("image/jpeg".into()),
+                    file_name: format!("p{i}.jpg"),
+                    source_path: format!("/photos/p{i}.jpg"),
+                    byte_len: bytes.len() as u64,
+                    status: store::ItemStatus::Analyzed,
+                    verdict: Some("pass".into()),
+                    error_code: None,
+                    error_message: None,
+                    format: Some("jpeg".into()),
+                    width: Some(640),
+                    height: Some(480),
+                    kind: "photo".into(),
+                    page_count: None,
+                },
+                None,
+            )
+            .await
+            .unwrap()
+        {
+            store::Recorded::New(id) | store::Recorded::Duplicate(id) => id,
+        };
+        tasks.push(store::NewTask {
+            item_id: item,
+            kind: protocol::ResultKind::Invoice,
+            store_id: "s1".into(),
+            confidence: 0.5,
+            reasons: "[]".into(),
+            due_at: None,
+            model_output: "{}".into(),
+            versions: "{}".into(),
+        });
+    }
+    store.enqueue_tasks(&tasks).await.unwrap();
+    store.close().await;
+}
+
 /// The provider the engine says it ran on: the CPU's on a machine without an NVIDIA device,
 /// the CPU's or CUDA's on one with (where setup fetched the CUDA runtime).
 pub(crate) fn assert_provider(provider: &str) {
