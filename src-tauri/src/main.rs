@@ -69,6 +69,8 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::ui_ready,
             commands::app_info,
+            commands::disk_status,
+            commands::check_data,
             commands::engine_status,
             commands::list_items,
             commands::get_item,
@@ -141,7 +143,7 @@ fn main() {
                         let _ = window.hide();
                     }
                     app.dialog()
-                        .message(cannot_open_message(&data_dir, &error.to_string()))
+                        .message(cannot_open_message(&data_dir, &error))
                         .title("Review Station cannot open its data")
                         .kind(tauri_plugin_dialog::MessageDialogKind::Error)
                         .show(|_| std::process::exit(1));
@@ -214,11 +216,29 @@ fn relaunch() {
     }
 }
 
-/// What a person can do when the data directory does not open.
-fn cannot_open_message(data_dir: &std::path::Path, error: &str) -> String {
+/// What a person can do when the data directory does not open: first what fits the cause
+/// (a disk that is full or read-only, a damaged or newer database), then the general ways out.
+fn cannot_open_message(data_dir: &std::path::Path, error: &station::StationError) -> String {
+    use protocol::ErrorCode;
     let dir = data_dir.display();
+    let first = match error.code() {
+        ErrorCode::DataReadOnly => format!(
+            "• make the folder writable again (a read-only disk or card, a folder of another \
+             user), or copy the data to a writable place and open that:\n  \
+             review-station --backup NEW_FOLDER --data-dir \"{dir}\"  then  \
+             review-station --restore NEW_FOLDER --data-dir WRITABLE_FOLDER\n"
+        ),
+        ErrorCode::DiskFull => "• free some space on that disk, then start again\n".to_owned(),
+        _ => String::new(),
+    };
     format!(
-        "The data in {dir} could not be opened:\n\n{error}\n\nNothing was changed. What you can do:\n         • restore a backup: review-station --restore BACKUP_FOLDER --data-dir \"{dir}\"          (the current folder is kept beside it);\n         • check the review audit trail: review-station --verify-audit --data-dir \"{dir}\";\n         • start with another data folder: review-station --data-dir NEW_FOLDER.\n\n         The log is in the logs folder of the data directory."
+        "The data in {dir} could not be opened:\n\n{error}\n\nNothing was changed. What you can do:\n\
+         {first}\
+         • restore a backup: review-station --restore BACKUP_FOLDER --data-dir \"{dir}\" \
+         (the current folder is kept beside it);\n\
+         • check the review audit trail: review-station --verify-audit --data-dir \"{dir}\";\n\
+         • start with another data folder: review-station --data-dir NEW_FOLDER.\n\n\
+         The log is in the logs folder of the data directory."
     )
 }
 

@@ -6,6 +6,8 @@ import type { BackupWritten } from "./bindings/BackupWritten";
 import type { Command } from "./commands";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "./bindings/AppInfo";
+import type { DiskStatus } from "./bindings/DiskStatus";
+import type { DataCheck } from "./bindings/DataCheck";
 import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ImportProgress } from "./bindings/ImportProgress";
 import type { ImportStarted } from "./bindings/ImportStarted";
@@ -33,11 +35,18 @@ function invoke<T>(command: Command, args?: InvokeArgs): Promise<T> {
   return tauriInvoke<T>(command, args).catch((error: unknown) => {
     // the router's session ended (expired, revoked): whoever watches opens the login screen
     if (isApiError(error) && error.code === "session_expired") sessionExpired?.(error);
+    if (isApiError(error)) diskProblem?.(error.code, error.message);
     throw error;
   });
 }
 
 let sessionExpired: ((error: ApiError) => void) | null = null;
+let diskProblem: ((code: ApiError["code"], message: string) => void) | null = null;
+
+/** Called with every command failure's code (the disk notice keeps the disk codes). */
+export function onCommandError(handler: ((code: ApiError["code"], message: string) => void) | null): void {
+  diskProblem = handler;
+}
 
 /** Called whenever a command fails with `session_expired` (the account state sets it). */
 export function onSessionExpired(handler: ((error: ApiError) => void) | null): void {
@@ -60,6 +69,8 @@ export function errorMessage(error: unknown): string {
 export const api = {
   uiReady: () => invoke<number | null>("ui_ready"),
   appInfo: () => invoke<AppInfo>("app_info"),
+  diskStatus: () => invoke<DiskStatus>("disk_status"),
+  checkData: () => invoke<DataCheck>("check_data"),
   engineStatus: () => invoke<EngineStatus>("engine_status"),
   listItems: (query: ItemQuery) => invoke<ItemPage>("list_items", { query }),
   getItem: (id: number) => invoke<ItemDetail>("get_item", { id }),

@@ -2,6 +2,8 @@
 export type Command =
   | "ui_ready"
   | "app_info"
+  | "disk_status"
+  | "check_data"
   | "engine_status"
   | "list_items"
   | "get_item"

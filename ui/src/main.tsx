@@ -2,7 +2,8 @@
 // the station the UI is ready (after the listeners exist, so a command-line import's progress
 // is not missed).
 import { render } from "preact";
-import { api, errorMessage } from "./api";
+import { api, errorMessage, onCommandError } from "./api";
+import { diskProblem } from "./disk/disk";
 import { App } from "./app/App";
 import { appInfo, showBanner, stores } from "./app/state";
 import { refreshEngine } from "./engine/EnginePanel";
@@ -27,10 +28,23 @@ async function loadStores(): Promise<void> {
   }
 }
 
+async function checkData(): Promise<void> {
+  try {
+    const check = await api.checkData();
+    if (check.faults > 0) {
+      const more = check.faults > check.examples.length ? ` and ${check.faults - check.examples.length} more` : "";
+      showBanner(`${check.faults} of ${check.files} stored files are missing or damaged (${check.examples.join("; ")}${more}). ${check.advice ?? ""}`);
+    }
+  } catch (error) {
+    showBanner(`The stored files could not be checked: ${errorMessage(error)}`);
+  }
+}
+
 async function start(): Promise<void> {
   const root = document.getElementById("app");
   if (!root) throw new Error("index.html has no #app");
   render(<App />, root);
+  onCommandError(diskProblem);
   registerItemKeys({ openFiles: () => void openFiles(), visit: toggleVisit, review: openReview, sync: toggleSync, admin: toggleAdmin });
   installKeys(document);
   setupLogin();
@@ -54,6 +68,8 @@ async function start(): Promise<void> {
   setupReview();
   // The engine check loads ONNX Runtime and hashes the models: after the first screen.
   void refreshEngine();
+  // Every stored file the database refers to, looked at once (sizes only; bytes when read).
+  void checkData();
   await api.uiReady();
 }
 

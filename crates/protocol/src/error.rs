@@ -27,6 +27,14 @@ wire_enum! {
         Cancelled => "cancelled",
         /// A file or export destination could not be read or written.
         Io => "io",
+        /// The disk holding the station's data (or an export's folder) is full: nothing of the
+        /// operation was saved; it can be done again once there is room.
+        DiskFull => "disk_full",
+        /// The station's data cannot be written (a read-only disk, no permission): what is
+        /// stored can be read, nothing new saved.
+        DataReadOnly => "data_read_only",
+        /// The disk failed a read or a write (an I/O error): the operation was not saved.
+        DiskFailed => "disk_failed",
         EmptyFile => "empty_file",
         FileTooLarge => "file_too_large",
         UnsupportedFormat => "unsupported_format",
@@ -108,6 +116,7 @@ impl ErrorCode {
         matches!(
             self,
             Self::Storage
+                | Self::DiskFull
                 | Self::Internal
                 | Self::EngineUnavailable
                 | Self::RateLimited

@@ -219,7 +219,14 @@ pub async fn back_up_dir(
     dest: &Path,
     progress: Progress<'_>,
 ) -> Result<BackupManifest, StationError> {
-    let store = Store::open(data_dir).await?;
+    // data on a disk that turned read-only is backed up as it is (no migration can run there)
+    let store = match Store::open(data_dir).await {
+        Err(error) if error.disk_problem() == Some(store::DiskProblem::ReadOnly) => {
+            tracing::warn!(%error, "the data cannot be written: backed up as it is");
+            Store::open_read_only(data_dir).await?
+        }
+        opened => opened?,
+    };
     let made = back_up(&store, dest, progress, &CancellationToken::new()).await;
     store.close().await;
     made

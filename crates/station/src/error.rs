@@ -3,7 +3,14 @@ use protocol::{ApiError, ErrorCode};
 #[derive(Debug, thiserror::Error)]
 pub enum StationError {
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(store::StoreError),
+    /// The disk under the data failed the operation (full, read-only, an I/O error); nothing
+    /// of it was saved, and the same operation passes once the disk is fixed.
+    #[error("{} ({})", disk_words(*problem), source.disk_detail())]
+    Disk {
+        problem: store::DiskProblem,
+        source: store::StoreError,
+    },
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
     #[error("invalid request: {0}")]
@@ -29,9 +36,49 @@ pub enum StationError {
     },
 }
 
+/// What a person reads first about a disk problem (the UI's banner adds which disk and its
+/// free space).
+fn disk_words(problem: store::DiskProblem) -> &'static str {
+    match problem {
+        store::DiskProblem::Full => {
+            "The disk holding the station's data is full, so this was not saved; free some space \
+             on it and do it again (nothing already stored was changed)"
+        }
+        store::DiskProblem::ReadOnly => {
+            "The station's data cannot be written (the disk is read-only or the folder is not \
+             yours), so this was not saved; what is stored can still be read and exported"
+        }
+        store::DiskProblem::Failed => {
+            "The disk failed a read or write, so this was not saved; check the disk and make a \
+             backup (review-station --backup FOLDER)"
+        }
+    }
+}
+
+impl From<store::StoreError> for StationError {
+    fn from(error: store::StoreError) -> Self {
+        match error.disk_problem() {
+            Some(problem) => Self::Disk {
+                problem,
+                source: error,
+            },
+            None => Self::Store(error),
+        }
+    }
+}
+
+fn disk_code(problem: store::DiskProblem) -> ErrorCode {
+    match problem {
+        store::DiskProblem::Full => ErrorCode::DiskFull,
+        store::DiskProblem::ReadOnly => ErrorCode::DataReadOnly,
+        store::DiskProblem::Failed => ErrorCode::DiskFailed,
+    }
+}
+
 impl StationError {
     pub fn code(&self) -> ErrorCode {
         match self {
+            Self::Disk { problem, .. } => disk_code(*problem),
             Self::Store(
                 store::StoreError::ItemNotFound(_)
                 | store::StoreError::VisitNotFound(_)
@@ -48,7 +95,12 @@ impl StationError {
             Self::NoStore => ErrorCode::NoStore,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::Analysis { code, .. } => *code,
-            Self::Write { .. } => ErrorCode::Io,
+            // an export's own folder: "read-only" there is not the station's data
+            Self::Write { source, .. } => match store::DiskProblem::of_io(source) {
+                Some(store::DiskProblem::Full) => ErrorCode::DiskFull,
+                Some(store::DiskProblem::Failed) => ErrorCode::DiskFailed,
+                Some(store::DiskProblem::ReadOnly) | None => ErrorCode::Io,
+            },
             Self::Sync { code, .. } => *code,
         }
     }

@@ -15,6 +15,7 @@ mod analysis;
 mod app_flow;
 mod audit_key;
 pub mod backup;
+pub mod disk;
 mod documents;
 mod error;
 mod export_file;
@@ -297,6 +298,39 @@ impl Station {
 
     pub fn data_dir(&self) -> &Path {
         self.core.data_dir()
+    }
+
+    /// Looks at every stored file the database refers to (its size, not its bytes: fast enough
+    /// for each start); the bytes are checked whenever a file is read.
+    pub async fn check_data(&self) -> Result<DataCheck, StationError> {
+        let (files, faults) = self.core.store.blob_faults().await?;
+        let examples = faults
+            .iter()
+            .take(5)
+            .map(|(_, name, fault)| format!("{name}: {fault}"))
+            .collect();
+        for (blob, name, fault) in &faults {
+            tracing::error!(sha = %blob.sha, %name, %fault, "a stored file is damaged");
+        }
+        let advice = (!faults.is_empty()).then(|| {
+            format!(
+                "Restore a backup (review-station --restore BACKUP_FOLDER --data-dir \"{}\"), or \
+                 import the original files again: each repairs its stored copy. Everything else \
+                 works as usual.",
+                self.data_dir().display()
+            )
+        });
+        Ok(DataCheck {
+            files,
+            faults: faults.len() as u64,
+            examples,
+            advice,
+        })
+    }
+
+    /// The disk under the data: which it is, its free space, whether it can be written.
+    pub fn disk_status(&self) -> disk::DiskStatus {
+        disk::disk_status(self.data_dir())
     }
 
     pub fn gate_config(&self) -> GateConfig {

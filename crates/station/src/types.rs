@@ -100,6 +100,20 @@ pub struct AppInfo {
     pub max_pixels: u64,
 }
 
+/// The stored files (photos, pages) the database refers to, looked at when the app starts:
+/// missing ones and ones of another size, named by an item they belong to.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DataCheck {
+    #[ts(type = "number")]
+    pub files: u64,
+    #[ts(type = "number")]
+    pub faults: u64,
+    /// The first few: "first.jpg: its file is missing".
+    pub examples: Vec<String>,
+    /// What to do, when there is a fault.
+    pub advice: Option<String>,
+}
+
 /// The local engine as installed: runtime, execution provider and every model's state.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct EngineStatus {
@@ -234,6 +248,8 @@ mod tests {
         crate::ReportProgress::export_all(&cfg).unwrap();
         crate::backup::BackupProgress::export_all(&cfg).unwrap();
         crate::backup::BackupWritten::export_all(&cfg).unwrap();
+        crate::disk::DiskStatus::export_all(&cfg).unwrap();
+        DataCheck::export_all(&cfg).unwrap();
         crate::QueuePage::export_all(&cfg).unwrap();
         crate::ReviewMetrics::export_all(&cfg).unwrap();
         crate::ReviewInsights::export_all(&cfg).unwrap();

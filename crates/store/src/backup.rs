@@ -61,6 +61,31 @@ impl Store {
             .collect()
     }
 
+    /// Every stored file the database refers to that is missing or of another size, with the
+    /// name of an item it belongs to (stat only: fast enough for each start).
+    pub async fn blob_faults(&self) -> Result<(u64, Vec<(BlobRef, String, crate::BlobFault)>)> {
+        let refs = self.blob_refs().await?;
+        let looked = refs.len() as u64;
+        let blobs = self.blobs.clone();
+        let faults: Vec<(BlobRef, crate::BlobFault)> = tokio::task::spawn_blocking(move || {
+            refs.into_iter()
+                .filter_map(|r| blobs.look(&r.sha, r.byte_len).map(|fault| (r, fault)))
+                .collect()
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("the blob check stopped: {e}")))?;
+        let mut named = Vec::with_capacity(faults.len());
+        for (blob, fault) in faults {
+            let name: Option<String> =
+                sqlx::query_scalar("SELECT file_name FROM items WHERE blob_sha256 = ? LIMIT 1")
+                    .bind(blob.sha.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+            named.push((blob, name.unwrap_or_else(|| "a page image".into()), fault));
+        }
+        Ok((looked, named))
+    }
+
     /// `PRAGMA integrity_check`: `Ok(())` or the first problems it names.
     pub async fn integrity_check(&self) -> Result<Result<(), String>> {
         let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check(20)")

@@ -41,6 +41,24 @@ impl fmt::Display for Sha256Hex {
     }
 }
 
+/// What a look at a stored file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobFault {
+    Missing,
+    WrongSize { found: u64 },
+    Unreadable(String),
+}
+
+impl fmt::Display for BlobFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing => f.write_str("its file is missing"),
+            Self::WrongSize { found } => write!(f, "its file has another size ({found} bytes)"),
+            Self::Unreadable(why) => write!(f, "its file cannot be read ({why})"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
@@ -108,13 +126,47 @@ impl BlobStore {
         Ok(())
     }
 
+    /// The blob's bytes, checked against its name: a file changed on disk (bit rot, an edit,
+    /// a half-copied restore) is refused as damaged rather than analyzed or shown.
     pub fn read(&self, sha: &Sha256Hex) -> Result<Vec<u8>> {
         let path = self.path_of(sha);
-        std::fs::read(&path).map_err(|source| StoreError::Io {
+        let bytes = std::fs::read(&path).map_err(|source| StoreError::Io {
             action: "reading",
             path,
             source,
-        })
+        })?;
+        if Sha256Hex::of(&bytes) != *sha {
+            return Err(StoreError::Corrupt(format!(
+                "the stored file {sha} is damaged (its bytes no longer match it): restore a \
+                 backup, or import the original again, which repairs it"
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// What is wrong with the stored file of a blob of `byte_len` bytes, by a look at its size
+    /// only (cheap enough for every blob at each start), or `None` when it looks whole.
+    pub fn look(&self, sha: &Sha256Hex, byte_len: u64) -> Option<BlobFault> {
+        match std::fs::metadata(self.path_of(sha)) {
+            Ok(meta) if meta.is_file() && meta.len() == byte_len => None,
+            Ok(meta) if meta.is_file() => Some(BlobFault::WrongSize { found: meta.len() }),
+            Ok(_) => Some(BlobFault::Missing),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(BlobFault::Missing),
+            Err(e) => Some(BlobFault::Unreadable(e.to_string())),
+        }
+    }
+
+    /// Writes `bytes` (which hash to `sha`) again when the stored file is missing or differs:
+    /// importing an original repairs its damaged copy. Returns whether it wrote.
+    pub fn repair(&self, sha: &Sha256Hex, bytes: &[u8]) -> Result<bool> {
+        let path = self.path_of(sha);
+        let whole = std::fs::read(&path).is_ok_and(|stored| Sha256Hex::of(&stored) == *sha);
+        if whole {
+            return Ok(false);
+        }
+        let _ = std::fs::remove_file(&path);
+        self.put_hashed(sha, bytes)?;
+        Ok(true)
     }
 }
 

@@ -21,7 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use audit_seal::AuditSeal;
-pub use blobs::{BlobStore, Sha256Hex};
+pub use blobs::{BlobFault, BlobStore, Sha256Hex};
 pub use embeddings::CachedEmbedding;
 pub use items::{
     AnalysisRow, ItemRow, ItemSort, ItemStatus, NewAnalysis, NewItem, Recorded, VerdictFilter,
@@ -72,6 +72,82 @@ pub enum StoreError {
     },
     #[error("no station database in {0}")]
     NoDatabase(PathBuf),
+}
+
+/// A failure of the disk under the data rather than of the data: the same operation may pass
+/// when the disk is fixed (space freed, mounted writable again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskProblem {
+    /// No space left (or the user's quota reached).
+    Full,
+    /// The filesystem is read-only, or the data may not be written by this user.
+    ReadOnly,
+    /// The disk reported an I/O error.
+    Failed,
+}
+
+impl DiskProblem {
+    /// From an OS error: ENOSPC/EDQUOT, EROFS/EACCES/EPERM, EIO.
+    pub fn of_io(error: &std::io::Error) -> Option<Self> {
+        use std::io::ErrorKind;
+        match error.kind() {
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => return Some(Self::Full),
+            ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied => {
+                return Some(Self::ReadOnly)
+            }
+            _ => {}
+        }
+        match error.raw_os_error() {
+            Some(5) => Some(Self::Failed), // EIO
+            _ => None,
+        }
+    }
+
+    /// From SQLite's primary result codes: SQLITE_FULL (13), SQLITE_READONLY (8),
+    /// SQLITE_CANTOPEN (14) on a directory it may not write, SQLITE_IOERR (10).
+    fn of_sqlite(error: &sqlx::Error) -> Option<Self> {
+        let sqlx::Error::Database(db) = error else {
+            return match error {
+                sqlx::Error::Io(io) => Self::of_io(io),
+                _ => None,
+            };
+        };
+        let code: i64 = db.code()?.parse().ok()?;
+        match code & 0xff {
+            13 => Some(Self::Full),
+            8 | 14 => Some(Self::ReadOnly),
+            10 => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+impl StoreError {
+    /// The OS's or SQLite's own words for a disk problem, without the temporary file's path
+    /// they may carry ("writing: No space left on device (os error 28)").
+    pub fn disk_detail(&self) -> String {
+        let text = match self {
+            Self::Io { action, source, .. } => format!("{action}: {source}"),
+            Self::Db(sqlx::Error::Database(db)) => format!("database: {}", db.message()),
+            other => other.to_string(),
+        };
+        text.split(" at path ")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Whether this failure is the disk's (full, read-only, failing), and which.
+    pub fn disk_problem(&self) -> Option<DiskProblem> {
+        match self {
+            Self::Db(error) => DiskProblem::of_sqlite(error),
+            Self::Migrate(sqlx::migrate::MigrateError::Execute(error)) => {
+                DiskProblem::of_sqlite(error)
+            }
+            Self::Io { source, .. } => DiskProblem::of_io(source),
+            _ => None,
+        }
+    }
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

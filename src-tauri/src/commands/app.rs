@@ -69,6 +69,24 @@ pub async fn app_info(shell: State<'_, Shell>) -> Result<AppInfo, ApiError> {
     Ok(shell.station.app_info().await)
 }
 
+/// The stored files the database refers to, looked at once after the first screen.
+#[tauri::command]
+pub async fn check_data(shell: State<'_, Shell>) -> Result<station::DataCheck, ApiError> {
+    Ok(shell.station.check_data().await?)
+}
+
+/// The disk under the data (asked while a disk problem is shown).
+#[tauri::command]
+pub async fn disk_status(shell: State<'_, Shell>) -> Result<station::disk::DiskStatus, ApiError> {
+    let station = Arc::clone(&shell.station);
+    tauri::async_runtime::spawn_blocking(move || station.disk_status())
+        .await
+        .map_err(|e| ApiError {
+            code: protocol::ErrorCode::Internal,
+            message: format!("the disk check failed: {e}"),
+        })
+}
+
 #[tauri::command]
 pub async fn engine_status(shell: State<'_, Shell>) -> Result<EngineStatus, ApiError> {
     Ok(shell.station.analysis().engine_status().await)

@@ -4,6 +4,8 @@
 const COMMANDS: &[&str] = &[
     "ui_ready",
     "app_info",
+    "disk_status",
+    "check_data",
     "engine_status",
     "list_items",
     "get_item",

@@ -18,6 +18,7 @@ import { isAdmin } from "../login/account";
 import { LoginScreen } from "../login/LoginScreen";
 import { SessionChrome } from "../login/SessionChrome";
 import { route } from "./router";
+import { DiskNotice } from "../disk/DiskNotice";
 import { banner, connection, connectionLabel, showBanner, stores } from "./state";
 
 const theme = signal(currentTheme());
@@ -77,6 +78,7 @@ export function App() {
         </button>
       </header>
       <div id="banner" class="banner" role="alert" hidden={banner.value === null}>{banner.value ?? ""}</div>
+      <DiskNotice />
       <ItemsScreen />
       <ImportBatch />
       <EnginePanel />

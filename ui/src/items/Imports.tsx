@@ -4,6 +4,7 @@ import { signal } from "@preact/signals";
 import { api, errorMessage, events } from "../api";
 import type { ImportProgress } from "../bindings/ImportProgress";
 import { showBanner } from "../app/state";
+import { diskProblem } from "../disk/disk";
 
 const BATCH_ROWS_SHOWN = 300;
 
@@ -44,6 +45,7 @@ export function setupImports(changed: () => void, finished: () => void): void {
   });
   void events.onImportProgress((e) => {
     progress.value = { done: e.done, total: e.total };
+    if (e.outcome.result.kind === "failed") diskProblem(e.outcome.result.code, e.outcome.result.message);
     const rows = [{ key: ++outcomes, ...outcomeOf(e) }, ...batch.value.rows].slice(0, BATCH_ROWS_SHOWN);
     batch.value = { ...batch.value, rows };
     changed();

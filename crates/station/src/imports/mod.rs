@@ -112,6 +112,8 @@ impl Imports {
         while let Some(outcome) = outcomes.next().await {
             let Some(outcome) = outcome else { continue };
             done += 1;
+            // what the progress list will show as saved: committed before this line
+            tracing::debug!(path = %outcome.path, item_id = ?outcome.item_id(), "file imported");
             match &outcome.result {
                 FileResult::Imported { .. } | FileResult::Document { .. } => summary.imported += 1,
                 FileResult::Duplicate { .. } => summary.duplicates += 1,

@@ -291,6 +291,16 @@ fn examine(
     if let Ok(Some(item_id)) =
         tokio::runtime::Handle::current().block_on(store.find_item_by_blob(&sha))
     {
+        // the original again: its stored copy is made whole if it went missing or was damaged
+        match store.blobs().repair(&sha, &bytes) {
+            Ok(true) => {
+                tracing::warn!(item_id, %sha, "a damaged stored file was repaired from its original")
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(item_id, %error, "a damaged stored file could not be repaired")
+            }
+        }
         return Examined::Duplicate { item_id };
     }
     let started = Instant::now();
@@ -299,8 +309,9 @@ fn examine(
             engine::pdf::PdfEngine::shared(pdf_library).and_then(|pdf| pdf.inspect(&bytes));
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         if let Err(error) = store.blobs().put_hashed(&sha, &bytes) {
+            let error = StationError::from(error);
             return Examined::Unreadable {
-                code: ErrorCode::Storage,
+                code: error.code(),
                 message: error.to_string(),
             };
         }
@@ -314,8 +325,10 @@ fn examine(
     let analysis = engine::assess(&bytes, limits, config);
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Err(error) = store.blobs().put_hashed(&sha, &bytes) {
+        // a full or read-only disk says so (disk_full, data_read_only), by its own words
+        let error = StationError::from(error);
         return Examined::Unreadable {
-            code: ErrorCode::Storage,
+            code: error.code(),
             message: error.to_string(),
         };
     }

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod backup;
+mod disk;
 mod local_stats;
 mod sync;
 
