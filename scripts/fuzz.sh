@@ -14,7 +14,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODE="${1:-smoke}"
 RUNS="${2:-10000000}"
-TARGETS=(intake normalizers extractors wire configs)
+# FUZZ_TARGETS="wire router" runs only those
+read -r -a TARGETS <<<"${FUZZ_TARGETS:-intake pdf normalizers extractors wire configs stores router}"
 # the fuzz workspace builds with its own flags: not with the main build's clippy wrapper
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/review-station/fuzz-target}"
@@ -26,6 +27,7 @@ case "$MODE" in
   *) echo "usage: scripts/fuzz.sh smoke | long [RUNS]" >&2; exit 2 ;;
 esac
 status=0
+echo "fuzz: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs, $MODE run"
 printf '%-12s %14s %8s %8s %8s %s\n' target executions seconds cov features crashes
 for target in "${TARGETS[@]}"; do
   scratch="$CARGO_TARGET_DIR/corpus/$target"

@@ -255,13 +255,25 @@ pub fn provider_error(body: &[u8]) -> Option<String> {
         })
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// The longest wait a backend's `Retry-After` is taken at: past a day it says "not today",
+/// and the rotation's own limits apply.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
+/// A wait in seconds from a header, whatever number it holds (`1e400`, `inf`, `NaN`, `-3`):
+/// capped at [`MAX_RETRY_AFTER`], none when it is not a number.
+fn wait_of(seconds: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(seconds.clamp(0.0, MAX_RETRY_AFTER.as_secs_f64())).ok()
+}
+
+/// The backend's `retry-after-ms` or `retry-after` (seconds), capped; any header bytes give a
+/// wait or none (fuzzed: `fuzz/fuzz_targets/router.rs`).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Some(ms) = headers
         .get("retry-after-ms")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
     {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+        return wait_of(ms / 1000.0);
     }
     let seconds = headers
         .get("retry-after")?
@@ -270,7 +282,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim()
         .parse::<f64>()
         .ok()?;
-    Some(Duration::from_secs_f64(seconds.max(0.0)))
+    wait_of(seconds)
 }
 
 /// The usage object of a completion (or of a stream's last chunk).
@@ -297,6 +309,27 @@ pub fn usage_of(json: &Value) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_retry_after_number_is_a_capped_wait_or_none() {
+        let wait = |name: &'static str, value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, value.parse().unwrap());
+            retry_after(&headers)
+        };
+        // these panicked in Duration::from_secs_f64 (a backend's header could end a request)
+        assert_eq!(wait("retry-after", "1e400"), Some(MAX_RETRY_AFTER));
+        assert_eq!(wait("retry-after", "inf"), Some(MAX_RETRY_AFTER));
+        assert_eq!(wait("retry-after-ms", "1e309"), Some(MAX_RETRY_AFTER));
+        assert_eq!(wait("retry-after", "NaN"), None);
+        assert_eq!(wait("retry-after", "-3"), Some(Duration::ZERO));
+        assert_eq!(wait("retry-after", " 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            wait("retry-after-ms", "1500"),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(wait("retry-after", "soon"), None);
+    }
 
     #[test]
     fn provider_errors_are_read_in_each_providers_words() {

@@ -429,6 +429,35 @@ fn stream_through(
     with_request_id(out, &id)
 }
 
+/// One line of a provider's server-sent event stream, as the ledger reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SseLine {
+    /// `data: [DONE]`: the stream ended as it should.
+    Done,
+    /// A chunk carrying token counts (the last one, when the client asked for usage).
+    Usage(Usage),
+    /// Anything else: content, comments, keep-alives, lines that are not JSON.
+    Other,
+}
+
+/// Reads one line of a stream (any bytes: fuzzed in `fuzz/fuzz_targets/router.rs`).
+pub fn sse_line(line: &[u8]) -> SseLine {
+    let Some(data) = line.strip_prefix(b"data:") else {
+        return SseLine::Other;
+    };
+    let data = data.trim_ascii();
+    if data == b"[DONE]" {
+        return SseLine::Done;
+    }
+    match serde_json::from_slice::<Value>(data) {
+        Ok(json) => match usage_of(&json) {
+            usage if usage != Usage::default() => SseLine::Usage(usage),
+            _ => SseLine::Other,
+        },
+        Err(_) => SseLine::Other,
+    }
+}
+
 /// Follows a stream; when it is dropped (ended, cut, or the client left) the attempt and the
 /// request are recorded.
 struct StreamGuard {
@@ -454,17 +483,10 @@ impl StreamGuard {
         self.pending.extend_from_slice(bytes);
         while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = self.pending.drain(..=end).collect();
-            let Some(data) = line.strip_prefix(b"data:") else {
-                continue;
-            };
-            let data = data.trim_ascii();
-            if data == b"[DONE]" {
-                self.attempt.outcome = "ok";
-            } else if let Ok(json) = serde_json::from_slice::<Value>(data) {
-                let usage = usage_of(&json);
-                if usage != Usage::default() {
-                    self.attempt.usage = usage;
-                }
+            match sse_line(&line) {
+                SseLine::Done => self.attempt.outcome = "ok",
+                SseLine::Usage(usage) => self.attempt.usage = usage,
+                SseLine::Other => {}
             }
         }
     }

@@ -742,16 +742,23 @@ async fn sync(args: &Args, root: &Path, seed: u64) -> Row {
     row.kills = args.kills + args.router_kills;
     row.lives = row.kills + 1;
     row.checks = 1;
+    // its table, as it printed it, after ours
     for line in text.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("FINDINGS:") {
+        let line = line.trim_end();
+        if let Some(rest) = line.trim().strip_prefix("FINDINGS:") {
             if rest.trim() != "none" {
                 row.findings.push(format!("sync_chaos: {}", rest.trim()));
             }
-        } else if line.starts_with("- ") && !row.findings.is_empty() {
-            row.findings.push(line.to_owned());
-        } else if line.contains("corrections") && line.contains("received") {
-            row.saved = line.chars().take(44).collect();
+        } else if line.trim_start().starts_with("- ") && !row.findings.is_empty() {
+            row.findings.push(line.trim().to_owned());
+        } else if let Some(value) = line.strip_prefix("corrections: station / router") {
+            row.saved = format!("decisions/corrections {}", value.trim())
+                .chars()
+                .take(44)
+                .collect();
+        }
+        if !line.starts_with("life ") && !line.trim().is_empty() {
+            row.notes.push(format!("sync_chaos | {line}"));
         }
     }
     if !output.status.success() && row.findings.is_empty() {

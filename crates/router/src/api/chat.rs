@@ -126,7 +126,23 @@ async fn read_request(
             format!("the body is over {limit} bytes"),
         )
     })?;
-    let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let (body, name) = chat_body(&bytes)?;
+    let name = name.as_str();
+    let model = state.models.get(name).cloned().ok_or_else(|| {
+        HttpError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownModel,
+            format!("no model named {name:?} is served (GET /v1/models lists them)"),
+        )
+    })?;
+    Ok((client, model, body, bytes))
+}
+
+/// A chat request's body as the router reads it before routing: a JSON object with a `model`
+/// name and a `messages` list (the rest is the provider's business and passed on). Any bytes
+/// give the body or the client's error, never a panic (fuzzed: `fuzz/fuzz_targets/router.rs`).
+pub fn chat_body(bytes: &[u8]) -> Result<(Value, String), HttpError> {
+    let body: Value = serde_json::from_slice(bytes).map_err(|e| {
         HttpError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::MalformedJson,
@@ -143,18 +159,12 @@ async fn read_request(
     let name = body
         .get("model")
         .and_then(Value::as_str)
-        .ok_or_else(|| HttpError::invalid("`model` is missing"))?;
+        .ok_or_else(|| HttpError::invalid("`model` is missing"))?
+        .to_owned();
     if !body.get("messages").is_some_and(Value::is_array) {
         return Err(HttpError::invalid("`messages` must be a list"));
     }
-    let model = state.models.get(name).cloned().ok_or_else(|| {
-        HttpError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownModel,
-            format!("no model named {name:?} is served (GET /v1/models lists them)"),
-        )
-    })?;
-    Ok((client, model, body, bytes))
+    Ok((body, name))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

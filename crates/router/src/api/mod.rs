@@ -10,6 +10,7 @@ mod sync;
 mod tasks;
 
 pub use admin::ADMIN_KEY_ENV;
+pub use chat::chat_body;
 
 use std::sync::Arc;
 
