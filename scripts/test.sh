@@ -49,3 +49,8 @@ export REVIEW_ROUTER_BIN="$CARGO_TARGET_DIR/debug/review-router" FAKE_LLM_BIN="$
 # sync test starts gnome-keyring on it
 step "end-to-end tests (tauri-driver + WebKitWebDriver under Xvfb)" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/
+# SIGKILL at random instants of an import (the real app), a review shift, a visit, report
+# exports and sync, the data checked after each kill: 3 kills each here, 100 in the recorded run
+step "crash trials (crash_trials: 3 SIGKILLs per scenario)" \
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+  cargo run -p station --example crash_trials --quiet -- --kills 3 --router-kills 1 --seed 7

@@ -117,6 +117,8 @@ impl ErrorCode {
             self,
             Self::Storage
                 | Self::DiskFull
+                | Self::DataReadOnly
+                | Self::DiskFailed
                 | Self::Internal
                 | Self::EngineUnavailable
                 | Self::RateLimited

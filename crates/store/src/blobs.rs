@@ -71,6 +71,7 @@ impl BlobStore {
             path: root.into(),
             source,
         })?;
+        remove_stale_temporaries(&root.join("tmp"));
         Ok(Self {
             root: root.to_path_buf(),
         })
@@ -170,9 +171,52 @@ impl BlobStore {
     }
 }
 
+/// A temporary file older than this was left by a process that died while writing it (one
+/// process writes a data directory, and a blob takes far less to write).
+const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the half-written temporaries of processes that died (power cut, kill); never a
+/// finished blob, which is renamed out of `tmp/` before it counts.
+fn remove_stale_temporaries(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMPORARY);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dead_writers_temporaries_go_at_open_and_a_fresh_one_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        BlobStore::open(dir.path()).unwrap();
+        let old = dir.path().join("tmp/.tmpOLD");
+        let fresh = dir.path().join("tmp/.tmpNEW");
+        std::fs::write(&old, b"half a photo").unwrap();
+        std::fs::write(&fresh, b"being written").unwrap();
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+        BlobStore::open(dir.path()).unwrap();
+        assert!(!old.exists());
+        assert!(fresh.exists());
+    }
 
     #[test]
     fn hash_validation_rejects_paths_and_uppercase() {

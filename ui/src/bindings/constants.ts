@@ -8,7 +8,7 @@ import type { RoutingReason } from "./RoutingReason";
 export const ERROR_CODES: readonly ErrorCode[] = ["not_found", "task_not_held", "invalid_request", "storage", "internal", "engine_unavailable", "no_store", "cancelled", "io", "disk_full", "data_read_only", "disk_failed", "empty_file", "file_too_large", "unsupported_format", "too_many_pixels", "truncated", "corrupt", "unreadable", "not_a_file", "pdf_unavailable", "pdf_encrypted", "pdf_empty", "pdf_corrupt", "pdf_too_many_pages", "page_out_of_range", "pdf_render", "category_failed", "ocr_failed", "schema_invalid", "not_signed_in", "no_text", "unauthorized", "rate_limited", "unavailable", "payload_too_large", "malformed_json", "unknown_model", "upstream", "upstream_timeout", "idempotency_mismatch", "idempotency_in_progress", "enrolment_invalid", "enrolment_used", "hash_mismatch", "offset_mismatch", "blob_missing", "audit_diverged", "lease_lost", "bad_credentials", "bad_code", "account_locked", "session_expired", "forbidden"];
 /** Errors that may pass if the same request is sent again later (a busy database, an engine
  * still loading); every other code is final for that request. */
-export const TRANSIENT_ERROR_CODES: readonly ErrorCode[] = ["storage", "internal", "engine_unavailable", "disk_full", "rate_limited", "unavailable", "upstream", "upstream_timeout"];
+export const TRANSIENT_ERROR_CODES: readonly ErrorCode[] = ["storage", "internal", "engine_unavailable", "disk_full", "data_read_only", "disk_failed", "rate_limited", "unavailable", "upstream", "upstream_timeout"];
 export const RESULT_KINDS: readonly ResultKind[] = ["compliance", "invoice", "legal"];
 export const RESULT_KIND_LABELS: Readonly<Record<ResultKind, string>> = {
   compliance: "Compliance",

@@ -102,6 +102,10 @@ describe("saves", () => {
     expect(isFinalSaveError({ code: "invalid_request", message: "a rejection needs a reason code" })).toBe(true);
     expect(isFinalSaveError({ code: "storage", message: "database is locked" })).toBe(false);
     expect(isFinalSaveError({ code: "engine_unavailable", message: "still loading" })).toBe(false);
+    // a full or read-only disk: the decision waits in the queue and lands once the disk is back
+    expect(isFinalSaveError({ code: "disk_full", message: "The disk holding the station's data is full" })).toBe(false);
+    expect(isFinalSaveError({ code: "data_read_only", message: "The station's data cannot be written" })).toBe(false);
+    expect(isFinalSaveError({ code: "disk_failed", message: "The disk failed a read or write" })).toBe(false);
     // the message does not decide: a final code whose message looks transient stays final
     expect(isFinalSaveError({ code: "not_found", message: "database is locked (storage)" })).toBe(true);
     // not the station's error at all (the IPC failed): may pass on a retry
