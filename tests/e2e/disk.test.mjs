@@ -148,3 +148,42 @@ test("a stored photo deleted while the app was closed is named at the next start
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test("data on a disk that turned read-only opens in read-only mode: everything shown, nothing saved, the disk named", async () => {
+  const work = mkdtempSync(path.join(tmpdir(), "rs-e2e-ro-"));
+  const made = path.join(work, "made");
+  const photos = path.join(work, "photos");
+  mkdirSync(photos);
+  let session = await Session.start(driver.base, app, ["--data-dir", path.join(made, "data"), photo(photos, "kept.jpg", 4)]);
+  try {
+    await session.waitFor("the photo", async () => ((await rowNames(session)).length === 1 ? true : null), 60_000);
+  } finally {
+    await session.close();
+  }
+  const disk = path.join(work, "disk");
+  mkdirSync(disk);
+  const dataDir = path.join(disk, "data");
+  const late = photo(photos, "refused.jpg", 5);
+  session = await Session.start(driver.base, path.join(here, "small_disk.sh"),
+    [disk, "64m", "--read-only-copy-of", made, app, "--data-dir", dataDir, late]);
+  try {
+    const notice = await session.waitFor("the read-only notice", () => session.script(
+      "const n = document.getElementById('disk-notice'); return n && n.textContent.includes('read-only') ? n.textContent : null;",
+    ), 30_000);
+    console.log(`notice: ${notice}`);
+    assert.match(notice, /^The station's data cannot be written/);
+    assert.ok(notice.includes(`tmpfs at ${disk}`) && notice.includes(dataDir), notice);
+    assert.deepEqual(await rowNames(session), ["kept.jpg"], "what is stored is shown");
+    const refused = await session.waitFor("the refused import", () => session.script(
+      "return [...document.querySelectorAll('#batch-list .batch-row')].map((r) => `${r.dataset.status}: ${r.textContent}`).find((t) => t.includes('refused.jpg')) ?? null;",
+    ), 30_000);
+    assert.match(refused, /^failed: refused\.jpg.*cannot be written/);
+    writeFileSync(path.join(artifacts, "read-only-data.png"), await session.screenshot());
+  } finally {
+    await session.close();
+  }
+  // the copy it was made from is whole
+  const verified = execFileSync(app, ["--verify-audit", "--data-dir", path.join(made, "data")], { encoding: "utf8" });
+  assert.match(verified, /^audit trail intact/);
+  rmSync(work, { recursive: true, force: true });
+});

@@ -3,7 +3,7 @@
 // is not missed).
 import { render } from "preact";
 import { api, errorMessage, onCommandError } from "./api";
-import { diskProblem } from "./disk/disk";
+import { checkDiskAtStart, diskProblem } from "./disk/disk";
 import { App } from "./app/App";
 import { appInfo, showBanner, stores } from "./app/state";
 import { refreshEngine } from "./engine/EnginePanel";
@@ -68,8 +68,10 @@ async function start(): Promise<void> {
   setupReview();
   // The engine check loads ONNX Runtime and hashes the models: after the first screen.
   void refreshEngine();
-  // Every stored file the database refers to, looked at once (sizes only; bytes when read).
+  // Every stored file the database refers to, looked at once (sizes only; bytes when read);
+  // data that cannot be written is said at once (read-only mode).
   void checkData();
+  void checkDiskAtStart();
   await api.uiReady();
 }
 

@@ -115,7 +115,19 @@ impl Station {
         data_dir: &Path,
         models_dir: &Path,
     ) -> Result<Arc<Self>, StationError> {
-        let store = Store::open(data_dir).await?;
+        let store = match Store::open(data_dir).await {
+            // data on a disk that no longer takes writes (a card's lock, a failing disk
+            // remounted): opened to be read; every save is refused as `data_read_only`, and the
+            // UI says so from the start (its disk notice)
+            Err(error)
+                if error.disk_problem() == Some(store::DiskProblem::ReadOnly)
+                    && data_dir.join(DATABASE_FILE).is_file() =>
+            {
+                tracing::warn!(%error, "the data cannot be written: opened read-only");
+                Store::open_read_only_current(data_dir).await?
+            }
+            opened => opened?,
+        };
         // before any service exists: no decision can be written between the key's making and
         // its first seal
         match audit_key::install(&store, data_dir).await {

@@ -237,6 +237,28 @@ impl Store {
         })
     }
 
+    /// [`Store::open_read_only`] for working on (read-only mode): refused when the database
+    /// still needs a migration this version would apply, since its queries expect the schema
+    /// they were written for.
+    pub async fn open_read_only_current(data_dir: &Path) -> Result<Self> {
+        let store = Self::open_read_only(data_dir).await?;
+        let applied: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&store.pool)
+        .await?;
+        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        if applied < known {
+            store.close().await;
+            return Err(StoreError::Io {
+                action: "updating the database (written by an older version) in",
+                path: data_dir.to_path_buf(),
+                source: std::io::Error::from(std::io::ErrorKind::ReadOnlyFilesystem),
+            });
+        }
+        Ok(store)
+    }
+
     /// Seals every decision from now on with `seal` (and checks the seals it covers).
     pub fn set_audit_seal(&self, seal: AuditSeal) {
         *self

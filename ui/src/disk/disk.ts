@@ -69,3 +69,16 @@ export function describeDisk(status: DiskStatus): string {
     : "";
   return `${where}${space}${status.writable ? "" : ", read-only"}`;
 }
+
+/** Read-only mode: data on a disk (or in a folder) that cannot be written is said from the
+ *  start, not at the first refused save. */
+export async function checkDiskAtStart(): Promise<void> {
+  try {
+    const status = await api.diskStatus();
+    if (!status.writable) {
+      diskProblem("data_read_only", "Read-only mode: everything stored can be looked at and exported; nothing new is saved until the folder can be written again (or copy it elsewhere: review-station --backup NEW_FOLDER).");
+    }
+  } catch {
+    // the check itself failing says nothing about the disk
+  }
+}

@@ -176,8 +176,8 @@ async fn inside() {
     assert_eq!(integrity(&data).await, "ok");
 
     // the station closed, the disk comes back read-only (a card's lock switch, a failing disk
-    // remounted by the OS): the station refuses to open it for writing, saying why, and the
-    // data can still be verified and backed up elsewhere
+    // remounted by the OS): the station opens to be read (read-only mode), refuses each save
+    // with its own code, and the data can still be verified and backed up elsewhere
     drop(station);
     let mut remounted = false;
     for _ in 0..100 {
@@ -197,11 +197,35 @@ async fn inside() {
     assert!(remounted, "the tmpfs could not be remounted read-only");
     let status = station::disk::disk_status(&data);
     assert!(!status.writable && !status.ok(), "{status:?}");
-    let Err(error) = Station::open(&data).await else {
-        panic!("opened read-only data for writing");
+    let station = Station::open(&data).await.unwrap();
+    assert_eq!(
+        station.imports().get_item(before).await.unwrap().item.id,
+        before
+    );
+    assert_eq!(decisions(&station).await, saved + 1);
+    let review = station.review();
+    let code = match review.claim_next(&QueueQuery::default(), &[]).await {
+        Err(error) => error.code(),
+        Ok(task) => review
+            .decide(task.expect("a task").id, DecisionInput::Approve, 900)
+            .await
+            .map(|_| ())
+            .expect_err("a decision saved on a read-only disk")
+            .code(),
     };
-    assert_eq!(error.code(), ErrorCode::DataReadOnly, "{error}");
-    assert!(error.to_string().contains("cannot be written"), "{error}");
+    assert_eq!(code, ErrorCode::DataReadOnly);
+    let refused = station
+        .imports()
+        .import_one(&photo(sources.path(), "ro.jpg", 3))
+        .await;
+    match &refused.result {
+        FileResult::Failed { code, message, .. } => {
+            assert_eq!(*code, ErrorCode::DataReadOnly, "{message}");
+            assert!(message.contains("cannot be written"), "{message}");
+        }
+        other => panic!("imported onto a read-only disk? {other:?}"),
+    }
+    drop(station);
     let audit = station::verify_audit_read_only(&data).await.unwrap();
     assert!(audit.intact && audit.decisions == saved + 1, "{audit:?}");
     let elsewhere = tempfile::tempdir().unwrap();
