@@ -722,7 +722,11 @@ async fn sync(args: &Args, root: &Path, seed: u64) -> Row {
     let program = std::env::current_exe()
         .expect("this program")
         .with_file_name("sync_chaos");
-    let output = Command::new(&program)
+    // a session bus of its own: the app's runs left desktop services (portals) on this one,
+    // where sync_chaos rightly refuses to start a keyring
+    let output = Command::new("dbus-run-session")
+        .arg("--")
+        .arg(&program)
         .args(["--station-kills", &args.kills.to_string()])
         .args(["--router-kills", &args.router_kills.to_string()])
         .args(["--seed", &seed.to_string()])

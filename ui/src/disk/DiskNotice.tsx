@@ -8,6 +8,11 @@ const TITLES: Record<string, string> = {
   disk_failed: "The disk failed",
 };
 
+const UNTIL: Record<string, string> = {
+  disk_full: "when there is room",
+  data_read_only: "when the folder can be written again",
+};
+
 export function DiskNotice() {
   const notice = diskNotice.value;
   if (!notice) return null;
@@ -23,7 +28,7 @@ export function DiskNotice() {
       <strong>{TITLES[notice.code] ?? "Disk problem"}</strong>
       {notice.status ? <span> — {notice.status.data_dir} on {describeDisk(notice.status)}</span> : null}
       <div>{notice.message}</div>
-      <div class="disk-notice-hint">Checking again every few seconds; this notice goes when there is room.</div>
+      <div class="disk-notice-hint">Checking again every few seconds; this notice goes {UNTIL[notice.code] ?? "when the disk takes writes again"}.</div>
     </div>
   );
 }
