@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use engine::cpu::{CpuInfo, Int8Path};
-use engine::ocr::{Ocr, OcrOptions, TextBox, TextLine};
+use engine::ocr::{Ocr, OcrOptions, TextBox};
 use engine::ocr_agreement::{box_iou, closest, edit_distance, BoxAgreement, Quad};
 use engine::runtime::{default_models_dir, nvidia_device_present, Runtime};
 
@@ -16,8 +16,6 @@ use crate::fixture;
 
 /// The committed receipts (tests/fixtures/sroie/img, labels in box/).
 const RECEIPTS: [&str; 5] = ["000", "001", "019", "030", "061"];
-/// A box counts as found again when it overlaps this much (intersection over union).
-const FOUND_IOU: f32 = 0.5;
 /// A labelled line counts as found when an OCR box overlaps its label this much: the labels'
 /// boxes are tight around the ink, ours are grown by the unclip ratio.
 const LABEL_IOU: f32 = 0.3;
@@ -31,13 +29,17 @@ const CLEAR_SCORE: f32 = 0.6;
 
 /// The OCR pipeline on the fetched models, 2 threads, with the int8 or the float detector.
 fn open_ocr(int8_detector: bool) -> Ocr {
+    open_ocr_with_threads(int8_detector, 2)
+}
+
+fn open_ocr_with_threads(int8_detector: bool, threads: usize) -> Ocr {
     let models = default_models_dir();
     let runtime = Runtime::shared(&models).unwrap();
     let options = OcrOptions {
         det_int8_on_cpu: int8_detector,
         ..OcrOptions::default()
     };
-    Ocr::open(&runtime, &models, 2, options).unwrap()
+    Ocr::open(&runtime, &models, threads, options).unwrap()
 }
 
 /// A receipt decoded as the app decodes it.
@@ -239,11 +241,11 @@ fn the_int8_detector_finds_every_line_the_float_one_finds() {
 const NO_VNNI_CPU: &str = "EPYC-Rome";
 /// Where the emulated child writes what it read.
 const CHILD_OUTPUT: &str = "ENGINE_TEST_EMULATED_CPU_OUTPUT";
-/// What the emulated child reads: receipt 000 in full (the one that lost lines in issue 13),
-/// 030 only through the detector (the recognizer is the slow half under emulation: about two
-/// minutes for a receipt, against half a minute for its detection).
-const EMULATED_READ: &str = "000";
-const EMULATED_DETECT: &str = "030";
+/// What the emulated child detects: receipt 000, the one that lost lines in issue 13. Only the
+/// detector runs there: it is the int8 model, the recognizer is float on every CPU, and
+/// emulated vector code is slow (measured on an Intel Xeon host: 99 s to detect this receipt,
+/// over 10 minutes to read it).
+const EMULATED_DETECT: &str = "000";
 
 #[test]
 fn the_int8_detector_reads_alike_on_a_cpu_without_vnni() {
@@ -280,7 +282,7 @@ fn the_int8_detector_reads_alike_on_a_cpu_without_vnni() {
     assert!(output.status.success(), "{}", log.join("\n"));
     let emulated = ChildOutput::read(&file);
     eprintln!(
-        "emulated {NO_VNNI_CPU} ({}) read {EMULATED_READ} and detected {EMULATED_DETECT} in {:.0} s",
+        "emulated {NO_VNNI_CPU} ({}) detected {EMULATED_DETECT} in {:.0} s",
         emulated.cpu,
         started.elapsed().as_secs_f64()
     );
@@ -295,25 +297,16 @@ fn the_int8_detector_reads_alike_on_a_cpu_without_vnni() {
 
     let (mut int8, mut float) = (open_ocr(true), open_ocr(false));
     let cpu = CpuInfo::detect();
-    let mut problems = Vec::new();
     // Nothing the float detector finds is lost by int8 kernels without VNNI…
-    let image = receipt(EMULATED_READ);
-    let read_boxes: Vec<Quad> = emulated.lines.iter().map(|l| l.polygon).collect();
-    problems.extend(disagreement(
-        &format!("receipt {EMULATED_READ}, int8 on {NO_VNNI_CPU} against float on {cpu}"),
-        &float.detect(&image).unwrap(),
-        &read_boxes,
-    ));
-    let detect_image = receipt(EMULATED_DETECT);
-    let float_boxes = float.detect(&detect_image).unwrap();
-    problems.extend(disagreement(
+    let image = receipt(EMULATED_DETECT);
+    let problems = disagreement(
         &format!("receipt {EMULATED_DETECT}, int8 on {NO_VNNI_CPU} against float on {cpu}"),
-        &float_boxes,
+        &float.detect(&image).unwrap(),
         &emulated.boxes,
-    ));
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // …and what is detected and read there is what is detected and read here.
-    let native_boxes = int8.detect(&detect_image).unwrap();
+    // …and what is detected there is what is detected here.
+    let native_boxes = int8.detect(&image).unwrap();
     assert_eq!(native_boxes.len(), emulated.boxes.len());
     for native in &native_boxes {
         let best = emulated
@@ -326,66 +319,28 @@ fn the_int8_detector_reads_alike_on_a_cpu_without_vnni() {
             "receipt {EMULATED_DETECT}: {native:?} only at IoU {best}"
         );
     }
-    assert_same_lines(EMULATED_READ, &int8.run(&image).unwrap(), &emulated.lines);
-}
-/// Each line read natively is read on the emulated CPU too, at the same place, with the same
-/// text give or take one character (float kernels round differently per instruction set).
-fn assert_same_lines(name: &str, native: &[TextLine], emulated: &[TextLine]) {
-    let mut identical = 0;
-    for line in native {
-        let twin = emulated
-            .iter()
-            .max_by(|a, b| {
-                box_iou(&line.polygon, &a.polygon).total_cmp(&box_iou(&line.polygon, &b.polygon))
-            })
-            .filter(|twin| box_iou(&line.polygon, &twin.polygon) >= FOUND_IOU);
-        let Some(twin) = twin else {
-            panic!(
-                "receipt {name}: {:?} not found on the emulated CPU",
-                line.text
-            );
-        };
-        let edits = edit_distance(&line.text, &twin.text);
-        assert!(
-            edits <= 1,
-            "receipt {name}: {:?} here, {:?} there",
-            line.text,
-            twin.text
-        );
-        identical += usize::from(edits == 0);
-    }
-    eprintln!(
-        "receipt {name}: {} lines here, {} there, {identical} identical",
-        native.len(),
-        emulated.len()
-    );
-    assert!(emulated.len().abs_diff(native.len()) <= 1);
 }
 
 #[test]
 #[ignore = "the emulated half of the_int8_detector_reads_alike_on_a_cpu_without_vnni"]
 fn emulated_cpu_reads() {
     let path = std::env::var_os(CHILD_OUTPUT).expect("started by its parent test, under qemu");
-    let mut ocr = open_ocr(true);
+    // one intra-op thread: the parent's suite runs beside it
+    let mut ocr = open_ocr_with_threads(true, 1);
     let corners = |quad: &Quad| {
         let numbers: Vec<String> = quad.iter().flatten().map(f32::to_string).collect();
         numbers.join(" ")
     };
     let mut out = format!("cpu\t{}\n", CpuInfo::detect());
-    for line in ocr.run(&receipt(EMULATED_READ)).unwrap() {
-        let (quad, confidence) = (corners(&line.polygon), line.confidence);
-        out.push_str(&format!("line\t{quad}\t{confidence}\t{}\n", line.text));
-    }
     for found in ocr.detect(&receipt(EMULATED_DETECT)).unwrap() {
         out.push_str(&format!("box\t{}\n", corners(&found.polygon)));
     }
     std::fs::write(path, out).unwrap();
 }
 
-/// What the emulated child wrote: its CPU, the lines it read, the boxes it detected.
+/// What the emulated child wrote: its CPU and the boxes it detected.
 struct ChildOutput {
     cpu: String,
-    lines: Vec<TextLine>,
     boxes: Vec<Quad>,
 }
 
@@ -398,23 +353,17 @@ impl ChildOutput {
         };
         let mut out = Self {
             cpu: String::new(),
-            lines: Vec::new(),
             boxes: Vec::new(),
         };
         for row in text.lines() {
             let fields: Vec<&str> = row.splitn(4, '\t').collect();
             match fields[0] {
                 "cpu" => out.cpu = fields[1].to_string(),
-                "line" => out.lines.push(TextLine {
-                    polygon: quad(fields[1]),
-                    confidence: fields[2].parse().unwrap(),
-                    text: fields[3].to_string(),
-                }),
                 "box" => out.boxes.push(quad(fields[1])),
                 other => panic!("unexpected row {other:?} in {text}"),
             }
         }
-        assert!(!out.lines.is_empty() && !out.boxes.is_empty(), "{text}");
+        assert!(!out.boxes.is_empty(), "{text}");
         out
     }
 }
