@@ -49,7 +49,11 @@ export async function fill(session, css, text) {
   await session.clickCss(css);
   await session.script("const el = document.querySelector(arguments[0]); el.focus(); el.select();", css);
   await session.press(...text);
-  await session.waitFor(`${css} to read ${text}`, () => session.script("return document.querySelector(arguments[0]).value === arguments[1];", css, text), 5_000);
+  await session.waitFor(`${css} to read ${text}`, async () => {
+    const value = await session.script("return document.querySelector(arguments[0]).value;", css);
+    if (value !== text) throw new Error(`it reads ${JSON.stringify(value)}, focus on #${await session.script("return document.activeElement?.id ?? '';")}`);
+    return true;
+  }, 5_000);
 }
 
 /** The login screen's error text ("" when none). */
@@ -57,7 +61,10 @@ export const loginError = (session) => session.script("return document.getElemen
 
 /** Password step on the open login screen. */
 export async function typePassword(session, name, password = PASSWORD) {
-  await session.waitFor("the login screen", () => session.script("return document.getElementById('login-name') !== null;"), 30_000);
+  // Shown, not just mounted (the screen stays in the page while hidden), and its field focused:
+  // the screen focuses a field as it opens, and keys typed before would land in the other one.
+  await session.waitFor("the login screen", () => session.script(
+    "const s = document.getElementById('login'); return s !== null && !s.hidden && document.getElementById('login-name') !== null && document.activeElement?.closest('#login-password-form') != null;"), 30_000);
   await fill(session, "#login-name", name);
   await fill(session, "#login-password", password);
   await session.clickCss("#login-submit");
