@@ -65,15 +65,23 @@ fn main() {
     let cpu = CpuInfo::detect().to_string();
     eprintln!("CPU: {cpu}; detector {}", ocr.detector_name());
     // Warm-up (first runs allocate and pick kernels).
-    if let Some(first) = files.first() {
-        ocr.run(&read(first)).unwrap();
+    if let Some(image) = files.iter().find_map(|f| read(f).ok()) {
+        ocr.run(&image).unwrap();
     }
+    let mut refused = Vec::new();
     let (mut seconds, mut model_seconds) = (Vec::new(), Vec::new());
     let mut stages = [Vec::new(), Vec::new(), Vec::new()];
     for file in &files {
         let started = Instant::now();
-        let image = read(file);
-        let lines = ocr.run(&image).unwrap();
+        // a file that cannot be read is reported and the batch goes on
+        let lines = match read(file).and_then(|image| ocr.run(&image).map_err(|e| e.to_string())) {
+            Ok(lines) => lines,
+            Err(why) => {
+                eprintln!("{}: not read: {why}", file.display());
+                refused.push(file.display().to_string());
+                continue;
+            }
+        };
         let elapsed = started.elapsed().as_secs_f64();
         seconds.push(elapsed);
         model_seconds.push(ocr.last_model_seconds);
@@ -109,18 +117,19 @@ fn main() {
     eprintln!(
         "{} images, {threads} threads on {cpu}: median {total:.3} s per image, models {model:.3} s \
          (detection {det:.3}, angle {cls:.3}, recognition {rec:.3}), pipeline overhead {:.3} s",
-        files.len(),
+        files.len() - refused.len(),
         total - model
     );
+    if !refused.is_empty() {
+        eprintln!("{} file(s) not read: {}", refused.len(), refused.join(", "));
+    }
 }
 
 /// Decoded as the app decodes (libjpeg-turbo for JPEG, EXIF orientation applied).
-fn read(file: &std::path::Path) -> image::RgbImage {
-    engine::intake::decode_upright(
-        &std::fs::read(file).unwrap(),
-        &engine::IntakeLimits::default(),
-    )
-    .unwrap()
+fn read(file: &std::path::Path) -> Result<image::RgbImage, String> {
+    let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
+    engine::intake::decode_upright(&bytes, &engine::IntakeLimits::default())
+        .map_err(|e| e.to_string())
 }
 
 fn serde_json_like(polygon: &[[f32; 2]; 4]) -> String {

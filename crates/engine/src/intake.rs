@@ -306,6 +306,8 @@ fn decode_jpeg_rgb(
     info: &ImageInfo,
     limits: &IntakeLimits,
 ) -> Result<image::RgbImage, IntakeError> {
+    let framed = without_stray_header_bytes(bytes);
+    let bytes: &[u8] = &framed;
     let corrupt = |e: turbojpeg::Error| classify_decode_error(ImageFormat::Jpeg, e.to_string());
     let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
     let header = decompressor.read_header(bytes).map_err(corrupt)?;
@@ -330,9 +332,7 @@ fn decode_jpeg_rgb(
         height: header.height,
         format: turbojpeg::PixelFormat::RGB,
     };
-    decompressor
-        .decompress(bytes, image.as_deref_mut())
-        .map_err(corrupt)?;
+    decompress_keeping_whole(&mut decompressor, bytes, image.as_deref_mut())?;
     let (w, h) = (
         u32::try_from(header.width).unwrap_or(0),
         u32::try_from(header.height).unwrap_or(0),
@@ -394,10 +394,90 @@ fn decode_ink(
         height,
         format: turbojpeg::PixelFormat::CMYK,
     };
-    decompressor
-        .decompress(bytes, image.as_deref_mut())
-        .map_err(|e| classify_decode_error(ImageFormat::Jpeg, e.to_string()))?;
+    decompress_keeping_whole(decompressor, bytes, image.as_deref_mut())?;
     Ok(image.pixels)
+}
+
+/// A copy of a JPEG without the stray bytes some writers leave between header segments (libjpeg
+/// skips them with its warning "Corrupt JPEG data: N extraneous bytes before marker 0xdb", and
+/// TurboJPEG's header call then fails outright), or the file itself when it has none or its
+/// segments do not add up (then libjpeg reports what is wrong). Everything from the start of
+/// the scan on is kept as it is.
+fn without_stray_header_bytes(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const SOS: u8 = 0xDA;
+    if !bytes.starts_with(b"\xFF\xD8") {
+        return bytes.into();
+    }
+    let mut kept = Vec::with_capacity(bytes.len());
+    kept.extend_from_slice(&bytes[..2]);
+    let (mut at, mut skipped) = (2, 0usize);
+    while at + 1 < bytes.len() {
+        let (byte, marker) = (bytes[at], bytes[at + 1]);
+        if byte != 0xFF || marker == 0x00 {
+            skipped += 1;
+            at += 1;
+            continue;
+        }
+        if marker == 0xFF {
+            // fill byte before a marker: legal, dropped
+            at += 1;
+            continue;
+        }
+        if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
+            kept.extend_from_slice(&bytes[at..at + 2]);
+            at += 2;
+            continue;
+        }
+        let Some(length) = bytes
+            .get(at + 2..at + 4)
+            .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+        else {
+            return bytes.into();
+        };
+        if length < 2 || at + 2 + length > bytes.len() {
+            return bytes.into();
+        }
+        if marker == SOS {
+            if skipped == 0 {
+                return bytes.into();
+            }
+            tracing::warn!(
+                skipped,
+                "JPEG read without {skipped} stray bytes between its header segments"
+            );
+            kept.extend_from_slice(&bytes[at..]);
+            return kept.into();
+        }
+        kept.extend_from_slice(&bytes[at..at + 2 + length]);
+        at += 2 + length;
+    }
+    bytes.into()
+}
+
+/// libjpeg-turbo's decompression, keeping the one warning that leaves the image whole: bytes
+/// between two segments skipped (libjpeg's `JWRN_EXTRANEOUS_DATA`, "Corrupt JPEG data: 3
+/// extraneous bytes before marker 0xd9"), which some scanners and cameras write and libjpeg,
+/// OpenCV and browsers read with a notice. The file is accepted and the warning logged. Every
+/// other warning ("Premature end of JPEG file", "bad Huffman code") means pixels missing or
+/// wrong: refused as before.
+fn decompress_keeping_whole(
+    decompressor: &mut turbojpeg::Decompressor,
+    bytes: &[u8],
+    image: turbojpeg::Image<&mut [u8]>,
+) -> Result<(), IntakeError> {
+    match decompressor.decompress(bytes, image) {
+        Ok(()) => Ok(()),
+        Err(turbojpeg::Error::TurboJpegError(message)) if skipped_bytes_only(&message) => {
+            tracing::warn!(warning = %message, "JPEG decoded whole with a warning");
+            Ok(())
+        }
+        Err(e) => Err(classify_decode_error(ImageFormat::Jpeg, e.to_string())),
+    }
+}
+
+/// Whether a libjpeg message is the skipped-bytes warning (its wording is fixed in jerror.h).
+fn skipped_bytes_only(message: &str) -> bool {
+    message.contains("extraneous bytes before marker")
 }
 
 /// One pixel of ink as light. Adobe's CMYK JPEGs (nearly all of them) store the channels
@@ -448,6 +528,8 @@ fn decode_jpeg_reduced(
     limits: &IntakeLimits,
     max_long_side: usize,
 ) -> Result<Decoded, IntakeError> {
+    let framed = without_stray_header_bytes(bytes);
+    let bytes: &[u8] = &framed;
     let corrupt = |e: turbojpeg::Error| classify_decode_error(ImageFormat::Jpeg, e.to_string());
     let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
     let header = decompressor.read_header(bytes).map_err(corrupt)?;
@@ -490,9 +572,7 @@ fn decode_jpeg_reduced(
         height: scaled.height,
         format: turbojpeg::PixelFormat::GRAY,
     };
-    decompressor
-        .decompress(bytes, image.as_deref_mut())
-        .map_err(corrupt)?;
+    decompress_keeping_whole(&mut decompressor, bytes, image.as_deref_mut())?;
     Ok((image.pixels, scaled.width, scaled.height, scale.to_string()))
 }
 
@@ -771,6 +851,32 @@ mod tests {
             let err = decode_for_gate(cut, &IntakeLimits::default(), 512).unwrap_err();
             assert_eq!(err.code(), ErrorCode::Truncated, "{format:?}: {err}");
         }
+    }
+
+    #[test]
+    fn a_jpeg_with_bytes_skipped_before_a_marker_is_read_whole() {
+        let mut bytes = encode(image::ImageFormat::Jpeg, 640, 480);
+        // three stray bytes between two header segments, before the quantization tables
+        let dqt = bytes.windows(2).position(|w| w == b"\xFF\xDB").unwrap();
+        bytes.splice(dqt..dqt, [0x12, 0x34, 0x56]);
+        // libjpeg-turbo reads it with its warning (which the plain call reports as an error)…
+        let warned = turbojpeg::decompress(&bytes, turbojpeg::PixelFormat::RGB)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            warned.contains("extraneous bytes before marker 0xdb"),
+            "{warned}"
+        );
+        // …and intake accepts it, whole, on both paths
+        let gate = decode_for_gate(&bytes, &IntakeLimits::default(), 512).unwrap();
+        assert_eq!((gate.info.width, gate.info.height), (640, 480));
+        let rgb = decode_upright(&bytes, &IntakeLimits::default()).unwrap();
+        assert_eq!(rgb.dimensions(), (640, 480));
+        // a warning that means lost pixels still refuses the file
+        let cut = &bytes[..bytes.len() / 2];
+        let err = decode_upright(cut, &IntakeLimits::default()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Truncated, "{err}");
     }
 
     #[test]
