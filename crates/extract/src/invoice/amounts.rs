@@ -166,7 +166,7 @@ pub(super) fn labelled_amount(rows: &[Row], i: usize) -> Option<(Amount, Vec<usi
 /// rounding line gives way to the rounded amount after it; without a labelled total the largest
 /// amount is taken, and said to be a guess.
 pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
-    let mut best_total: Option<(u8, Amount, Vec<usize>, usize)> = None;
+    let mut totals: Vec<(u8, Amount, Vec<usize>, usize)> = Vec::new();
     let mut rounding_row: Option<usize> = None;
     for (i, row) in rows.iter().enumerate() {
         let Some(label) = amount_label(&row.text()) else {
@@ -197,15 +197,42 @@ pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
                 inv.rounding = money_field(&a, lines, &ev, Located::Labelled);
                 rounding_row = Some(i);
             }
-            AmountLabel::Total(rank) => {
-                let better = best_total
-                    .as_ref()
-                    .is_none_or(|(r, b, ..)| rank > *r || rank == *r && a.value >= b.value);
-                if better {
-                    best_total = Some((rank, a, ev, i));
-                }
-            }
+            AmountLabel::Total(rank) => totals.push((rank, a, ev, i)),
             _ => {}
+        }
+    }
+    // "Total includes 6% GST  2.56": the tax a total includes, printed under a total label. An
+    // amount that small beside another total is that tax, not the total.
+    let largest = totals.iter().map(|(_, a, ..)| a.value).max();
+    totals.retain(|(_, a, ev, i)| {
+        let Some(kind) = included_tax(&rows[*i].text()) else {
+            return true;
+        };
+        let is_tax = largest.is_some_and(|l| a.value * Decimal::from(10) <= l * Decimal::from(3));
+        if is_tax {
+            inv.taxes.push(TaxLine {
+                kind: kind.into(),
+                rate_percent: RATE
+                    .captures(&rows[*i].text())
+                    .and_then(|c| c.get(1))
+                    .and_then(|m| m.as_str().parse::<Decimal>().ok())
+                    .map(Money),
+                amount: money_field(a, lines, ev, Located::Labelled),
+            });
+        }
+        !is_tax
+    });
+    let mut best_total: Option<(u8, Amount, Vec<usize>, usize)> = None;
+    for (rank, a, ev, i) in totals {
+        let better = best_total.as_ref().is_none_or(|(r, b, _, at)| {
+            rank > *r
+                || rank == *r && a.value >= b.value
+                // a later total a few cents off that ends in 0 or 5 is the earlier one rounded
+                // to what can be paid in coins, whatever their labels say
+                || *at < i && is_rounding_step(b.value, a.value)
+        });
+        if better {
+            best_total = Some((rank, a, ev, i));
         }
     }
     // a total printed before the rounding line is the unrounded one: the rounded amount is on
@@ -244,8 +271,16 @@ pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
         None => {
             // the largest money amount outside payment rows, as a last resort
             let mut largest: Option<(Amount, Vec<usize>)> = None;
-            for row in rows {
+            for (i, row) in rows.iter().enumerate() {
                 if matches!(amount_label(&row.text()), Some(AmountLabel::Payment)) {
+                    continue;
+                }
+                // `CASH` / `50.00` on the next row: the tendered amount, not the total
+                let after_payment = i > 0
+                    && amount_label(&rows[i - 1].text()) == Some(AmountLabel::Payment)
+                    && labelled_amount(rows, i - 1).is_some_and(|(_, ev)| ev == row.lines())
+                    && amount_label(&row.text()).is_none();
+                if after_payment {
                     continue;
                 }
                 for cell in &row.cells {
@@ -270,5 +305,144 @@ pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
                 inv.checks.push(check);
             }
         }
+    }
+}
+
+/// The tax a "total includes GST" line names, if the row is one: a total label with a word of
+/// inclusion and a tax word (`Total includes 6% GST`, `GST included in total`,
+/// `Total Incl. GST`). Whether its amount is that tax or the total itself is decided by size.
+fn included_tax(text: &str) -> Option<&'static str> {
+    let t = text.to_lowercase();
+    let includes = ["include", "inclusive", "incl"]
+        .iter()
+        .any(|w| t.contains(w));
+    if !includes || !t.contains("total") {
+        return None;
+    }
+    [
+        ("GST", "gst"),
+        ("SST", "sst"),
+        ("VAT", "vat"),
+        ("TAX", "tax"),
+    ]
+    .into_iter()
+    .find(|(_, w)| t.contains(w))
+    .map(|(kind, _)| kind)
+}
+
+/// Whether `after` is `before` rounded to 5 or 10 cents, as cash is paid where the smallest
+/// coin is 5 cents (Malaysia, Singapore, Australia…): less than 10 cents apart, `after` a
+/// multiple of 5 cents and `before` not.
+fn is_rounding_step(before: Decimal, after: Decimal) -> bool {
+    let in_fives =
+        |v: Decimal| (v * Decimal::from(100)).round() % Decimal::from(5) == Decimal::ZERO;
+    (before - after).abs() < Decimal::new(10, 2) && in_fives(after) && !in_fives(before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{extract_invoice, InvoiceOptions};
+    use crate::layout::tests::line;
+    use crate::Line;
+    use rust_decimal::Decimal;
+
+    /// A receipt's amounts block: label on the left, amount on the right, one row each.
+    fn block(rows: &[(&str, &str)]) -> Vec<Line> {
+        let mut lines = vec![
+            line(1, 60.0, 20.0, 300.0, "KEDAI RUNCIT MAJU SDN BHD"),
+            line(1, 60.0, 45.0, 300.0, "NO 5, JALAN MAJU, 43000 KAJANG"),
+        ];
+        for (i, (label, amount)) in rows.iter().enumerate() {
+            let top = 200.0 + 30.0 * i as f32;
+            if !label.is_empty() {
+                lines.push(line(1, 50.0, top, 200.0, label));
+            }
+            if !amount.is_empty() {
+                lines.push(line(1, 300.0, top, 60.0, amount));
+            }
+        }
+        lines
+    }
+
+    fn total(rows: &[(&str, &str)]) -> Option<Decimal> {
+        extract_invoice(&block(rows), &InvoiceOptions::default())
+            .total
+            .value
+            .map(|m| m.0)
+    }
+
+    fn dec(s: &str) -> Option<Decimal> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn the_gst_a_total_includes_is_a_tax_not_the_total() {
+        let rows = [
+            ("BREAD", "4.20"),
+            ("MILK", "38.20"),
+            ("TOTAL", "42.40"),
+            ("TOTAL INCLUDES 6% GST", "2.40"),
+            ("CASH", "50.00"),
+            ("CHANGE", "7.60"),
+        ];
+        assert_eq!(total(&rows), dec("42.40"));
+        let inv = extract_invoice(&block(&rows), &InvoiceOptions::default());
+        assert!(
+            inv.taxes
+                .iter()
+                .any(|t| t.kind == "GST" && t.amount.value.map(|m| m.0) == dec("2.40")),
+            "{:?}",
+            inv.taxes
+        );
+        // the same words in front of the total itself keep it the total
+        let rows = [("ITEM", "20.00"), ("TOTAL INCL. GST", "21.20")];
+        assert_eq!(total(&rows), dec("21.20"));
+    }
+
+    #[test]
+    fn the_rounded_total_is_what_was_paid() {
+        // no rounding line: a total "inclusive of GST" (ranked above a plain total) and the
+        // rounded amount under a plain label
+        let rows = [
+            ("TOTAL SALES (INCLUSIVE OF GST)", "12.34"),
+            ("TOTAL", "12.35"),
+            ("CASH", "20.00"),
+        ];
+        assert_eq!(total(&rows), dec("12.35"));
+        // the rounded total printed first, its unrounded twin later: still the rounded one
+        let rows = [("NETT TOTAL", "8.20"), ("TOTAL", "8.18")];
+        assert_eq!(total(&rows), dec("8.20"));
+        // with a rounding line, the first total the bigger number and ranked the same
+        let rows = [
+            ("SUBTOTAL", "12.34"),
+            ("TOTAL", "12.34"),
+            ("ROUNDING", "-0.04"),
+            ("TOTAL", "12.30"),
+            ("CASH", "20.00"),
+            ("CHANGE", "7.70"),
+        ];
+        assert_eq!(total(&rows), dec("12.30"));
+        // a higher-ranked label before the rounding line does not win over the rounded total
+        let rows = [
+            ("GRAND TOTAL", "57.12"),
+            ("ROUNDING ADJUSTMENT", "0.03"),
+            ("TOTAL", "57.15"),
+        ];
+        assert_eq!(total(&rows), dec("57.15"));
+        // without a rounding line, two totals far apart: the larger, as before
+        let rows = [("TOTAL", "3.00"), ("TOTAL", "30.00")];
+        assert_eq!(total(&rows), dec("30.00"));
+    }
+
+    #[test]
+    fn the_cash_tendered_under_its_label_is_not_a_guessed_total() {
+        // no total label at all: the largest amount is a guess, but never the cash tendered
+        let rows = [
+            ("NASI LEMAK", "6.50"),
+            ("TEH TARIK", "2.20"),
+            ("CASH", ""),
+            ("", "50.00"),
+        ];
+        assert_eq!(total(&rows), dec("6.50"));
     }
 }
