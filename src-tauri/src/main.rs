@@ -292,16 +292,20 @@ fn restore(data_dir: Option<&std::path::Path>, from: &std::path::Path) -> i32 {
         names.push(instance_id(None));
         names.push(instance_id(Some(&dir)));
     }
+    // An app that was just closed lets go of its name when its process is fully gone, which
+    // on a busy machine can be a moment after its window: it gets a few seconds.
+    let closing_grace = std::time::Instant::now() + std::time::Duration::from_secs(5);
     for name in names {
-        let owned = tauri::async_runtime::block_on(::sync::bus_name_owned(&format!(
-            "{name}.SingleInstance"
-        )));
-        if let Ok(true) = owned {
-            eprintln!(
-                "review-station: nothing was restored: Review Station is running on {}; close it first",
-                dir.display()
-            );
-            return 1;
+        let name = format!("{name}.SingleInstance");
+        while let Ok(true) = tauri::async_runtime::block_on(::sync::bus_name_owned(&name)) {
+            if std::time::Instant::now() >= closing_grace {
+                eprintln!(
+                    "review-station: nothing was restored: Review Station is running on {}; close it first",
+                    dir.display()
+                );
+                return 1;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
     match tauri::async_runtime::block_on(station::backup::restore(from, &dir)) {

@@ -1,8 +1,10 @@
 // A small W3C WebDriver client over fetch, plus tauri-driver process management. Enough for the
 // end-to-end tests: sessions, finding elements, clicking, reading text, running scripts.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import net from "node:net";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -137,13 +139,32 @@ export class Session {
     await this.cmd("DELETE", "").catch(() => {});
     const deadline = Date.now() + 30_000;
     while (this.application) {
-      try {
-        execFileSync("pgrep", ["-f", "-x", `${this.application}( .*)?`], { stdio: "ignore" });
-      } catch {
-        return; // pgrep found none
-      }
+      if (!appProcessAlive(this.application)) return;
       if (Date.now() > deadline) throw new Error(`the app (${this.application}) was still running 30 s after its session ended`);
       await sleep(100);
     }
   }
+}
+
+/**
+ * Whether a process of this binary is still alive, exiting ones included. Found by its kernel
+ * name, not its command line: a process that is exiting has no command line any more while it
+ * still holds its sockets (its single-instance name on the session bus among them), and a
+ * restart in that moment would hand its arguments to the dying one. Zombies hold nothing.
+ */
+function appProcessAlive(application) {
+  const comm = path.basename(application).slice(0, 15);
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    const open = stat.indexOf("("), close = stat.lastIndexOf(")");
+    const state = stat.slice(close + 2, close + 3);
+    if (stat.slice(open + 1, close) === comm && state !== "Z") return true;
+  }
+  return false;
 }

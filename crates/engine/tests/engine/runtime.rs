@@ -99,6 +99,26 @@ fn the_recognizer_carries_its_dictionary() {
 }
 
 #[test]
+fn the_class_list_is_the_models() {
+    // store configurations are checked against the embedded list before a model is loaded
+    let models = default_models_dir();
+    let runtime = Runtime::shared(&models).unwrap();
+    let model = engine::category::CategoryModel::open(
+        &runtime,
+        &models.join("category/efficientnet_lite0.onnx"),
+        1,
+    )
+    .unwrap();
+    let from_model: Vec<&str> = (0..1000).map(|i| model.class_name(i)).collect();
+    let embedded: Vec<&str> = engine::category::IMAGENET_CLASSES
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(embedded, from_model);
+    assert_eq!(model.class_name(1000), "", "the model has 1000 classes");
+}
+
+#[test]
 fn the_engine_pool_serves_concurrent_callers_with_the_same_answers() {
     let models = default_models_dir();
     let plan = engine::workers::WorkerPlan {

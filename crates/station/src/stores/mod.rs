@@ -161,6 +161,20 @@ pub fn parse_config(text: &str, data_dir: &Path) -> Result<StoresConfig, String>
                     store.id, category.name
                 ));
             }
+            for class in &category.imagenet {
+                if let Err(nearest) = engine::category::imagenet_class(class) {
+                    return Err(format!(
+                        "store {:?}: category {:?}: {class:?} is not one of the model's ImageNet classes (nearest: {})",
+                        store.id,
+                        category.name,
+                        nearest
+                            .iter()
+                            .map(|n| format!("{n:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
         }
         let mut shots = std::collections::HashSet::new();
         for shot in &store.shot {
@@ -244,6 +258,40 @@ mod tests {
     fn the_shipped_example_parses() {
         let stores = parse(DEFAULT_STORES_TOML, Path::new("/data")).unwrap();
         assert!(stores.is_empty() || stores.iter().all(|s| !s.category.is_empty()));
+        // and so does the store it shows in comments, once uncommented
+        let example: String = DEFAULT_STORES_TOML
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                l.starts_with('[')
+                    || l.split_once(" = ").is_some_and(|(key, _)| {
+                        key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    })
+            })
+            .filter(|l| !l.starts_with("import_folder"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let stores = parse(&example, Path::new("/data")).unwrap();
+        assert_eq!(stores[0].category.len(), 3, "{example}");
+        assert_eq!(stores[0].shot.len(), 2, "{example}");
+    }
+
+    #[test]
+    fn a_class_the_model_does_not_know_is_refused_with_the_nearest_names() {
+        let config = |class: &str| {
+            format!("[[store]]\nid='a'\nname='A'\n[[store.category]]\nname='Appliances'\nimagenet=['television', '{class}']\n")
+        };
+        let data = Path::new("/data");
+        let error = parse(&config("microwave"), data).unwrap_err();
+        assert!(
+            error.contains("\"microwave\" is not one of the model's ImageNet classes")
+                && error.contains("\"microwave oven\""),
+            "{error}"
+        );
+        let error = parse(&config("washer"), data).unwrap_err();
+        assert!(error.contains("\"washing machine\""), "{error}");
+        // any case is the same class
+        assert!(parse(&config("Washing Machine"), data).is_ok());
     }
 
     #[test]
