@@ -294,11 +294,11 @@ fn restore(data_dir: Option<&std::path::Path>, from: &std::path::Path) -> i32 {
     }
     // An app that was just closed lets go of its name when its process is fully gone, which
     // on a busy machine can be a moment after its window: it gets a few seconds.
-    let closing_grace = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let closing_grace = Instant::now() + std::time::Duration::from_secs(5);
     for name in names {
         let name = format!("{name}.SingleInstance");
         while let Ok(true) = tauri::async_runtime::block_on(::sync::bus_name_owned(&name)) {
-            if std::time::Instant::now() >= closing_grace {
+            if Instant::now() >= closing_grace {
                 eprintln!(
                     "review-station: nothing was restored: Review Station is running on {}; close it first",
                     dir.display()
