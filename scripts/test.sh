@@ -51,6 +51,10 @@ step "end-to-end tests (tauri-driver + WebKitWebDriver under Xvfb)" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/
 # SIGKILL at random instants of an import (the real app), a review shift, a visit, report
 # exports and sync, the data checked after each kill: 3 kills each here, 100 in the recorded run
+# the trials run the app, the router and the sync_chaos program beside them: built here, since
+# the test build leaves examples only under hashed names
+step "build the crash trials and sync_chaos" \
+  cargo build -p station --example crash_trials --example sync_chaos --quiet
 step "crash trials (crash_trials: 3 SIGKILLs per scenario)" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
-  cargo run -p station --example crash_trials --quiet -- --kills 3 --router-kills 1 --seed 7
+  "$CARGO_TARGET_DIR/debug/examples/crash_trials" --kills 3 --router-kills 1 --seed 7

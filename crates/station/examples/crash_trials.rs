@@ -722,6 +722,13 @@ async fn sync(args: &Args, root: &Path, seed: u64) -> Row {
     let program = std::env::current_exe()
         .expect("this program")
         .with_file_name("sync_chaos");
+    if !program.is_file() {
+        row.findings.push(format!(
+            "{} is not built (cargo build -p station --example sync_chaos)",
+            program.display()
+        ));
+        return row;
+    }
     // a session bus of its own: the app's runs left desktop services (portals) on this one,
     // where sync_chaos rightly refuses to start a keyring
     let output = Command::new("dbus-run-session")
