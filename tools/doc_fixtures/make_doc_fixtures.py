@@ -78,6 +78,8 @@ FONT_FILES = {
 }
 
 CENT = Decimal("0.01")
+# currencies the extractor recognises whose countries write numeric dates day first
+DAY_FIRST_CURRENCIES = {"MYR", "INR", "EUR", "GBP", "SGD"}
 
 
 def register_fonts():
@@ -248,7 +250,9 @@ def invoice_truth(inv) -> dict:
             failed.append("cgst_equals_sgst")
     if total is None:
         failed.append("total_labelled")
-    if inv["date_ambiguous"]:
+    # an ambiguous day/month is settled by the currency when the extractor reads it and the
+    # countries paying in it write the day first (the extractor's `order_where_paid_in`)
+    if inv["date_ambiguous"] and inv["currency"] not in DAY_FIRST_CURRENCIES:
         failed.append("date_order_unambiguous")
     gstins = [x for x in (inv["seller_tax_id"], inv["buyer_tax_id"])
               if x and re.fullmatch(r"[0-9]{2}[A-Z0-9]{13}", x)]

@@ -76,7 +76,7 @@ pub struct TextLine {
     /// Corners in photo pixels: top-left, top-right, bottom-right, bottom-left.
     pub polygon: [[f32; 2]; 4],
     pub text: String,
-    /// Mean probability of the recognized characters (0–1).
+    /// Probability of the least certain recognized character, spaces aside (0–1).
     pub confidence: f32,
 }
 
@@ -398,15 +398,25 @@ fn ctc_decode(probs: &[f32], steps: usize, classes: usize, alphabet: &[String]) 
         if best != 0 && best != previous {
             if let Some(symbol) = alphabet.get(best) {
                 text.push_str(symbol);
-                confidences.push(p);
+                // a space read with doubt changes no name, date or amount; any other symbol
+                // may be a misread digit (`NO.5:` for `NO.53`)
+                if !symbol.chars().all(char::is_whitespace) {
+                    confidences.push(p);
+                }
             }
         }
         previous = best;
     }
+    // the least certain character, not the mean: one misread character in a long line
+    // (`SDN BND`) barely moves a mean of thirty, and it is what makes the line's value wrong
     let confidence = if confidences.is_empty() {
-        0.0
+        if text.is_empty() {
+            0.0
+        } else {
+            1.0
+        }
     } else {
-        confidences.iter().sum::<f32>() / confidences.len() as f32
+        confidences.iter().copied().fold(1.0_f32, f32::min)
     };
     (text, confidence)
 }

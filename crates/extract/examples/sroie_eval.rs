@@ -11,6 +11,10 @@
 //! the extraction alone. With `--ocr`, the lines come from the station's OCR
 //! (`cargo run --release -p engine --example ocr_eval -- SROIE_DIR/img > OCR.jsonl`): that is
 //! the offline pipeline end to end.
+//!
+//! Then a reliability table: per field, how many right and wrong results the default routing
+//! policy (`config/policy.toml`, as the station routes) would accept and how many it would send
+//! to review (confidence under the field's threshold, or a failed check).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use extract::amount::find_amounts;
@@ -106,6 +110,47 @@ fn reachable(field: &str, want: &str, lines: &[Line]) -> bool {
     })
 }
 
+/// Whether the label can be produced at all under the product match from the input lines: its
+/// letters and digits lie inside one to seven consecutive lines (company, address), or one line
+/// holds its amount (total) or calendar date (date). Generous on purpose — an upper bound on the
+/// product score of any extractor that reads these lines, labels' typos included.
+fn product_reachable(field: &str, want: &str, lines: &[Line]) -> bool {
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.trim()).collect();
+    match field {
+        "total" => find_amounts(want).last().is_some_and(|label| {
+            texts
+                .iter()
+                .any(|t| find_amounts(t).iter().any(|a| a.value == label.value))
+        }),
+        "date" => label_date(want).is_some_and(|label| {
+            texts.iter().any(|t| {
+                find_dates(t, DayMonthOrder::DayFirst)
+                    .iter()
+                    .any(|d| d.value.iso == label)
+            })
+        }),
+        _ => {
+            let key = text_key(want);
+            !key.is_empty()
+                && (0..texts.len()).any(|i| {
+                    (i + 1..=texts.len().min(i + 7))
+                        .any(|j| text_key(&texts[i..j].join(" ")).contains(&key))
+                })
+        }
+    }
+}
+
+/// A date label as an ISO date: as printed on receipts, or compact (`20180304`, how a few
+/// SROIE labels write it).
+fn label_date(want: &str) -> Option<String> {
+    if let Some(d) = find_dates(want, DayMonthOrder::DayFirst).first() {
+        return Some(d.value.iso.clone());
+    }
+    let w = want.trim();
+    (w.len() == 8 && w.bytes().all(|b| b.is_ascii_digit()) && w.starts_with("20"))
+        .then(|| format!("{}-{}-{}", &w[..4], &w[4..6], &w[6..]))
+}
+
 /// Letters and digits only, upper-cased: `Sdn. Bhd.` and `SDN BHD` are one name.
 fn text_key(s: &str) -> String {
     s.chars()
@@ -131,15 +176,52 @@ fn product_match(field: &str, want: &str, inv: &Invoice) -> bool {
             (Some(got), Some(label)) => got.0 == label.value,
             _ => false,
         },
-        "date" => match (
-            inv.date.value.as_ref(),
-            find_dates(want, DayMonthOrder::DayFirst).first(),
-        ) {
-            (Some(got), Some(label)) => *got == label.value,
+        "date" => match (inv.date.value.as_ref(), label_date(want)) {
+            (Some(got), Some(label)) => got.iso == label,
             _ => false,
         },
         _ => false,
     }
+}
+
+/// The result's field a SROIE key is compared with, by its name in the invoice schema.
+fn schema_field(key: &str) -> &'static str {
+    match key {
+        "company" => "seller",
+        "address" => "seller_address",
+        "date" => "date",
+        _ => "total",
+    }
+}
+
+/// Whether the policy sends a result with this field to review because of the field itself.
+fn routed(policy: &review::Policy, inv: &serde_json::Value, field: &str) -> bool {
+    let f = &inv[field];
+    let confidence = f["confidence"].as_f64().unwrap_or(0.0);
+    let checks_passed = f["checks"]
+        .as_array()
+        .is_none_or(|c| c.iter().all(|c| c["passed"].as_bool() != Some(false)));
+    let score = review::FieldScore {
+        name: field.to_string(),
+        confidence,
+        checks_passed,
+    };
+    let route = policy.route(protocol::ResultKind::Invoice, &[score], None, "");
+    route.reasons.iter().any(|r| {
+        matches!(
+            r,
+            protocol::RoutingReason::LowConfidence | protocol::RoutingReason::ValidationFailed
+        )
+    })
+}
+
+/// Right and wrong results, accepted or routed to review.
+#[derive(Default, Clone, Copy)]
+struct Reliability {
+    right_accepted: u32,
+    right_routed: u32,
+    wrong_accepted: u32,
+    wrong_routed: u32,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -186,9 +268,14 @@ fn main() {
         .collect();
     keys.sort();
     let mut ceiling: HashMap<&str, u32> = HashMap::new();
+    let mut product_ceiling: HashMap<&str, u32> = HashMap::new();
     let mut exact: HashMap<&str, Tally> = HashMap::new();
     let mut folded: HashMap<&str, Tally> = HashMap::new();
     let mut product: HashMap<&str, Tally> = HashMap::new();
+    let policy_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/policy.toml");
+    let policy = review::Policy::from_toml(&std::fs::read_to_string(&policy_path).unwrap())
+        .expect("config/policy.toml");
+    let mut reliability: HashMap<&str, Reliability> = HashMap::new();
     let started = std::time::Instant::now();
     for key in &keys {
         let stem = key.file_stem().unwrap().to_string_lossy().to_string();
@@ -204,6 +291,12 @@ fn main() {
             }
         }
         let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        let inv_json = serde_json::to_value(&inv).unwrap();
+        if std::env::var("SROIE_DEBUG").is_ok_and(|d| d == stem) {
+            for key in ["subtotal", "taxes", "rounding", "total", "checks"] {
+                println!("{key}: {}", inv_json[key]);
+            }
+        }
         let predicted = [
             inv.seller.printed.clone(),
             inv.date.printed.clone(),
@@ -215,6 +308,8 @@ fn main() {
             let got = got.unwrap_or_default().trim().to_string();
             *ceiling.entry(field).or_default() +=
                 u32::from(!want.is_empty() && reachable(field, &want, &lines));
+            *product_ceiling.entry(field).or_default() +=
+                u32::from(!want.is_empty() && product_reachable(field, &want, &lines));
             for (tallies, fold) in [(&mut exact, false), (&mut folded, true)] {
                 let t = tallies.entry(field).or_default();
                 let norm = |s: &str| {
@@ -233,6 +328,42 @@ fn main() {
             t.expected += u32::from(!want.is_empty());
             let right = !got.is_empty() && product_match(field, &want, &inv);
             t.correct += u32::from(right);
+            if std::env::var_os("SROIE_CONFIDENCES").is_some() && !got.is_empty() {
+                let f = &inv_json[schema_field(field)];
+                let failed: Vec<String> = f["checks"]
+                    .as_array()
+                    .map(|c| {
+                        c.iter()
+                            .filter(|c| c["passed"].as_bool() == Some(false))
+                            .map(|c| format!("{} ({})", c["name"], c["detail"]))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let recognition: Vec<f32> = f["evidence"]
+                    .as_array()
+                    .map(|e| {
+                        e.iter()
+                            .filter_map(|e| e["line"].as_u64())
+                            .filter_map(|i| lines.get(i as usize))
+                            .map(|l| l.confidence)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                eprintln!(
+                    "conf\t{stem}\t{field}\t{right}\t{:.3}\t{}\t{recognition:?}",
+                    f["confidence"].as_f64().unwrap_or(0.0),
+                    failed.join(",")
+                );
+            }
+            if !got.is_empty() {
+                let r = reliability.entry(field).or_default();
+                match (right, routed(&policy, &inv_json, schema_field(field))) {
+                    (true, false) => r.right_accepted += 1,
+                    (true, true) => r.right_routed += 1,
+                    (false, false) => r.wrong_accepted += 1,
+                    (false, true) => r.wrong_routed += 1,
+                }
+            }
             if misses && !right {
                 let evidence: Vec<String> = match *field {
                     "total" => inv
@@ -262,10 +393,11 @@ fn main() {
         started.elapsed().as_secs_f64() * 1000.0 / keys.len().max(1) as f64
     );
     println!(
-        "{:<10} {:>9} {:>9} {:>9}   {:>9} (ignoring case)   {:>9} (labels reachable by copying input lines)   {:>9} {:>9} {:>9} (product match)",
-        "field", "precision", "recall", "F1", "F1", "ceiling", "precision", "recall", "F1"
+        "{:<10} {:>9} {:>9} {:>9}   {:>9} (ignoring case)   {:>9} (labels reachable by copying input lines)   {:>9} {:>9} {:>9} (product match)   {:>9} (product ceiling)",
+        "field", "precision", "recall", "F1", "F1", "ceiling", "precision", "recall", "F1", "ceiling"
     );
     let mut reachable_total = 0;
+    let mut product_reachable_total = 0;
     let mut all = Tally::default();
     let mut all_folded = Tally::default();
     let mut all_product = Tally::default();
@@ -275,12 +407,15 @@ fn main() {
         let (p, r, f) = t.prf();
         let reach = ceiling.get(field).copied().unwrap_or(0);
         reachable_total += reach;
+        let product_reach = product_ceiling.get(field).copied().unwrap_or(0);
+        product_reachable_total += product_reach;
         let tp = product[field];
         let (pp, pr, pf) = tp.prf();
         println!(
-            "{field:<10} {p:>9.3} {r:>9.3} {f:>9.3}   {:>9.3}   {:>9.3}   {pp:>9.3} {pr:>9.3} {pf:>9.3}",
+            "{field:<10} {p:>9.3} {r:>9.3} {f:>9.3}   {:>9.3}   {:>9.3}   {pp:>9.3} {pr:>9.3} {pf:>9.3}   {:>9.3}",
             tf.prf().2,
-            f64::from(reach) / f64::from(t.expected.max(1))
+            f64::from(reach) / f64::from(t.expected.max(1)),
+            f64::from(product_reach) / f64::from(t.expected.max(1))
         );
         all_product.predicted += tp.predicted;
         all_product.expected += tp.expected;
@@ -295,9 +430,61 @@ fn main() {
     let (p, r, f) = all.prf();
     let (pp, pr, pf) = all_product.prf();
     println!(
-        "{:<10} {p:>9.3} {r:>9.3} {f:>9.3}   {:>9.3}   {:>9.3}   {pp:>9.3} {pr:>9.3} {pf:>9.3}",
+        "{:<10} {p:>9.3} {r:>9.3} {f:>9.3}   {:>9.3}   {:>9.3}   {pp:>9.3} {pr:>9.3} {pf:>9.3}   {:>9.3}",
         "overall",
         all_folded.prf().2,
-        f64::from(reachable_total) / f64::from(all.expected.max(1))
+        f64::from(reachable_total) / f64::from(all.expected.max(1)),
+        f64::from(product_reachable_total) / f64::from(all.expected.max(1))
+    );
+    println!();
+    println!(
+        "Reliability (product match) under the default policy, {}: per field found, right or wrong, accepted or routed to review",
+        policy_path.display()
+    );
+    println!(
+        "{:<10} {:>9} {:>14} {:>14} {:>14} {:>14} {:>18} {:>18}",
+        "field",
+        "threshold",
+        "right accepted",
+        "right routed",
+        "wrong accepted",
+        "wrong routed",
+        "right accepted %",
+        "wrong routed %"
+    );
+    let mut all = Reliability::default();
+    let pct = |a: u32, b: u32| 100.0 * f64::from(a) / f64::from((a + b).max(1));
+    for field in FIELDS {
+        let r = reliability.get(field).copied().unwrap_or_default();
+        let k = policy.kind(protocol::ResultKind::Invoice);
+        let threshold = k
+            .fields
+            .get(schema_field(field))
+            .copied()
+            .unwrap_or(k.default);
+        println!(
+            "{field:<10} {threshold:>9.2} {:>14} {:>14} {:>14} {:>14} {:>17.1}% {:>17.1}%",
+            r.right_accepted,
+            r.right_routed,
+            r.wrong_accepted,
+            r.wrong_routed,
+            pct(r.right_accepted, r.right_routed),
+            pct(r.wrong_routed, r.wrong_accepted)
+        );
+        all.right_accepted += r.right_accepted;
+        all.right_routed += r.right_routed;
+        all.wrong_accepted += r.wrong_accepted;
+        all.wrong_routed += r.wrong_routed;
+    }
+    println!(
+        "{:<10} {:>9} {:>14} {:>14} {:>14} {:>14} {:>17.1}% {:>17.1}%   (targets: right accepted >= 70 %, wrong routed >= 90 %)",
+        "all",
+        "",
+        all.right_accepted,
+        all.right_routed,
+        all.wrong_accepted,
+        all.wrong_routed,
+        pct(all.right_accepted, all.right_routed),
+        pct(all.wrong_routed, all.wrong_accepted)
     );
 }

@@ -30,10 +30,14 @@ pub enum Located {
 }
 
 impl Located {
+    /// About how often a value located this way is the right one when its text is read right
+    /// (SROIE transcriptions, `sroie_eval`: labelled dates and totals ≈ 0.99, inferred sellers
+    /// and addresses 0.86–0.94), so that a confidence reads as a probability and a perfectly
+    /// read inferred value passes the default 0.8 while one doubtful character does not.
     fn weight(self) -> f32 {
         match self {
             Located::Labelled => 1.0,
-            Located::Inferred => 0.8,
+            Located::Inferred => 0.9,
             Located::Guessed => 0.5,
         }
     }

@@ -13,6 +13,10 @@ pub(super) enum AmountLabel {
     Total(u8),
     /// Cash tendered, change, payment: amounts that are not the total.
     Payment,
+    /// A service charge added after the subtotal.
+    Charge,
+    /// A discount taken off.
+    Discount,
 }
 
 pub(super) fn amount_label(text: &str) -> Option<AmountLabel> {
@@ -41,6 +45,22 @@ pub(super) fn amount_label(text: &str) -> Option<AmountLabel> {
     }
     if has("rounding") || has("round off") || has("round-off") || has("rounded adj") {
         return Some(AmountLabel::Rounding);
+    }
+    if [
+        "service charge",
+        "serv charge",
+        "svc charge",
+        "service chg",
+        "svc chg",
+        "serv chg",
+    ]
+    .iter()
+    .any(|w| has(w))
+    {
+        return Some(AmountLabel::Charge);
+    }
+    if has("discount") {
+        return Some(AmountLabel::Discount);
     }
     if has("total") && has("excl") {
         return Some(AmountLabel::Subtotal);
@@ -80,7 +100,13 @@ pub(super) fn amount_label(text: &str) -> Option<AmountLabel> {
         || has("vat no")
         || has("gst reg")
         || has("summary");
-    if !has("total") && !has("incl") && !mentions_tax_id {
+    // `TOTAL GST (RM) : 6.37` is the tax itself, not a total
+    let total_of_tax = ["total gst", "total tax", "total vat", "total sst"]
+        .iter()
+        .any(|w| has(w))
+        && !has("incl")
+        && !has("excl");
+    if (total_of_tax || !has("total")) && !has("incl") && !mentions_tax_id {
         for (kind, word) in [
             ("CGST", "cgst"),
             ("SGST", "sgst"),
@@ -156,18 +182,27 @@ pub(super) fn labelled_amount(rows: &[Row], i: usize) -> Option<(Amount, Vec<usi
         return None;
     }
     let text = next.text();
-    let a = amount::find_amounts(&text)
+    let mut amounts = amount::find_amounts(&text)
         .into_iter()
-        .find(|a| a.has_decimals)?;
+        .filter(|a| a.has_decimals);
+    // under a tax label the tax is the last column (`TAX CODE % AMOUNT TAX` / `SR 6.00 52.00
+    // 3.12`); under the others the first amount is the value (`TOTAL` / `60.30  VISA`)
+    let a = if matches!(amount_label(&row.text()), Some(AmountLabel::Tax(_))) {
+        amounts.next_back()
+    } else {
+        amounts.next()
+    }?;
     Some((a, next.lines()))
 }
 
 /// Subtotal, tax lines, rounding and total from the amounts block; a total printed before the
 /// rounding line gives way to the rounded amount after it; without a labelled total the largest
-/// amount is taken, and said to be a guess.
-pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
+/// amount is taken, and said to be a guess. Returns the service charges less the discounts
+/// printed after the subtotal, which the arithmetic check adds to it.
+pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) -> Decimal {
     let mut totals: Vec<(u8, Amount, Vec<usize>, usize)> = Vec::new();
     let mut rounding_row: Option<usize> = None;
+    let mut adjustments = Decimal::ZERO;
     for (i, row) in rows.iter().enumerate() {
         let Some(label) = amount_label(&row.text()) else {
             continue;
@@ -179,12 +214,18 @@ pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
             AmountLabel::Subtotal if !inv.subtotal.is_found() => {
                 inv.subtotal = money_field(&a, lines, &ev, Located::Labelled);
             }
+            // on their own row only (a `DISC%` column header is no discount), after the subtotal
+            AmountLabel::Charge | AmountLabel::Discount
+                if inv.subtotal.is_found() && ev.iter().all(|l| row.lines().contains(l)) =>
+            {
+                if label == AmountLabel::Charge {
+                    adjustments += a.value.abs();
+                } else {
+                    adjustments -= a.value.abs();
+                }
+            }
             AmountLabel::Tax(kind) => {
-                let rate = RATE
-                    .captures(&row.text())
-                    .and_then(|c| c.get(1))
-                    .and_then(|m| m.as_str().parse::<Decimal>().ok())
-                    .map(Money);
+                let rate = rate_on(&row.text());
                 // a rate printed as the amount (`CGST 9% 9.00`) is not taken: `labelled_amount`
                 // reads the last money on the row
                 inv.taxes.push(TaxLine {
@@ -212,11 +253,7 @@ pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
         if is_tax {
             inv.taxes.push(TaxLine {
                 kind: kind.into(),
-                rate_percent: RATE
-                    .captures(&rows[*i].text())
-                    .and_then(|c| c.get(1))
-                    .and_then(|m| m.as_str().parse::<Decimal>().ok())
-                    .map(Money),
+                rate_percent: rate_on(&rows[*i].text()),
                 amount: money_field(a, lines, ev, Located::Labelled),
             });
         }
@@ -267,7 +304,12 @@ pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
         }
     }
     match best_total {
-        Some((_, a, ev, _)) => inv.total = money_field(&a, lines, &ev, Located::Labelled),
+        Some((_, a, ev, at)) => {
+            inv.total = money_field(&a, lines, &ev, Located::Labelled);
+            keep_plausible_taxes(inv);
+            payment_check(rows, at, inv);
+        }
+        None if items_sum_total(rows, lines, inv) => {}
         None => {
             // the largest money amount outside payment rows, as a last resort
             let mut largest: Option<(Amount, Vec<usize>)> = None;
@@ -306,6 +348,61 @@ pub(super) fn read_amounts(rows: &[Row], lines: &[Line], inv: &mut Invoice) {
             }
         }
     }
+    adjustments
+}
+
+/// A tax line's rate (`SST 6%`, `GST @ 6 %`), if printed.
+fn rate_on(text: &str) -> Option<Money> {
+    RATE.captures(text)
+        .and_then(|c| c.get(1))
+        .and_then(|m| m.as_str().parse::<Decimal>().ok())
+        .map(Money)
+}
+
+/// Without a total label: an amount that equals the sum of the amounts on the rows above it
+/// (two or more) is the total — arithmetic says so, even on the cash row, where it means the
+/// customer paid exactly (`DPT.05 149.00` / `DPT.04 21.00` / `CASH` / `170.00`). Sets the total
+/// and says whether one was found.
+fn items_sum_total(rows: &[Row], lines: &[Line], inv: &mut Invoice) -> bool {
+    let mut sum = Decimal::ZERO;
+    let mut summed = 0;
+    let mut found: Option<(Amount, Vec<usize>)> = None;
+    for row in rows {
+        let text = row.text();
+        let label = amount_label(&text);
+        // the total is a bare amount or on a payment row, never on a subtotal or tax row
+        let may_be_total = matches!(label, None | Some(AmountLabel::Payment));
+        let mut last: Option<Decimal> = None;
+        for cell in &row.cells {
+            for a in amount::find_amounts(&cell.text)
+                .into_iter()
+                .filter(|a| a.has_decimals && a.value > Decimal::ZERO)
+            {
+                if may_be_total && summed >= 2 && a.value == sum && found.is_none() {
+                    found = Some((a.clone(), vec![cell.line]));
+                }
+                last = Some(a.value);
+            }
+        }
+        // items: unlabelled rows that say what was sold (a bare amount may repeat the total)
+        let described = text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
+        if let (Some(v), None, true) = (last, label, described) {
+            sum += v;
+            summed += 1;
+        }
+    }
+    let Some((a, ev)) = found else {
+        return false;
+    };
+    inv.total = money_field(&a, lines, &ev, Located::Inferred);
+    let check = Check::new(
+        "total_labelled",
+        false,
+        "no line is labelled as the total; the amount equal to the sum of the amounts above it was taken",
+    );
+    inv.total.check(check.clone());
+    inv.checks.push(check);
+    true
 }
 
 /// The tax a "total includes GST" line names, if the row is one: a total label with a word of
@@ -333,21 +430,21 @@ fn included_tax(text: &str) -> Option<&'static str> {
 /// Whether `after` is `before` rounded to 5 or 10 cents, as cash is paid where the smallest
 /// coin is 5 cents (Malaysia, Singapore, Australia…): less than 10 cents apart, `after` a
 /// multiple of 5 cents and `before` not.
-fn is_rounding_step(before: Decimal, after: Decimal) -> bool {
+pub(super) fn is_rounding_step(before: Decimal, after: Decimal) -> bool {
     let in_fives =
         |v: Decimal| (v * Decimal::from(100)).round() % Decimal::from(5) == Decimal::ZERO;
     (before - after).abs() < Decimal::new(10, 2) && in_fives(after) && !in_fives(before)
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::{extract_invoice, InvoiceOptions};
     use crate::layout::tests::line;
     use crate::Line;
     use rust_decimal::Decimal;
 
     /// A receipt's amounts block: label on the left, amount on the right, one row each.
-    fn block(rows: &[(&str, &str)]) -> Vec<Line> {
+    pub(in crate::invoice) fn block(rows: &[(&str, &str)]) -> Vec<Line> {
         let mut lines = vec![
             line(1, 60.0, 20.0, 300.0, "KEDAI RUNCIT MAJU SDN BHD"),
             line(1, 60.0, 45.0, 300.0, "NO 5, JALAN MAJU, 43000 KAJANG"),
@@ -444,5 +541,56 @@ mod tests {
             ("", "50.00"),
         ];
         assert_eq!(total(&rows), dec("6.50"));
+    }
+
+    #[test]
+    fn without_a_total_label_the_sum_of_the_items_is_the_total() {
+        // paid exactly: the amount under CASH equals the items' sum, so it is the total
+        let rows = [
+            ("DPT.05", "RM 149.00"),
+            ("DPT.04", "RM 21.00"),
+            ("CASH", ""),
+            ("", "RM 170.00"),
+        ];
+        let inv = extract_invoice(&block(&rows), &InvoiceOptions::default());
+        assert_eq!(inv.total.value.map(|m| m.0), dec("170.00"));
+        assert!(
+            inv.total
+                .checks
+                .iter()
+                .any(|c| c.name == "total_labelled" && !c.passed),
+            "an unlabelled total is still flagged: {:?}",
+            inv.total.checks
+        );
+        // one item is no sum: the tendered amount equal to it proves nothing new
+        let rows = [("NASI LEMAK", "6.50"), ("CASH", ""), ("", "6.50")];
+        assert_eq!(total(&rows), dec("6.50"));
+        // the items' sum on the subtotal row is not the total; a bare amount repeating the
+        // total is not an item
+        let rows = [
+            ("LAMP", "RM 2.83"),
+            ("LED TRACK LIGHT", "RM 66.04"),
+            ("SUB TOTAL", "RM 68.87"),
+            ("GST 6%", "RM 4.13"),
+            ("TO", "RM 73.00"),
+            ("CA", "RM 73.00"),
+        ];
+        assert_eq!(total(&rows), dec("73.00"));
+        let rows = [
+            ("", "5.00"),
+            ("BATTERY AA", "5.00"),
+            ("", "5.00"),
+            ("CASH", ""),
+            ("", "10.00"),
+        ];
+        assert_eq!(total(&rows), dec("5.00"));
+        // a sum that appears on no row: back to the guess, never the cash tendered
+        let rows = [
+            ("KOPI", "3.00"),
+            ("ROTI", "4.00"),
+            ("CASH", ""),
+            ("", "10.00"),
+        ];
+        assert_eq!(total(&rows), dec("4.00"));
     }
 }

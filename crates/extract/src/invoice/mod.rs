@@ -80,18 +80,19 @@ pub fn extract_invoice(lines: &[Line], options: &InvoiceOptions) -> Invoice {
         return inv;
     }
     read_number(&rows, lines, options, &mut inv);
-    read_date(&rows, lines, options, &mut inv);
     let buyer_row = read_parties(&rows, lines, &mut inv);
     read_tax_ids(&rows, lines, buyer_row, &mut inv);
     read_currency(&rows, &mut inv);
+    // after the currency: the country it is paid in may settle the date's day/month order
+    read_date(&rows, lines, options, &mut inv);
     if let Some((header, columns)) = item_header(&rows) {
         inv.line_items = table_items(&rows, header, &columns, lines);
     }
-    read_amounts(&rows, lines, &mut inv);
+    let adjustments = read_amounts(&rows, lines, &mut inv);
     if let Some(check) = script_check(lines) {
         inv.checks.push(check);
     }
-    arithmetic_checks(&mut inv);
+    arithmetic_checks(&mut inv, adjustments);
     inv.confidence = [
         inv.number.confidence,
         inv.date.confidence,
@@ -201,6 +202,89 @@ mod tests {
     }
 
     #[test]
+    fn a_line_saying_what_the_business_is_does_not_name_it() {
+        let lines = vec![
+            line(1, 120.0, 20.0, 160.0, "GOLDEN SPOON"),
+            line(1, 120.0, 45.0, 160.0, "BISTRO & CAFE"),
+            line(1, 100.0, 70.0, 200.0, "12, JALAN SS2/24,"),
+            line(1, 100.0, 95.0, 200.0, "47300 PETALING JAYA"),
+            line(1, 50.0, 140.0, 200.0, "TOTAL"),
+            line(1, 300.0, 140.0, 50.0, "18.00"),
+        ];
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        assert_eq!(inv.seller.value.as_deref(), Some("GOLDEN SPOON"));
+        assert_eq!(
+            inv.seller_address.value.as_deref(),
+            Some("12, JALAN SS2/24, 47300 PETALING JAYA")
+        );
+        // a legal form on the line below is part of the name, as before
+        let mut lines = lines;
+        lines[1] = line(1, 120.0, 45.0, 160.0, "CO. (M) SDN BHD");
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        assert_eq!(
+            inv.seller.value.as_deref(),
+            Some("GOLDEN SPOON CO. (M) SDN BHD")
+        );
+    }
+
+    #[test]
+    fn a_date_glued_to_a_product_code_is_not_the_receipt_date() {
+        let lines = vec![
+            line(1, 60.0, 20.0, 300.0, "KEDAI RUNCIT MAJU SDN BHD"),
+            line(1, 60.0, 45.0, 300.0, "NO 5, JALAN MAJU, 43000 KAJANG"),
+            line(1, 50.0, 100.0, 250.0, "TOILET BRUSH 47-2311"),
+            line(1, 50.0, 125.0, 250.0, "HD03-04-06 - 5/40/160"),
+            line(1, 300.0, 125.0, 50.0, "2.70"),
+            line(1, 50.0, 160.0, 60.0, "TOTAL"),
+            line(1, 300.0, 160.0, 50.0, "2.70"),
+            line(1, 50.0, 200.0, 300.0, "19-09-17 15:39 SH01 ZJ03"),
+        ];
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        assert_eq!(
+            inv.date.value.as_ref().map(|d| d.iso.as_str()),
+            Some("2017-09-19")
+        );
+        // with no other date on the page the glued one is still better than none
+        let inv = extract_invoice(&lines[..7], &InvoiceOptions::default());
+        assert!(inv.date.is_found());
+    }
+
+    #[test]
+    fn another_date_on_the_page_settles_the_day_month_order() {
+        let mut lines = vec![
+            line(1, 60.0, 20.0, 300.0, "KEDAI RUNCIT MAJU SDN BHD"),
+            line(1, 60.0, 45.0, 300.0, "NO 5, JALAN MAJU, 43000 KAJANG"),
+            line(1, 50.0, 80.0, 250.0, "DATE: 04/03/2018 15:41"),
+            line(1, 50.0, 160.0, 60.0, "TOTAL"),
+            line(1, 300.0, 160.0, 50.0, "2.70"),
+        ];
+        let order_check = |lines: &[Line]| {
+            let inv = extract_invoice(lines, &InvoiceOptions::default());
+            assert_eq!(
+                inv.date.value.as_ref().map(|d| d.iso.as_str()),
+                Some("2018-03-04")
+            );
+            inv.date
+                .checks
+                .iter()
+                .find(|c| c.name == "date_order_unambiguous")
+                .map(|c| c.passed)
+        };
+        // alone, 04/03 could be the 3rd of April
+        assert_eq!(order_check(&lines), Some(false));
+        // a printed 13/03/2018 can only be day first: so is 04/03/2018
+        lines.push(line(1, 50.0, 200.0, 300.0, "PRINTED 13/03/2018 15:42"));
+        assert_eq!(order_check(&lines), Some(true));
+        // so do ringgit: Malaysia writes the day first
+        lines.pop();
+        lines[4] = line(1, 300.0, 160.0, 50.0, "RM 2.70");
+        assert_eq!(order_check(&lines), Some(true));
+        // dollars do not: the United States writes the month first
+        lines[4] = line(1, 300.0, 160.0, 50.0, "$2.70");
+        assert_eq!(order_check(&lines), Some(false));
+    }
+
+    #[test]
     fn a_receipt_gives_its_key_fields_with_evidence() {
         let lines = receipt();
         let inv = extract_invoice(&lines, &InvoiceOptions::default());
@@ -265,12 +349,13 @@ mod tests {
         assert_eq!(inv.buyer_tax_id.value.as_deref(), Some("27AAPFU0939F1ZV"));
         assert!(inv.seller_tax_id.checks.iter().all(|c| c.passed));
         assert_eq!(inv.number.value.as_deref(), Some("INV-2024-017"));
+        // 05/03 could be read both ways, but rupees are paid where the day comes first
         assert!(inv.date.value.as_ref().is_some_and(|d| d.ambiguous));
         assert!(inv
             .date
             .checks
             .iter()
-            .any(|c| c.name == "date_order_unambiguous" && !c.passed));
+            .any(|c| c.name == "date_order_unambiguous" && c.passed && c.detail.contains("INR")));
         assert_eq!(inv.line_items.len(), 2);
         assert_eq!(inv.line_items[0].hsn_sac.value.as_deref(), Some("7318"));
         assert_eq!(

@@ -116,6 +116,40 @@ pub(super) fn in_column(row: &Row, left: f32, right: f32) -> Vec<&crate::layout:
         .collect()
 }
 
+/// The name a line of trade words alone describes (`THREE STOOGES` over `BISTRO & CAFE`): the
+/// adjacent line above it in its column, when that one reads as a name. A legal form is part of
+/// a name (`POPULAR BOOK` / `CO. (M) SDN BHD`, joined by `company_name`); what the business is
+/// is not.
+fn described_name(rows: &[Row], at: usize, cell: usize) -> Option<(usize, usize)> {
+    let c = &rows[at].cells[cell];
+    let text = c.text.trim();
+    if STARTS_WITH_SUFFIX.is_match(text) || LEGAL_FORM_AT_END.is_match(text) {
+        return None;
+    }
+    let rest = COMPANY_SUFFIX.replace_all(text, "");
+    let description_only = rest
+        .split(|ch: char| !ch.is_alphanumeric())
+        .all(|w| w.is_empty() || w.eq_ignore_ascii_case("and"));
+    if !description_only || at == 0 {
+        return None;
+    }
+    let above = &rows[at - 1];
+    if above.page != rows[at].page || rows[at].top - above.bottom > 0.8 * rows[at].height() {
+        return None;
+    }
+    let (k, name) = above
+        .cells
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.right > c.left && a.left < c.right)?;
+    let name_text = name.text.trim();
+    let letters = name_text.chars().filter(|ch| ch.is_alphabetic()).count();
+    (letters >= 3
+        && !name_text.chars().any(|ch| ch.is_ascii_digit())
+        && !NOT_A_NAME.is_match(name_text))
+    .then_some((at - 1, k))
+}
+
 /// A company name that may wrap: `HOME MASTER HARDWARE &` / `ELECTRICAL`, `POPULAR BOOK` /
 /// `CO. (M) SDN BHD`, or `LIAN CHI PU TIAN VEGETARIAN` / `RESTAURANT SDN BHD`. Registration
 /// numbers printed after it are not part of it. Returns the name, its lines and its last row.
@@ -285,8 +319,12 @@ pub(super) fn address_below(
                     == 1
         });
         let town = town_follows && text.split_whitespace().count() <= 3;
-        let no_address_words =
-            !(text.chars().any(|c| c.is_ascii_digit()) || ADDRESS_HINT.is_match(&text) || town);
+        // the mall or building the shop is in, named after the postcode (`KL FESTIVAL CITY MALL`)
+        let building = has_postcode && BUILDING.is_match(&text);
+        let no_address_words = !(text.chars().any(|c| c.is_ascii_digit())
+            || ADDRESS_HINT.is_match(&text)
+            || town
+            || building);
         // a branch name in brackets closing the address (`(MR DIY TESCO TERBAU)`)
         let bracketed = has_postcode
             && text.trim().starts_with('(')
@@ -411,10 +449,11 @@ pub(super) fn read_parties(rows: &[Row], lines: &[Line], inv: &mut Invoice) -> O
         let above_buyer = buyer_row.map_or(rows.len(), |b| b.saturating_sub(1));
         if let Some((i, k, located)) = seller_cell(&rows[..above_buyer.max(1).min(rows.len())]) {
             if Some(i) != buyer_row {
-                let cell = &rows[i].cells[k];
-                let (text, evidence, last_row) = company_name(rows, i, k);
+                let (name_row, name_cell) = described_name(rows, i, k).unwrap_or((i, k));
+                let cell = &rows[name_row].cells[name_cell];
+                let (text, evidence, last_row) = company_name(rows, name_row, name_cell);
                 inv.seller_address =
-                    address_below(rows, last_row, cell.left, cell.right, &text, lines);
+                    address_below(rows, last_row.max(i), cell.left, cell.right, &text, lines);
                 inv.seller = Field::found(text.clone(), text, lines, &evidence, located);
             }
         }

@@ -70,8 +70,10 @@ pub(super) static POSTCODE_AT_END: LazyLock<Regex> =
 pub(super) static LABELLED_PHONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z .]*:\s*\+?[\d][\d\s\-/()]{5,}$").unwrap());
 #[allow(clippy::unwrap_used)]
-pub(super) static LABELLED_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z .#]*:\s*\d+$").unwrap());
+pub(super) static LABELLED_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[A-Za-z][A-Za-z .#]*:\s*\d+|(?i:site|store|outlet|branch|shop)\s*(?:no\.?|#)?\s*\d+)$")
+            .unwrap()
+});
 #[allow(clippy::unwrap_used)]
 pub(super) static NAME_LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z]+(?:\s[A-Za-z]+)?\s*:\s*").unwrap());
@@ -86,6 +88,13 @@ pub(super) static PHONE_ONLY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\+?[\d][\d\s\-/()]{6,}[.,]?$").unwrap());
 #[allow(clippy::unwrap_used)]
 pub(super) static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d{5,6}\b").unwrap());
+/// A building a shop is in: a mall, plaza, complex, centre, tower.
+#[allow(clippy::unwrap_used)]
+pub(super) static BUILDING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(mall|plaza|complex|centre|center|tower|arcade|galleria|shopping|square)\b")
+        .unwrap()
+});
+
 #[allow(clippy::unwrap_used)]
 pub(super) static ADDRESS_HINT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
