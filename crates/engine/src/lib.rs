@@ -11,6 +11,7 @@ pub mod ocr;
 pub mod ocr_agreement;
 pub mod page;
 pub mod pdf;
+pub mod photo_measures;
 pub mod pool;
 pub mod quality;
 pub mod runtime;

@@ -14,9 +14,17 @@ working_long_side: number,
  */
 min_short_side: number, 
 /**
- * Smallest luma standard deviation (0–255) of a photo that shows something.
+ * Smallest standard deviation (0–255) of the luma's 8×8-pixel block means (on the working
+ * image) of a photo that shows something: noise on a blank frame averages out in a block.
  */
 min_contrast: number, 
+/**
+ * Smallest mean absolute difference (luma steps) between neighbouring working pixels (of a
+ * `working_long_side` image; a smaller photo as if enlarged to it) of a photo that shows
+ * something: a frame with no detail at all (a finger over the lens, a
+ * wall far out of focus) is blank even when it is shaded from one side to the other.
+ */
+min_detail: number, 
 /**
  * Smallest mean luma (0–255) of a photo that is bright enough.
  */

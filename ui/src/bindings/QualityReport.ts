@@ -26,6 +26,10 @@ suggestions: Array<string>, format: ImageFormat, width: number, height: number, 
  */
 highlight_share: number, shadow_share: number, 
 /**
+ * The blank check's two figures (see `GateConfig::min_contrast`, `min_detail`).
+ */
+contrast: number, detail: number, 
+/**
  * The page figures the profile was chosen by (see [`crate::page`]).
  */
 page_stroke_share: number, page_detail_share: number, page_paper_cover: number, };
