@@ -6,6 +6,7 @@
 
 pub mod category;
 pub mod cpu;
+pub mod imagenet;
 pub mod intake;
 pub mod ocr;
 pub mod ocr_agreement;

@@ -11,4 +11,10 @@ min_similarity: number,
 /**
  * Below this margin between the two nearest categories the verdict is `uncertain`.
  */
-min_margin: number, };
+min_margin: number, 
+/**
+ * A photo whose most likely ImageNet class has at least this probability, and is none of
+ * the classes the store's reference photos show or its categories name, shows something
+ * else (a television, a person, a shop floor): `irrelevant`, whatever the prototypes say.
+ */
+min_foreign_probability: number, };

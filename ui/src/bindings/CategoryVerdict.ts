@@ -26,4 +26,9 @@ scores: Array<CategoryScore>,
 /**
  * The most likely ImageNet classes, for context.
  */
-imagenet_top: Array<CategoryScore>, thresholds: CategoryThresholds, };
+imagenet_top: Array<CategoryScore>, 
+/**
+ * Set when the photo was judged `irrelevant` because ImageNet is confident it shows
+ * something none of the store's categories shows: that class and its probability.
+ */
+foreign: CategoryScore | null, thresholds: CategoryThresholds, };

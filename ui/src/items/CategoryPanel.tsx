@@ -42,7 +42,13 @@ export function CategoryPanel({ itemId, initial, stores }: { itemId: number; ini
           <p>
             <span class={`verdict category-${v.verdict}`} data-category-verdict={v.verdict}>{CATEGORY_LABELS[v.verdict] ?? v.verdict}</span>
             {" "}
-            {v.verdict === "irrelevant" ? <span class="muted">far from every category</span> : <strong class="predicted">{v.predicted ?? "—"}</strong>}
+            {v.verdict === "irrelevant"
+              ? <span class="muted" data-foreign={v.foreign?.name ?? undefined}>
+                  {v.foreign
+                    ? `ImageNet sees ${v.foreign.name} (${(v.foreign.score * 100).toFixed(0)} %), which no reference photo of this store shows`
+                    : "far from every category"}
+                </span>
+              : <strong class="predicted">{v.predicted ?? "—"}</strong>}
           </p>
         )}
         <label class="small">Expected{" "}
@@ -63,7 +69,8 @@ export function CategoryPanel({ itemId, initial, stores }: { itemId: number; ini
               </tbody>
             </table>
             <p class="muted small">
-              {`Margin ${v.margin.toFixed(3)} (uncertain below ${v.thresholds.min_margin}); irrelevant below ${v.thresholds.min_similarity}. ` +
+              {`Margin ${v.margin.toFixed(3)} (uncertain below ${v.thresholds.min_margin}); irrelevant below ${v.thresholds.min_similarity}` +
+                ` or when ImageNet is ${(v.thresholds.min_foreign_probability * 100).toFixed(0)} % sure of something no reference shows. ` +
                 `ImageNet: ${v.imagenet_top.slice(0, 3).map((s) => `${s.name} ${(s.score * 100).toFixed(0)} %`).join(", ")}. ` +
                 `${result.store_name} · ${result.model_version} · ${result.provider} · ${result.latency_ms.toFixed(0)} ms`}
             </p>

@@ -61,13 +61,14 @@ describe("CategoryPanel", () => {
     verdict: {
       verdict: "wrong_category", expected: "Vegetables", predicted: "Fruit", similarity: 0.61, margin: 0.12,
       scores: [{ name: "Fruit", score: 0.61 }, { name: "Vegetables", score: 0.49 }],
-      imagenet_top: [{ name: "banana", score: 0.72 }], thresholds: { min_similarity: 0.25, min_margin: 0.02 },
+      imagenet_top: [{ name: "banana", score: 0.72 }], foreign: null,
+      thresholds: { min_similarity: 0.5, min_margin: 0.02, min_foreign_probability: 0.25 },
     },
   };
   const stores = {
     config_path: "/data/stores.toml", active: "s1", error: null, import_folder: null,
     stores: [{
-      id: "s1", name: "Main Street", thresholds: { min_similarity: 0.25, min_margin: 0.02 }, shots: [],
+      id: "s1", name: "Main Street", thresholds: { min_similarity: 0.5, min_margin: 0.02, min_foreign_probability: 0.25 }, shots: [],
       categories: [
         { name: "Fruit", references_dir: "/r/f", reference_count: 4, imagenet: [], problem: null },
         { name: "Vegetables", references_dir: "/r/v", reference_count: 4, imagenet: [], problem: null },

@@ -39,12 +39,12 @@ impl Analysis {
     ) -> Result<BuiltSet, StationError> {
         let classes = engine.imagenet_classes();
         let mut names = Vec::new();
-        let mut prototypes = Vec::new();
+        let mut references = Vec::new();
         let mut imagenet = Vec::new();
         let mut infos = Vec::new();
         for category in &spec.category {
             let mut problems = Vec::new();
-            let mut features = Vec::new();
+            let mut embedded = Vec::new();
             let mut reference_count = 0u32;
             if let Some(dir) = &category.references {
                 match stores::reference_photos(dir) {
@@ -52,7 +52,16 @@ impl Analysis {
                         for photo in photos {
                             match self.embed_file(engine, &photo).await {
                                 Ok(embedding) => {
-                                    features.push(embedding.vector);
+                                    // each reference is its own prototype: the nearest one
+                                    // decides (BENCHMARKS.md, "Category gate": it beats one
+                                    // mean per category and one per kind)
+                                    embedded.push((
+                                        photo.display().to_string(),
+                                        engine::category::Embedding {
+                                            feature: embedding.vector,
+                                            imagenet_top5: embedding.imagenet_top,
+                                        },
+                                    ));
                                     reference_count += 1;
                                 }
                                 Err(error) => problems.push(format!(
@@ -74,7 +83,7 @@ impl Analysis {
                     None => problems.push(format!("{class:?} is not an ImageNet class name")),
                 }
             }
-            let usable = !features.is_empty() || !indices.is_empty();
+            let usable = !embedded.is_empty() || !indices.is_empty();
             infos.push(CategoryInfo {
                 name: category.name.clone(),
                 references_dir: category
@@ -87,20 +96,21 @@ impl Analysis {
             });
             if usable {
                 names.push(category.name.clone());
-                prototypes.push(
-                    (!features.is_empty())
-                        .then(|| engine::category::prototype(features.iter().map(Vec::as_slice))),
-                );
+                references.push(embedded);
                 imagenet.push(indices);
             }
         }
+        let references: Vec<Vec<(String, &engine::category::Embedding)>> = references
+            .iter()
+            .map(|photos| photos.iter().map(|(path, e)| (path.clone(), e)).collect())
+            .collect();
         Ok(BuiltSet {
-            set: CategorySet {
+            set: CategorySet::from_references(
                 names,
-                prototypes,
+                &references,
                 imagenet,
-                thresholds: spec.thresholds.unwrap_or_default(),
-            },
+                spec.thresholds.unwrap_or_default(),
+            ),
             infos,
         })
     }

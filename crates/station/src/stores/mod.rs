@@ -115,8 +115,10 @@ pub struct StoresInfo {
 
 /// Photos a reference folder may hold.
 const REFERENCE_EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
-/// A category's prototype needs few photos; more only slow down the first build.
-pub const MAX_REFERENCES: usize = 64;
+/// Reference photos per category: each is compared with on its own (the nearest reference
+/// decides), so a category of many kinds (Fruit: apples, lemons, melons…) wants a few photos of
+/// each — 8 per kind suffice (BENCHMARKS.md, "Category gate"). More only slow the first build.
+pub const MAX_REFERENCES: usize = 256;
 
 /// Parses and checks a stores file. Folders are resolved against `data_dir`.
 pub fn parse(text: &str, data_dir: &Path) -> Result<Vec<StoreSpec>, String> {
@@ -226,19 +228,29 @@ pub fn parse_config(text: &str, data_dir: &Path) -> Result<StoresConfig, String>
     })
 }
 
-/// The photos of a reference folder (not recursive), sorted, at most [`MAX_REFERENCES`].
+/// The photos of a reference folder and of its subfolders one level down (one per kind of
+/// product, if the user sorts them so), sorted, at most [`MAX_REFERENCES`]. Links and deeper
+/// folders are not followed.
 pub fn reference_photos(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut photos: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.extension()
+    let listed = |d: &Path| -> Result<Vec<PathBuf>, String> {
+        let entries = std::fs::read_dir(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        Ok(entries.filter_map(Result::ok).map(|e| e.path()).collect())
+    };
+    let is_photo = |p: &Path| {
+        p.is_file()
+            && !p.is_symlink()
+            && p.extension()
                 .and_then(|x| x.to_str())
                 .is_some_and(|x| REFERENCE_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()))
-        })
-        .collect();
+    };
+    let mut photos = Vec::new();
+    for entry in listed(dir)? {
+        if entry.is_dir() && !entry.is_symlink() {
+            photos.extend(listed(&entry)?.into_iter().filter(|p| is_photo(p)));
+        } else if is_photo(&entry) {
+            photos.push(entry);
+        }
+    }
     photos.sort();
     photos.truncate(MAX_REFERENCES);
     if photos.is_empty() {
@@ -253,6 +265,35 @@ pub fn reference_photos(dir: &Path) -> Result<Vec<PathBuf>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reference_photos_come_from_the_folder_and_its_subfolders_not_links_or_deeper() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let touch = |p: &Path| {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        };
+        touch(&root.join("a.jpg"));
+        touch(&root.join("notes.txt"));
+        touch(&root.join("apples/1.JPG"));
+        touch(&root.join("lemons/1.webp"));
+        touch(&root.join("lemons/deeper/2.jpg"));
+        std::os::unix::fs::symlink(root.join("a.jpg"), root.join("link.jpg")).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        touch(&outside.path().join("elsewhere.jpg"));
+        std::os::unix::fs::symlink(outside.path(), root.join("linked-folder")).unwrap();
+        let found: Vec<String> = reference_photos(root)
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(found, ["a.jpg", "apples/1.JPG", "lemons/1.webp"]);
+        let empty = tempfile::tempdir().unwrap();
+        assert!(reference_photos(empty.path())
+            .unwrap_err()
+            .contains("holds no JPEG"));
+    }
 
     #[test]
     fn the_shipped_example_parses() {
