@@ -116,57 +116,41 @@ pub fn blur_effect(luma: &[u8], width: usize, height: usize) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// The blur effect along one direction: every line of pixels that way, re-blurred by a box of
-/// `REBLUR_SIZE` (edges replicated).
+/// The blur effect along one direction `(dx, dy)`. Re-blurring a line by a box of
+/// `REBLUR_SIZE` changes the difference between neighbours `p - d` and `p` to
+/// `(I(p + half·d) − I(p − (half + 1)·d)) / REBLUR_SIZE`, so no blurred copy is needed: every
+/// pixel whose whole window lies inside the image is counted (the ends of a line, which the
+/// re-blur cannot see fully, are not).
 fn direction_blur(luma: &[u8], width: usize, height: usize, dx: isize, dy: usize) -> f64 {
-    let (w, h) = (width as isize, height as isize);
-    // where the lines start: the top row, and the side column the direction leaves from
-    let mut starts: Vec<(isize, isize)> = Vec::new();
-    if dy == 0 {
-        starts.extend((0..h).map(|y| (0, y)));
-    } else {
-        starts.extend((0..w).map(|x| (x, 0)));
-        match dx {
-            1 => starts.extend((1..h).map(|y| (0, y))),
-            -1 => starts.extend((1..h).map(|y| (w - 1, y))),
-            _ => {}
-        }
-    }
     let half = REBLUR_SIZE / 2;
+    // the pixels p with p − (half + 1)·d and p + half·d inside the image
+    let xs = match dx {
+        1 => half + 1..width - half,
+        -1 => half..width - half - 1,
+        _ => 0..width,
+    };
+    let ys = if dy == 1 {
+        half + 1..height - half
+    } else {
+        0..height
+    };
+    let step = dy as isize * width as isize + dx;
+    let (back, ahead) = ((half as isize + 1) * step, half as isize * step);
     let (mut sum_original, mut sum_lost) = (0f64, 0f64);
-    let mut line: Vec<f32> = Vec::with_capacity(width.max(height));
-    let mut blurred: Vec<f32> = Vec::with_capacity(width.max(height));
-    for (x0, y0) in starts {
-        line.clear();
-        let (mut x, mut y) = (x0, y0);
-        while x >= 0 && x < w && y < h {
-            // in bounds: 0 ≤ x < width, 0 ≤ y < height
-            line.push(f32::from(luma[y as usize * width + x as usize]));
-            x += dx;
-            y += dy as isize;
+    for y in ys {
+        let (mut row_original, mut row_lost) = (0u32, 0f32);
+        for x in xs.clone() {
+            let p = (y * width + x) as isize;
+            // in bounds: the ranges above keep p − step, p − back and p + ahead in the image
+            let at = |i: isize| i32::from(luma[i as usize]);
+            let d_original = (at(p) - at(p - step)).unsigned_abs();
+            let d_blurred =
+                (at(p + ahead) - at(p - back)).unsigned_abs() as f32 / REBLUR_SIZE as f32;
+            row_original += d_original;
+            row_lost += (d_original as f32 - d_blurred).max(0.0);
         }
-        let along = line.len();
-        if along < REBLUR_SIZE + 2 {
-            continue;
-        }
-        blurred.clear();
-        let mut window: f32 = (0..REBLUR_SIZE)
-            .map(|k| line[k.saturating_sub(half).min(along - 1)])
-            .sum();
-        for i in 0..along {
-            blurred.push(window / REBLUR_SIZE as f32);
-            window += line[(i + half + 1).min(along - 1)] - line[i.saturating_sub(half)];
-        }
-        let (mut line_original, mut line_lost) = (0f32, 0f32);
-        // skip the ends the re-blur cannot see fully
-        for i in half + 1..along - half {
-            let d_original = (line[i] - line[i - 1]).abs();
-            let d_blurred = (blurred[i] - blurred[i - 1]).abs();
-            line_original += d_original;
-            line_lost += (d_original - d_blurred).max(0.0);
-        }
-        sum_original += f64::from(line_original);
-        sum_lost += f64::from(line_lost);
+        sum_original += f64::from(row_original);
+        sum_lost += f64::from(row_lost);
     }
     if sum_original <= f64::EPSILON {
         return 1.0;
