@@ -57,29 +57,34 @@ fn main() {
     )
     .unwrap();
     let limits = IntakeLimits::default();
-    let mut embed = |p: &Path| model.embed(&std::fs::read(p).unwrap(), &limits).unwrap();
+    // a file that cannot be read or decoded is reported and left out, the rest goes on
+    let mut embed = |p: &Path| {
+        let embedded = std::fs::read(p)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| model.embed(&bytes, &limits).map_err(|e| e.to_string()));
+        embedded
+            .map_err(|e| eprintln!("{}: {e} (left out)", p.display()))
+            .ok()
+    };
     let grocery: Vec<Photo> = jpegs(&grocery_dir)
         .into_iter()
-        .map(|p| {
+        .filter_map(|p| {
             let rel: Vec<String> = p
                 .strip_prefix(&grocery_dir)
                 .unwrap()
                 .iter()
                 .map(|c| c.to_string_lossy().into_owned())
                 .collect();
-            Photo {
-                section: rel[0].clone(),
-                class: rel[1].clone(),
-                embedding: embed(&p),
-            }
+            Some(Photo {
+                section: rel.first()?.clone(),
+                class: rel.get(1)?.clone(),
+                embedding: embed(&p)?,
+            })
         })
         .collect();
     let others: Vec<(PathBuf, Embedding)> = jpegs(&other_dir)
         .into_iter()
-        .map(|p| {
-            let e = embed(&p);
-            (p, e)
-        })
+        .filter_map(|p| embed(&p).map(|e| (p, e)))
         .collect();
     let mut sections: Vec<String> = grocery.iter().map(|p| p.section.clone()).collect();
     sections.sort();

@@ -66,15 +66,24 @@ fn main() {
     let limits = IntakeLimits::default();
     let listed = photos(&dir);
     let started = Instant::now();
+    // a file that cannot be read or decoded is reported and left out, the rest goes on
     let data: Vec<Photo> = listed
         .iter()
-        .map(|(section, coarse, path)| Photo {
-            section: section.clone(),
-            coarse: coarse.clone(),
-            feature: model
-                .embed(&std::fs::read(path).unwrap(), &limits)
-                .unwrap()
-                .feature,
+        .filter_map(|(section, coarse, path)| {
+            let embedded = std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| model.embed(&bytes, &limits).map_err(|e| e.to_string()));
+            match embedded {
+                Ok(e) => Some(Photo {
+                    section: section.clone(),
+                    coarse: coarse.clone(),
+                    feature: e.feature,
+                }),
+                Err(e) => {
+                    eprintln!("{}: {e} (left out)", path.display());
+                    None
+                }
+            }
         })
         .collect();
     let per_photo = started.elapsed().as_secs_f64() * 1000.0 / data.len() as f64;
@@ -188,7 +197,14 @@ fn main() {
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
-            .filter_map(|p| model.embed(&std::fs::read(&p).unwrap(), &limits).ok())
+            .filter_map(|p| {
+                let embedded = std::fs::read(&p)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| model.embed(&bytes, &limits).map_err(|e| e.to_string()));
+                embedded
+                    .map_err(|e| eprintln!("{}: {e} (left out)", p.display()))
+                    .ok()
+            })
             .map(|e| best(&e.feature, None))
             .collect();
         real.sort_by(f32::total_cmp);
