@@ -32,6 +32,20 @@ fn open_ocr(int8_detector: bool) -> Ocr {
     open_ocr_with_threads(int8_detector, 2)
 }
 
+/// The float detector keeping its boxes from the int8 detector's box threshold: the regions it
+/// also sees as text, however faint — what an int8 box is compared with before it counts as
+/// one the float detector lacks.
+fn open_float_at_int8_threshold() -> Ocr {
+    let models = default_models_dir();
+    let runtime = Runtime::shared(&models).unwrap();
+    let options = OcrOptions {
+        det_int8_on_cpu: false,
+        box_threshold: OcrOptions::default().int8_box_threshold,
+        ..OcrOptions::default()
+    };
+    Ocr::open(&runtime, &models, 2, options).unwrap()
+}
+
 fn open_ocr_with_threads(int8_detector: bool, threads: usize) -> Ocr {
     let models = default_models_dir();
     let runtime = Runtime::shared(&models).unwrap();
@@ -175,10 +189,18 @@ fn an_upside_down_receipt_is_read_upright() {
 
 /// What keeps `candidate` boxes from agreeing with the float detector's (empty when they agree),
 /// printed either way: a clear line of the reference not found again, a loose overlap, more
-/// than one box in ten that the reference does not have.
-fn disagreement(what: &str, reference: &[TextBox], candidate: &[Quad]) -> Vec<String> {
+/// than one box in ten that the float detector does not see even at the candidate's box
+/// threshold (`seen`).
+fn disagreement(
+    what: &str,
+    reference: &[TextBox],
+    seen: &[TextBox],
+    candidate: &[Quad],
+) -> Vec<String> {
     let quads: Vec<Quad> = reference.iter().map(|b| b.polygon).collect();
     let agreement = BoxAgreement::of(&quads, candidate, FOUND_SHARE);
+    let seen_quads: Vec<Quad> = seen.iter().map(|b| b.polygon).collect();
+    let unseen = BoxAgreement::of(&seen_quads, candidate, FOUND_SHARE).extra;
     let (clear_lost, faint_lost): (Vec<&TextBox>, Vec<&TextBox>) = agreement
         .lost
         .iter()
@@ -192,7 +214,7 @@ fn disagreement(what: &str, reference: &[TextBox], candidate: &[Quad]) -> Vec<St
         agreement.median_iou(),
         clear_lost.len(),
         faint_lost.len(),
-        agreement.extra.len()
+        unseen.len()
     );
     let mut problems = Vec::new();
     if !clear_lost.is_empty() {
@@ -201,9 +223,9 @@ fn disagreement(what: &str, reference: &[TextBox], candidate: &[Quad]) -> Vec<St
     if agreement.median_iou() < 0.9 {
         problems.push(format!("{what}: median IoU {}", agreement.median_iou()));
     }
-    // faint print the other detector keeps just under its threshold: at most one box in ten
-    if agreement.extra.len() * 10 > reference.len() {
-        let extra: Vec<Quad> = agreement.extra.iter().map(|&i| candidate[i]).collect();
+    // regions the float detector does not see as text even at the int8 threshold: one in ten
+    if unseen.len() * 10 > reference.len() {
+        let extra: Vec<Quad> = unseen.iter().map(|&i| candidate[i]).collect();
         problems.push(format!(
             "{what}: boxes the float detector has not {extra:?}"
         ));
@@ -214,6 +236,7 @@ fn disagreement(what: &str, reference: &[TextBox], candidate: &[Quad]) -> Vec<St
 #[test]
 fn the_int8_detector_finds_every_line_the_float_one_finds() {
     let (mut int8, mut float) = (open_ocr(true), open_ocr(false));
+    let mut float_faint = open_float_at_int8_threshold();
     if !nvidia_device_present() {
         assert_eq!(int8.detector_name(), "ocr-det-int8");
     }
@@ -231,6 +254,7 @@ fn the_int8_detector_finds_every_line_the_float_one_finds() {
         problems.extend(disagreement(
             &format!("receipt {name}, int8 against float on {cpu}"),
             &float.detect(&image).unwrap(),
+            &float_faint.detect(&image).unwrap(),
             &int8_boxes,
         ));
     }
@@ -302,6 +326,7 @@ fn the_int8_detector_reads_alike_on_a_cpu_without_vnni() {
     let problems = disagreement(
         &format!("receipt {EMULATED_DETECT}, int8 on {NO_VNNI_CPU} against float on {cpu}"),
         &float.detect(&image).unwrap(),
+        &open_float_at_int8_threshold().detect(&image).unwrap(),
         &emulated.boxes,
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
