@@ -137,7 +137,9 @@ test("an admin enrols TOTP and sees the dashboards of a load run with a quota fa
 
     session = await Session.start(driver.base, app, ["--data-dir", dataDir]);
     await session.waitFor("the first screen", () => session.script("return document.querySelector('#detail .empty') !== null"), 60_000);
-    assert.equal(await session.script("return document.getElementById('session')?.dataset.mode ?? null;"), "local", "never connected: local, and marked so");
+    // the session chrome reads the station's account state on its own, after the first screen
+    const mode = await session.waitFor("the session mode", () => session.script("return document.getElementById('session')?.dataset.mode ?? null;"));
+    assert.equal(mode, "local", "never connected: local, and marked so");
     await session.press("s");
     await session.waitFor("the connect form", () => session.script("return document.getElementById('sync-connect') !== null;"));
     await fill(session, "#sync-url", routerUrl);
