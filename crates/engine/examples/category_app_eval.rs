@@ -25,6 +25,15 @@ struct Photo {
     embedding: Embedding,
 }
 
+/// The photo's three most likely ImageNet classes, for a miss report.
+fn top_classes(e: &Embedding) -> Vec<String> {
+    e.imagenet_top5
+        .iter()
+        .take(3)
+        .map(|(c, p)| format!("{} {p:.2}", engine::category::IMAGENET_CLASSES[*c]))
+        .collect()
+}
+
 fn jpegs(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -232,12 +241,7 @@ fn main() {
             for s in &sections {
                 let v = set.judge(&e.feature, &e.imagenet_top5, Some(s), Vec::new());
                 if !(v.verdict == "wrong_category" || v.verdict == "irrelevant") {
-                    let top: Vec<String> = e
-                        .imagenet_top5
-                        .iter()
-                        .take(3)
-                        .map(|(c, p)| format!("{} {p:.2}", engine::category::IMAGENET_CLASSES[*c]))
-                        .collect();
+                    let top = top_classes(e);
                     println!(
                         "not caught as {s}: {} {} sim {:.2} — {top:?}",
                         path.file_name().unwrap().to_string_lossy(),
@@ -252,12 +256,7 @@ fn main() {
             let e = &p.embedding;
             let v = set.judge(&e.feature, &e.imagenet_top5, Some(&p.section), Vec::new());
             if v.verdict != "match" {
-                let top: Vec<String> = e
-                    .imagenet_top5
-                    .iter()
-                    .take(3)
-                    .map(|(c, p)| format!("{} {p:.2}", engine::category::IMAGENET_CLASSES[*c]))
-                    .collect();
+                let top = top_classes(e);
                 println!(
                     "grocery rejected: {}/{} {} predicted {:?} sim {:.2} — {top:?}",
                     p.section, p.class, v.verdict, v.predicted, v.similarity

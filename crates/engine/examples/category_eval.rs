@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use engine::category::{nearest, prototype, CategoryModel};
+use engine::category::{nearest, prototype, CategoryModel, Embedding};
 use engine::runtime::{default_models_dir, Runtime};
 use engine::IntakeLimits;
 
@@ -50,6 +50,21 @@ fn photos(dir: &Path) -> Vec<(String, String, PathBuf)> {
     out
 }
 
+/// The photo's embedding; a file that cannot be read or decoded is reported and left out, the
+/// rest of the batch goes on.
+fn embed_or_report(model: &mut CategoryModel, path: &Path) -> Option<Embedding> {
+    let embedded = std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            model
+                .embed(&bytes, &IntakeLimits::default())
+                .map_err(|e| e.to_string())
+        });
+    embedded
+        .map_err(|e| eprintln!("{}: {e} (left out)", path.display()))
+        .ok()
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().expect("usage: category_eval DIR [MAX_REFS]"));
@@ -63,27 +78,17 @@ fn main() {
         1,
     )
     .unwrap();
-    let limits = IntakeLimits::default();
     let listed = photos(&dir);
     let started = Instant::now();
     // a file that cannot be read or decoded is reported and left out, the rest goes on
     let data: Vec<Photo> = listed
         .iter()
         .filter_map(|(section, coarse, path)| {
-            let embedded = std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| model.embed(&bytes, &limits).map_err(|e| e.to_string()));
-            match embedded {
-                Ok(e) => Some(Photo {
-                    section: section.clone(),
-                    coarse: coarse.clone(),
-                    feature: e.feature,
-                }),
-                Err(e) => {
-                    eprintln!("{}: {e} (left out)", path.display());
-                    None
-                }
-            }
+            embed_or_report(&mut model, path).map(|e| Photo {
+                section: section.clone(),
+                coarse: coarse.clone(),
+                feature: e.feature,
+            })
         })
         .collect();
     let per_photo = started.elapsed().as_secs_f64() * 1000.0 / data.len() as f64;
@@ -197,14 +202,7 @@ fn main() {
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
-            .filter_map(|p| {
-                let embedded = std::fs::read(&p)
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| model.embed(&bytes, &limits).map_err(|e| e.to_string()));
-                embedded
-                    .map_err(|e| eprintln!("{}: {e} (left out)", p.display()))
-                    .ok()
-            })
+            .filter_map(|p| embed_or_report(&mut model, &p))
             .map(|e| best(&e.feature, None))
             .collect();
         real.sort_by(f32::total_cmp);

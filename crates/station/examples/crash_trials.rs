@@ -6,6 +6,9 @@
 //! items, every blob whole under its hash, no export half-written under its name; then the
 //! real app started on the data until its first screen answers.
 //!
+//! Past 600 lines: the five scenarios and the trial loop that drives them read as one program;
+//! the app driver, the worker and the data checks live in `crash_trials/`.
+//!
 //! ```text
 //! cargo build -p review-station -p router -p fake-llm --bins
 //! cargo build -p station --examples

@@ -3,6 +3,9 @@
 //! points, the router killed and restarted, and a fault proxy between them that cuts
 //! connections mid-body and stalls them. At the end the two sides' databases are compared.
 //!
+//! Just past 600 lines: the chaos schedule and its report read as one program; the proxy, the
+//! child processes, the parts and the final comparison live in `sync_chaos/`.
+//!
 //! ```text
 //! cargo build -p router -p fake-llm --bins
 //! dbus-run-session -- cargo run -p station --example sync_chaos -- \
