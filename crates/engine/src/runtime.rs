@@ -441,6 +441,27 @@ impl Model {
 
     /// Runs the model on one f32 input tensor and returns every output.
     pub fn run(&mut self, shape: &[usize], data: Vec<f32>) -> Result<Vec<Output>, RuntimeError> {
+        self.run_with(shape, data, |outputs| {
+            outputs
+                .iter()
+                .map(|o| Output {
+                    name: o.name.to_owned(),
+                    shape: o.shape.clone(),
+                    data: o.data.to_vec(),
+                })
+                .collect()
+        })
+    }
+
+    /// Runs the model and lets `read` look at its outputs where the runtime left them: the
+    /// recognizer's output is a probability for each of 18,710 symbols at every step (23 MB for
+    /// a batch of six lines), which copying cost as much as reading it (BENCHMARKS.md, "OCR").
+    pub fn run_with<R>(
+        &mut self,
+        shape: &[usize],
+        data: Vec<f32>,
+        read: impl FnOnce(&[OutputView<'_>]) -> R,
+    ) -> Result<R, RuntimeError> {
         let fail = |detail: String| RuntimeError::Inference {
             name: self.name.clone(),
             detail,
@@ -462,8 +483,8 @@ impl Model {
                     name: name.clone(),
                     detail: e.to_string(),
                 })?;
-        output_names
-            .into_iter()
+        let views = output_names
+            .iter()
             .map(|output| {
                 let (shape, data) = outputs[output.as_str()]
                     .try_extract_tensor::<f32>()
@@ -471,17 +492,26 @@ impl Model {
                         name: name.clone(),
                         detail: e.to_string(),
                     })?;
-                Ok(Output {
+                Ok(OutputView {
                     name: output,
                     shape: shape
                         .iter()
                         .map(|&d| usize::try_from(d).unwrap_or(0))
                         .collect(),
-                    data: data.to_vec(),
+                    data,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, RuntimeError>>()?;
+        Ok(read(&views))
     }
+}
+
+/// One output of a model run, borrowed from the runtime.
+#[derive(Debug)]
+pub struct OutputView<'a> {
+    pub name: &'a str,
+    pub shape: Vec<usize>,
+    pub data: &'a [f32],
 }
 
 /// Where the fetch step installs models: `$REVIEW_STATION_MODELS_DIR`, else
