@@ -12,6 +12,8 @@
 #          qemu-user (qemu-x86_64 emulates a CPU without VNNI: the OCR test that holds the int8
 #          detector to the float one on ONNX Runtime's AVX2 kernels)
 #          python3 + pip + venv (the model fetch step; tests: the OpenAI SDK for the router)
+#          postgresql + redis-server: the router's shared stores, each started by the tests on
+#          a loopback port with a throwaway data folder and stopped by PID (crates/testbed)
 #   models: models/fetch.py downloads, verifies (sha256) and converts the models of
 #          models/manifest.toml into ~/.cache/review-station/models; nothing when all are there
 #   Rust:  stable toolchain via rustup when cargo is missing; tests also: tauri-driver 2.1.0,
@@ -30,7 +32,7 @@ say() { echo "setup: $*" >&2; }
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   build-essential file pkg-config cmake nasm curl ca-certificates python3 python3-pip python3-venv)
 if [[ $ROUTER_ONLY -eq 1 ]]; then APT_PACKAGES=(build-essential pkg-config libssl-dev curl ca-certificates); fi
-if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus qemu-user gnome-keyring libglib2.0-bin openssl); fi
+if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus qemu-user gnome-keyring libglib2.0-bin openssl postgresql redis-server); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

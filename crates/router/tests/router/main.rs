@@ -13,6 +13,7 @@
 mod accounts;
 mod dashboards;
 mod shared_queue;
+mod shared_traffic;
 mod station_sync;
 
 use std::io::{BufRead, BufReader};
