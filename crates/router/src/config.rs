@@ -38,6 +38,9 @@ pub struct RouterConfig {
     pub jobs_model: String,
     #[serde(default)]
     pub tasks: TasksConfig,
+    /// What replicas share (`[shared]`); without it this process keeps its own.
+    #[serde(default)]
+    pub shared: Option<SharedConfig>,
     pub backends: Vec<BackendConfig>,
     /// The model names clients ask for, each served by a model of every backend.
     pub models: Vec<ModelConfig>,
@@ -59,6 +62,51 @@ impl Default for AdmissionConfig {
             per_key_burst: 100,
         }
     }
+}
+
+/// Redis for the state every replica must see (`[shared]`): admission buckets, rate counters,
+/// in-flight slots, rotation flags.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedConfig {
+    /// The environment variable holding the Redis URL (`redis://[:PASSWORD@]HOST:PORT/DB`): a
+    /// URL may carry a password, which never goes in a config file.
+    pub redis_url_env: String,
+    /// Prefix of every key, so two deployments can share one Redis.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// A held slot lapses this long after its holder last renewed it (every third of it): how
+    /// soon the slots of a killed replica come back.
+    #[serde(default = "default_slot_ttl_ms")]
+    pub slot_ttl_ms: u64,
+}
+
+impl SharedConfig {
+    pub fn slot_ttl(&self) -> Duration {
+        Duration::from_millis(self.slot_ttl_ms)
+    }
+
+    /// The Redis URL from the environment; a configured but missing variable is an error, not a
+    /// quiet fall-back to per-process limits.
+    pub fn redis_url(&self) -> Result<String, ConfigError> {
+        std::env::var(&self.redis_url_env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "[shared] names {} for the Redis URL, and it is not set",
+                    self.redis_url_env
+                ))
+            })
+    }
+}
+
+fn default_key_prefix() -> String {
+    "review-router".into()
+}
+
+fn default_slot_ttl_ms() -> u64 {
+    15_000
 }
 
 /// The team's shared review queue (`[tasks]`).
@@ -293,6 +341,18 @@ impl RouterConfig {
             return Err(ConfigError::Invalid(
                 "tasks.doubtful_below must be between 0 and 1".into(),
             ));
+        }
+        if let Some(shared) = &self.shared {
+            if shared.slot_ttl_ms < 300 {
+                return Err(ConfigError::Invalid(
+                    "shared.slot_ttl_ms must be at least 300 (renewed every third of it)".into(),
+                ));
+            }
+            if shared.key_prefix.is_empty() || shared.key_prefix.contains(char::is_whitespace) {
+                return Err(ConfigError::Invalid(
+                    "shared.key_prefix must be a non-empty word".into(),
+                ));
+            }
         }
         if self.admission.per_key_rps == 0 || self.admission.per_key_burst == 0 {
             return Err(ConfigError::Invalid(

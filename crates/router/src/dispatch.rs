@@ -15,13 +15,15 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use protocol::ErrorCode;
 use serde_json::Value;
-use tokio::sync::OwnedSemaphorePermit;
 
 use crate::backend::{usage_of, Answer, Failure, Usage};
 use crate::config::ServedModel;
 use crate::error::HttpError;
 use crate::ledger::{now_rfc3339, AttemptRow, Client, RequestRow};
 use crate::state::{AppState, ModelRoute};
+use crate::traffic::counters::Rates;
+use crate::traffic::shared::SharedError;
+use crate::traffic::slot::{AcquireError, SlotPermit};
 use crate::traffic::split::Decision;
 
 /// A request on its way: what the ledger will say of it.
@@ -56,9 +58,13 @@ pub async fn chat(
         body["stream_options"]["include_usage"] = Value::Bool(true);
     }
     let began = Instant::now();
-    let rates = state.counters.record(began);
-    let up = |i: usize| state.slots[i].health.out_for(began).is_none();
-    let decision = state.splitter.decide(rates, up(0), up(1));
+    let counted = state.record_request(began).await;
+    let rates = counted.as_ref().map_or(Rates { rpm: 0, rps10: 0 }, |r| *r);
+    let up = [
+        state.slots[0].in_rotation(began).await,
+        state.slots[1].in_rotation(began).await,
+    ];
+    let decision = state.splitter.decide(rates, up[0], up[1]);
     let mut trip = Trip {
         began,
         row: RequestRow {
@@ -89,8 +95,12 @@ pub async fn chat(
             attempts: Vec::new(),
         },
     };
+    if let Err(error) = counted {
+        return refuse(&state, trip, shared_unavailable(&error)).await;
+    }
     let Some(decision) = decision else {
-        return refuse(&state, trip, unavailable(&state, began)).await;
+        let error = unavailable(&state, began).await;
+        return refuse(&state, trip, error).await;
     };
     let mut at = usize::from(decision.to_secondary());
     if model.on[at].is_none() {
@@ -105,14 +115,11 @@ pub async fn chat(
     let mut last: Option<HttpError> = None;
     for _ in 0..state.config.routing.max_attempts {
         // out of rotation (or not serving this model): the other one, if it can
-        let usable = |i: usize| {
-            model.on[i].is_some() && state.slots[i].health.out_for(Instant::now()).is_none()
-        };
-        if !usable(at) {
-            if usable(1 - at) {
+        if !usable(&state, &model, at).await {
+            if usable(&state, &model, 1 - at).await {
                 at = 1 - at;
             } else {
-                last = Some(unavailable(&state, Instant::now()));
+                last = Some(unavailable(&state, Instant::now()).await);
                 break;
             }
         }
@@ -121,35 +128,37 @@ pub async fn chat(
             break;
         };
         let asked = Instant::now();
-        let permit =
-            match tokio::time::timeout(slot.queue_wait, slot.permits.clone().acquire_owned()).await
-            {
-                Ok(Ok(permit)) => permit,
-                _ => {
-                    trip.row.attempts.push(attempt_row(
-                        slot.backend.name.clone(),
-                        served,
-                        "queue_timeout",
-                        None,
-                        asked,
-                        asked,
-                    ));
-                    last = Some(
-                        HttpError::new(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            ErrorCode::Unavailable,
-                            format!(
-                                "every slot of {} stayed busy for {} ms",
-                                slot.backend.name,
-                                slot.queue_wait.as_millis()
-                            ),
-                        )
-                        .retry_after(Duration::from_secs(1)),
-                    );
-                    at = 1 - at;
-                    continue;
-                }
-            };
+        let permit = match slot.acquire().await {
+            Ok(permit) => permit,
+            Err(AcquireError::Shared(error)) => {
+                last = Some(shared_unavailable(&error));
+                break;
+            }
+            Err(AcquireError::Busy) => {
+                trip.row.attempts.push(attempt_row(
+                    slot.backend.name.clone(),
+                    served,
+                    "queue_timeout",
+                    None,
+                    asked,
+                    asked,
+                ));
+                last = Some(
+                    HttpError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        ErrorCode::Unavailable,
+                        format!(
+                            "every slot of {} stayed busy for {} ms",
+                            slot.backend.name,
+                            slot.queue_wait.as_millis()
+                        ),
+                    )
+                    .retry_after(Duration::from_secs(1)),
+                );
+                at = 1 - at;
+                continue;
+            }
+        };
         let started = Instant::now();
         body["model"] = Value::String(served.model.clone());
         let request = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
@@ -173,11 +182,11 @@ pub async fn chat(
             slot.backend.complete(request).await
         };
         drop(permit);
-        match settle(&state, &mut trip, at, served, answer, asked, started) {
+        match settle(&state, &mut trip, at, served, answer, asked, started).await {
             Step::Done(response) => return finish(&state, trip, response).await,
             Step::Retry { error, wait } => {
                 last = Some(error);
-                if usable(1 - at) {
+                if usable(&state, &model, 1 - at).await {
                     at = 1 - at;
                 }
                 if wait {
@@ -188,7 +197,10 @@ pub async fn chat(
             }
         }
     }
-    let error = last.unwrap_or_else(|| unavailable(&state, Instant::now()));
+    let error = match last {
+        Some(error) => error,
+        None => unavailable(&state, Instant::now()).await,
+    };
     refuse(&state, trip, error).await
 }
 
@@ -200,7 +212,7 @@ enum Step {
 }
 
 /// Records an attempt's answer and says what to do next.
-fn settle(
+async fn settle(
     state: &AppState,
     trip: &mut Trip,
     at: usize,
@@ -233,7 +245,7 @@ fn settle(
             Step::Done(passthrough(answer.status, answer.body))
         }
         Some(Failure::Quota { retry_after }) => {
-            let out = slot.health.quota_exhausted(now, wall, retry_after);
+            let out = slot.quota_exhausted(now, wall, retry_after).await;
             tracing::warn!(backend = %name, out_secs = out.as_secs(), "quota exhausted: out of rotation");
             Step::Retry {
                 error: HttpError::new(
@@ -246,7 +258,7 @@ fn settle(
             }
         }
         Some(Failure::RateLimited { retry_after }) => {
-            slot.health.error(now, wall);
+            slot.error(now, wall).await;
             let error = HttpError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,
@@ -258,7 +270,7 @@ fn settle(
             }
         }
         Some(Failure::Server { detail }) => {
-            slot.health.error(now, wall);
+            slot.error(now, wall).await;
             Step::Retry {
                 error: HttpError::new(
                     StatusCode::BAD_GATEWAY,
@@ -269,7 +281,7 @@ fn settle(
             }
         }
         Some(Failure::Timeout) => {
-            slot.health.error(now, wall);
+            slot.error(now, wall).await;
             let message = format!(
                 "{name} did not answer within {} ms",
                 slot.backend.timeout().as_millis()
@@ -333,14 +345,32 @@ fn passthrough(status: StatusCode, body: Bytes) -> Response {
     response
 }
 
+/// Serves this model and is in rotation.
+async fn usable(state: &AppState, model: &ModelRoute, i: usize) -> bool {
+    model.on[i].is_some() && state.slots[i].in_rotation(Instant::now()).await
+}
+
+/// Redis (configured for what replicas share) does not answer: refused rather than routed on
+/// this process's own counts, which would let every replica use the whole cap.
+fn shared_unavailable(error: &SharedError) -> HttpError {
+    tracing::error!(%error, "shared traffic state unavailable");
+    HttpError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+        "the router's shared traffic state (Redis) does not answer",
+    )
+    .retry_after(Duration::from_secs(1))
+}
+
 /// Both backends out: 503 with the time the first comes back.
-fn unavailable(state: &AppState, now: Instant) -> HttpError {
-    let back = state
-        .slots
-        .iter()
-        .filter_map(|s| s.health.out_for(now))
-        .min()
-        .unwrap_or(Duration::from_secs(1));
+async fn unavailable(state: &AppState, now: Instant) -> HttpError {
+    let mut back: Option<Duration> = None;
+    for slot in &state.slots {
+        if let Ok(Some(out)) = slot.out_for(now).await {
+            back = Some(back.map_or(out, |b| b.min(out)));
+        }
+    }
+    let back = back.unwrap_or(Duration::from_secs(1));
     HttpError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Unavailable,
@@ -386,7 +416,7 @@ fn stream_through(
     mut trip: Trip,
     at: usize,
     served: ServedModel,
-    permit: OwnedSemaphorePermit,
+    permit: SlotPermit,
     asked: Instant,
     started: Instant,
     response: reqwest::Response,
@@ -468,7 +498,7 @@ struct StreamGuard {
     started: Instant,
     /// The unfinished last line of the chunks seen so far.
     pending: Vec<u8>,
-    _permit: OwnedSemaphorePermit,
+    _permit: SlotPermit,
 }
 
 impl StreamGuard {

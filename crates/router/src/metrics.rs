@@ -40,37 +40,37 @@ impl Metrics {
 }
 
 /// The Prometheus text exposition of everything the router counts.
-pub fn render(state: &AppState) -> String {
+/// With Redis configured, the rates, in-flight counts and rotation are every replica's; a value
+/// Redis cannot give now is written as NaN.
+pub async fn render(state: &AppState) -> String {
     let mut out = String::new();
-    let counts = state.metrics.lock();
-    let _ = writeln!(out, "# HELP router_requests_total Requests answered, by HTTP status.\n# TYPE router_requests_total counter");
-    for (status, n) in &counts.requests {
-        let _ = writeln!(out, "router_requests_total{{status=\"{status}\"}} {n}");
-    }
-    let _ = writeln!(out, "# HELP router_attempts_total Calls to backends, by outcome.\n# TYPE router_attempts_total counter");
-    for ((backend, outcome), n) in &counts.attempts {
-        let _ = writeln!(
-            out,
-            "router_attempts_total{{backend=\"{backend}\",outcome=\"{outcome}\"}} {n}"
-        );
-    }
-    drop(counts);
+    write_counts(state, &mut out);
     let now = Instant::now();
-    let rates = state.counters.rates(now);
+    let rates = state.rates(now).await.ok();
+    let nan = || "NaN".to_owned();
     let _ = writeln!(out, "# HELP router_requests_last_minute Requests in the last 60 s (drives spillover).\n# TYPE router_requests_last_minute gauge");
-    let _ = writeln!(out, "router_requests_last_minute {}", rates.rpm);
+    let _ = writeln!(
+        out,
+        "router_requests_last_minute {}",
+        rates.map_or_else(nan, |r| r.rpm.to_string())
+    );
     let _ = writeln!(out, "# HELP router_requests_last_10s Requests in the last 10 s (drives spillover).\n# TYPE router_requests_last_10s gauge");
-    let _ = writeln!(out, "router_requests_last_10s {}", rates.rps10);
+    let _ = writeln!(
+        out,
+        "router_requests_last_10s {}",
+        rates.map_or_else(nan, |r| r.rps10.to_string())
+    );
     let _ = writeln!(
         out,
         "# HELP router_in_flight Requests in flight per backend.\n# TYPE router_in_flight gauge"
     );
     for slot in &state.slots {
+        let in_flight = slot.in_flight().await.ok();
         let _ = writeln!(
             out,
             "router_in_flight{{backend=\"{}\"}} {}",
             slot.backend.name,
-            slot.in_flight()
+            in_flight.map_or_else(nan, |n| n.to_string())
         );
     }
     let _ = writeln!(out, "# HELP router_in_flight_cap The in-flight cap per backend.\n# TYPE router_in_flight_cap gauge");
@@ -83,7 +83,10 @@ pub fn render(state: &AppState) -> String {
     }
     let _ = writeln!(out, "# HELP router_backend_in_rotation 1 when the backend takes traffic.\n# TYPE router_backend_in_rotation gauge");
     for slot in &state.slots {
-        let up = u8::from(slot.health.out_for(now).is_none());
+        let up = match slot.out_for(now).await {
+            Ok(out) => u8::from(out.is_none()).to_string(),
+            Err(_) => nan(),
+        };
         let _ = writeln!(
             out,
             "router_backend_in_rotation{{backend=\"{}\"}} {up}",
@@ -91,4 +94,20 @@ pub fn render(state: &AppState) -> String {
         );
     }
     out
+}
+
+/// This process's request and attempt counters.
+fn write_counts(state: &AppState, out: &mut String) {
+    let counts = state.metrics.lock();
+    let _ = writeln!(out, "# HELP router_requests_total Requests answered, by HTTP status.\n# TYPE router_requests_total counter");
+    for (status, n) in &counts.requests {
+        let _ = writeln!(out, "router_requests_total{{status=\"{status}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP router_attempts_total Calls to backends, by outcome.\n# TYPE router_attempts_total counter");
+    for ((backend, outcome), n) in &counts.attempts {
+        let _ = writeln!(
+            out,
+            "router_attempts_total{{backend=\"{backend}\",outcome=\"{outcome}\"}} {n}"
+        );
+    }
 }

@@ -5,38 +5,22 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
-
 use crate::backend::Backend;
 use crate::config::{RouterConfig, ServedModel};
 use crate::error::RouterError;
 use crate::ledger::{Client, Ledger};
 use crate::traffic::admission::Admission;
 use crate::traffic::counters::RateCounters;
+use crate::traffic::counters::Rates;
 use crate::traffic::health::BackendHealth;
+use crate::traffic::shared::{SharedError, SharedTraffic};
 use crate::traffic::split::Splitter;
 
 /// How long a checked key is trusted before the ledger is asked again (a revoked key stops
 /// working within this time).
 const KEY_CACHE: Duration = Duration::from_secs(10);
 
-#[derive(Debug)]
-pub struct Slot {
-    pub backend: Backend,
-    pub health: BackendHealth,
-    /// The in-flight cap as permits.
-    pub permits: Arc<Semaphore>,
-    pub cap: u32,
-    pub queue_wait: Duration,
-}
-
-impl Slot {
-    /// Requests holding a slot now.
-    pub fn in_flight(&self) -> u32 {
-        let free = u32::try_from(self.permits.available_permits()).unwrap_or(u32::MAX);
-        self.cap.saturating_sub(free)
-    }
-}
+pub use crate::traffic::slot::Slot;
 
 /// A client-facing model: the provider model and prices on each backend (primary, secondary).
 #[derive(Debug, Clone)]
@@ -57,8 +41,10 @@ pub struct AppState {
     pub ledger: Ledger,
     /// People's accounts and sessions (sign-in is off without the sealing key).
     pub accounts: crate::accounts::Accounts,
-    pub admission: Admission,
-    pub counters: RateCounters,
+    admission: Admission,
+    counters: RateCounters,
+    /// With `[shared]`: admission, counters, slots and rotation kept in Redis for every replica.
+    pub shared: Option<SharedTraffic>,
     pub splitter: Splitter,
     /// Primary, secondary.
     pub slots: [Slot; 2],
@@ -74,20 +60,39 @@ impl AppState {
             .tcp_nodelay(true)
             .build()?;
         let routing = &config.routing;
+        let shared = match &config.shared {
+            Some(shared) => {
+                let traffic = SharedTraffic::open(
+                    &shared.redis_url()?,
+                    &shared.key_prefix,
+                    shared.slot_ttl(),
+                )
+                .map_err(|e| crate::error::ConfigError::Invalid(e.to_string()))?;
+                match traffic.ping().await {
+                    Ok(()) => tracing::info!("shared traffic state in Redis"),
+                    // not fatal: requests are refused (503) and /readyz says so until it answers
+                    Err(error) => {
+                        tracing::error!(%error, "Redis does not answer: requests are refused until it does")
+                    }
+                }
+                Some(traffic)
+            }
+            None => None,
+        };
         let slot = |name: &str| -> Result<Slot, RouterError> {
             let backend = config
                 .backend(name)
                 .ok_or_else(|| crate::error::ConfigError::Invalid(format!("no backend {name}")))?;
-            Ok(Slot {
-                backend: Backend::new(backend, backend.api_key()?, client.clone()),
-                health: BackendHealth::new(
+            Ok(Slot::new(
+                Backend::new(backend, backend.api_key()?, client.clone()),
+                backend.max_in_flight,
+                backend.queue_wait(),
+                BackendHealth::new(
                     Duration::from_secs(routing.quota_disable_secs),
                     routing.daily_exception_limit,
                 ),
-                permits: Arc::new(Semaphore::new(backend.max_in_flight as usize)),
-                cap: backend.max_in_flight,
-                queue_wait: backend.queue_wait(),
-            })
+                shared.clone(),
+            ))
         };
         let slots = [slot(&routing.primary)?, slot(&routing.secondary)?];
         let models = config
@@ -124,6 +129,7 @@ impl AppState {
                 .filter(|k| !k.is_empty()),
             admission: Admission::new(config.admission.per_key_rps, config.admission.per_key_burst),
             counters: RateCounters::default(),
+            shared,
             splitter: Splitter::new(routing.spill_rpm, routing.spill_rps10, routing.spill_share),
             slots,
             models,
@@ -155,6 +161,32 @@ impl AppState {
             }
             None => Err(false),
         })
+    }
+
+    /// `Ok(Err(wait))` when the client key is over its rate (across replicas when shared).
+    pub async fn admit(&self, client: i64) -> Result<Result<(), Duration>, SharedError> {
+        match &self.shared {
+            Some(shared) => {
+                let a = &self.config.admission;
+                shared.admit(client, a.per_key_rps, a.per_key_burst).await
+            }
+            None => Ok(self.admission.admit(client)),
+        }
+    }
+
+    /// Counts a request; the rates including it (every replica's when shared).
+    pub async fn record_request(&self, now: Instant) -> Result<Rates, SharedError> {
+        match &self.shared {
+            Some(shared) => shared.record().await,
+            None => Ok(self.counters.record(now)),
+        }
+    }
+
+    pub async fn rates(&self, now: Instant) -> Result<Rates, SharedError> {
+        match &self.shared {
+            Some(shared) => shared.rates().await,
+            None => Ok(self.counters.rates(now)),
+        }
     }
 
     /// Forgets every checked key (a revocation takes effect at once).

@@ -314,31 +314,43 @@ pub async fn live(
     };
     let now = Instant::now();
     let at = OffsetDateTime::now_utc();
-    let rates = state.counters.rates(now);
-    let backends = state
-        .slots
-        .iter()
-        .map(|s| {
-            let health = s.health.view(now);
-            BackendLive {
-                name: s.backend.name.clone(),
-                in_flight: s.in_flight(),
-                cap: s.cap,
-                in_rotation: health.in_rotation,
-                disabled_reason: health.reason.map(|r| {
-                    match r {
-                        OutReason::Quota => "quota",
-                        OutReason::DailyLimit => "daily_errors",
-                    }
-                    .to_owned()
-                }),
-                disabled_until: health.back_in_seconds.map(|s| {
-                    read::rfc3339(at.unix_timestamp() + i64::try_from(s).unwrap_or(i64::MAX / 2))
-                }),
-                errors_today: health.errors_today,
-            }
-        })
-        .collect();
+    let shared_error = |error: crate::traffic::shared::SharedError| {
+        HttpError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            format!("the router's shared traffic state (Redis) does not answer: {error}"),
+        )
+        .retry_after(std::time::Duration::from_secs(1))
+        .into_response()
+    };
+    let rates = match state.rates(now).await {
+        Ok(rates) => rates,
+        Err(error) => return shared_error(error),
+    };
+    let mut backends = Vec::new();
+    for s in &state.slots {
+        let (health, in_flight) = match (s.view(now, at).await, s.in_flight().await) {
+            (Ok(health), Ok(in_flight)) => (health, in_flight),
+            (Err(error), _) | (_, Err(error)) => return shared_error(error),
+        };
+        backends.push(BackendLive {
+            name: s.backend.name.clone(),
+            in_flight,
+            cap: s.cap,
+            in_rotation: health.in_rotation,
+            disabled_reason: health.reason.map(|r| {
+                match r {
+                    OutReason::Quota => "quota",
+                    OutReason::DailyLimit => "daily_errors",
+                }
+                .to_owned()
+            }),
+            disabled_until: health.back_in_seconds.map(|s| {
+                read::rfc3339(at.unix_timestamp() + i64::try_from(s).unwrap_or(i64::MAX / 2))
+            }),
+            errors_today: health.errors_today,
+        });
+    }
     let live = Live {
         at: read::rfc3339(at.unix_timestamp()),
         rpm: rates.rpm,

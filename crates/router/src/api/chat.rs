@@ -110,7 +110,16 @@ async fn read_request(
     body: Body,
 ) -> Result<Read, HttpError> {
     let client = super::authenticate(state, headers).await?;
-    if let Err(wait) = state.admission.admit(client.id) {
+    let admitted = state.admit(client.id).await.map_err(|error| {
+        tracing::error!(%error, "shared traffic state unavailable");
+        HttpError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "the router's shared traffic state (Redis) does not answer",
+        )
+        .retry_after(std::time::Duration::from_secs(1))
+    })?;
+    if let Err(wait) = admitted {
         return Err(HttpError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,

@@ -1,5 +1,5 @@
-//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the ledger answers and
-//! at least one backend is in rotation).
+//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the ledger answers, Redis
+//! too when configured, and at least one backend is in rotation).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,26 +21,32 @@ pub async fn healthz() -> &'static str {
 pub struct Ready {
     pub ready: bool,
     pub ledger: bool,
+    /// Redis answers, when configured for what replicas share (`null` without it).
+    pub shared: Option<bool>,
     /// Backends in rotation now, by name.
     pub backends_in_rotation: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/readyz", responses(
     (status = 200, description = "Ready to route", body = Ready),
-    (status = 503, description = "Not ready: the ledger or every backend is out", body = Ready)))]
+    (status = 503, description = "Not ready: the ledger or Redis (when configured) does not answer, or every backend is out", body = Ready)))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Ready>) {
     let ledger = sqlx::query("SELECT 1")
         .execute(state.ledger.pool())
         .await
         .is_ok();
+    let shared = match &state.shared {
+        Some(shared) => Some(shared.ping().await.is_ok()),
+        None => None,
+    };
     let now = Instant::now();
-    let backends_in_rotation: Vec<String> = state
-        .slots
-        .iter()
-        .filter(|s| s.health.out_for(now).is_none())
-        .map(|s| s.backend.name.clone())
-        .collect();
-    let ready = ledger && !backends_in_rotation.is_empty();
+    let mut backends_in_rotation = Vec::new();
+    for slot in &state.slots {
+        if slot.in_rotation(now).await {
+            backends_in_rotation.push(slot.backend.name.clone());
+        }
+    }
+    let ready = ledger && shared != Some(false) && !backends_in_rotation.is_empty();
     let status = if ready {
         StatusCode::OK
     } else {
@@ -51,6 +57,7 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Rea
         Json(Ready {
             ready,
             ledger,
+            shared,
             backends_in_rotation,
         }),
     )
@@ -65,6 +72,6 @@ pub async fn metrics(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        crate::metrics::render(&state),
+        crate::metrics::render(&state).await,
     )
 }

@@ -51,6 +51,14 @@ impl BackendHealth {
         }
     }
 
+    pub fn quota_disable(&self) -> Duration {
+        self.quota_disable
+    }
+
+    pub fn daily_limit(&self) -> u32 {
+        self.daily_limit
+    }
+
     /// `None` when in rotation; otherwise how long until it is back.
     pub fn out_for(&self, now: Instant) -> Option<Duration> {
         let mut s = self.lock();
@@ -93,11 +101,7 @@ impl BackendHealth {
         }
         s.errors_today = s.errors_today.saturating_add(1);
         if s.errors_today >= self.daily_limit {
-            let midnight = today.next_day().map(|d| d.midnight().assume_utc());
-            let left = midnight.map_or(Duration::from_secs(86_400), |m| {
-                Duration::try_from(m - wall).unwrap_or(Duration::from_secs(1))
-            });
-            s.out_until = Some(now + left);
+            s.out_until = Some(now + until_midnight(wall));
             s.reason = Some(OutReason::DailyLimit);
         }
     }
@@ -117,6 +121,14 @@ impl BackendHealth {
         // plain values: a panic elsewhere cannot leave them inconsistent
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Time left in the UTC day of `wall`.
+pub fn until_midnight(wall: OffsetDateTime) -> Duration {
+    let midnight = wall.date().next_day().map(|d| d.midnight().assume_utc());
+    midnight.map_or(Duration::from_secs(86_400), |m| {
+        Duration::try_from(m - wall).unwrap_or(Duration::from_secs(1))
+    })
 }
 
 #[cfg(test)]

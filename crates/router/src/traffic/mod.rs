@@ -6,4 +6,5 @@ pub mod admission;
 pub mod counters;
 pub mod health;
 pub mod shared;
+pub mod slot;
 pub mod split;

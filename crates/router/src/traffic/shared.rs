@@ -25,10 +25,12 @@ pub struct SharedError(#[from] redis::RedisError);
 const NOW_US: &str =
     "local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n";
 
-/// Connected shared state; cheap to clone (one multiplexed connection, reconnected on loss).
+/// Shared state on one Redis; cheap to clone (one multiplexed connection, made on first use and
+/// reconnected on loss: a router started before its Redis refuses requests until it answers).
 #[derive(Clone)]
 pub struct SharedTraffic {
-    connection: ConnectionManager,
+    client: redis::Client,
+    connection: std::sync::Arc<tokio::sync::OnceCell<ConnectionManager>>,
     /// Namespaces every key, so routers of two deployments can share one Redis.
     prefix: String,
     slot_ttl: Duration,
@@ -156,20 +158,30 @@ pub enum Renewal {
 }
 
 impl SharedTraffic {
-    /// Connects (one attempt; the manager reconnects on its own afterwards).
-    pub async fn connect(url: &str, prefix: &str, slot_ttl: Duration) -> Result<Self, SharedError> {
-        let client = redis::Client::open(url)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1);
-        let connection = ConnectionManager::new_with_config(client, config).await?;
+    /// Reads the URL; connects on first use.
+    pub fn open(url: &str, prefix: &str, slot_ttl: Duration) -> Result<Self, SharedError> {
         Ok(Self {
-            connection,
+            client: redis::Client::open(url)?,
+            connection: std::sync::Arc::new(tokio::sync::OnceCell::new()),
             prefix: prefix.to_owned(),
             slot_ttl,
             scripts: std::sync::Arc::new(Scripts::new()),
         })
+    }
+
+    /// The connection, made now when there is none yet (bounded: 1 s to connect, 2 s per reply).
+    async fn connection(&self) -> Result<ConnectionManager, SharedError> {
+        let connection = self
+            .connection
+            .get_or_try_init(|| {
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(1)))
+                    .set_response_timeout(Some(Duration::from_secs(2)))
+                    .set_number_of_retries(1);
+                ConnectionManager::new_with_config(self.client.clone(), config)
+            })
+            .await?;
+        Ok(connection.clone())
     }
 
     pub fn slot_ttl(&self) -> Duration {
@@ -178,7 +190,7 @@ impl SharedTraffic {
 
     /// Redis answers (`/readyz`).
     pub async fn ping(&self) -> Result<(), SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let _: String = redis::cmd("PING").query_async(&mut c).await?;
         Ok(())
     }
@@ -200,7 +212,7 @@ impl SharedTraffic {
         burst: u32,
     ) -> Result<Result<(), Duration>, SharedError> {
         let interval_us = 1_000_000 / u64::from(per_second.max(1));
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let wait_us: i64 = self
             .scripts
             .admit
@@ -225,7 +237,7 @@ impl SharedTraffic {
     }
 
     async fn count(&self, add: bool) -> Result<Rates, SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let (rpm, rps10): (u32, u32) = self
             .scripts
             .count
@@ -243,7 +255,7 @@ impl SharedTraffic {
         cap: u32,
         holder: &str,
     ) -> Result<bool, SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let held: i32 = self
             .scripts
             .acquire
@@ -258,7 +270,7 @@ impl SharedTraffic {
 
     /// Pushes the holder's slot's end `slot_ttl` ahead.
     pub async fn renew(&self, backend: &str, holder: &str) -> Result<Renewal, SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let renewed: i32 = self
             .scripts
             .renew
@@ -275,7 +287,7 @@ impl SharedTraffic {
     }
 
     pub async fn release(&self, backend: &str, holder: &str) -> Result<(), SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let _: i64 = redis::cmd("ZREM")
             .arg(self.key(&["slots", backend]))
             .arg(holder)
@@ -286,7 +298,7 @@ impl SharedTraffic {
 
     /// Slots held now by every replica.
     pub async fn in_flight(&self, backend: &str) -> Result<u32, SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         Ok(self
             .scripts
             .holders
@@ -303,7 +315,7 @@ impl SharedTraffic {
         wait: Duration,
         reason: OutReason,
     ) -> Result<Duration, SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let left_us: u64 = self
             .scripts
             .take_out
@@ -324,7 +336,7 @@ impl SharedTraffic {
         &self,
         backend: &str,
     ) -> Result<Option<(Duration, OutReason)>, SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let (left, reason): (u64, String) = self
             .scripts
             .out_for
@@ -345,7 +357,7 @@ impl SharedTraffic {
     /// Counts one of the backend's errors on `day` (UTC, `YYYY-MM-DD`); returns the day's count.
     pub async fn count_error(&self, backend: &str, day: &str) -> Result<u32, SharedError> {
         let key = self.key(&["errors", backend, day]);
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let (count, _): (u32, i64) = redis::pipe()
             .atomic()
             .cmd("INCR")
@@ -359,7 +371,7 @@ impl SharedTraffic {
     }
 
     pub async fn errors_on(&self, backend: &str, day: &str) -> Result<u32, SharedError> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection().await?;
         let count: Option<u32> = redis::cmd("GET")
             .arg(self.key(&["errors", backend, day]))
             .query_async(&mut c)

@@ -7,7 +7,8 @@
 //! the router's contract (routing, caps, quota rotation, idempotency, the station API, the
 //! stress window) is its own scenario against the real processes. The station's sync is in
 //! modules on the same harness: `station_sync.rs` (hello, audit heads, blob downloads) and
-//! `shared_queue.rs` (the team's shared review queue).
+//! `shared_queue.rs` (the team's shared review queue); replicas on one Redis in
+//! `shared_traffic.rs` (Debian's redis-server on a loopback port).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed test
 
 mod accounts;
@@ -38,6 +39,7 @@ struct Setup {
     key: String,
     db: PathBuf,
     config_path: PathBuf,
+    redis: Option<String>,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -56,6 +58,9 @@ struct Options {
     spill_share: f64,
     burst: u32,
     max_body: usize,
+    /// `[shared]` on this Redis (replicas share admission, counters, slots, rotation).
+    redis: Option<String>,
+    slot_ttl_ms: u64,
 }
 
 impl Default for Options {
@@ -67,6 +72,8 @@ impl Default for Options {
             spill_share: 0.5,
             burst: 1000,
             max_body: 1 << 20,
+            redis: None,
+            slot_ttl_ms: 15_000,
         }
     }
 }
@@ -133,7 +140,7 @@ prices = [{{ from = "2026-01-01", input = 0.30, output = 2.50, cached_input = 0.
 [models.serve.bedrock]
 model = "qwen3-32b"
 prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
-"#,
+{shared}"#,
         max_body = options.max_body,
         burst = options.burst,
         spill_rpm = options.spill_rpm,
@@ -143,6 +150,14 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
         cap0 = options.caps.0,
         cap1 = options.caps.1,
         wait = options.queue_wait_ms,
+        shared = if options.redis.is_some() {
+            format!(
+                "[shared]\nredis_url_env = \"REVIEW_ROUTER_REDIS_URL\"\nslot_ttl_ms = {}\n",
+                options.slot_ttl_ms
+            )
+        } else {
+            String::new()
+        },
     );
     let config_path = dir.path().join("router.toml");
     std::fs::write(&config_path, config).expect("write config");
@@ -160,15 +175,36 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
     );
     let key = String::from_utf8_lossy(&created.stdout).trim().to_owned();
     assert!(key.starts_with("rr-"), "a key is printed: {key}");
-    let mut router = Command::new(bin)
+    let redis = options.redis.clone();
+    let (router, address) = spawn_router(&config_path, redis.as_deref());
+    Setup {
+        gemini,
+        bedrock,
+        router,
+        base: format!("http://{address}"),
+        key,
+        db: dir.path().join("router.db"),
+        config_path,
+        redis,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+/// A `review-router` process on `config_path` (its own port); returns it and where it listens.
+fn spawn_router(config_path: &std::path::Path, redis: Option<&str>) -> (Child, SocketAddr) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_review-router"));
+    command
         .arg("--config")
-        .arg(&config_path)
+        .arg(config_path)
         .env("REVIEW_ROUTER_LOG", "warn")
         .env("REVIEW_ROUTER_ADMIN_KEY", ADMIN_KEY)
         .env("REVIEW_ROUTER_SECRET_KEY", SECRET_KEY)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start review-router");
+        .stderr(Stdio::piped());
+    if let Some(url) = redis {
+        command.env("REVIEW_ROUTER_REDIS_URL", url);
+    }
+    let mut router = command.spawn().expect("start review-router");
     let stderr = router.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -187,17 +223,7 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
     let address = rx
         .recv_timeout(Duration::from_secs(30))
         .expect("the router says where it listens");
-    Setup {
-        gemini,
-        bedrock,
-        router,
-        base: format!("http://{address}"),
-        key,
-        db: dir.path().join("router.db"),
-        config_path,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    }
+    (router, address)
 }
 
 fn chat(text: &str) -> Value {

@@ -8,12 +8,15 @@ use std::time::Duration;
 use router::traffic::counters::Rates;
 use router::traffic::health::OutReason;
 use router::traffic::shared::{Renewal, SharedTraffic};
+use serde_json::Value;
 use testbed::Redis;
 
+use super::{chat, script, setup, spawn_router, Options, Setup};
+
 async fn replica(redis: &Redis, prefix: &str, slot_ttl: Duration) -> SharedTraffic {
-    SharedTraffic::connect(&redis.url(), prefix, slot_ttl)
-        .await
-        .expect("connects to redis-server")
+    let shared = SharedTraffic::open(&redis.url(), prefix, slot_ttl).expect("a redis URL");
+    shared.ping().await.expect("redis-server answers");
+    shared
 }
 
 #[tokio::test]
@@ -171,4 +174,180 @@ async fn a_stopped_redis_is_an_error_never_a_local_answer() {
     assert!(shared.ping().await.is_err());
     assert!(shared.try_acquire("gemini", 3, "h").await.is_err());
     assert!(shared.record().await.is_err());
+}
+
+/// Another `review-router` on the same config (ledger and Redis) as `s`, killed when dropped.
+struct Replica {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Replica {
+    fn start(s: &Setup) -> Self {
+        let (child, address) = spawn_router(&s.config_path, s.redis.as_deref());
+        Self {
+            child,
+            base: format!("http://{address}"),
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn post_to(s: &Setup, base: &str, text: &str) -> reqwest::Response {
+    s.http
+        .post(format!("{base}/v1/chat/completions"))
+        .bearer_auth(&s.key)
+        .json(&chat(text))
+        .send()
+        .await
+        .expect("a response")
+}
+
+/// One gauge of a replica's `/metrics` (`name{backend="gemini"}` or a bare name).
+async fn gauge(s: &Setup, base: &str, series: &str) -> String {
+    let text = s
+        .http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ').map(str::to_owned))
+        .unwrap_or_else(|| panic!("no {series} in {text}"))
+}
+
+async fn ready(s: &Setup, base: &str) -> (u16, Value) {
+    let response = s
+        .http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("readyz body"))
+}
+
+/// Three replicas on one ledger and one Redis, in front of the fake backends: the fakes' own
+/// maximum in flight proves the caps are the deployment's, not each process's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_back() {
+    let redis = Redis::start();
+    let s = setup(Options {
+        caps: (2, 3),
+        queue_wait_ms: 8000,
+        redis: Some(redis.url()),
+        slot_ttl_ms: 1500,
+        ..Options::default()
+    })
+    .await;
+    let mut replicas = vec![Replica::start(&s), Replica::start(&s)];
+    let bases: Vec<String> = std::iter::once(s.base.clone())
+        .chain(replicas.iter().map(|r| r.base.clone()))
+        .collect();
+    assert_eq!(ready(&s, &bases[2]).await.1["shared"], Value::Bool(true));
+
+    // caps: 30 requests at once, ten on each replica; one process's cap would let 6 through
+    for fake in [&s.gemini, &s.bedrock] {
+        fake.set_script(script(r#"{"latency":{"fixed_ms":150}}"#));
+    }
+    let texts: Vec<String> = (0..30).map(|i| format!("q{i}")).collect();
+    let sends = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| post_to(&s, &bases[i % 3], text));
+    let answers = futures_util::future::join_all(sends).await;
+    assert!(answers.iter().all(|r| r.status() == 200));
+    let (g, b) = (s.gemini.stats(), s.bedrock.stats());
+    assert_eq!(g.requests + b.requests, 30);
+    assert_eq!(
+        g.max_in_flight, 2,
+        "the primary's cap of 2 across 3 replicas"
+    );
+    assert!(b.max_in_flight <= 3, "secondary: {}", b.max_in_flight);
+    // the counters are every replica's
+    assert_eq!(
+        gauge(&s, &bases[1], "router_requests_last_minute").await,
+        "30"
+    );
+
+    // a replica killed mid-call: its two slots come back within the slot TTL
+    for fake in [&s.gemini, &s.bedrock] {
+        fake.set_script(script(r#"{"latency":{"fixed_ms":4000}}"#));
+    }
+    let victim = replicas.remove(1);
+    let (base, http, key) = (victim.base.clone(), s.http.clone(), s.key.clone());
+    for i in 0..2 {
+        let (base, http, key) = (base.clone(), http.clone(), key.clone());
+        tokio::spawn(async move {
+            let _ = http
+                .post(format!("{base}/v1/chat/completions"))
+                .bearer_auth(key)
+                .json(&chat(&format!("cut {i}")))
+                .send()
+                .await;
+        });
+    }
+    let held_by = |v: String| v == "2";
+    let started = std::time::Instant::now();
+    while !held_by(gauge(&s, &bases[0], "router_in_flight{backend=\"gemini\"}").await) {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the calls never held the slots"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(victim); // SIGKILL
+    let killed = std::time::Instant::now();
+    while gauge(&s, &bases[0], "router_in_flight{backend=\"gemini\"}").await != "0" {
+        assert!(
+            killed.elapsed() < Duration::from_millis(1500 + 700),
+            "the killed replica's slots are still held after {:?}",
+            killed.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let back_after = killed.elapsed();
+    assert!(
+        back_after > Duration::from_millis(300),
+        "slots came back before any TTL could lapse ({back_after:?}): not by the TTL"
+    );
+
+    // a quota error seen by one replica takes the backend out for all
+    for fake in [&s.gemini, &s.bedrock] {
+        fake.set_script(script(r#"{"latency":{"fixed_ms":5}}"#));
+    }
+    s.gemini.set_script(script(
+        r#"{"latency":{"fixed_ms":5},"faults":[{"kind":"quota"}]}"#,
+    ));
+    let before = s.gemini.stats().requests;
+    assert_eq!(post_to(&s, &bases[0], "quota").await.status(), 200);
+    assert_eq!(s.gemini.stats().requests, before + 1);
+    assert_eq!(post_to(&s, &bases[1], "after").await.status(), 200);
+    assert_eq!(
+        s.gemini.stats().requests,
+        before + 1,
+        "the other replica did not try the backend another one found spent"
+    );
+    let (status, body) = ready(&s, &bases[1]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["backends_in_rotation"], serde_json::json!(["bedrock"]));
+
+    // Redis gone: refused with a wait, never routed on per-process counts
+    drop(redis);
+    let refused = post_to(&s, &bases[1], "no redis").await;
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.expect("an error body");
+    assert_eq!(body["code"], "unavailable");
+    let (status, body) = ready(&s, &bases[0]).await;
+    assert_eq!((status, &body["shared"]), (503, &Value::Bool(false)));
 }
