@@ -7,101 +7,15 @@
 //!     cargo bench -p router --bench router_bench            # LiteLLM: tools/router_bench/setup.sh
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark program
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{listening, load, rss_kib, RUN, WARMUP};
 use fake_llm::{FakeConfig, Provider, Script};
 
 const LEVELS: [usize; 3] = [1, 50, 500];
-const RUN: Duration = Duration::from_secs(8);
-const WARMUP: Duration = Duration::from_secs(1);
-
-struct Measured {
-    p50_ms: f64,
-    p99_ms: f64,
-    rps: f64,
-    errors: usize,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
-/// `connections` clients in a loop, each with its own connection, for `RUN` after a warm-up.
-async fn load(url: &str, key: &str, connections: usize) -> Measured {
-    let body = serde_json::json!({"model": "reasoning", "messages": [{"role": "user", "content": "Is the price tag on the shelf edge readable?"}]});
-    let body = Arc::new(serde_json::to_vec(&body).unwrap());
-    let stop = Arc::new(AtomicBool::new(false));
-    let measuring = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .tcp_nodelay(true)
-            .build()
-            .unwrap();
-        let (url, key, body, stop, measuring) = (
-            url.to_owned(),
-            key.to_owned(),
-            Arc::clone(&body),
-            Arc::clone(&stop),
-            Arc::clone(&measuring),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut times = Vec::new();
-            let mut errors = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let began = Instant::now();
-                let ok = match client
-                    .post(&url)
-                    .bearer_auth(&key)
-                    .header("content-type", "application/json")
-                    .body(body.to_vec())
-                    .send()
-                    .await
-                {
-                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                    Err(_) => false,
-                };
-                if measuring.load(Ordering::Relaxed) {
-                    if ok {
-                        times.push(began.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        errors += 1;
-                    }
-                }
-            }
-            (times, errors)
-        }));
-    }
-    tokio::time::sleep(WARMUP).await;
-    measuring.store(true, Ordering::Relaxed);
-    let began = Instant::now();
-    tokio::time::sleep(RUN).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = began.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (times, e) = task.await.unwrap();
-        all.extend(times);
-        errors += e;
-    }
-    all.sort_by(f64::total_cmp);
-    Measured {
-        p50_ms: percentile(&all, 0.5),
-        p99_ms: percentile(&all, 0.99),
-        rps: all.len() as f64 / elapsed,
-        errors,
-    }
-}
 
 fn start_router(fake_url: &str, dir: &std::path::Path) -> (Child, String, String) {
     let config = dir.join("router.toml");
@@ -158,22 +72,6 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
     (child, format!("http://{address}/v1/chat/completions"), key)
 }
 
-/// The address a child prints as `listening on ADDR` (stderr), or LiteLLM's port once it answers.
-fn listening(child: &mut Child) -> String {
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("the process printed where it listens")
-            .unwrap();
-        if let Some(address) = line.strip_prefix("listening on ") {
-            std::thread::spawn(move || for _ in lines {});
-            return address.to_owned();
-        }
-    }
-}
-
 fn start_litellm(fake_url: &str, dir: &std::path::Path) -> Option<(Child, String)> {
     let home = std::env::var("HOME").ok()?;
     let bin = std::path::Path::new(&home).join(".cache/review-station/venv-litellm/bin/litellm");
@@ -225,19 +123,6 @@ fn start_litellm(fake_url: &str, dir: &std::path::Path) -> Option<(Child, String
     None
 }
 
-fn rss_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -250,12 +135,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let (mut router, router_url, key) = start_router(&fake_url, dir.path());
         let litellm = start_litellm(&fake_url, dir.path());
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())))
-            .unwrap_or_else(|| "unknown CPU".into());
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        println!("router benchmark: fake provider at 50 ms, {cores} cores of {cpu}, no GPU used; {} s per run after {} s warm-up", RUN.as_secs(), WARMUP.as_secs());
+        println!("router benchmark: fake provider at 50 ms, {}; {} s per run after {} s warm-up", common::cpu(), RUN.as_secs(), WARMUP.as_secs());
         println!("{:<8} {:>5} {:>10} {:>10} {:>12} {:>12} {:>10} {:>7}", "target", "conns", "p50 ms", "p99 ms", "added p50", "added p99", "req/s", "errors");
         let mut targets: Vec<(&str, String, String)> = vec![("direct", format!("{fake_url}/chat/completions"), String::new()), ("router", router_url, key)];
         if let Some((_, url)) = &litellm {
@@ -264,7 +144,7 @@ fn main() {
         for connections in LEVELS {
             let mut direct: Option<(f64, f64)> = None;
             for (name, url, key) in &targets {
-                let m = load(url, key, connections).await;
+                let m = load(std::slice::from_ref(url), key, connections).await;
                 let (added50, added99) = direct.map_or((String::new(), String::new()), |(p50, p99)| (format!("{:+.2}", m.p50_ms - p50), format!("{:+.2}", m.p99_ms - p99)));
                 if *name == "direct" {
                     direct = Some((m.p50_ms, m.p99_ms));

@@ -59,11 +59,9 @@ pub async fn chat(
     }
     let began = Instant::now();
     let counted = state.record_request(began).await;
-    let rates = counted.as_ref().map_or(Rates { rpm: 0, rps10: 0 }, |r| *r);
-    let up = [
-        state.slots[0].in_rotation(began).await,
-        state.slots[1].in_rotation(began).await,
-    ];
+    let (rates, up) = counted
+        .as_ref()
+        .map_or((Rates { rpm: 0, rps10: 0 }, [false; 2]), |r| *r);
     let decision = state.splitter.decide(rates, up[0], up[1]);
     let mut trip = Trip {
         began,
@@ -113,9 +111,15 @@ pub async fn chat(
         .with_jitter()
         .build();
     let mut last: Option<HttpError> = None;
+    // the first attempt goes by the rotation the decision just read (one Redis trip less)
+    let mut just_read = Some(up);
     for _ in 0..state.config.routing.max_attempts {
         // out of rotation (or not serving this model): the other one, if it can
-        if !usable(&state, &model, at).await {
+        let usable_now = match just_read.take() {
+            Some(up) => model.on[at].is_some() && up[at],
+            None => usable(&state, &model, at).await,
+        };
+        if !usable_now {
             if usable(&state, &model, 1 - at).await {
                 at = 1 - at;
             } else {

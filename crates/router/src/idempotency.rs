@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 use crate::error::HttpError;
 use crate::ledger::now_rfc3339;
 use crate::state::AppState;
+use crate::traffic::shared::{SharedError, SharedTraffic};
 
 /// How long a key and its answer are kept.
 pub const KEEP: time::Duration = time::Duration::hours(24);
@@ -63,6 +64,19 @@ pub async fn claim(
     hash: &str,
 ) -> Result<Claim, sqlx::Error> {
     let now = OffsetDateTime::now_utc();
+    claim_unless_running_since(pool, scope, key, hash, now - ABANDONED).await
+}
+
+/// The claim, where a row still `running` since before `abandoned_before` counts as left by a
+/// request that died.
+async fn claim_unless_running_since(
+    pool: &SqlitePool,
+    scope: &Scope,
+    key: &str,
+    hash: &str,
+    abandoned_before: OffsetDateTime,
+) -> Result<Claim, sqlx::Error> {
+    let now = OffsetDateTime::now_utc();
     let mut tx = pool.begin().await?;
     // expired keys, and one left running by a process that died, are free again
     sqlx::query(
@@ -73,7 +87,7 @@ pub async fn claim(
     .bind(&scope.principal)
     .bind(key)
     .bind(rfc3339(now - KEEP))
-    .bind(rfc3339(now - ABANDONED))
+    .bind(rfc3339(abandoned_before))
     .execute(&mut *tx)
     .await?;
     let inserted = sqlx::query(
@@ -226,24 +240,106 @@ pub fn principal_of(headers: &axum::http::HeaderMap) -> String {
         )
 }
 
+/// A task stopped when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Why a key could not be claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error(transparent)]
+    Store(#[from] sqlx::Error),
+    #[error(transparent)]
+    Shared(#[from] SharedError),
+}
+
+/// The claim when replicas share Redis: the "running" state is a mark there, renewed by its
+/// holder, so a key whose replica was killed is free again within the mark's TTL (not after
+/// `ABANDONED`). The mark is taken first; whoever holds it owns any `running` row, which can
+/// only be a dead holder's. A finished answer is written before its mark is cleared, so a
+/// newcomer that finds no mark finds the answer.
+async fn claim_marked(
+    pool: &SqlitePool,
+    shared: &SharedTraffic,
+    mark: &str,
+    scope: &Scope,
+    key: &str,
+    hash: &str,
+) -> Result<Claim, ClaimError> {
+    if let Some(held) = shared.mark_running(mark, hash).await? {
+        return Ok(if held == hash {
+            Claim::InProgress
+        } else {
+            Claim::Mismatch
+        });
+    }
+    let far = OffsetDateTime::now_utc() + time::Duration::days(1);
+    let claimed = claim_unless_running_since(pool, scope, key, hash, far).await;
+    if !matches!(claimed, Ok(Claim::Run)) {
+        if let Err(error) = shared.clear_mark(mark).await {
+            tracing::warn!(%error, "an idempotency mark was not cleared: it lapses at its TTL");
+        }
+    }
+    Ok(claimed?)
+}
+
 /// Runs `work` once for this key: a repeat gets the kept answer (or 409 / 422), the first run's
-/// answer is kept (it is whole: a JSON body, or a chat completion, never a stream).
+/// answer is kept (it is whole: a JSON body, or a chat completion, never a stream). With
+/// `shared`, replicas see each other's running keys through Redis.
 pub async fn once(
     pool: &SqlitePool,
+    shared: Option<&SharedTraffic>,
     scope: &Scope,
     key: &str,
     hash: &str,
     work: impl std::future::Future<Output = Response>,
 ) -> Response {
-    match claim(pool, scope, key, hash).await {
-        Err(error) => {
+    let mark = body_hash(format!("{}\n{}\n{key}", scope.endpoint, scope.principal).as_bytes());
+    let claimed = match shared {
+        Some(shared) => claim_marked(pool, shared, &mark, scope, key, hash).await,
+        None => claim(pool, scope, key, hash)
+            .await
+            .map_err(ClaimError::from),
+    };
+    match claimed {
+        Err(ClaimError::Shared(error)) => {
+            tracing::error!(%error, "idempotency mark failed");
+            HttpError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the router's shared traffic state (Redis) does not answer",
+            )
+            .retry_after(std::time::Duration::from_secs(1))
+            .into_response()
+        }
+        Err(ClaimError::Store(error)) => {
             tracing::error!(%error, "idempotency claim failed");
             HttpError::internal("the idempotency key could not be checked").into_response()
         }
         Ok(claimed) => match answer(claimed) {
             Some(response) => response,
             None => {
-                let (parts, body) = work.await.into_parts();
+                // stopped when dropped, also when the caller leaves mid-work: the mark then
+                // lapses at its TTL instead of being renewed for ever
+                let renewer = shared.map(|shared| {
+                    let (shared, mark) = (shared.clone(), mark.clone());
+                    AbortOnDrop(tokio::spawn(async move {
+                        loop {
+                            tokio::time::sleep(shared.slot_ttl() / 3).await;
+                            if let Err(error) = shared.renew_mark(&mark).await {
+                                tracing::warn!(%error, "an idempotency mark was not renewed");
+                            }
+                        }
+                    }))
+                });
+                let response = work.await;
+                drop(renewer);
+                let (parts, body) = response.into_parts();
                 let bytes = axum::body::to_bytes(body, usize::MAX)
                     .await
                     .unwrap_or_default();
@@ -262,6 +358,12 @@ pub async fn once(
                 .await
                 {
                     tracing::error!(%error, "the answer could not be kept for its idempotency key");
+                }
+                // after the answer is kept: a newcomer that finds no mark finds the answer
+                if let Some(shared) = shared {
+                    if let Err(error) = shared.clear_mark(&mark).await {
+                        tracing::warn!(%error, "an idempotency mark was not cleared: it lapses at its TTL");
+                    }
                 }
                 Response::from_parts(parts, Body::from(bytes))
             }
@@ -298,6 +400,7 @@ pub async fn idempotent(
     let hash = body_hash(&bytes);
     once(
         state.ledger.pool(),
+        state.shared.as_ref(),
         &scope,
         &key,
         &hash,

@@ -81,6 +81,14 @@ pub async fn render(state: &AppState) -> String {
             slot.backend.name, slot.cap
         );
     }
+    if let Some(shared) = &state.shared {
+        let _ = writeln!(out, "# HELP router_redis_round_trips_total Requests this process sent to Redis (shared traffic state).\n# TYPE router_redis_round_trips_total counter");
+        let _ = writeln!(
+            out,
+            "router_redis_round_trips_total {}",
+            shared.round_trips()
+        );
+    }
     let _ = writeln!(out, "# HELP router_backend_in_rotation 1 when the backend takes traffic.\n# TYPE router_backend_in_rotation gauge");
     for slot in &state.slots {
         let up = match slot.out_for(now).await {

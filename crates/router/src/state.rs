@@ -174,11 +174,25 @@ impl AppState {
         }
     }
 
-    /// Counts a request; the rates including it (every replica's when shared).
-    pub async fn record_request(&self, now: Instant) -> Result<Rates, SharedError> {
+    /// Counts a request; the rates including it (every replica's when shared) and whether each
+    /// backend is in rotation: what the routing decision needs, in one round trip when shared.
+    pub async fn record_request(&self, now: Instant) -> Result<(Rates, [bool; 2]), SharedError> {
         match &self.shared {
-            Some(shared) => shared.record().await,
-            None => Ok(self.counters.record(now)),
+            Some(shared) => {
+                let names = [
+                    self.slots[0].backend.name.as_str(),
+                    self.slots[1].backend.name.as_str(),
+                ];
+                let (rates, out) = shared.record_and_rotation(names).await?;
+                Ok((rates, [out[0].is_none(), out[1].is_none()]))
+            }
+            None => Ok((
+                self.counters.record(now),
+                [
+                    self.slots[0].in_rotation(now).await,
+                    self.slots[1].in_rotation(now).await,
+                ],
+            )),
         }
     }
 

@@ -94,7 +94,7 @@ pub async fn chat_completions(
         store,
     };
     let work = crate::dispatch::chat(Arc::clone(&state), client, model, body, tags);
-    idempotency::once(&pool, &scope, &key, &hash, work).await
+    idempotency::once(&pool, state.shared.as_ref(), &scope, &key, &hash, work).await
 }
 
 type Read = (

@@ -35,6 +35,8 @@ pub struct SharedTraffic {
     prefix: String,
     slot_ttl: Duration,
     scripts: std::sync::Arc<Scripts>,
+    /// Requests sent to Redis by this process (each operation is one: a script or a pipeline).
+    round_trips: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for SharedTraffic {
@@ -47,6 +49,7 @@ impl std::fmt::Debug for SharedTraffic {
 }
 
 struct Scripts {
+    mark: Script,
     admit: Script,
     count: Script,
     acquire: Script,
@@ -60,6 +63,14 @@ impl Scripts {
     fn new() -> Self {
         let script = |body: &str| Script::new(&format!("{NOW_US}{body}"));
         Self {
+            // KEYS[1] an idempotency key's mark; ARGV: body hash, ttl ms. nil = marked for this
+            // caller; else the hash of the live request holding it.
+            mark: Script::new(
+                "local held = redis.call('GET', KEYS[1])
+                 if held then return held end
+                 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+                 return false",
+            ),
             // GCRA (the algorithm governor runs in process): KEYS[1] holds the theoretical
             // arrival time; ARGV: emission interval µs, burst. Returns -1 (admitted) or the
             // wait in µs.
@@ -73,8 +84,9 @@ impl Scripts {
                  redis.call('SET', KEYS[1], string.format('%.0f', next), 'PX', math.ceil((next - now) / 1000) + 1000)
                  return -1",
             ),
-            // one hash of per-second counts; ARGV[1] = 1 counts a request now. Returns
-            // {rpm, rps10}.
+            // one hash of per-second counts; ARGV[1] = 1 counts a request now. KEYS[2], KEYS[3]:
+            // two backends' rotation flags, read in the same trip. Returns {rpm, rps10, µs left,
+            // reason, µs left, reason} (0 and '' for a backend in rotation or not asked about).
             count: script(
                 "local second = math.floor(now / 1000000)
                  if ARGV[1] == '1' then
@@ -96,7 +108,18 @@ impl Scripts {
                      if i <= 10 then rps10 = rps10 + tonumber(count) end
                    end
                  end
-                 return {rpm, rps10}",
+                 local reply = {rpm, rps10}
+                 for k = 2, 3 do
+                   local flag = KEYS[k] and redis.call('HMGET', KEYS[k], 'until', 'reason') or {}
+                   if flag[1] and tonumber(flag[1]) > now then
+                     reply[#reply + 1] = math.ceil(tonumber(flag[1]) - now)
+                     reply[#reply + 1] = flag[2]
+                   else
+                     reply[#reply + 1] = 0
+                     reply[#reply + 1] = ''
+                   end
+                 end
+                 return reply",
             ),
             // KEYS[1] the backend's holders; ARGV: cap, holder, ttl µs. 1 = the slot is held.
             acquire: script(
@@ -166,11 +189,14 @@ impl SharedTraffic {
             prefix: prefix.to_owned(),
             slot_ttl,
             scripts: std::sync::Arc::new(Scripts::new()),
+            round_trips: std::sync::Arc::default(),
         })
     }
 
     /// The connection, made now when there is none yet (bounded: 1 s to connect, 2 s per reply).
     async fn connection(&self) -> Result<ConnectionManager, SharedError> {
+        self.round_trips
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let connection = self
             .connection
             .get_or_try_init(|| {
@@ -182,6 +208,11 @@ impl SharedTraffic {
             })
             .await?;
         Ok(connection.clone())
+    }
+
+    /// Requests this process has sent to Redis (`/metrics`: `router_redis_round_trips_total`).
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn slot_ttl(&self) -> Duration {
@@ -238,7 +269,7 @@ impl SharedTraffic {
 
     async fn count(&self, add: bool) -> Result<Rates, SharedError> {
         let mut c = self.connection().await?;
-        let (rpm, rps10): (u32, u32) = self
+        let (rpm, rps10, _, _, _, _): (u32, u32, u64, String, u64, String) = self
             .scripts
             .count
             .key(self.key(&["rates"]))
@@ -246,6 +277,31 @@ impl SharedTraffic {
             .invoke_async(&mut c)
             .await?;
         Ok(Rates { rpm, rps10 })
+    }
+
+    /// Counts one request and reads both backends' rotation in one round trip: all the routing
+    /// decision needs.
+    pub async fn record_and_rotation(
+        &self,
+        backends: [&str; 2],
+    ) -> Result<(Rates, [Option<(Duration, OutReason)>; 2]), SharedError> {
+        let mut c = self.connection().await?;
+        let (rpm, rps10, left0, reason0, left1, reason1): (u32, u32, u64, String, u64, String) =
+            self.scripts
+                .count
+                .key(self.key(&["rates"]))
+                .key(self.key(&["out", backends[0]]))
+                .key(self.key(&["out", backends[1]]))
+                .arg("1")
+                .invoke_async(&mut c)
+                .await?;
+        let out = |left: u64, reason: String| {
+            (left > 0).then(|| (Duration::from_micros(left), reason_of(&reason)))
+        };
+        Ok((
+            Rates { rpm, rps10 },
+            [out(left0, reason0), out(left1, reason1)],
+        ))
     }
 
     /// Takes one of `cap` slots of a backend for `holder` (unique per call) if one is free.
@@ -346,11 +402,7 @@ impl SharedTraffic {
         if left == 0 {
             return Ok(None);
         }
-        let reason = if reason == reason_name(OutReason::DailyLimit) {
-            OutReason::DailyLimit
-        } else {
-            OutReason::Quota
-        };
+        let reason = reason_of(&reason);
         Ok(Some((Duration::from_micros(left), reason)))
     }
 
@@ -379,10 +431,61 @@ impl SharedTraffic {
         Ok(count.unwrap_or(0))
     }
 
+    /// Marks an idempotency key as running (for `slot_ttl`, renewed by its holder). `Ok(None)`:
+    /// this caller holds it now; `Ok(Some(hash))`: a live request does, with that body's hash.
+    pub async fn mark_running(
+        &self,
+        mark: &str,
+        hash: &str,
+    ) -> Result<Option<String>, SharedError> {
+        let mut c = self.connection().await?;
+        Ok(self
+            .scripts
+            .mark
+            .key(self.key(&["idempotency", mark]))
+            .arg(hash)
+            .arg(self.ttl_ms())
+            .invoke_async(&mut c)
+            .await?)
+    }
+
+    pub async fn renew_mark(&self, mark: &str) -> Result<(), SharedError> {
+        let mut c = self.connection().await?;
+        let _: i64 = redis::cmd("PEXPIRE")
+            .arg(self.key(&["idempotency", mark]))
+            .arg(self.ttl_ms())
+            .query_async(&mut c)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_mark(&self, mark: &str) -> Result<(), SharedError> {
+        let mut c = self.connection().await?;
+        let _: i64 = redis::cmd("DEL")
+            .arg(self.key(&["idempotency", mark]))
+            .query_async(&mut c)
+            .await?;
+        Ok(())
+    }
+
+    fn ttl_ms(&self) -> u64 {
+        u64::try_from(self.slot_ttl.as_millis())
+            .unwrap_or(u64::MAX / 2)
+            .max(1)
+    }
+
     fn ttl_us(&self) -> u64 {
         u64::try_from(self.slot_ttl.as_micros())
             .unwrap_or(u64::MAX / 2)
             .max(1_000)
+    }
+}
+
+fn reason_of(name: &str) -> OutReason {
+    if name == reason_name(OutReason::DailyLimit) {
+        OutReason::DailyLimit
+    } else {
+        OutReason::Quota
     }
 }
 

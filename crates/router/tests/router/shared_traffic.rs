@@ -209,6 +209,17 @@ async fn post_to(s: &Setup, base: &str, text: &str) -> reqwest::Response {
         .expect("a response")
 }
 
+async fn post_once(s: &Setup, base: &str, text: &str, key: &str) -> reqwest::Response {
+    s.http
+        .post(format!("{base}/v1/chat/completions"))
+        .bearer_auth(&s.key)
+        .header("idempotency-key", key)
+        .json(&chat(text))
+        .send()
+        .await
+        .expect("a response")
+}
+
 /// One gauge of a replica's `/metrics` (`name{backend="gemini"}` or a bare name).
 async fn gauge(s: &Setup, base: &str, series: &str) -> String {
     let text = s
@@ -285,6 +296,18 @@ async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_b
     }
     let victim = replicas.remove(1);
     let (base, http, key) = (victim.base.clone(), s.http.clone(), s.key.clone());
+    {
+        let (base, http, key) = (base.clone(), http.clone(), key.clone());
+        tokio::spawn(async move {
+            let _ = http
+                .post(format!("{base}/v1/chat/completions"))
+                .bearer_auth(key)
+                .header("idempotency-key", "key-of-the-killed")
+                .json(&chat("cut once"))
+                .send()
+                .await;
+        });
+    }
     for i in 0..2 {
         let (base, http, key) = (base.clone(), http.clone(), key.clone());
         tokio::spawn(async move {
@@ -305,6 +328,12 @@ async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_b
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // the same key at another replica while the first runs: 409, never a second run
+    let second = post_once(&s, &bases[0], "cut once", "key-of-the-killed").await;
+    assert_eq!(second.status(), 409);
+    let body: Value = second.json().await.expect("an error body");
+    assert_eq!(body["code"], "idempotency_in_progress");
+    let calls_before_kill = s.gemini.stats().requests + s.bedrock.stats().requests;
     drop(victim); // SIGKILL
     let killed = std::time::Instant::now();
     while gauge(&s, &bases[0], "router_in_flight{backend=\"gemini\"}").await != "0" {
@@ -321,10 +350,33 @@ async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_b
         "slots came back before any TTL could lapse ({back_after:?}): not by the TTL"
     );
 
-    // a quota error seen by one replica takes the backend out for all
     for fake in [&s.gemini, &s.bedrock] {
         fake.set_script(script(r#"{"latency":{"fixed_ms":5}}"#));
     }
+    // the killed replica's idempotency key is free again within the mark's TTL (the same as
+    // the slots'), not after the ledger's 10-minute abandonment; it then runs once
+    assert_eq!(
+        s.gemini.stats().requests + s.bedrock.stats().requests,
+        calls_before_kill
+    );
+    let retried = post_once(&s, &bases[0], "cut once", "key-of-the-killed").await;
+    assert_eq!(retried.status(), 200);
+    let replayed = post_once(&s, &bases[1], "cut once", "key-of-the-killed").await;
+    assert_eq!(replayed.status(), 200);
+    assert_eq!(
+        replayed
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(
+        s.gemini.stats().requests + s.bedrock.stats().requests,
+        calls_before_kill + 1,
+        "the retry ran once; its replay reached no backend"
+    );
+
+    // a quota error seen by one replica takes the backend out for all
     s.gemini.set_script(script(
         r#"{"latency":{"fixed_ms":5},"faults":[{"kind":"quota"}]}"#,
     ));
@@ -350,4 +402,71 @@ async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_b
     assert_eq!(body["code"], "unavailable");
     let (status, body) = ready(&s, &bases[0]).await;
     assert_eq!((status, &body["shared"]), (503, &Value::Bool(false)));
+
+    // the ledger the replicas share reconciles with the backends' own counts: every call is a
+    // row once, but the two the killed replica had running (the provider saw them; the replica
+    // died before it could record them, and their callers got no answer)
+    let ledger = s.ledger(30 + 1 + 2).await;
+    let calls: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT backend, count(*) FROM attempts WHERE outcome <> 'queue_timeout'
+         GROUP BY backend ORDER BY backend",
+    )
+    .fetch_all(&ledger)
+    .await
+    .expect("attempts by backend");
+    let calls = |name: &str| {
+        calls
+            .iter()
+            .find(|(b, _)| b == name)
+            .map_or(0, |(_, n)| *n as u64)
+    };
+    assert_eq!(calls("gemini") + 2, s.gemini.stats().requests, "gemini");
+    assert_eq!(calls("bedrock"), s.bedrock.stats().requests, "bedrock");
+    let duplicates: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT id FROM requests GROUP BY id HAVING count(*) > 1)",
+    )
+    .fetch_one(&ledger)
+    .await
+    .expect("duplicates");
+    assert_eq!(duplicates, 0);
+}
+
+/// Spillover past a rate the replicas reach only together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spillover_counts_the_traffic_of_every_replica() {
+    let redis = Redis::start();
+    let s = setup(Options {
+        // past 20 requests a minute part of the traffic spills; no replica alone sees 20 below
+        spill_rpm: 20,
+        redis: Some(redis.url()),
+        ..Options::default()
+    })
+    .await;
+    let replicas = [Replica::start(&s), Replica::start(&s)];
+    let bases: Vec<String> = std::iter::once(s.base.clone())
+        .chain(replicas.iter().map(|r| r.base.clone()))
+        .collect();
+    for i in 0..30 {
+        assert_eq!(
+            post_to(&s, &bases[i % 3], &format!("s{i}")).await.status(),
+            200
+        );
+    }
+    let ledger = s.ledger(30).await;
+    let decisions: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT decision, count(*) FROM requests GROUP BY decision ORDER BY decision",
+    )
+    .fetch_all(&ledger)
+    .await
+    .expect("decisions");
+    let spilled = decisions
+        .iter()
+        .find(|(d, _)| d == "spillover")
+        .map_or(0, |(_, n)| *n);
+    // the 21st to 30th requests are past the threshold; each replica alternates its share
+    assert!(
+        (3..=10).contains(&spilled),
+        "spilled {spilled} of the 10 past the shared threshold: {decisions:?}"
+    );
+    assert_eq!(s.bedrock.stats().requests, spilled as u64);
 }
