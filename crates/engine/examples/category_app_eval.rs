@@ -5,9 +5,10 @@
 //! ImageNet threshold, the section accuracy, the grocery photos rejected and the other photos
 //! caught (`wrong_category` or `irrelevant`). The first row is the app's way: every reference
 //! photo its own prototype (what `station` builds from a reference folder), default thresholds.
-//! `CATEGORY_MISSES=1` lists what that row gets wrong.
+//! `CATEGORY_MISSES=1` lists what that row gets wrong. `--held-out` instead chooses
+//! `min_similarity` on half of the other photos' scenes and judges the other half with it.
 //!
-//! `cargo run --release -p engine --example category_app_eval -- GROCERY_DIR OTHER_DIR [MAX_REFS]`
+//! `cargo run --release -p engine --example category_app_eval -- GROCERY_DIR OTHER_DIR [MAX_REFS] [--held-out]`
 //! (GROCERY_DIR laid out as `<Section>/<Class>/…/*.jpg`; OTHER_DIR from
 //! `tools/gate_calibration/make_non_grocery.py`)
 
@@ -51,12 +52,131 @@ fn jpegs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The scene a collected photo comes from (`skimage__astronaut__mirror.jpg` →
+/// `skimage__astronaut`): its mirrored and cropped copies stay on one side of a split.
+fn scene(path: &Path) -> String {
+    let name = path
+        .file_stem()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    name.split("__").take(2).collect::<Vec<_>>().join("__")
+}
+
+/// `min_similarity` chosen as the app's was (the middle between the grocery photos' 1st
+/// percentile of similarity to their own section and the other photos' 95th percentile to the
+/// nearest section), on one half of the collected scenes, and the other half judged with it;
+/// then the halves swapped.
+fn held_out_thresholds(
+    grocery: &[Photo],
+    others: &[(PathBuf, Embedding)],
+    sections: &[String],
+    store: &dyn Fn(Option<usize>, u8, f32, f32) -> CategorySet,
+    foreign: f32,
+) {
+    let mut scenes: Vec<String> = others.iter().map(|(p, _)| scene(p)).collect();
+    scenes.sort();
+    scenes.dedup();
+    let half = |h: usize| -> Vec<&(PathBuf, Embedding)> {
+        others
+            .iter()
+            .filter(|(p, _)| scenes.iter().position(|s| *s == scene(p)).unwrap() % 2 == h)
+            .collect()
+    };
+    let q = |v: &[f32], x: f64| v[((v.len() - 1) as f64 * x).round() as usize];
+    let mut real: Vec<f32> = grocery
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let set = store(Some(i), 2, 1.01, 0.0);
+            let v = set.judge(&p.embedding.feature, &[], Some(&p.section), Vec::new());
+            v.scores
+                .iter()
+                .find(|s| s.name == p.section)
+                .map_or(0.0, |s| s.score)
+        })
+        .collect();
+    real.sort_by(f32::total_cmp);
+    let all = store(None, 2, 1.01, 0.0);
+    println!(
+        "\nheld out by scene ({} scenes): min_similarity chosen on one half, judged on the other; ImageNet rule {foreign:.2}",
+        scenes.len()
+    );
+    println!(
+        "{:<8} {:>14} {:>10} {:>14} {:>20} {:>20} {:>18}",
+        "tuned on",
+        "photos (tune)",
+        "others p95",
+        "min_similarity",
+        "held-out caught",
+        "held-out sim caught",
+        "grocery rejected"
+    );
+    for tune in [0usize, 1] {
+        let (tuning, judged) = (half(tune), half(1 - tune));
+        let mut other: Vec<f32> = tuning
+            .iter()
+            .map(|(_, e)| all.judge(&e.feature, &[], None, Vec::new()).similarity)
+            .collect();
+        other.sort_by(f32::total_cmp);
+        let chosen = (q(&real, 0.01) + q(&other, 0.95)) / 2.0;
+        let with_rule = store(None, 2, foreign, chosen);
+        let without_rule = store(None, 2, 1.01, chosen);
+        let (mut caught, mut caught_by_similarity, mut claims) = (0, 0, 0);
+        for (_, e) in &judged {
+            for s in sections {
+                claims += 1;
+                let caught_by = |set: &CategorySet| {
+                    let v = set.judge(&e.feature, &e.imagenet_top5, Some(s), Vec::new());
+                    usize::from(v.verdict == "wrong_category" || v.verdict == "irrelevant")
+                };
+                caught += caught_by(&with_rule);
+                caught_by_similarity += caught_by(&without_rule);
+            }
+        }
+        let rejected = grocery
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| {
+                let set = store(Some(*i), 2, foreign, chosen);
+                let e = &p.embedding;
+                set.judge(&e.feature, &e.imagenet_top5, Some(&p.section), Vec::new())
+                    .verdict
+                    != "match"
+            })
+            .count();
+        println!(
+            "{:<8} {:>14} {:>10.3} {:>14.3} {:>20} {:>20} {:>18}",
+            ["half A", "half B"][tune],
+            tuning.len(),
+            q(&other, 0.95),
+            chosen,
+            format!(
+                "{caught}/{claims} {:.1}%",
+                100.0 * caught as f64 / claims as f64
+            ),
+            format!(
+                "{caught_by_similarity}/{claims} {:.1}%",
+                100.0 * caught_by_similarity as f64 / claims as f64
+            ),
+            format!(
+                "{rejected}/{} {:.1}%",
+                grocery.len(),
+                100.0 * rejected as f64 / grocery.len() as f64
+            ),
+        );
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: category_app_eval GROCERY_DIR OTHER_DIR [MAX_REFS]";
+    let usage = "usage: category_app_eval GROCERY_DIR OTHER_DIR [MAX_REFS] [--held-out]";
     let grocery_dir = PathBuf::from(args.next().expect(usage));
     let other_dir = PathBuf::from(args.next().expect(usage));
-    let max_refs: usize = args.next().map_or(8, |a| a.parse().unwrap());
+    let rest: Vec<String> = args.collect();
+    let held_out = rest.iter().any(|a| a == "--held-out");
+    let max_refs: usize = rest
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map_or(8, |a| a.parse().unwrap());
     let models = default_models_dir();
     let runtime = Runtime::shared(&models).unwrap();
     let mut model = CategoryModel::open(
@@ -140,6 +260,17 @@ fn main() {
                 },
             )
         };
+    let app = CategoryThresholds::default();
+    if held_out {
+        held_out_thresholds(
+            &grocery,
+            &others,
+            &sections,
+            &store,
+            app.min_foreign_probability,
+        );
+        return;
+    }
     println!(
         "\n{:<28} {:>9} {:>9} {:>16} {:>18} {:>18}",
         "sections built as",
@@ -151,7 +282,6 @@ fn main() {
     );
     // first the app's own way (each reference photo its own prototype, default thresholds),
     // then the other ways and thresholds it was chosen against
-    let app = CategoryThresholds::default();
     let mut grid: Vec<(u8, f32, f32)> = vec![(2, app.min_similarity, app.min_foreign_probability)];
     for pc in [0u8, 1, 2] {
         for ms in [0.25f32, 0.30, 0.35, 0.40, 0.45, 0.50] {
