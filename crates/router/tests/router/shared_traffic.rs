@@ -376,6 +376,29 @@ async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_b
         "the retry ran once; its replay reached no backend"
     );
 
+    // one key sent to two replicas at the same moment runs once: the other answer is a 409
+    // (still running) or the first one's replay
+    let before = s.gemini.stats().requests + s.bedrock.stats().requests;
+    let (a, b) = tokio::join!(
+        post_once(&s, &bases[0], "both at once", "key-at-two-replicas"),
+        post_once(&s, &bases[1], "both at once", "key-at-two-replicas"),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    let replayed = [&a, &b]
+        .iter()
+        .filter(|r| r.headers().contains_key("idempotent-replayed"))
+        .count();
+    assert!(
+        statuses == [200, 409] || (statuses == [200, 200] && replayed == 1),
+        "{statuses:?}, {replayed} replayed"
+    );
+    assert_eq!(
+        s.gemini.stats().requests + s.bedrock.stats().requests,
+        before + 1,
+        "one call for the key"
+    );
+
     // a quota error seen by one replica takes the backend out for all
     s.gemini.set_script(script(
         r#"{"latency":{"fixed_ms":5},"faults":[{"kind":"quota"}]}"#,
@@ -406,7 +429,7 @@ async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_b
     // the ledger the replicas share reconciles with the backends' own counts: every call is a
     // row once, but the two the killed replica had running (the provider saw them; the replica
     // died before it could record them, and their callers got no answer)
-    let ledger = s.ledger(30 + 1 + 2).await;
+    let ledger = s.ledger(30 + 1 + 1 + 2).await;
     let calls: Vec<(String, i64)> = sqlx::query_as(
         "SELECT backend, count(*) FROM attempts WHERE outcome <> 'queue_timeout'
          GROUP BY backend ORDER BY backend",
