@@ -13,6 +13,7 @@
 
 mod accounts;
 mod dashboards;
+mod postgres_schema;
 mod shared_queue;
 mod shared_traffic;
 mod station_sync;
