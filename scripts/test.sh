@@ -35,6 +35,10 @@ step "cargo clippy --all-targets -D warnings, building the tests" \
 # a session bus of their own: the sync tests start gnome-keyring on it (a real Secret Service)
 step "Rust tests (incl. IPC bindings drift)" \
   dbus-run-session -- cargo test --workspace --lib --bins --tests --quiet
+# the router's scenarios once more with its ledger on PostgreSQL (Debian's, started by each
+# scenario on a loopback port and stopped by PID): every test that touches storage, both engines
+step "router tests with the ledger on PostgreSQL" \
+  env ROUTER_TEST_LEDGER=postgres cargo test -p router --test router --quiet
 step "the OpenAI Python SDK against the router (review-router + fake-llm processes)" \
   "$ROUTER_SDK_PYTHON" tests/router/openai_sdk.py "$CARGO_TARGET_DIR"
 # every parser that sees outside bytes, under libFuzzer: the seeds, then 15 s of new inputs each

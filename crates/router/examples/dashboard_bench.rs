@@ -44,7 +44,7 @@ async fn admin_headers(ledger: &Ledger) -> reqwest::header::HeaderMap {
     const PASSWORD: &str = "a long passphrase for the bench";
     let (device, key) = ledger.create_client("bench-admin-device").await.unwrap();
     let sealer = Sealer::from_hex(&hex::encode(rand::random::<[u8; 32]>())).unwrap();
-    let accounts = Accounts::new(ledger.pool().clone(), Some(sealer));
+    let accounts = Accounts::new(ledger.db().clone(), Some(sealer));
     accounts.create(NAME, Role::Admin, PASSWORD).await.unwrap();
     let challenge = accounts.login(NAME, PASSWORD, device.id).await.unwrap();
     let url = challenge.otpauth_url.expect("an enrolment");
@@ -437,7 +437,9 @@ async fn main() {
         .unwrap_or(REQUESTS);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("router.db");
-    let ledger = Ledger::open(&db).await.unwrap();
+    let ledger = Ledger::open(&router::db::Location::Sqlite(db.clone()))
+        .await
+        .unwrap();
     let mut devices = Vec::new();
     for d in 0..8 {
         let (client, _) = ledger
@@ -470,7 +472,9 @@ async fn main() {
     }
     ledger.flush().await;
     let seeded_s = began.elapsed().as_secs_f64();
-    let pool = ledger.pool().clone();
+    let router::db::Db::Sqlite(pool) = ledger.db().clone() else {
+        unreachable!("the bench's ledger is a SQLite file")
+    };
     let count = |table: &'static str| {
         let pool = pool.clone();
         async move {

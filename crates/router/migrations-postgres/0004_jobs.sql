@@ -13,7 +13,7 @@ CREATE TABLE jobs (
     attempts BIGINT NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     finished_at TEXT,
-    finished_seq BIGINT UNIQUE,
+    finished_seq BIGINT UNIQUE,       -- from jobs_finished_seq (SQLite: the largest plus one)
     UNIQUE (device_id, idempotency_key)
 );
 
@@ -24,3 +24,7 @@ CREATE TABLE corrections (
     body TEXT NOT NULL,
     received_at TEXT NOT NULL
 );
+
+-- concurrent writers take the order results are fetched in from here (SQLite, one writer at a
+-- time, takes the largest plus one)
+CREATE SEQUENCE jobs_finished_seq;

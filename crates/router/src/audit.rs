@@ -5,7 +5,6 @@
 //! the same (it is evidence) and answered as a divergence.
 
 use protocol::station_api::{AuditHead, WitnessedHead};
-use sqlx::SqlitePool;
 
 use crate::ledger::now_rfc3339;
 
@@ -38,76 +37,80 @@ fn witnessed((decisions, last_id, last_hash, received_at): HeadRow) -> Witnessed
 /// Keeps `head` (once) and says whether it agrees with the heads `device` showed before.
 /// `decisions` is at most `i64::MAX` (checked by the caller).
 pub async fn witness(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     device: i64,
     head: &AuditHead,
 ) -> Result<Witnessed, sqlx::Error> {
-    let decisions = i64::try_from(head.decisions).unwrap_or(i64::MAX);
-    let inserted: Option<HeadRow> = sqlx::query_as(
-        "INSERT INTO audit_heads (device_id, decisions, last_id, last_hash, received_at) VALUES (?, ?, ?, ?, ?)
+    crate::with_db!(db, pool => {
+        let decisions = i64::try_from(head.decisions).unwrap_or(i64::MAX);
+        let inserted: Option<HeadRow> = sqlx::query_as(
+            "INSERT INTO audit_heads (device_id, decisions, last_id, last_hash, received_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (device_id, decisions, last_hash) DO NOTHING
          RETURNING decisions, last_id, last_hash, received_at",
-    )
-    .bind(device)
-    .bind(decisions)
-    .bind(head.last_id)
-    .bind(&head.last_hash)
-    .bind(now_rfc3339())
-    .fetch_optional(pool)
-    .await?;
-    let new = inserted.is_some();
-    let stored = match inserted {
-        Some(row) => row,
-        None => {
-            sqlx::query_as(
-                "SELECT decisions, last_id, last_hash, received_at FROM audit_heads
-                 WHERE device_id = ? AND decisions = ? AND last_hash = ?",
-            )
-            .bind(device)
-            .bind(decisions)
-            .bind(&head.last_hash)
-            .fetch_one(pool)
-            .await?
-        }
-    };
-    let contradicted: Option<HeadRow> = sqlx::query_as(
-        "SELECT decisions, last_id, last_hash, received_at FROM audit_heads
-         WHERE device_id = ? AND ((decisions = ? AND last_hash <> ?) OR decisions > ?)
+        )
+        .bind(device)
+        .bind(decisions)
+        .bind(head.last_id)
+        .bind(&head.last_hash)
+        .bind(now_rfc3339())
+        .fetch_optional(pool)
+        .await?;
+        let new = inserted.is_some();
+        let stored = match inserted {
+            Some(row) => row,
+            None => {
+                sqlx::query_as(
+                    "SELECT decisions, last_id, last_hash, received_at FROM audit_heads
+                     WHERE device_id = $1 AND decisions = $2 AND last_hash = $3",
+                )
+                .bind(device)
+                .bind(decisions)
+                .bind(&head.last_hash)
+                .fetch_one(pool)
+                .await?
+            }
+        };
+        let contradicted: Option<HeadRow> = sqlx::query_as(
+            "SELECT decisions, last_id, last_hash, received_at FROM audit_heads
+         WHERE device_id = $1 AND ((decisions = $2 AND last_hash <> $3) OR decisions > $4)
          ORDER BY id LIMIT 1",
-    )
-    .bind(device)
-    .bind(decisions)
-    .bind(&head.last_hash)
-    .bind(decisions)
-    .fetch_optional(pool)
-    .await?;
-    let head = witnessed(stored);
-    Ok(match contradicted {
-        Some(earlier) => Witnessed::Diverged {
-            head,
-            earlier: witnessed(earlier),
-        },
-        None if new => Witnessed::New(head),
-        None => Witnessed::Repeat(head),
+        )
+        .bind(device)
+        .bind(decisions)
+        .bind(&head.last_hash)
+        .bind(decisions)
+        .fetch_optional(pool)
+        .await?;
+        let head = witnessed(stored);
+        Ok(match contradicted {
+            Some(earlier) => Witnessed::Diverged {
+                head,
+                earlier: witnessed(earlier),
+            },
+            None if new => Witnessed::New(head),
+            None => Witnessed::Repeat(head),
+        })
     })
 }
 
 /// The heads `device` showed, oldest first, after the first `skip` (heads are only ever added,
 /// so the count already read is a stable cursor).
 pub async fn heads(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     device: i64,
     skip: i64,
     limit: i64,
 ) -> Result<Vec<WitnessedHead>, sqlx::Error> {
-    let rows: Vec<HeadRow> = sqlx::query_as(
-        "SELECT decisions, last_id, last_hash, received_at FROM audit_heads WHERE device_id = ?
-         ORDER BY id LIMIT ? OFFSET ?",
-    )
-    .bind(device)
-    .bind(limit)
-    .bind(skip)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(witnessed).collect())
+    crate::with_db!(db, pool => {
+        let rows: Vec<HeadRow> = sqlx::query_as(
+            "SELECT decisions, last_id, last_hash, received_at FROM audit_heads WHERE device_id = $1
+             ORDER BY id LIMIT $2 OFFSET $3",
+        )
+        .bind(device)
+        .bind(limit)
+        .bind(skip)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows.into_iter().map(witnessed).collect())
+    })
 }

@@ -10,7 +10,6 @@ use std::sync::Mutex;
 use axum::body::Body;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 use tokio::io::AsyncWriteExt;
 
 use crate::ledger::now_rfc3339;
@@ -93,22 +92,24 @@ impl BlobStore {
 
     pub async fn state(
         &self,
-        pool: &SqlitePool,
+        db: &crate::db::Db,
         sha: &str,
     ) -> Result<Option<UploadState>, UploadError> {
-        if !valid_name(sha) {
-            return Err(UploadError::BadName);
-        }
-        let row: Option<(i64, i64, bool)> =
-            sqlx::query_as("SELECT length, received, complete FROM blobs WHERE sha256 = ?")
-                .bind(sha)
-                .fetch_optional(pool)
-                .await?;
-        Ok(row.map(|(length, received, complete)| UploadState {
-            length: length as u64,
-            received: received as u64,
-            complete,
-        }))
+        crate::with_db!(db, pool => {
+            if !valid_name(sha) {
+                return Err(UploadError::BadName);
+            }
+            let row: Option<(i64, i64, bool)> =
+                sqlx::query_as("SELECT length, received, complete FROM blobs WHERE sha256 = $1")
+                    .bind(sha)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.map(|(length, received, complete)| UploadState {
+                length: length as u64,
+                received: received as u64,
+                complete,
+            }))
+        })
     }
 
     /// How long a piece may send nothing before it is taken as cut.
@@ -117,148 +118,152 @@ impl BlobStore {
     /// Appends `body` at `offset`; checks the whole once the last byte is in.
     pub async fn append(
         &self,
-        pool: &SqlitePool,
+        db: &crate::db::Db,
         sha: &str,
         device: i64,
         offset: u64,
         length: Option<u64>,
         body: Body,
     ) -> Result<UploadState, UploadError> {
-        if !valid_name(sha) {
-            return Err(UploadError::BadName);
-        }
-        if !self.lock().insert(sha.to_owned()) {
-            return Err(UploadError::Busy);
-        }
-        let _slot = Uploading(self, sha.to_owned());
-        let state = match self.state(pool, sha).await? {
-            Some(state) if state.complete => return Ok(state),
-            Some(state) => {
-                if length.is_some_and(|l| l != state.length) {
-                    return Err(UploadError::LengthChanged(state.length));
-                }
-                state
+        crate::with_db!(db, pool => {
+            if !valid_name(sha) {
+                return Err(UploadError::BadName);
             }
-            None => {
-                let length = length.ok_or(UploadError::LengthMissing)?;
-                if length > self.max {
-                    return Err(UploadError::TooLarge(self.max));
-                }
-                sqlx::query("INSERT INTO blobs (sha256, length, received, device_id, created_at) VALUES (?, ?, 0, ?, ?)")
-                    .bind(sha)
-                    .bind(length as i64)
-                    .bind(device)
-                    .bind(now_rfc3339())
-                    .execute(pool)
-                    .await?;
-                UploadState {
-                    length,
-                    received: 0,
-                    complete: false,
-                }
+            if !self.lock().insert(sha.to_owned()) {
+                return Err(UploadError::Busy);
             }
-        };
-        let part = self.dir.join(format!("{sha}.part"));
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&part)
-            .await?;
-        // the file is the truth for what arrived (a crash may have cut the ledger's count short)
-        let on_disk = file.metadata().await?.len();
-        if on_disk != state.received {
-            let have = on_disk.min(state.length);
-            file.set_len(have).await?;
-            set_received(pool, sha, have).await?;
-            if have != offset {
-                return Err(UploadError::OffsetMismatch { have });
-            }
-        } else if offset != state.received {
-            return Err(UploadError::OffsetMismatch {
-                have: state.received,
-            });
-        }
-        let mut received = offset;
-        let mut stream = body.into_data_stream();
-        let mut cut = false;
-        let mut overrun = false;
-        // a piece whose sender went quiet (a dead link, a stalled proxy) gives its slot up, so
-        // the station's next try is not refused as busy for as long as the socket lingers
-        loop {
-            let Ok(next) = tokio::time::timeout(Self::PIECE_IDLE, stream.next()).await else {
-                cut = true;
-                break;
-            };
-            let Some(chunk) = next else { break };
-            match chunk {
-                Ok(bytes) => {
-                    if received + bytes.len() as u64 > state.length {
-                        overrun = true;
-                        break;
+            let _slot = Uploading(self, sha.to_owned());
+            let state = match self.state(db, sha).await? {
+                Some(state) if state.complete => return Ok(state),
+                Some(state) => {
+                    if length.is_some_and(|l| l != state.length) {
+                        return Err(UploadError::LengthChanged(state.length));
                     }
-                    file.write_all(&bytes).await?;
-                    received += bytes.len() as u64;
+                    state
                 }
-                Err(_) => {
+                None => {
+                    let length = length.ok_or(UploadError::LengthMissing)?;
+                    if length > self.max {
+                        return Err(UploadError::TooLarge(self.max));
+                    }
+                    sqlx::query("INSERT INTO blobs (sha256, length, received, device_id, created_at) VALUES ($1, $2, 0, $3, $4)")
+                        .bind(sha)
+                        .bind(length as i64)
+                        .bind(device)
+                        .bind(now_rfc3339())
+                        .execute(pool)
+                        .await?;
+                    UploadState {
+                        length,
+                        received: 0,
+                        complete: false,
+                    }
+                }
+            };
+            let part = self.dir.join(format!("{sha}.part"));
+            let mut file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&part)
+                .await?;
+            // the file is the truth for what arrived (a crash may have cut the ledger's count short)
+            let on_disk = file.metadata().await?.len();
+            if on_disk != state.received {
+                let have = on_disk.min(state.length);
+                file.set_len(have).await?;
+                set_received(db, sha, have).await?;
+                if have != offset {
+                    return Err(UploadError::OffsetMismatch { have });
+                }
+            } else if offset != state.received {
+                return Err(UploadError::OffsetMismatch {
+                    have: state.received,
+                });
+            }
+            let mut received = offset;
+            let mut stream = body.into_data_stream();
+            let mut cut = false;
+            let mut overrun = false;
+            // a piece whose sender went quiet (a dead link, a stalled proxy) gives its slot up, so
+            // the station's next try is not refused as busy for as long as the socket lingers
+            loop {
+                let Ok(next) = tokio::time::timeout(Self::PIECE_IDLE, stream.next()).await else {
                     cut = true;
                     break;
+                };
+                let Some(chunk) = next else { break };
+                match chunk {
+                    Ok(bytes) => {
+                        if received + bytes.len() as u64 > state.length {
+                            overrun = true;
+                            break;
+                        }
+                        file.write_all(&bytes).await?;
+                        received += bytes.len() as u64;
+                    }
+                    Err(_) => {
+                        cut = true;
+                        break;
+                    }
                 }
             }
-        }
-        file.flush().await?;
-        file.sync_data().await?;
-        drop(file);
-        set_received(pool, sha, received).await?;
-        if overrun {
-            return Err(UploadError::Overrun);
-        }
-        if cut {
-            return Err(UploadError::Cut { received });
-        }
-        if received < state.length {
-            return Ok(UploadState {
-                length: state.length,
-                received,
-                complete: false,
-            });
-        }
-        let actual = {
-            let part = part.clone();
-            tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-                let mut hasher = Sha256::new();
-                std::io::copy(&mut std::fs::File::open(&part)?, &mut hasher)?;
-                Ok(hex::encode(hasher.finalize()))
-            })
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))??
-        };
-        if actual != sha {
-            tokio::fs::remove_file(&part).await?;
-            sqlx::query("DELETE FROM blobs WHERE sha256 = ?")
+            file.flush().await?;
+            file.sync_data().await?;
+            drop(file);
+            set_received(db, sha, received).await?;
+            if overrun {
+                return Err(UploadError::Overrun);
+            }
+            if cut {
+                return Err(UploadError::Cut { received });
+            }
+            if received < state.length {
+                return Ok(UploadState {
+                    length: state.length,
+                    received,
+                    complete: false,
+                });
+            }
+            let actual = {
+                let part = part.clone();
+                tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                    let mut hasher = Sha256::new();
+                    std::io::copy(&mut std::fs::File::open(&part)?, &mut hasher)?;
+                    Ok(hex::encode(hasher.finalize()))
+                })
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??
+            };
+            if actual != sha {
+                tokio::fs::remove_file(&part).await?;
+                sqlx::query("DELETE FROM blobs WHERE sha256 = $1")
+                    .bind(sha)
+                    .execute(pool)
+                    .await?;
+                return Err(UploadError::HashMismatch { actual });
+            }
+            tokio::fs::rename(&part, self.dir.join(sha)).await?;
+            sqlx::query("UPDATE blobs SET complete = TRUE, completed_at = $1 WHERE sha256 = $2")
+                .bind(now_rfc3339())
                 .bind(sha)
                 .execute(pool)
                 .await?;
-            return Err(UploadError::HashMismatch { actual });
-        }
-        tokio::fs::rename(&part, self.dir.join(sha)).await?;
-        sqlx::query("UPDATE blobs SET complete = 1, completed_at = ? WHERE sha256 = ?")
-            .bind(now_rfc3339())
-            .bind(sha)
-            .execute(pool)
-            .await?;
-        Ok(UploadState {
-            length: state.length,
-            received,
-            complete: true,
+            Ok(UploadState {
+                length: state.length,
+                received,
+                complete: true,
+            })
         })
     }
 }
 
-async fn set_received(pool: &SqlitePool, sha: &str, received: u64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE blobs SET received = ? WHERE sha256 = ?")
-        .bind(received as i64)
-        .bind(sha)
-        .execute(pool)
-        .await?;
-    Ok(())
+async fn set_received(db: &crate::db::Db, sha: &str, received: u64) -> Result<(), sqlx::Error> {
+    crate::with_db!(db, pool => {
+        sqlx::query("UPDATE blobs SET received = $1 WHERE sha256 = $2")
+            .bind(received as i64)
+            .bind(sha)
+            .execute(pool)
+            .await?;
+        Ok(())
+    })
 }

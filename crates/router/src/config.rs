@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -17,9 +18,10 @@ pub struct RouterConfig {
     /// Where to listen; loopback unless deployed behind a proxy.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// The SQLite ledger (relative paths are taken from the config file's folder).
-    #[serde(default = "default_database")]
-    pub database: PathBuf,
+    /// The ledger: a SQLite file (relative paths are taken from the config file's folder) or a
+    /// `postgres://USER@HOST:PORT/DB` URL (its password from `PGPASSWORD`, never from here).
+    #[serde(default = "default_database", deserialize_with = "location")]
+    pub database: crate::db::Location,
     /// Largest request body accepted, in bytes (images arrive inline as data URLs).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -215,9 +217,15 @@ pub struct Price {
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8787))
 }
-fn default_database() -> PathBuf {
-    PathBuf::from("router.db")
+fn location<'de, D: serde::Deserializer<'de>>(d: D) -> Result<crate::db::Location, D::Error> {
+    let text = String::deserialize(d)?;
+    Ok(crate::db::Location::parse(&text))
 }
+
+fn default_database() -> crate::db::Location {
+    crate::db::Location::Sqlite(PathBuf::from("router.db"))
+}
+
 fn default_jobs_model() -> String {
     "reasoning".into()
 }
@@ -262,9 +270,7 @@ impl RouterConfig {
             std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
         let mut config = Self::from_toml(&text)?;
         if let Some(dir) = path.parent() {
-            if config.database.is_relative() {
-                config.database = dir.join(&config.database);
-            }
+            config.database = crate::db::resolve(config.database, dir);
             if config.blob_dir.is_relative() {
                 config.blob_dir = dir.join(&config.blob_dir);
             }
@@ -342,6 +348,20 @@ impl RouterConfig {
                 "tasks.doubtful_below must be between 0 and 1".into(),
             ));
         }
+        if let crate::db::Location::Postgres(url) = &self.database {
+            let options = sqlx::postgres::PgConnectOptions::from_str(url).map_err(|e| {
+                ConfigError::Invalid(format!("database is not a PostgreSQL URL: {e}"))
+            })?;
+            if url.split_once("://").is_some_and(|(_, rest)| {
+                rest.split_once('@')
+                    .is_some_and(|(user, _)| user.contains(':'))
+            }) {
+                return Err(ConfigError::Invalid(
+                    "the database URL carries a password: give it in PGPASSWORD, never in the config file".into(),
+                ));
+            }
+            drop(options);
+        }
         if let Some(shared) = &self.shared {
             if shared.slot_ttl_ms < 300 {
                 return Err(ConfigError::Invalid(
@@ -418,6 +438,29 @@ mod tests {
         assert!(
             (config.tasks.doubtful_below - 0.6).abs() < f64::EPSILON,
             "the default threshold for raising a shared task"
+        );
+    }
+
+    #[test]
+    fn a_postgres_ledger_is_a_url_without_a_password() {
+        let example = include_str!("../../../config/router.toml");
+        let with = |url: &str| {
+            example.replace("database = \"router.db\"", &format!("database = \"{url}\""))
+        };
+        let config = RouterConfig::from_toml(&with("postgres://review@db.internal:5432/router"))
+            .expect("a URL without a password");
+        assert_eq!(
+            config.database,
+            crate::db::Location::Postgres("postgres://review@db.internal:5432/router".into())
+        );
+        let error = RouterConfig::from_toml(&with("postgres://review:hunter2@db.internal/router"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("PGPASSWORD"), "{error}");
+        assert!(
+            !error.contains("hunter2"),
+            "the password is not repeated: {error}"
         );
     }
 

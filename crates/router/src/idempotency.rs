@@ -13,7 +13,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use protocol::ErrorCode;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 use time::OffsetDateTime;
 
 use crate::error::HttpError;
@@ -58,125 +57,131 @@ fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 pub async fn claim(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     scope: &Scope,
     key: &str,
     hash: &str,
 ) -> Result<Claim, sqlx::Error> {
     let now = OffsetDateTime::now_utc();
-    claim_unless_running_since(pool, scope, key, hash, now - ABANDONED).await
+    claim_unless_running_since(db, scope, key, hash, now - ABANDONED).await
 }
 
 /// The claim, where a row still `running` since before `abandoned_before` counts as left by a
 /// request that died.
 async fn claim_unless_running_since(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     scope: &Scope,
     key: &str,
     hash: &str,
     abandoned_before: OffsetDateTime,
 ) -> Result<Claim, sqlx::Error> {
-    let now = OffsetDateTime::now_utc();
-    let mut tx = pool.begin().await?;
-    // expired keys, and one left running by a process that died, are free again
-    sqlx::query(
-        "DELETE FROM idempotency_scoped WHERE scope = ? AND principal = ? AND key = ?
-           AND (created_at < ? OR (state = 'running' AND updated_at < ?))",
-    )
-    .bind(&scope.endpoint)
-    .bind(&scope.principal)
-    .bind(key)
-    .bind(rfc3339(now - KEEP))
-    .bind(rfc3339(abandoned_before))
-    .execute(&mut *tx)
-    .await?;
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_scoped (scope, principal, key, body_hash, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (scope, principal, key) DO NOTHING",
-    )
-    .bind(&scope.endpoint)
-    .bind(&scope.principal)
-    .bind(key)
-    .bind(hash)
-    .bind(rfc3339(now))
-    .bind(rfc3339(now))
-    .execute(&mut *tx)
-    .await?;
-    let claim = if inserted.rows_affected() == 1 {
-        Claim::Run
-    } else {
-        let (stored_hash, state, status, content_type, body): (
-            String,
-            String,
-            Option<i64>,
-            Option<String>,
-            Option<Vec<u8>>,
-        ) = sqlx::query_as(
-            "SELECT body_hash, state, status, content_type, response FROM idempotency_scoped
-                 WHERE scope = ? AND principal = ? AND key = ?",
+    crate::with_db!(db, pool => {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = pool.begin().await?;
+        // expired keys, and one left running by a process that died, are free again
+        sqlx::query(
+            "DELETE FROM idempotency_scoped WHERE scope = $1 AND principal = $2 AND key = $3
+               AND (created_at < $4 OR (state = 'running' AND updated_at < $5))",
         )
         .bind(&scope.endpoint)
         .bind(&scope.principal)
         .bind(key)
-        .fetch_one(&mut *tx)
+        .bind(rfc3339(now - KEEP))
+        .bind(rfc3339(abandoned_before))
+        .execute(&mut *tx)
         .await?;
-        if stored_hash != hash {
-            Claim::Mismatch
-        } else if state == "running" {
-            Claim::InProgress
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_scoped (scope, principal, key, body_hash, state, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'running', $5, $6) ON CONFLICT (scope, principal, key) DO NOTHING",
+        )
+        .bind(&scope.endpoint)
+        .bind(&scope.principal)
+        .bind(key)
+        .bind(hash)
+        .bind(rfc3339(now))
+        .bind(rfc3339(now))
+        .execute(&mut *tx)
+        .await?;
+        let claim = if inserted.rows_affected() == 1 {
+            Claim::Run
         } else {
-            Claim::Replay {
-                status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-                content_type,
-                body: body.unwrap_or_default(),
+            let (stored_hash, state, status, content_type, body): (
+                String,
+                String,
+                Option<i64>,
+                Option<String>,
+                Option<Vec<u8>>,
+            ) = sqlx::query_as(
+                "SELECT body_hash, state, status, content_type, response FROM idempotency_scoped
+                     WHERE scope = $1 AND principal = $2 AND key = $3",
+            )
+            .bind(&scope.endpoint)
+            .bind(&scope.principal)
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+            if stored_hash != hash {
+                Claim::Mismatch
+            } else if state == "running" {
+                Claim::InProgress
+            } else {
+                Claim::Replay {
+                    status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
+                    content_type,
+                    body: body.unwrap_or_default(),
+                }
             }
-        }
-    };
-    tx.commit().await?;
-    Ok(claim)
+        };
+        tx.commit().await?;
+        Ok(claim)
+    })
 }
 
 /// Keeps the answer for repeats, or frees the key when the answer says "try later".
 pub async fn finish(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     scope: &Scope,
     key: &str,
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<(), sqlx::Error> {
-    if status == 429 || status >= 500 {
-        sqlx::query("DELETE FROM idempotency_scoped WHERE scope = ? AND principal = ? AND key = ?")
-            .bind(&scope.endpoint)
-            .bind(&scope.principal)
-            .bind(key)
-            .execute(pool)
-            .await?;
-        return Ok(());
-    }
-    sqlx::query(
-        "UPDATE idempotency_scoped SET state = 'done', status = ?, content_type = ?, response = ?, updated_at = ?
-         WHERE scope = ? AND principal = ? AND key = ?",
-    )
-    .bind(i64::from(status))
-    .bind(content_type)
-    .bind(body)
-    .bind(now_rfc3339())
-    .bind(&scope.endpoint)
-    .bind(&scope.principal)
-    .bind(key)
-    .execute(pool)
-    .await?;
-    Ok(())
+    crate::with_db!(db, pool => {
+        if status == 429 || status >= 500 {
+            sqlx::query("DELETE FROM idempotency_scoped WHERE scope = $1 AND principal = $2 AND key = $3")
+                .bind(&scope.endpoint)
+                .bind(&scope.principal)
+                .bind(key)
+                .execute(pool)
+                .await?;
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE idempotency_scoped SET state = 'done', status = $1, content_type = $2, response = $3, updated_at = $4
+             WHERE scope = $5 AND principal = $6 AND key = $7",
+        )
+        .bind(i64::from(status))
+        .bind(content_type)
+        .bind(body)
+        .bind(now_rfc3339())
+        .bind(&scope.endpoint)
+        .bind(&scope.principal)
+        .bind(key)
+        .execute(pool)
+        .await?;
+        Ok(())
+    })
 }
 
 /// Drops keys older than 24 h (run now and then).
-pub async fn sweep(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM idempotency_scoped WHERE created_at < ?")
-        .bind(rfc3339(OffsetDateTime::now_utc() - KEEP))
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected())
+pub async fn sweep(db: &crate::db::Db) -> Result<u64, sqlx::Error> {
+    crate::with_db!(db, pool => {
+        let done = sqlx::query("DELETE FROM idempotency_scoped WHERE created_at < $1")
+            .bind(rfc3339(OffsetDateTime::now_utc() - KEEP))
+            .execute(pool)
+            .await?;
+        Ok(done.rows_affected())
+    })
 }
 
 /// The request's `Idempotency-Key`, checked: `Ok(None)` when there is none.
@@ -264,7 +269,7 @@ pub enum ClaimError {
 /// only be a dead holder's. A finished answer is written before its mark is cleared, so a
 /// newcomer that finds no mark finds the answer.
 async fn claim_marked(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     shared: &SharedTraffic,
     mark: &str,
     scope: &Scope,
@@ -279,7 +284,7 @@ async fn claim_marked(
         });
     }
     let far = OffsetDateTime::now_utc() + time::Duration::days(1);
-    let claimed = claim_unless_running_since(pool, scope, key, hash, far).await;
+    let claimed = claim_unless_running_since(db, scope, key, hash, far).await;
     if !matches!(claimed, Ok(Claim::Run)) {
         if let Err(error) = shared.clear_mark(mark).await {
             tracing::warn!(%error, "an idempotency mark was not cleared: it lapses at its TTL");
@@ -292,7 +297,7 @@ async fn claim_marked(
 /// answer is kept (it is whole: a JSON body, or a chat completion, never a stream). With
 /// `shared`, replicas see each other's running keys through Redis.
 pub async fn once(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     shared: Option<&SharedTraffic>,
     scope: &Scope,
     key: &str,
@@ -301,10 +306,8 @@ pub async fn once(
 ) -> Response {
     let mark = body_hash(format!("{}\n{}\n{key}", scope.endpoint, scope.principal).as_bytes());
     let claimed = match shared {
-        Some(shared) => claim_marked(pool, shared, &mark, scope, key, hash).await,
-        None => claim(pool, scope, key, hash)
-            .await
-            .map_err(ClaimError::from),
+        Some(shared) => claim_marked(db, shared, &mark, scope, key, hash).await,
+        None => claim(db, scope, key, hash).await.map_err(ClaimError::from),
     };
     match claimed {
         Err(ClaimError::Shared(error)) => {
@@ -347,15 +350,8 @@ pub async fn once(
                     .headers
                     .get(header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok());
-                if let Err(error) = finish(
-                    pool,
-                    scope,
-                    key,
-                    parts.status.as_u16(),
-                    content_type,
-                    &bytes,
-                )
-                .await
+                if let Err(error) =
+                    finish(db, scope, key, parts.status.as_u16(), content_type, &bytes).await
                 {
                     tracing::error!(%error, "the answer could not be kept for its idempotency key");
                 }
@@ -399,7 +395,7 @@ pub async fn idempotent(
     };
     let hash = body_hash(&bytes);
     once(
-        state.ledger.pool(),
+        state.ledger.db(),
         state.shared.as_ref(),
         &scope,
         &key,

@@ -71,10 +71,10 @@ pub async fn submit(
 ) -> Result<(i64, bool), Option<sqlx::Error>> {
     let text = input.to_string();
     let hash = crate::idempotency::body_hash(format!("{}:{text}", kind.as_str()).as_bytes());
-    let pool = state.ledger.pool();
+    crate::with_db!(state.ledger.db(), pool => {
     let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO jobs (device_id, idempotency_key, input_hash, kind, input, state, prompt_version, created_at)
-         VALUES (?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7) ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(device.id)
     .bind(key)
@@ -97,7 +97,7 @@ pub async fn submit(
         return Ok((id, true));
     }
     let (id, stored): (i64, String) = sqlx::query_as(
-        "SELECT id, input_hash FROM jobs WHERE device_id = ? AND idempotency_key = ?",
+        "SELECT id, input_hash FROM jobs WHERE device_id = $1 AND idempotency_key = $2",
     )
     .bind(device.id)
     .bind(key)
@@ -109,6 +109,7 @@ pub async fn submit(
     } else {
         Err(None)
     }
+    })
 }
 
 /// A compliance check's answer names exactly the rules asked: the schema's rule `id` becomes
@@ -174,12 +175,14 @@ fn request(
 /// recorded): each is run once more, so a station waiting for its result gets one. Returns how
 /// many.
 pub async fn resume_running(state: &Arc<AppState>) -> Result<usize, sqlx::Error> {
-    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-        "SELECT j.id, j.device_id, c.name, j.kind, j.input FROM jobs j JOIN clients c ON c.id = j.device_id
-         WHERE j.state = 'running' ORDER BY j.id",
-    )
-    .fetch_all(state.ledger.pool())
-    .await?;
+    let rows: Vec<(i64, i64, String, String, String)> = crate::with_db!(state.ledger.db(), pool => {
+        sqlx::query_as(
+            "SELECT j.id, j.device_id, c.name, j.kind, j.input FROM jobs j JOIN clients c ON c.id = j.device_id
+             WHERE j.state = 'running' ORDER BY j.id",
+        )
+        .fetch_all(pool)
+        .await?
+    });
     let mut resumed = 0;
     for (id, device_id, name, kind, input) in rows {
         let (Ok(kind), Ok(input)) = (kind.parse::<JobKind>(), serde_json::from_str(&input)) else {
@@ -221,22 +224,33 @@ async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input
             prompt_version: prompt(kind).version,
             doubt,
         };
-        if let Err(e) = crate::tasks::raise_for_job(state.ledger.pool(), &job).await {
+        if let Err(e) = crate::tasks::raise_for_job(state.ledger.db(), &job).await {
             tracing::error!(job = id, error = %e, "a doubtful job's shared task was not raised");
         }
     }
-    let finished = sqlx::query(
-        "UPDATE jobs SET state = ?, result = ?, error = ?, attempts = ?, finished_at = ?,
-                finished_seq = (SELECT coalesce(max(finished_seq), 0) + 1 FROM jobs) WHERE id = ?",
-    )
-    .bind(if error.is_none() { "done" } else { "failed" })
-    .bind(result.as_ref().map(Value::to_string))
-    .bind(error)
-    .bind(attempts)
-    .bind(now_rfc3339())
-    .bind(id)
-    .execute(state.ledger.pool())
-    .await;
+    // the order results are fetched in: SQLite has one writer at a time, so the next number is
+    // the largest plus one; PostgreSQL's concurrent writers take it from a sequence
+    let next_seq = if state.ledger.db().is_postgres() {
+        "nextval('jobs_finished_seq')"
+    } else {
+        "(SELECT coalesce(max(finished_seq), 0) + 1 FROM jobs)"
+    };
+    let sql = format!(
+        "UPDATE jobs SET state = $1, result = $2, error = $3, attempts = $4, finished_at = $5,
+                finished_seq = {next_seq} WHERE id = $6"
+    );
+    let finished = crate::with_db!(state.ledger.db(), pool => {
+        sqlx::query(&sql)
+            .bind(if error.is_none() { "done" } else { "failed" })
+            .bind(result.as_ref().map(Value::to_string))
+            .bind(error.clone())
+            .bind(attempts)
+            .bind(now_rfc3339())
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    });
     if let Err(e) = finished {
         tracing::error!(job = id, error = %e, "a finished job could not be recorded");
     }
@@ -356,15 +370,17 @@ pub async fn results(
     loop {
         // registered before the query: a job finishing in between still wakes this wait
         let finished = state.jobs_finished.notified();
-        let rows: Vec<FinishedRow> = sqlx::query_as(
-            "SELECT id, kind, finished_seq, result, error, prompt_version, finished_at, idempotency_key FROM jobs
-             WHERE device_id = ? AND finished_seq > ? ORDER BY finished_seq LIMIT ?",
-        )
-        .bind(device)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(state.ledger.pool())
-        .await?;
+        let rows: Vec<FinishedRow> = crate::with_db!(state.ledger.db(), pool => {
+            sqlx::query_as(
+                "SELECT id, kind, finished_seq, result, error, prompt_version, finished_at, idempotency_key FROM jobs
+                 WHERE device_id = $1 AND finished_seq > $2 ORDER BY finished_seq LIMIT $3",
+            )
+            .bind(device)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
         if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
             return Ok(rows
                 .into_iter()
@@ -403,39 +419,65 @@ pub async fn ingest_corrections(
             "correction {i}: `decision_hash` must be a sha256 (64 lowercase hex digits)"
         ));
     }
-    let mut tx = state
-        .ledger
-        .pool()
-        .begin()
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut new = 0;
-    for c in corrections {
-        new += store_correction(&mut tx, device, c)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    tx.commit().await.map_err(|e| e.to_string())?;
-    Ok(new)
+    crate::with_db!(state.ledger.db(), pool => {
+        let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+        let mut new = 0;
+        for c in corrections {
+            new += store_correction(&mut *tx, device, c)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        tx.commit().await.map_err(|e| e.to_string())?;
+        Ok(new)
+    })
 }
 
 /// One correction into the evaluation store, once (by its decision hash): 1 when it was new.
 /// Shared with the shared queue's decisions, which land here too.
-pub async fn store_correction(
-    connection: &mut sqlx::SqliteConnection,
+pub async fn store_correction<C: CorrectionTarget>(
+    connection: &mut C,
     device: i64,
     correction: &Correction,
 ) -> Result<u64, sqlx::Error> {
-    let body = serde_json::to_string(correction).unwrap_or_default();
-    let done = sqlx::query(
-        "INSERT INTO corrections (decision_hash, device_id, kind, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_hash) DO NOTHING",
-    )
-    .bind(&correction.decision_hash)
-    .bind(device)
-    .bind(&correction.kind)
-    .bind(body)
-    .bind(now_rfc3339())
-    .execute(connection)
-    .await?;
-    Ok(done.rows_affected())
+    connection.store_correction(device, correction).await
 }
+
+/// A connection (in a transaction) a correction can be stored on, on either engine.
+pub trait CorrectionTarget {
+    fn store_correction<'a>(
+        &'a mut self,
+        device: i64,
+        correction: &'a Correction,
+    ) -> impl std::future::Future<Output = Result<u64, sqlx::Error>> + Send + 'a;
+}
+
+macro_rules! correction_target {
+    ($conn:ty) => {
+        impl CorrectionTarget for $conn {
+            fn store_correction<'a>(
+                &'a mut self,
+                device: i64,
+                correction: &'a Correction,
+            ) -> impl std::future::Future<Output = Result<u64, sqlx::Error>> + Send + 'a {
+                async move {
+                    let body = serde_json::to_string(correction).unwrap_or_default();
+                    let done = sqlx::query(
+                        "INSERT INTO corrections (decision_hash, device_id, kind, body, received_at)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (decision_hash) DO NOTHING",
+                    )
+                    .bind(&correction.decision_hash)
+                    .bind(device)
+                    .bind(&correction.kind)
+                    .bind(body)
+                    .bind(now_rfc3339())
+                    .execute(&mut *self)
+                    .await?;
+                    Ok(done.rows_affected())
+                }
+            }
+        }
+    };
+}
+
+correction_target!(sqlx::SqliteConnection);
+correction_target!(sqlx::PgConnection);

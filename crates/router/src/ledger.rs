@@ -1,19 +1,17 @@
-//! The usage ledger (SQLite, WAL): one row per request, one per attempt, the dashboards'
+//! The usage ledger (SQLite in WAL mode, or PostgreSQL: `db`): one row per request, one per attempt, the dashboards'
 //! rollups (`rollup`), and the client keys. Requests are written by one task in batches, off the
 //! request path: a batch's rows and its rollups go in one transaction, so a request and its
 //! attempts are never recorded apart (nor twice: the request id is the primary key), nor the
 //! rollups apart from the rows they sum.
 
-use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
 use tokio::sync::mpsc;
 
+use crate::db::{Db, Location};
 use crate::error::RouterError;
+use crate::with_db;
 
 /// A request as recorded.
 #[derive(Debug, Clone)]
@@ -61,7 +59,7 @@ pub struct Client {
 
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    pool: SqlitePool,
+    db: Db,
     writes: mpsc::Sender<Write>,
 }
 
@@ -78,29 +76,21 @@ const QUEUE: usize = 10_000;
 const BATCH: usize = 256;
 
 impl Ledger {
-    pub async fn open(path: &Path) -> Result<Self, RouterError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+    pub async fn open(location: &Location) -> Result<Self, RouterError> {
+        // SQLite has one writer at a time (WAL readers beside it); a PostgreSQL server takes
+        // more: 16 per replica (its max_connections must cover every replica's)
+        let connections = match location {
+            Location::Sqlite(_) => 4,
+            Location::Postgres(_) => 16,
+        };
+        let db = Db::open(location, connections).await?;
         let (writes, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(pool.clone(), queue));
-        Ok(Self { pool, writes })
+        tokio::spawn(write_loop(db.clone(), queue));
+        Ok(Self { db, writes })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Queues a finished request for writing.
@@ -126,14 +116,16 @@ impl Ledger {
     /// Creates a client key: returns it once (only its hash is kept).
     pub async fn create_client(&self, name: &str) -> Result<(Client, String), RouterError> {
         let key = format!("rr-{}", hex::encode(rand::random::<[u8; 32]>()));
-        let id = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO clients (name, key_hash, created_at) VALUES (?, ?, ?) RETURNING id",
-        )
-        .bind(name)
-        .bind(key_hash(&key))
-        .bind(now_rfc3339())
-        .fetch_one(&self.pool)
-        .await?;
+        let id = with_db!(&self.db, pool => {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO clients (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(name)
+            .bind(key_hash(&key))
+            .bind(now_rfc3339())
+            .fetch_one(pool)
+            .await?
+        });
         Ok((
             Client {
                 id,
@@ -145,23 +137,27 @@ impl Ledger {
 
     /// The client of a key, and whether the key was revoked.
     pub async fn client_of(&self, key: &str) -> Result<Option<(Client, bool)>, RouterError> {
-        let row = sqlx::query_as::<_, (i64, String, bool)>(
-            "SELECT id, name, revoked_at IS NOT NULL FROM clients WHERE key_hash = ?",
-        )
-        .bind(key_hash(key))
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = with_db!(&self.db, pool => {
+            sqlx::query_as::<_, (i64, String, bool)>(
+                "SELECT id, name, revoked_at IS NOT NULL FROM clients WHERE key_hash = $1",
+            )
+            .bind(key_hash(key))
+            .fetch_optional(pool)
+            .await?
+        });
         Ok(row.map(|(id, name, revoked)| (Client { id, name }, revoked)))
     }
 
     pub async fn revoke_client(&self, id: i64) -> Result<bool, RouterError> {
-        let done =
-            sqlx::query("UPDATE clients SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        let done = with_db!(&self.db, pool => {
+            sqlx::query("UPDATE clients SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now_rfc3339())
                 .bind(id)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
     }
 }
 
@@ -175,7 +171,7 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-async fn write_loop(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
+async fn write_loop(db: Db, mut queue: mpsc::Receiver<Write>) {
     let mut taken = Vec::with_capacity(BATCH);
     while queue.recv_many(&mut taken, BATCH).await > 0 {
         let mut flushed = Vec::new();
@@ -191,7 +187,7 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
             .collect();
         // a failed batch is retried: the rows are the only record of what was charged
         let mut wait = Duration::from_millis(50);
-        while let Err(error) = write_batch(&pool, &batch).await {
+        while let Err(error) = write_batch(&db, &batch).await {
             tracing::error!(%error, rows = batch.len(), "ledger write failed; retrying");
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(5));
@@ -204,7 +200,8 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
 
 /// Writes a batch of requests with their attempts and the rollups of those written now, in one
 /// transaction.
-async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx::Error> {
+async fn write_batch(db: &Db, rows: &[RequestRow]) -> Result<(), sqlx::Error> {
+    with_db!(db, pool => {
     let mut tx = pool.begin().await?;
     let mut rollup = crate::rollup::Rollup::default();
     for r in rows {
@@ -214,7 +211,7 @@ async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx:
         let inserted = sqlx::query(
             "INSERT INTO requests (id, client_id, idempotency_key, requested_model, stream, decision, decision_reason,
                 decided_backend, final_backend, fallback, status, error_code, attempts, started_at, latency_ms, ttft_ms, cost_usd, store_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&r.id)
         .bind(r.client_id)
@@ -245,7 +242,7 @@ async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx:
             sqlx::query(
                 "INSERT INTO attempts (request_id, n, backend, provider_model, outcome, http_status, provider_error, retry_after_ms,
                     queue_wait_ms, latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens, reasoning_tokens, image_tokens,
-                    cost_usd, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    cost_usd, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             )
             .bind(&r.id)
             .bind(n as i64)
@@ -269,6 +266,7 @@ async fn write_batch(pool: &SqlitePool, rows: &[RequestRow]) -> Result<(), sqlx:
             .await?;
         }
     }
-    rollup.write(&mut tx).await?;
+    rollup.write(&mut *tx).await?;
     tx.commit().await
+    })
 }

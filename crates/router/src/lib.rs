@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backend;
 pub mod blobs;
 pub mod config;
+pub mod db;
 pub mod devices;
 pub mod dispatch;
 pub mod error;
@@ -52,7 +53,7 @@ pub async fn serve_state(
     }
     let app = api::router(Arc::clone(&state));
     let sweeper = tokio::spawn({
-        let pool = state.ledger.pool().clone();
+        let pool = state.ledger.db().clone();
         async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
             loop {

@@ -75,7 +75,7 @@ async fn run(args: &[String]) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             // creating and looking after accounts needs no sealing key (only sign-in does)
-            let accounts = Accounts::new(ledger.pool().clone(), None);
+            let accounts = Accounts::new(ledger.db().clone(), None);
             users_command(&accounts, rest).await
         }
         _ => Err(USAGE.into()),
@@ -171,7 +171,7 @@ async fn serve(config: RouterConfig) -> Result<(), RouterError> {
     let state = router::state::AppState::new(config).await?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, database = %database.display(), "review-router listening");
+    tracing::info!(%address, database = %database.describe(), "review-router listening");
     // the tests and scripts read the bound address (the config may ask for port 0)
     eprintln!("listening on {address}");
     router::serve_state(state, listener, shutdown()).await

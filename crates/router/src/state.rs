@@ -134,7 +134,7 @@ impl AppState {
             slots,
             models,
             keys: Mutex::new(HashMap::new()),
-            accounts: crate::accounts::Accounts::new(ledger.pool().clone(), sealer),
+            accounts: crate::accounts::Accounts::new(ledger.db().clone(), sealer),
             ledger,
             config,
         }))

@@ -11,7 +11,6 @@ use std::collections::HashSet;
 use protocol::station_api::{Claim, Correction, NewTask, SharedDecision, SharedTask};
 use protocol::{DecisionAction, ResultKind};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 
 use crate::ledger::now_rfc3339;
 
@@ -116,47 +115,49 @@ pub fn check_new(task: &NewTask) -> Result<(), String> {
 /// Raises a task once per (device, task key): `(task, true)` when it is new, else the task as
 /// first raised.
 pub async fn raise(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     device: i64,
     task: &NewTask,
 ) -> Result<(SharedTask, bool), sqlx::Error> {
-    // held by the raiser from the start when it asks: nobody claims what it may be deciding
-    let hold = task
-        .hold_s
-        .map(|s| now_ms() + i64::from(s.clamp(30, 3600)) * 1000);
-    let inserted: Option<TaskRow> = sqlx::query_as(&format!(
-        "INSERT INTO shared_tasks (origin_device, task_key, item_sha256, blobs, kind, store_id, confidence,
+    crate::with_db!(db, pool => {
+        // held by the raiser from the start when it asks: nobody claims what it may be deciding
+        let hold = task
+            .hold_s
+            .map(|s| now_ms() + i64::from(s.clamp(30, 3600)) * 1000);
+        let inserted: Option<TaskRow> = sqlx::query_as(&format!(
+            "INSERT INTO shared_tasks (origin_device, task_key, item_sha256, blobs, kind, store_id, confidence,
             reasons, model_output, versions, created_at, lease_device, leased_at_ms, lease_until_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (origin_device, task_key) DO NOTHING RETURNING {COLUMNS}"
-    ))
-    .bind(device)
-    .bind(&task.task_key)
-    .bind(&task.item_sha256)
-    .bind(Value::from(task.blobs.clone()).to_string())
-    .bind(&task.kind)
-    .bind(&task.store_id)
-    .bind(task.confidence)
-    .bind(Value::from(task.reasons.clone()).to_string())
-    .bind(task.model_output.to_string())
-    .bind(&task.versions)
-    .bind(now_rfc3339())
-    .bind(hold.map(|_| device))
-    .bind(hold.map(|_| now_ms()))
-    .bind(hold)
-    .fetch_optional(pool)
-    .await?;
-    if let Some(row) = inserted {
-        return Ok((row.for_device(device), true));
-    }
-    let row: TaskRow = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM shared_tasks WHERE origin_device = ? AND task_key = ?"
-    ))
-    .bind(device)
-    .bind(&task.task_key)
-    .fetch_one(pool)
-    .await?;
-    Ok((row.for_device(device), false))
+        ))
+        .bind(device)
+        .bind(&task.task_key)
+        .bind(&task.item_sha256)
+        .bind(Value::from(task.blobs.clone()).to_string())
+        .bind(&task.kind)
+        .bind(&task.store_id)
+        .bind(task.confidence)
+        .bind(Value::from(task.reasons.clone()).to_string())
+        .bind(task.model_output.to_string())
+        .bind(&task.versions)
+        .bind(now_rfc3339())
+        .bind(hold.map(|_| device))
+        .bind(hold.map(|_| now_ms()))
+        .bind(hold)
+        .fetch_optional(pool)
+        .await?;
+        if let Some(row) = inserted {
+            return Ok((row.for_device(device), true));
+        }
+        let row: TaskRow = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM shared_tasks WHERE origin_device = $1 AND task_key = $2"
+        ))
+        .bind(device)
+        .bind(&task.task_key)
+        .fetch_one(pool)
+        .await?;
+        Ok((row.for_device(device), false))
+    })
 }
 
 /// Why a compliance check's answer needs a reviewer: its least sure rule's confidence, and a
@@ -206,7 +207,7 @@ pub struct JobDoubt<'a> {
 }
 
 /// Raises the shared task of a doubtful job (once: its key is `job:<id>`).
-pub async fn raise_for_job(pool: &SqlitePool, job: &JobDoubt<'_>) -> Result<i64, sqlx::Error> {
+pub async fn raise_for_job(db: &crate::db::Db, job: &JobDoubt<'_>) -> Result<i64, sqlx::Error> {
     let photo = job
         .input
         .get("photo_sha256")
@@ -230,48 +231,58 @@ pub async fn raise_for_job(pool: &SqlitePool, job: &JobDoubt<'_>) -> Result<i64,
         versions: job.prompt_version.to_owned(),
         hold_s: None,
     };
-    raise(pool, job.device, &task)
-        .await
-        .map(|(task, _)| task.id)
+    raise(db, job.device, &task).await.map(|(task, _)| task.id)
 }
 
 /// Leases up to `claim.max` open tasks to `device`: those it holds first (renewed), then the
 /// least sure. One statement, so a task goes to one station however many claim at once.
 pub async fn claim(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     device: i64,
     claim: &Claim,
 ) -> Result<Vec<SharedTask>, sqlx::Error> {
-    let now = now_ms();
-    let until = now + i64::from(claim.lease_s) * 1000;
-    // SQLite evaluates every SET expression on the row as it was: `leased_at_ms` stays for a
-    // task this device held already, which is how the answer puts those first
-    let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
-        "UPDATE shared_tasks SET
-            leased_at_ms = CASE WHEN lease_device IS ?1 THEN leased_at_ms ELSE ?2 END,
-            lease_device = ?1, lease_until_ms = ?3
+    crate::with_db!(db, pool => {
+        let now = now_ms();
+        let until = now + i64::from(claim.lease_s) * 1000;
+        // SQLite evaluates every SET expression on the row as it was: `leased_at_ms` stays for a
+        // task this device held already, which is how the answer puts those first
+        let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
+            "UPDATE shared_tasks SET
+            leased_at_ms = CASE WHEN lease_device IS NOT DISTINCT FROM $1 THEN leased_at_ms ELSE $2 END,
+            lease_device = $1, lease_until_ms = $3
          WHERE id IN (SELECT id FROM shared_tasks WHERE decided_by IS NULL
-            AND (lease_device IS NULL OR lease_device = ?1 OR lease_until_ms <= ?2)
-            AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR store_id = ?5)
-            ORDER BY lease_device IS ?1 DESC, confidence, id LIMIT ?6)
+            AND (lease_device IS NULL OR lease_device = $1 OR lease_until_ms <= $2)
+            AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR store_id = $5)
+            ORDER BY lease_device IS NOT DISTINCT FROM $1 DESC, confidence, id LIMIT $6)
          RETURNING {COLUMNS}"
-    ))
-    .bind(device)
-    .bind(now)
-    .bind(until)
-    .bind(&claim.kind)
-    .bind(&claim.store_id)
-    .bind(i64::from(claim.max))
-    .fetch_all(pool)
-    .await?;
-    rows.sort_by(|a, b| {
-        let held = |r: &TaskRow| r.leased_at_ms.is_some_and(|at| at < now);
-        held(b)
-            .cmp(&held(a))
-            .then(a.confidence.total_cmp(&b.confidence))
-            .then(a.id.cmp(&b.id))
-    });
-    Ok(rows.into_iter().map(|r| r.for_device(device)).collect())
+        ))
+        .bind(device)
+        .bind(now)
+        .bind(until)
+        .bind(&claim.kind)
+        .bind(&claim.store_id)
+        .bind(i64::from(claim.max))
+        .fetch_all(pool)
+        .await?;
+        rows.sort_by(|a, b| {
+            let held = |r: &TaskRow| r.leased_at_ms.is_some_and(|at| at < now);
+            held(b)
+                .cmp(&held(a))
+                .then(a.confidence.total_cmp(&b.confidence))
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(rows.into_iter().map(|r| r.for_device(device)).collect())
+    })
+}
+
+/// The ids of a JSON array bound as text, as a subquery: SQLite's json_each, PostgreSQL's
+/// json_array_elements_text.
+fn json_ids(db: &crate::db::Db, param: &str) -> String {
+    if db.is_postgres() {
+        format!("SELECT value::bigint FROM json_array_elements_text({param}::json)")
+    } else {
+        format!("SELECT value FROM json_each({param})")
+    }
 }
 
 /// The ids in `asked` (without repeats, in order) that are not in `done`.
@@ -287,38 +298,50 @@ fn missing(asked: &[i64], done: &[i64]) -> Vec<i64> {
 
 /// Extends the leases `device` still holds among `ids`: `(renewed, lost, new end in ms)`.
 pub async fn renew(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     device: i64,
     ids: &[i64],
     lease_s: u32,
 ) -> Result<(Vec<i64>, Vec<i64>, i64), sqlx::Error> {
-    let until = now_ms() + i64::from(lease_s) * 1000;
-    let mut renewed: Vec<i64> = sqlx::query_scalar(
-        "UPDATE shared_tasks SET lease_until_ms = ? WHERE lease_device = ? AND decided_by IS NULL
-           AND id IN (SELECT value FROM json_each(?)) RETURNING id",
-    )
-    .bind(until)
-    .bind(device)
-    .bind(Value::from(ids.to_vec()).to_string())
-    .fetch_all(pool)
-    .await?;
-    renewed.sort_unstable();
-    let lost = missing(ids, &renewed);
-    Ok((renewed, lost, until))
+    crate::with_db!(db, pool => {
+        let until = now_ms() + i64::from(lease_s) * 1000;
+        let sql = format!(
+            "UPDATE shared_tasks SET lease_until_ms = $1 WHERE lease_device = $2 AND decided_by IS NULL
+               AND id IN ({}) RETURNING id",
+            json_ids(db, "$3")
+        );
+        let mut renewed: Vec<i64> = sqlx::query_scalar(&sql)
+        .bind(until)
+        .bind(device)
+        .bind(Value::from(ids.to_vec()).to_string())
+        .fetch_all(pool)
+        .await?;
+        renewed.sort_unstable();
+        let lost = missing(ids, &renewed);
+        Ok((renewed, lost, until))
+    })
 }
 
 /// Gives back the tasks `device` holds among `ids`; returns those it gave back.
-pub async fn release(pool: &SqlitePool, device: i64, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
-    let mut released: Vec<i64> = sqlx::query_scalar(
-        "UPDATE shared_tasks SET lease_device = NULL, leased_at_ms = NULL, lease_until_ms = NULL
-         WHERE lease_device = ? AND decided_by IS NULL AND id IN (SELECT value FROM json_each(?)) RETURNING id",
-    )
-    .bind(device)
-    .bind(Value::from(ids.to_vec()).to_string())
-    .fetch_all(pool)
-    .await?;
-    released.sort_unstable();
-    Ok(released)
+pub async fn release(
+    db: &crate::db::Db,
+    device: i64,
+    ids: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    crate::with_db!(db, pool => {
+        let sql = format!(
+            "UPDATE shared_tasks SET lease_device = NULL, leased_at_ms = NULL, lease_until_ms = NULL
+             WHERE lease_device = $1 AND decided_by IS NULL AND id IN ({}) RETURNING id",
+            json_ids(db, "$2")
+        );
+        let mut released: Vec<i64> = sqlx::query_scalar(&sql)
+        .bind(device)
+        .bind(Value::from(ids.to_vec()).to_string())
+        .fetch_all(pool)
+        .await?;
+        released.sort_unstable();
+        Ok(released)
+    })
 }
 
 /// What became of a decision.
@@ -362,74 +385,76 @@ pub fn check_decision(decision: &SharedDecision) -> Result<(), String> {
 /// Records `device`'s decision on task `id` if it holds the lease, with its correction for the
 /// evaluation store, in one transaction.
 pub async fn decide(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     device: i64,
     id: i64,
     decision: &SharedDecision,
 ) -> Result<Decided, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    // the write comes first: the transaction holds SQLite's write lock from here, so the lease
-    // cannot change hands between this check and the correction. The station that decided a
-    // task may decide it again (its reviewer undid and decided anew): the task takes its latest
-    // decision, and the evaluation store keeps both, each once
-    let taken: Option<TaskRow> = sqlx::query_as(&format!(
-        "UPDATE shared_tasks SET decided_by = ?1, decision_hash = ?2, decision = ?3, decided_at = ?4
-         WHERE id = ?5 AND ((lease_device = ?1 AND decided_by IS NULL)
-                            OR (decided_by = ?1 AND decision_hash <> ?2)) RETURNING {COLUMNS}"
-    ))
-    .bind(device)
-    .bind(&decision.decision_hash)
-    .bind(serde_json::to_string(decision).unwrap_or_default())
-    .bind(now_rfc3339())
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(task) = taken else {
-        let row: Option<(Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT lease_device, decided_by, decision_hash FROM shared_tasks WHERE id = ?",
-        )
+    crate::with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        // the write comes first: the transaction holds SQLite's write lock from here, so the lease
+        // cannot change hands between this check and the correction. The station that decided a
+        // task may decide it again (its reviewer undid and decided anew): the task takes its latest
+        // decision, and the evaluation store keeps both, each once
+        let taken: Option<TaskRow> = sqlx::query_as(&format!(
+            "UPDATE shared_tasks SET decided_by = $1, decision_hash = $2, decision = $3, decided_at = $4
+         WHERE id = $5 AND ((lease_device = $1 AND decided_by IS NULL)
+                            OR (decided_by = $1 AND decision_hash <> $2)) RETURNING {COLUMNS}"
+        ))
+        .bind(device)
+        .bind(&decision.decision_hash)
+        .bind(serde_json::to_string(decision).unwrap_or_default())
+        .bind(now_rfc3339())
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        tx.rollback().await?;
-        return Ok(match row {
-            None => Decided::NotFound,
-            Some((_, Some(by), Some(hash))) if by == device && hash == decision.decision_hash => {
-                Decided::Repeat
-            }
-            Some((holder, _, _)) if holder != Some(device) => Decided::LeaseLost { holder },
-            Some(_) => Decided::DecidedAlready,
-        });
-    };
-    let mut rest = serde_json::Map::new();
-    for (key, value) in [
-        ("source", json!("shared_queue")),
-        ("task_id", json!(task.id)),
-        ("task_key", json!(task.task_key)),
-        ("origin_device", json!(task.origin_device)),
-        ("store_id", json!(task.store_id)),
-        ("item_sha256", json!(task.item_sha256)),
-        ("versions", json!(task.versions)),
-        (
-            "model_output",
-            serde_json::from_str(&task.model_output).unwrap_or(Value::Null),
-        ),
-        ("action", json!(decision.action)),
-        ("before", decision.before.clone()),
-        ("after", decision.after.clone()),
-        ("reviewer", json!(decision.reviewer)),
-        ("decided_at", json!(decision.decided_at)),
-    ] {
-        rest.insert(key.to_owned(), value);
-    }
-    let correction = Correction {
-        decision_hash: decision.decision_hash.clone(),
-        kind: task.kind.clone(),
-        rest,
-    };
-    crate::jobs::store_correction(&mut tx, device, &correction).await?;
-    tx.commit().await?;
-    Ok(Decided::Recorded)
+        let Some(task) = taken else {
+            let row: Option<(Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
+                "SELECT lease_device, decided_by, decision_hash FROM shared_tasks WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.rollback().await?;
+            return Ok(match row {
+                None => Decided::NotFound,
+                Some((_, Some(by), Some(hash))) if by == device && hash == decision.decision_hash => {
+                    Decided::Repeat
+                }
+                Some((holder, _, _)) if holder != Some(device) => Decided::LeaseLost { holder },
+                Some(_) => Decided::DecidedAlready,
+            });
+        };
+        let mut rest = serde_json::Map::new();
+        for (key, value) in [
+            ("source", json!("shared_queue")),
+            ("task_id", json!(task.id)),
+            ("task_key", json!(task.task_key)),
+            ("origin_device", json!(task.origin_device)),
+            ("store_id", json!(task.store_id)),
+            ("item_sha256", json!(task.item_sha256)),
+            ("versions", json!(task.versions)),
+            (
+                "model_output",
+                serde_json::from_str(&task.model_output).unwrap_or(Value::Null),
+            ),
+            ("action", json!(decision.action)),
+            ("before", decision.before.clone()),
+            ("after", decision.after.clone()),
+            ("reviewer", json!(decision.reviewer)),
+            ("decided_at", json!(decision.decided_at)),
+        ] {
+            rest.insert(key.to_owned(), value);
+        }
+        let correction = Correction {
+            decision_hash: decision.decision_hash.clone(),
+            kind: task.kind.clone(),
+            rest,
+        };
+        crate::jobs::store_correction(&mut *tx, device, &correction).await?;
+        tx.commit().await?;
+        Ok(Decided::Recorded)
+    })
 }
 
 #[cfg(test)]

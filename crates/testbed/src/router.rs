@@ -101,7 +101,7 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
                 Arc::get_mut(&mut state).expect("the state is not shared before it is served");
             unshared.admin_key = Some(ADMIN_KEY.into());
             unshared.accounts = router::accounts::Accounts::new(
-                unshared.ledger.pool().clone(),
+                unshared.ledger.db().clone(),
                 Some(router::accounts::Sealer::from_hex(SECRET_KEY).expect("a valid key")),
             );
         }

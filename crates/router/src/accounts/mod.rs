@@ -14,8 +14,6 @@ pub mod totp;
 
 use protocol::account::{Account, LoginChallenge, NextStep, Role, SignedIn};
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::SqlitePool;
-use sqlx::Row;
 
 pub use password::{LANES, MEMORY_KIB, MIN_CHARS, PASSES};
 pub use seal::{SealError, Sealer, SECRET_KEY_ENV};
@@ -100,6 +98,23 @@ fn rfc3339_ms(ms: i64) -> String {
 }
 
 /// One row of `accounts`, as sign-in needs it.
+/// An `accounts` row as selected: id, name, role, password hash, sealed TOTP secret, TOTP
+/// confirmed, last TOTP step, failures, failures since, locked until, lockouts, disabled.
+type AccountColumns = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    bool,
+);
+
 #[derive(Debug, Clone)]
 struct AccountRow {
     account: Account,
@@ -115,13 +130,13 @@ struct AccountRow {
 /// be created).
 #[derive(Debug, Clone)]
 pub struct Accounts {
-    pool: SqlitePool,
+    db: crate::db::Db,
     sealer: Option<Sealer>,
 }
 
 impl Accounts {
-    pub fn new(pool: SqlitePool, sealer: Option<Sealer>) -> Self {
-        Self { pool, sealer }
+    pub fn new(db: crate::db::Db, sealer: Option<Sealer>) -> Self {
+        Self { db, sealer }
     }
 
     fn sealer(&self) -> Result<&Sealer, AuthError> {
@@ -146,19 +161,19 @@ impl Accounts {
         let hash = password::hash(password.to_owned())
             .await
             .map_err(AuthError::Invalid)?;
-        let inserted = sqlx::query(
-            "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        let inserted: Result<i64, sqlx::Error> = crate::with_db!(&self.db, pool => sqlx::query_scalar(
+            "INSERT INTO accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(name)
         .bind(role.as_str())
         .bind(&hash)
         .bind(crate::ledger::now_rfc3339())
-        .fetch_one(&self.pool)
-        .await;
+        .fetch_one(pool)
+        .await);
         match inserted {
-            Ok(row) => {
+            Ok(id) => {
                 let account = Account {
-                    id: row.get(0),
+                    id,
                     name: name.to_owned(),
                     role,
                 };
@@ -181,76 +196,82 @@ impl Accounts {
     }
 
     pub async fn list(&self) -> Result<Vec<Account>, AuthError> {
-        let rows = sqlx::query(
+        let rows: Vec<(i64, String, String)> = crate::with_db!(&self.db, pool => sqlx::query_as(
             "SELECT id, name, role FROM accounts WHERE disabled_at IS NULL ORDER BY name",
         )
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         Ok(rows
             .iter()
-            .filter_map(|r| {
+            .filter_map(|(id, name, role)| {
                 Some(Account {
-                    id: r.get(0),
-                    name: r.get(1),
-                    role: r.get::<String, _>(2).parse().ok()?,
+                    id: *id,
+                    name: name.clone(),
+                    role: role.parse().ok()?,
                 })
             })
             .collect())
     }
 
     async fn row_by_name(&self, name: &str) -> Result<Option<AccountRow>, AuthError> {
-        let row = sqlx::query(
+        let row: Option<AccountColumns> = crate::with_db!(&self.db, pool => sqlx::query_as(
             "SELECT id, name, role, password_hash, totp_sealed, totp_confirmed, totp_last_step, failures,
                     failures_since_ms, locked_until_ms, lockouts, disabled_at IS NOT NULL
-             FROM accounts WHERE name = ?",
+             FROM accounts WHERE lower(name) = lower($1)",
         )
         .bind(name.trim())
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         self.to_row(row)
     }
 
     async fn row_by_id(&self, id: i64) -> Result<Option<AccountRow>, AuthError> {
-        let row = sqlx::query(
+        let row: Option<AccountColumns> = crate::with_db!(&self.db, pool => sqlx::query_as(
             "SELECT id, name, role, password_hash, totp_sealed, totp_confirmed, totp_last_step, failures,
                     failures_since_ms, locked_until_ms, lockouts, disabled_at IS NOT NULL
-             FROM accounts WHERE id = ?",
+             FROM accounts WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         self.to_row(row)
     }
 
     #[allow(clippy::unused_self)]
-    fn to_row(
-        &self,
-        row: Option<sqlx::sqlite::SqliteRow>,
-    ) -> Result<Option<AccountRow>, AuthError> {
-        let Some(r) = row else { return Ok(None) };
-        let role: String = r.get(2);
+    fn to_row(&self, row: Option<AccountColumns>) -> Result<Option<AccountRow>, AuthError> {
+        let Some((
+            id,
+            name,
+            role,
+            password_hash,
+            totp_sealed,
+            totp_confirmed,
+            totp_last_step,
+            failures,
+            failures_since_ms,
+            locked_until_ms,
+            lockouts,
+            disabled,
+        )) = row
+        else {
+            return Ok(None);
+        };
         let role = role
             .parse()
             .map_err(|_| AuthError::Invalid(format!("the stored role {role:?} is unknown")))?;
         Ok(Some(AccountRow {
-            account: Account {
-                id: r.get(0),
-                name: r.get(1),
-                role,
-            },
-            password_hash: r.get(3),
-            totp_sealed: r.get(4),
-            totp_confirmed: r.get(5),
-            totp_last_step: r
-                .get::<Option<i64>, _>(6)
-                .and_then(|s| u64::try_from(s).ok()),
+            account: Account { id, name, role },
+            password_hash,
+            totp_sealed,
+            totp_confirmed,
+            totp_last_step: totp_last_step.and_then(|s| u64::try_from(s).ok()),
             throttle: Throttle {
-                failures: u32::try_from(r.get::<i64, _>(7)).unwrap_or(0),
-                failures_since_ms: r.get(8),
-                locked_until_ms: r.get(9),
-                lockouts: u32::try_from(r.get::<i64, _>(10)).unwrap_or(0),
+                failures: u32::try_from(failures).unwrap_or(0),
+                failures_since_ms,
+                locked_until_ms,
+                lockouts: u32::try_from(lockouts).unwrap_or(0),
             },
-            disabled: r.get(11),
+            disabled,
         }))
     }
 
@@ -266,8 +287,8 @@ impl Accounts {
     ) {
         let name: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
         tracing::info!(account = ?account_id, %name, client = ?client_id, event, outcome, "sign-in event");
-        let written = sqlx::query(
-            "INSERT INTO auth_events (at, account_id, name, client_id, event, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        let written = crate::with_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO auth_events (at, account_id, name, client_id, event, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(crate::ledger::now_rfc3339())
         .bind(account_id)
@@ -276,8 +297,8 @@ impl Accounts {
         .bind(event)
         .bind(outcome)
         .bind(detail)
-        .execute(&self.pool)
-        .await;
+        .execute(pool)
+        .await.map(|done| done.rows_affected()));
         if let Err(error) = written {
             tracing::error!(%error, "a sign-in event could not be logged");
         }
@@ -286,16 +307,16 @@ impl Accounts {
     /// Counts a failure; answers the lock when this one started it.
     async fn fail(&self, row: &AccountRow, now: i64) -> Result<Option<AuthError>, AuthError> {
         let next = row.throttle.after_failure(now);
-        sqlx::query(
-            "UPDATE accounts SET failures = ?, failures_since_ms = ?, locked_until_ms = ?, lockouts = ? WHERE id = ?",
+        crate::with_db!(&self.db, pool => sqlx::query(
+            "UPDATE accounts SET failures = $1, failures_since_ms = $2, locked_until_ms = $3, lockouts = $4 WHERE id = $5",
         )
         .bind(i64::from(next.failures))
         .bind(next.failures_since_ms)
         .bind(next.locked_until_ms)
         .bind(i64::from(next.lockouts))
         .bind(row.account.id)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|done| done.rows_affected()))?;
         Ok(next.locked_until(now).map(|until| locked(until, now)))
     }
 
@@ -361,22 +382,22 @@ impl Accounts {
         if enrol {
             // a new secret for each enrolment attempt: one shown before and not confirmed is void
             let secret = totp::new_secret();
-            sqlx::query("UPDATE accounts SET totp_sealed = ?, totp_last_step = NULL WHERE id = ? AND totp_confirmed = 0")
+            crate::with_db!(&self.db, pool => sqlx::query("UPDATE accounts SET totp_sealed = $1, totp_last_step = NULL WHERE id = $2 AND totp_confirmed = FALSE")
                 .bind(sealer.seal(&secret, &row.account.id.to_string()))
                 .bind(row.account.id)
-                .execute(&self.pool)
-                .await?;
+                .execute(pool)
+                .await.map(|done| done.rows_affected()))?;
             otpauth_url = Some(totp::otpauth_url(&secret, &row.account.name));
         }
         let expires = now + CHALLENGE_MS;
-        sqlx::query("INSERT INTO login_challenges (id_hash, account_id, client_id, enrol, expires_at_ms) VALUES (?, ?, ?, ?, ?)")
+        crate::with_db!(&self.db, pool => sqlx::query("INSERT INTO login_challenges (id_hash, account_id, client_id, enrol, expires_at_ms) VALUES ($1, $2, $3, $4, $5)")
             .bind(sha256_hex(&challenge))
             .bind(row.account.id)
             .bind(client_id)
             .bind(enrol)
             .bind(expires)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
         self.log(
             Some(row.account.id),
             name,
@@ -409,20 +430,20 @@ impl Accounts {
     ) -> Result<SignedIn, AuthError> {
         let sealer = self.sealer()?.clone();
         let now = now_ms();
-        let found = sqlx::query(
-            "SELECT account_id, enrol FROM login_challenges WHERE id_hash = ? AND client_id = ? AND used = 0 AND expires_at_ms > ?",
+        let found: Option<(i64, bool)> = crate::with_db!(&self.db, pool => sqlx::query_as(
+            "SELECT account_id, enrol FROM login_challenges WHERE id_hash = $1 AND client_id = $2 AND NOT used AND expires_at_ms > $3",
         )
         .bind(sha256_hex(challenge))
         .bind(client_id)
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         let Some(found) = found else {
             self.log(None, "", Some(client_id), "code", "expired", None)
                 .await;
             return Err(AuthError::ChallengeExpired);
         };
-        let (account_id, enrol): (i64, bool) = (found.get(0), found.get(1));
+        let (account_id, enrol) = found;
         let row = self
             .row_by_id(account_id)
             .await?
@@ -454,15 +475,14 @@ impl Accounts {
                 let refused = match totp::check(&secret, code, unix, row.totp_last_step) {
                     totp::CodeCheck::Accepted(step) => {
                         // one use per step, also against a second request racing this one
-                        let taken = sqlx::query(
-                            "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+                        let taken = crate::with_db!(&self.db, pool => sqlx::query(
+                            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)",
                         )
                         .bind(i64::try_from(step).unwrap_or(i64::MAX))
                         .bind(account_id)
                         .bind(i64::try_from(step).unwrap_or(i64::MAX))
-                        .execute(&self.pool)
-                        .await?
-                        .rows_affected();
+                        .execute(pool)
+                        .await.map(|done| done.rows_affected()))?;
                         (taken == 0).then_some(("reused", None))
                     }
                     totp::CodeCheck::Reused => Some(("reused", None)),
@@ -486,22 +506,21 @@ impl Accounts {
                 }
                 if enrol {
                     recovery_codes = self.replace_recovery_codes(account_id).await?;
-                    sqlx::query("UPDATE accounts SET totp_confirmed = 1 WHERE id = ?")
+                    crate::with_db!(&self.db, pool => sqlx::query("UPDATE accounts SET totp_confirmed = TRUE WHERE id = $1")
                         .bind(account_id)
-                        .execute(&self.pool)
-                        .await?;
+                        .execute(pool)
+                        .await.map(|done| done.rows_affected()))?;
                 }
             }
             (None, Some(recovery)) if !enrol => {
-                let used = sqlx::query(
-                    "UPDATE recovery_codes SET used_at = ? WHERE account_id = ? AND code_hash = ? AND used_at IS NULL",
+                let used = crate::with_db!(&self.db, pool => sqlx::query(
+                    "UPDATE recovery_codes SET used_at = $1 WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL",
                 )
                 .bind(crate::ledger::now_rfc3339())
                 .bind(account_id)
                 .bind(sha256_hex(&normalize_recovery(recovery)))
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+                .execute(pool)
+                .await.map(|done| done.rows_affected()))?;
                 if used == 0 {
                     let lock = self.fail(&row, now).await?;
                     self.log(
@@ -515,12 +534,12 @@ impl Accounts {
                     .await;
                     return Err(lock.unwrap_or(AuthError::BadRecoveryCode));
                 }
-                let left: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM recovery_codes WHERE account_id = ? AND used_at IS NULL",
+                let left: i64 = crate::with_db!(&self.db, pool => sqlx::query_scalar(
+                    "SELECT count(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
                 )
                 .bind(account_id)
-                .fetch_one(&self.pool)
-                .await?;
+                .fetch_one(pool)
+                .await)?;
                 recovery_codes_left = Some(u32::try_from(left).unwrap_or(0));
             }
             (None, Some(_)) => {
@@ -534,31 +553,29 @@ impl Accounts {
                 ))
             }
         }
-        let taken =
-            sqlx::query("UPDATE login_challenges SET used = 1 WHERE id_hash = ? AND used = 0")
+        let taken = crate::with_db!(&self.db, pool => sqlx::query("UPDATE login_challenges SET used = TRUE WHERE id_hash = $1 AND NOT used")
                 .bind(sha256_hex(challenge))
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+                .execute(pool)
+                .await.map(|done| done.rows_affected()))?;
         if taken == 0 {
             return Err(AuthError::ChallengeExpired);
         }
         let fresh = Throttle::after_success();
-        sqlx::query("UPDATE accounts SET failures = 0, failures_since_ms = NULL, locked_until_ms = NULL, lockouts = ? WHERE id = ?")
+        crate::with_db!(&self.db, pool => sqlx::query("UPDATE accounts SET failures = 0, failures_since_ms = NULL, locked_until_ms = NULL, lockouts = $1 WHERE id = $2")
             .bind(i64::from(fresh.lockouts))
             .bind(account_id)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
         let token = hex::encode(random_bytes::<32>());
         let expires = now + SESSION_MS;
-        sqlx::query("INSERT INTO sessions (token_hash, account_id, client_id, created_at, expires_at_ms) VALUES (?, ?, ?, ?, ?)")
+        crate::with_db!(&self.db, pool => sqlx::query("INSERT INTO sessions (token_hash, account_id, client_id, created_at, expires_at_ms) VALUES ($1, $2, $3, $4, $5)")
             .bind(sha256_hex(&token))
             .bind(account_id)
             .bind(client_id)
             .bind(crate::ledger::now_rfc3339())
             .bind(expires)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
         let event = match (enrol, recovery_code.is_some()) {
             (true, _) => "enrol",
             (false, true) => "recovery_code",
@@ -576,33 +593,35 @@ impl Accounts {
     }
 
     pub async fn id_of(&self, name: &str) -> Result<Option<i64>, AuthError> {
-        Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE name = ?")
+        Ok(
+            crate::with_db!(&self.db, pool => sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
             .bind(name.trim())
-            .fetch_optional(&self.pool)
-            .await?)
+            .fetch_optional(pool)
+            .await)?,
+        )
     }
 
     /// For a person who lost the authenticator and the recovery codes (the operator's command):
     /// the next sign-in enrols a new one; open sessions end.
     pub async fn reset_totp(&self, account_id: i64) -> Result<(), AuthError> {
-        sqlx::query("UPDATE accounts SET totp_sealed = NULL, totp_confirmed = 0, totp_last_step = NULL WHERE id = ?")
+        crate::with_db!(&self.db, pool => sqlx::query("UPDATE accounts SET totp_sealed = NULL, totp_confirmed = FALSE, totp_last_step = NULL WHERE id = $1")
             .bind(account_id)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE account_id = ?")
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
+        crate::with_db!(&self.db, pool => sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
             .bind(account_id)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
         self.revoke_sessions(account_id).await?;
         Ok(())
     }
 
     /// Opens a locked account (the operator's command).
     pub async fn unlock(&self, account_id: i64) -> Result<(), AuthError> {
-        sqlx::query("UPDATE accounts SET failures = 0, failures_since_ms = NULL, locked_until_ms = NULL, lockouts = 0 WHERE id = ?")
+        crate::with_db!(&self.db, pool => sqlx::query("UPDATE accounts SET failures = 0, failures_since_ms = NULL, locked_until_ms = NULL, lockouts = 0 WHERE id = $1")
             .bind(account_id)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
         Ok(())
     }
 }

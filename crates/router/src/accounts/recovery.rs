@@ -39,19 +39,21 @@ impl Accounts {
         account_id: i64,
     ) -> Result<Vec<String>, AuthError> {
         let codes = new_recovery_codes();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE account_id = ?")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        for code in &codes {
-            sqlx::query("INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)")
+        crate::with_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
                 .bind(account_id)
-                .bind(sha256_hex(&normalize_recovery(code)))
                 .execute(&mut *tx)
                 .await?;
-        }
-        tx.commit().await?;
+            for code in &codes {
+                sqlx::query("INSERT INTO recovery_codes (account_id, code_hash) VALUES ($1, $2)")
+                    .bind(account_id)
+                    .bind(sha256_hex(&normalize_recovery(code)))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
         Ok(codes)
     }
 
@@ -79,13 +81,12 @@ impl Accounts {
         let unix = u64::try_from(now / 1000).unwrap_or_default();
         let accepted = match totp::check(&secret, code, unix, row.totp_last_step) {
             totp::CodeCheck::Accepted(step) => {
-                sqlx::query("UPDATE accounts SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)")
+                crate::with_db!(&self.db, pool => sqlx::query("UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)")
                     .bind(i64::try_from(step).unwrap_or(i64::MAX))
                     .bind(row.account.id)
                     .bind(i64::try_from(step).unwrap_or(i64::MAX))
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected()
+                    .execute(pool)
+                    .await.map(|done| done.rows_affected()))?
                     == 1
             }
             _ => false,

@@ -2,7 +2,6 @@
 //! is signed out or is revoked.
 
 use protocol::account::Account;
-use sqlx::Row;
 
 use super::{now_ms, rfc3339_ms, sha256_hex, Accounts, AuthError};
 
@@ -23,15 +22,16 @@ impl Session {
 impl Accounts {
     /// The session of `token` for a request from `client_id`.
     pub async fn session(&self, token: &str, client_id: i64) -> Result<Session, AuthError> {
-        let row = sqlx::query(
+        type SessionColumns = (i64, i64, i64, Option<String>, String, String, bool);
+        let row: SessionColumns = crate::with_db!(&self.db, pool => sqlx::query_as(
             "SELECT s.account_id, s.client_id, s.expires_at_ms, s.revoked_reason, a.name, a.role, a.disabled_at IS NOT NULL
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
+             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
         )
         .bind(sha256_hex(token))
-        .fetch_optional(&self.pool)
-        .await?
+        .fetch_optional(pool)
+        .await)?
         .ok_or(AuthError::SessionEnded("unknown session"))?;
-        let revoked: Option<String> = row.get(3);
+        let (account_id, opened_on, expires_at_ms, revoked, name, role, disabled) = row;
         if let Some(reason) = revoked {
             return Err(AuthError::SessionEnded(if reason == "signed_out" {
                 "signed out"
@@ -39,13 +39,12 @@ impl Accounts {
                 "revoked by an admin"
             }));
         }
-        if row.get::<i64, _>(2) <= now_ms() {
+        if expires_at_ms <= now_ms() {
             return Err(AuthError::SessionEnded("expired"));
         }
-        if row.get::<i64, _>(1) != client_id {
-            let name: String = row.get(4);
+        if opened_on != client_id {
             self.log(
-                Some(row.get(0)),
+                Some(account_id),
                 &name,
                 Some(client_id),
                 "session",
@@ -55,39 +54,39 @@ impl Accounts {
             .await;
             return Err(AuthError::SessionEnded("it was opened on another device"));
         }
-        if row.get::<bool, _>(6) {
+        if disabled {
             return Err(AuthError::SessionEnded("the account was disabled"));
         }
-        let role: String = row.get(5);
         Ok(Session {
             account: Account {
-                id: row.get(0),
-                name: row.get(4),
+                id: account_id,
+                name,
                 role: role.parse().map_err(|_| {
                     AuthError::Invalid(format!("the stored role {role:?} is unknown"))
                 })?,
             },
             client_id,
-            expires_at_ms: row.get(2),
+            expires_at_ms,
         })
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
-        sqlx::query("UPDATE sessions SET revoked_at = ?, revoked_reason = 'signed_out' WHERE token_hash = ? AND revoked_at IS NULL")
+        crate::with_db!(&self.db, pool => sqlx::query("UPDATE sessions SET revoked_at = $1, revoked_reason = 'signed_out' WHERE token_hash = $2 AND revoked_at IS NULL")
             .bind(crate::ledger::now_rfc3339())
             .bind(sha256_hex(token))
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
         Ok(())
     }
 
     /// Ends every open session of an account; answers how many.
     pub async fn revoke_sessions(&self, account_id: i64) -> Result<u64, AuthError> {
-        Ok(sqlx::query("UPDATE sessions SET revoked_at = ?, revoked_reason = 'revoked' WHERE account_id = ? AND revoked_at IS NULL")
+        Ok(
+            crate::with_db!(&self.db, pool => sqlx::query("UPDATE sessions SET revoked_at = $1, revoked_reason = 'revoked' WHERE account_id = $2 AND revoked_at IS NULL")
             .bind(crate::ledger::now_rfc3339())
             .bind(account_id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?,
+        )
     }
 }

@@ -182,7 +182,7 @@ pub async fn dashboard(
         async {
             let query = Params::of(query)?.dashboard_query()?;
             Ok::<_, HttpError>(
-                read::dashboard(state.ledger.pool(), &query, OffsetDateTime::now_utc()).await?,
+                read::dashboard(state.ledger.db(), &query, OffsetDateTime::now_utc()).await?,
             )
         }
         .await,
@@ -231,7 +231,7 @@ pub async fn usage(
 ) -> Response {
     let result = async {
         let (query, window, csv) = series_query(query)?;
-        let usage = read::usage(state.ledger.pool(), &window, &query).await?;
+        let usage = read::usage(state.ledger.db(), &window, &query).await?;
         Ok::<_, HttpError>(if csv {
             csv::response("usage", &window.wire(), csv::usage(&usage))
         } else {
@@ -257,7 +257,7 @@ pub async fn latency(
 ) -> Response {
     let result = async {
         let (query, window, csv) = series_query(query)?;
-        let latency = read::latency(state.ledger.pool(), &window, &query).await?;
+        let latency = read::latency(state.ledger.db(), &window, &query).await?;
         Ok::<_, HttpError>(if csv {
             csv::response("latency", &window.wire(), csv::latency(&latency))
         } else {
@@ -283,7 +283,7 @@ pub async fn shares(
 ) -> Response {
     let result = async {
         let (query, window, csv) = series_query(query)?;
-        let shares = read::shares(state.ledger.pool(), &window, &query).await?;
+        let shares = read::shares(state.ledger.db(), &window, &query).await?;
         Ok::<_, HttpError>(if csv {
             csv::response("shares", &window.wire(), csv::shares(&shares))
         } else {
@@ -378,7 +378,7 @@ pub async fn requests(
         let query = params.dashboard_query()?;
         let csv = params.csv()?;
         let page = page::requests(
-            state.ledger.pool(),
+            state.ledger.db(),
             &query,
             params.before.as_deref(),
             params.limit()?,

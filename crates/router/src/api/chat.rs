@@ -82,7 +82,7 @@ pub async fn chat_completions(
         )
         .into_response();
     }
-    let pool = state.ledger.pool().clone();
+    let pool = state.ledger.db().clone();
     // per client (not per bearer text): a client's repeat is its own, whichever key it sends
     let scope = idempotency::Scope {
         endpoint: "POST /v1/chat/completions".into(),

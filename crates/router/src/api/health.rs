@@ -31,10 +31,7 @@ pub struct Ready {
     (status = 200, description = "Ready to route", body = Ready),
     (status = 503, description = "Not ready: the ledger or Redis (when configured) does not answer, or every backend is out", body = Ready)))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Ready>) {
-    let ledger = sqlx::query("SELECT 1")
-        .execute(state.ledger.pool())
-        .await
-        .is_ok();
+    let ledger = state.ledger.db().ping().await;
     let shared = match &state.shared {
         Some(shared) => Some(shared.ping().await.is_ok()),
         None => None,

@@ -67,7 +67,7 @@ pub async fn create_enrolment_code(
         .into_response();
     }
     match devices::create_code(
-        state.ledger.pool(),
+        state.ledger.db(),
         new.note.as_deref(),
         hours,
         new.code_sha256.as_deref(),
@@ -141,7 +141,7 @@ pub async fn enrol(
         }
     }
     let enrolment = devices::enrol(
-        state.ledger.pool(),
+        state.ledger.db(),
         request.code.trim(),
         name,
         request.key_sha256.as_deref(),
@@ -205,7 +205,7 @@ pub async fn blob_state(
     _caller: Caller,
     Path(sha): Path<String>,
 ) -> Response {
-    match state.blobs.state(state.ledger.pool(), &sha).await {
+    match state.blobs.state(state.ledger.db(), &sha).await {
         Ok(Some(upload)) => upload_headers(StatusCode::OK.into_response(), upload),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => upload_error(&e).into_response(),
@@ -250,7 +250,7 @@ pub async fn upload_blob(
     match state
         .blobs
         .append(
-            state.ledger.pool(),
+            state.ledger.db(),
             &sha,
             client.id,
             offset,
@@ -339,7 +339,7 @@ pub async fn submit_job(
         Err(message) => return HttpError::invalid(message).into_response(),
     };
     for sha in &shas {
-        match state.blobs.state(state.ledger.pool(), sha).await {
+        match state.blobs.state(state.ledger.db(), sha).await {
             Ok(Some(upload)) if upload.complete => {}
             Ok(_) => {
                 return HttpError::new(

@@ -50,7 +50,7 @@ pub async fn post_audit_head(
     if i64::try_from(head.decisions).is_err() {
         return HttpError::invalid("decisions is too large").into_response();
     }
-    match crate::audit::witness(state.ledger.pool(), device.id, &head).await {
+    match crate::audit::witness(state.ledger.db(), device.id, &head).await {
         Ok(Witnessed::New(head)) => (StatusCode::CREATED, Json(head)).into_response(),
         Ok(Witnessed::Repeat(head)) => Json(head).into_response(),
         Ok(Witnessed::Diverged { head, earlier }) => {
@@ -101,7 +101,7 @@ pub async fn audit_heads(
 ) -> Response {
     let skip = page.after.unwrap_or(0).max(0);
     let limit = page.limit.unwrap_or(100).clamp(1, 1000);
-    match crate::audit::heads(state.ledger.pool(), device.id, skip, limit).await {
+    match crate::audit::heads(state.ledger.db(), device.id, skip, limit).await {
         Ok(heads) => Json(heads).into_response(),
         Err(e) => storage(&e).into_response(),
     }
@@ -124,7 +124,7 @@ pub async fn download_blob(
         )
         .into_response()
     };
-    match state.blobs.state(state.ledger.pool(), &sha).await {
+    match state.blobs.state(state.ledger.db(), &sha).await {
         Ok(Some(upload)) if upload.complete => {}
         Ok(_) => return absent(),
         Err(e) => return upload_error(&e).into_response(),

@@ -37,7 +37,7 @@ pub async fn raise_task(
     }
     // another station must be able to show what the reviewer decides on
     for sha in &task.blobs {
-        match state.blobs.state(state.ledger.pool(), sha).await {
+        match state.blobs.state(state.ledger.db(), sha).await {
             Ok(Some(upload)) if upload.complete => {}
             Ok(_) => {
                 return HttpError::new(
@@ -52,7 +52,7 @@ pub async fn raise_task(
             Err(e) => return upload_error(&e).into_response(),
         }
     }
-    match tasks::raise(state.ledger.pool(), device.id, &task).await {
+    match tasks::raise(state.ledger.db(), device.id, &task).await {
         Ok((task, true)) => (StatusCode::CREATED, Json(task)).into_response(),
         Ok((task, false)) => Json(task).into_response(),
         Err(e) => storage(&e).into_response(),
@@ -96,7 +96,7 @@ pub async fn claim_tasks(
     if let Err(error) = check_lease(claim.lease_s) {
         return error.into_response();
     }
-    match tasks::claim(state.ledger.pool(), device.id, &claim).await {
+    match tasks::claim(state.ledger.db(), device.id, &claim).await {
         Ok(leased) => Json(leased).into_response(),
         Err(e) => storage(&e).into_response(),
     }
@@ -113,7 +113,7 @@ pub async fn renew_leases(
     if let Err(error) = check_lease(change.lease_s).and_then(|()| check_ids(&change.ids)) {
         return error.into_response();
     }
-    match tasks::renew(state.ledger.pool(), device.id, &change.ids, change.lease_s).await {
+    match tasks::renew(state.ledger.db(), device.id, &change.ids, change.lease_s).await {
         Ok((renewed, lost, until)) => Json(LeaseRenewed {
             renewed,
             lost,
@@ -135,7 +135,7 @@ pub async fn release_tasks(
     if let Err(error) = check_ids(&release.ids) {
         return error.into_response();
     }
-    match tasks::release(state.ledger.pool(), device.id, &release.ids).await {
+    match tasks::release(state.ledger.db(), device.id, &release.ids).await {
         Ok(released) => Json(Released { released }).into_response(),
         Err(e) => storage(&e).into_response(),
     }
@@ -164,7 +164,7 @@ pub async fn decide_task(
         })
         .into_response()
     };
-    match tasks::decide(state.ledger.pool(), device.id, id, &decision).await {
+    match tasks::decide(state.ledger.db(), device.id, id, &decision).await {
         Ok(Decided::Recorded) => recorded(true),
         Ok(Decided::Repeat) => recorded(false),
         Ok(Decided::NotFound) => HttpError::new(

@@ -18,7 +18,7 @@ pub mod read;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 
 use crate::ledger::RequestRow;
 
@@ -214,126 +214,154 @@ impl Rollup {
         }
     }
 
-    /// Adds the batch to the rollup tables (in the caller's transaction).
-    pub async fn write(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-        let usage: Vec<_> = self.usage.iter().collect();
-        for chunk in usage.chunks(ROWS_PER_STATEMENT) {
-            let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-                "INSERT INTO usage_rollup (width_s, start_s, store_id, client_id, backend, provider_model, attempts, ok, errors,
-                    timeouts, input_tokens, output_tokens, cached_tokens, reasoning_tokens, image_tokens, cost_usd) ",
-            );
-            q.push_values(
-                chunk,
-                |mut row, (((width, start, store, client), backend, model), s)| {
-                    row.push_bind(*width)
-                        .push_bind(*start)
-                        .push_bind(store)
-                        .push_bind(*client)
-                        .push_bind(backend)
-                        .push_bind(model)
-                        .push_bind(s.attempts)
-                        .push_bind(s.ok)
-                        .push_bind(s.errors)
-                        .push_bind(s.timeouts)
-                        .push_bind(s.input)
-                        .push_bind(s.output)
-                        .push_bind(s.cached)
-                        .push_bind(s.reasoning)
-                        .push_bind(s.image)
-                        .push_bind(s.cost_usd);
-                },
-            );
-            q.push(
-                " ON CONFLICT (width_s, start_s, backend, provider_model, store_id, client_id) DO UPDATE SET
-                    attempts = attempts + excluded.attempts, ok = ok + excluded.ok, errors = errors + excluded.errors,
-                    timeouts = timeouts + excluded.timeouts, input_tokens = input_tokens + excluded.input_tokens,
-                    output_tokens = output_tokens + excluded.output_tokens, cached_tokens = cached_tokens + excluded.cached_tokens,
-                    reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, image_tokens = image_tokens + excluded.image_tokens,
-                    cost_usd = cost_usd + excluded.cost_usd",
-            );
-            q.build().persistent(false).execute(&mut *conn).await?;
-        }
-        let latency: Vec<_> = self.latency.iter().collect();
-        for chunk in latency.chunks(ROWS_PER_STATEMENT) {
-            let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-                "INSERT INTO latency_rollup (width_s, start_s, store_id, client_id, backend, provider_model, metric, bin, n) ",
-            );
-            q.push_values(
-                chunk,
-                |mut row, (((width, start, store, client), backend, model, metric, bin), n)| {
-                    row.push_bind(*width)
-                        .push_bind(*start)
-                        .push_bind(store)
-                        .push_bind(*client)
-                        .push_bind(backend)
-                        .push_bind(model)
-                        .push_bind(*metric)
-                        .push_bind(*bin as i64)
-                        .push_bind(**n);
-                },
-            );
-            q.push(
-                " ON CONFLICT (width_s, start_s, backend, provider_model, store_id, client_id, metric, bin)
-                  DO UPDATE SET n = n + excluded.n",
-            );
-            q.build().persistent(false).execute(&mut *conn).await?;
-        }
-        let latency_all: Vec<_> = self.latency_all.iter().collect();
-        for chunk in latency_all.chunks(ROWS_PER_STATEMENT) {
-            let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-                "INSERT INTO latency_rollup_all (width_s, start_s, backend, provider_model, metric, bin, n) ",
-            );
-            q.push_values(
-                chunk,
-                |mut row, ((width, start, backend, model, metric, bin), n)| {
-                    row.push_bind(*width)
-                        .push_bind(*start)
-                        .push_bind(backend)
-                        .push_bind(model)
-                        .push_bind(*metric)
-                        .push_bind(*bin as i64)
-                        .push_bind(**n);
-                },
-            );
-            q.push(
-                " ON CONFLICT (width_s, start_s, backend, provider_model, metric, bin) DO UPDATE SET n = n + excluded.n",
-            );
-            q.build().persistent(false).execute(&mut *conn).await?;
-        }
-        let requests: Vec<_> = self.requests.iter().collect();
-        for chunk in requests.chunks(ROWS_PER_STATEMENT) {
-            let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-                "INSERT INTO request_rollup (width_s, start_s, store_id, client_id, decided_backend, answered_backend, decision,
-                    requests, spillover, fallback, refused_429, refused_503) ",
-            );
-            q.push_values(
-                chunk,
-                |mut row, (((width, start, store, client), decided, answered, decision), s)| {
-                    row.push_bind(*width)
-                        .push_bind(*start)
-                        .push_bind(store)
-                        .push_bind(*client)
-                        .push_bind(decided)
-                        .push_bind(answered)
-                        .push_bind(*decision)
-                        .push_bind(s.requests)
-                        .push_bind(s.spillover)
-                        .push_bind(s.fallback)
-                        .push_bind(s.refused_429)
-                        .push_bind(s.refused_503);
-                },
-            );
-            q.push(
-                " ON CONFLICT (width_s, start_s, store_id, client_id, decided_backend, answered_backend, decision) DO UPDATE SET
-                    requests = requests + excluded.requests, spillover = spillover + excluded.spillover,
-                    fallback = fallback + excluded.fallback, refused_429 = refused_429 + excluded.refused_429,
-                    refused_503 = refused_503 + excluded.refused_503",
-            );
-            q.build().persistent(false).execute(&mut *conn).await?;
-        }
-        Ok(())
+    /// Adds the batch to the rollup tables (in the caller's transaction), on either engine.
+    pub async fn write<C: RollupTarget>(&self, conn: &mut C) -> Result<(), sqlx::Error> {
+        conn.write_rollups(self).await
     }
 }
+
+/// A connection the rollups can be written on: SQLite's and PostgreSQL's, the same statements
+/// (multi-row upserts with `$N` placeholders) compiled for each.
+pub trait RollupTarget {
+    fn write_rollups<'a>(
+        &'a mut self,
+        rollup: &'a Rollup,
+    ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'a;
+}
+
+macro_rules! rollup_target {
+    ($conn:ty, $db:ty) => {
+        impl RollupTarget for $conn {
+            fn write_rollups<'a>(
+                &'a mut self,
+                rollup: &'a Rollup,
+            ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'a {
+                async move {
+                    let conn = self;
+                let usage: Vec<_> = rollup.usage.iter().collect();
+                for chunk in usage.chunks(ROWS_PER_STATEMENT) {
+                    let mut q: QueryBuilder<'_, $db> = QueryBuilder::new(
+                        "INSERT INTO usage_rollup (width_s, start_s, store_id, client_id, backend, provider_model, attempts, ok, errors,
+                            timeouts, input_tokens, output_tokens, cached_tokens, reasoning_tokens, image_tokens, cost_usd) ",
+                    );
+                    q.push_values(
+                        chunk,
+                        |mut row, (((width, start, store, client), backend, model), s)| {
+                            row.push_bind(*width)
+                                .push_bind(*start)
+                                .push_bind(store)
+                                .push_bind(*client)
+                                .push_bind(backend)
+                                .push_bind(model)
+                                .push_bind(s.attempts)
+                                .push_bind(s.ok)
+                                .push_bind(s.errors)
+                                .push_bind(s.timeouts)
+                                .push_bind(s.input)
+                                .push_bind(s.output)
+                                .push_bind(s.cached)
+                                .push_bind(s.reasoning)
+                                .push_bind(s.image)
+                                .push_bind(s.cost_usd);
+                        },
+                    );
+                    q.push(
+                        " ON CONFLICT (width_s, start_s, backend, provider_model, store_id, client_id) DO UPDATE SET
+                            attempts = usage_rollup.attempts + excluded.attempts, ok = usage_rollup.ok + excluded.ok, errors = usage_rollup.errors + excluded.errors,
+                            timeouts = usage_rollup.timeouts + excluded.timeouts, input_tokens = usage_rollup.input_tokens + excluded.input_tokens,
+                            output_tokens = usage_rollup.output_tokens + excluded.output_tokens, cached_tokens = usage_rollup.cached_tokens + excluded.cached_tokens,
+                            reasoning_tokens = usage_rollup.reasoning_tokens + excluded.reasoning_tokens, image_tokens = usage_rollup.image_tokens + excluded.image_tokens,
+                            cost_usd = usage_rollup.cost_usd + excluded.cost_usd",
+                    );
+                    q.build().persistent(false).execute(&mut *conn).await?;
+                }
+                let latency: Vec<_> = rollup.latency.iter().collect();
+                for chunk in latency.chunks(ROWS_PER_STATEMENT) {
+                    let mut q: QueryBuilder<'_, $db> = QueryBuilder::new(
+                        "INSERT INTO latency_rollup (width_s, start_s, store_id, client_id, backend, provider_model, metric, bin, n) ",
+                    );
+                    q.push_values(
+                        chunk,
+                        |mut row, (((width, start, store, client), backend, model, metric, bin), n)| {
+                            row.push_bind(*width)
+                                .push_bind(*start)
+                                .push_bind(store)
+                                .push_bind(*client)
+                                .push_bind(backend)
+                                .push_bind(model)
+                                .push_bind(*metric)
+                                .push_bind(*bin as i64)
+                                .push_bind(**n);
+                        },
+                    );
+                    q.push(
+                        " ON CONFLICT (width_s, start_s, backend, provider_model, store_id, client_id, metric, bin)
+                          DO UPDATE SET n = latency_rollup.n + excluded.n",
+                    );
+                    q.build().persistent(false).execute(&mut *conn).await?;
+                }
+                let latency_all: Vec<_> = rollup.latency_all.iter().collect();
+                for chunk in latency_all.chunks(ROWS_PER_STATEMENT) {
+                    let mut q: QueryBuilder<'_, $db> = QueryBuilder::new(
+                        "INSERT INTO latency_rollup_all (width_s, start_s, backend, provider_model, metric, bin, n) ",
+                    );
+                    q.push_values(
+                        chunk,
+                        |mut row, ((width, start, backend, model, metric, bin), n)| {
+                            row.push_bind(*width)
+                                .push_bind(*start)
+                                .push_bind(backend)
+                                .push_bind(model)
+                                .push_bind(*metric)
+                                .push_bind(*bin as i64)
+                                .push_bind(**n);
+                        },
+                    );
+                    q.push(
+                        " ON CONFLICT (width_s, start_s, backend, provider_model, metric, bin) DO UPDATE SET n = latency_rollup_all.n + excluded.n",
+                    );
+                    q.build().persistent(false).execute(&mut *conn).await?;
+                }
+                let requests: Vec<_> = rollup.requests.iter().collect();
+                for chunk in requests.chunks(ROWS_PER_STATEMENT) {
+                    let mut q: QueryBuilder<'_, $db> = QueryBuilder::new(
+                        "INSERT INTO request_rollup (width_s, start_s, store_id, client_id, decided_backend, answered_backend, decision,
+                            requests, spillover, fallback, refused_429, refused_503) ",
+                    );
+                    q.push_values(
+                        chunk,
+                        |mut row, (((width, start, store, client), decided, answered, decision), s)| {
+                            row.push_bind(*width)
+                                .push_bind(*start)
+                                .push_bind(store)
+                                .push_bind(*client)
+                                .push_bind(decided)
+                                .push_bind(answered)
+                                .push_bind(*decision)
+                                .push_bind(s.requests)
+                                .push_bind(s.spillover)
+                                .push_bind(s.fallback)
+                                .push_bind(s.refused_429)
+                                .push_bind(s.refused_503);
+                        },
+                    );
+                    q.push(
+                        " ON CONFLICT (width_s, start_s, store_id, client_id, decided_backend, answered_backend, decision) DO UPDATE SET
+                            requests = request_rollup.requests + excluded.requests, spillover = request_rollup.spillover + excluded.spillover,
+                            fallback = request_rollup.fallback + excluded.fallback, refused_429 = request_rollup.refused_429 + excluded.refused_429,
+                            refused_503 = request_rollup.refused_503 + excluded.refused_503",
+                    );
+                    q.build().persistent(false).execute(&mut *conn).await?;
+                }
+                    Ok(())
+                }
+            }
+        }
+    };
+}
+
+rollup_target!(sqlx::SqliteConnection, sqlx::Sqlite);
+rollup_target!(sqlx::PgConnection, sqlx::Postgres);
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ use protocol::admin::{
     BackendCount, Bucket, Dashboard, DashboardQuery, DeviceRef, FilterChoices, LatencyPoint,
     QueryWindow, SharePoint, UsagePoint,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -136,16 +136,16 @@ impl<'a> Filters<'a> {
 
 /// Every series of the window, and the filters' choices.
 pub async fn dashboard(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     query: &DashboardQuery,
     now: OffsetDateTime,
 ) -> Result<Dashboard, ReadError> {
     let window = Window::of(query, now)?;
     let (usage, latency, shares, choices) = tokio::try_join!(
-        usage(pool, &window, query),
-        latency(pool, &window, query),
-        shares(pool, &window, query),
-        choices(pool),
+        usage(db, &window, query),
+        latency(db, &window, query),
+        shares(db, &window, query),
+        choices(db),
     )?;
     Ok(Dashboard {
         window: window.wire(),
@@ -158,46 +158,48 @@ pub async fn dashboard(
 
 /// Calls, tokens and cost per bucket × backend × provider model.
 pub async fn usage(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     window: &Window,
     query: &DashboardQuery,
 ) -> Result<Vec<UsagePoint>, ReadError> {
-    let f = Filters::of(query);
-    let rows = sqlx::query(
-        "SELECT start_s, backend, provider_model, sum(attempts), sum(ok), sum(errors), sum(timeouts), sum(input_tokens),
-                sum(output_tokens), sum(cached_tokens), sum(reasoning_tokens), sum(image_tokens), sum(cost_usd)
+    crate::with_db!(db, pool => {
+        let f = Filters::of(query);
+        let rows = sqlx::query(
+            "SELECT start_s, backend, provider_model, CAST(sum(attempts) AS BIGINT), CAST(sum(ok) AS BIGINT), CAST(sum(errors) AS BIGINT), CAST(sum(timeouts) AS BIGINT), CAST(sum(input_tokens) AS BIGINT),
+                CAST(sum(output_tokens) AS BIGINT), CAST(sum(cached_tokens) AS BIGINT), CAST(sum(reasoning_tokens) AS BIGINT), CAST(sum(image_tokens) AS BIGINT), sum(cost_usd)
          FROM usage_rollup
-         WHERE width_s = ?1 AND start_s >= ?2 AND start_s < ?3 AND (?4 IS NULL OR backend = ?4) AND (?5 IS NULL OR provider_model = ?5)
-           AND (?6 IS NULL OR store_id = ?6) AND (?7 IS NULL OR client_id = ?7)
+         WHERE width_s = $1 AND start_s >= $2 AND start_s < $3 AND ($4 IS NULL OR backend = $4) AND ($5 IS NULL OR provider_model = $5)
+           AND ($6 IS NULL OR store_id = $6) AND ($7 IS NULL OR client_id = $7)
          GROUP BY start_s, backend, provider_model ORDER BY start_s, backend, provider_model",
-    )
-    .bind(window.width_s)
-    .bind(window.from_s)
-    .bind(window.to_s)
-    .bind(f.backend)
-    .bind(f.model)
-    .bind(f.store)
-    .bind(f.device)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| UsagePoint {
-            bucket: rfc3339(r.get(0)),
-            backend: r.get(1),
-            model: r.get(2),
-            attempts: r.get(3),
-            ok: r.get(4),
-            errors: r.get(5),
-            timeouts: r.get(6),
-            input_tokens: r.get(7),
-            output_tokens: r.get(8),
-            cached_tokens: r.get(9),
-            reasoning_tokens: r.get(10),
-            image_tokens: r.get(11),
-            cost_usd: r.get(12),
-        })
-        .collect())
+        )
+        .bind(window.width_s)
+        .bind(window.from_s)
+        .bind(window.to_s)
+        .bind(f.backend)
+        .bind(f.model)
+        .bind(f.store)
+        .bind(f.device)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| UsagePoint {
+                bucket: rfc3339(r.get(0)),
+                backend: r.get(1),
+                model: r.get(2),
+                attempts: r.get(3),
+                ok: r.get(4),
+                errors: r.get(5),
+                timeouts: r.get(6),
+                input_tokens: r.get(7),
+                output_tokens: r.get(8),
+                cached_tokens: r.get(9),
+                reasoning_tokens: r.get(10),
+                image_tokens: r.get(11),
+                cost_usd: r.get(12),
+            })
+            .collect())
+    })
 }
 
 /// Latency and time-to-first-token percentiles per bucket × backend × provider model, from the
@@ -205,70 +207,79 @@ pub async fn usage(
 /// comes as one row, its bins as text (`bin:n,…`): a week by hour is some 10⁵ bins, and SQLite
 /// concatenates them far faster than they cross to Rust one row each.
 pub async fn latency(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     window: &Window,
     query: &DashboardQuery,
 ) -> Result<Vec<LatencyPoint>, ReadError> {
-    let f = Filters::of(query);
-    let sql = if f.store.is_none() && f.device.is_none() {
-        "SELECT start_s, backend, provider_model, metric, group_concat(bin || ':' || n) FROM latency_rollup_all
-         WHERE width_s = ?1 AND start_s >= ?2 AND start_s < ?3 AND (?4 IS NULL OR backend = ?4) AND (?5 IS NULL OR provider_model = ?5)
+    crate::with_db!(db, pool => {
+        let f = Filters::of(query);
+        let sql = if f.store.is_none() && f.device.is_none() {
+            "SELECT start_s, backend, provider_model, metric, BINS FROM latency_rollup_all
+         WHERE width_s = $1 AND start_s >= $2 AND start_s < $3 AND ($4 IS NULL OR backend = $4) AND ($5 IS NULL OR provider_model = $5)
          GROUP BY start_s, backend, provider_model, metric ORDER BY start_s, backend, provider_model, metric"
-    } else {
-        "SELECT start_s, backend, provider_model, metric, group_concat(bin || ':' || n) FROM (
-             SELECT start_s, backend, provider_model, metric, bin, sum(n) AS n FROM latency_rollup
-             WHERE width_s = ?1 AND start_s >= ?2 AND start_s < ?3 AND (?4 IS NULL OR backend = ?4) AND (?5 IS NULL OR provider_model = ?5)
-               AND (?6 IS NULL OR store_id = ?6) AND (?7 IS NULL OR client_id = ?7)
-             GROUP BY start_s, backend, provider_model, metric, bin)
-         GROUP BY start_s, backend, provider_model, metric ORDER BY start_s, backend, provider_model, metric"
-    };
-    let mut q = sqlx::query_as::<_, (i64, String, String, String, String)>(sql)
-        .bind(window.width_s)
-        .bind(window.from_s)
-        .bind(window.to_s)
-        .bind(f.backend)
-        .bind(f.model);
-    if f.store.is_some() || f.device.is_some() {
-        q = q.bind(f.store).bind(f.device);
-    }
-    let rows = q.fetch_all(pool).await?;
-    let mut points: Vec<LatencyPoint> = Vec::new();
-    for (start, backend, model, metric, bins) in rows {
-        let mut bins = parse_bins(&bins)?;
-        bins.sort_unstable();
-        let bucket = rfc3339(start);
-        let fresh = points
-            .last()
-            .is_none_or(|p| p.bucket != bucket || p.backend != backend || p.model != model);
-        if fresh {
-            points.push(LatencyPoint {
-                bucket,
-                backend,
-                model,
-                calls: 0,
-                p50_ms: None,
-                p95_ms: None,
-                p99_ms: None,
-                streamed: 0,
-                ttft_p50_ms: None,
-                ttft_p95_ms: None,
-                ttft_p99_ms: None,
-            });
-        }
-        let Some(point) = points.last_mut() else {
-            continue;
-        };
-        let n = bins.iter().map(|(_, n)| n).sum();
-        let p = [50, 95, 99].map(|p| percentile(&bins, p));
-        if metric == "ttft" {
-            point.streamed = n;
-            [point.ttft_p50_ms, point.ttft_p95_ms, point.ttft_p99_ms] = p;
         } else {
-            point.calls = n;
-            [point.p50_ms, point.p95_ms, point.p99_ms] = p;
+            "SELECT start_s, backend, provider_model, metric, BINS FROM (
+             SELECT start_s, backend, provider_model, metric, bin, CAST(sum(n) AS BIGINT) AS n FROM latency_rollup
+             WHERE width_s = $1 AND start_s >= $2 AND start_s < $3 AND ($4 IS NULL OR backend = $4) AND ($5 IS NULL OR provider_model = $5)
+               AND ($6 IS NULL OR store_id = $6) AND ($7 IS NULL OR client_id = $7)
+             GROUP BY start_s, backend, provider_model, metric, bin) AS h
+         GROUP BY start_s, backend, provider_model, metric ORDER BY start_s, backend, provider_model, metric"
+        };
+        // one text per histogram: SQLite's group_concat, PostgreSQL's string_agg
+        let bins = if db.is_postgres() {
+            "string_agg(bin || ':' || n, ',')"
+        } else {
+            "group_concat(bin || ':' || n)"
+        };
+        let sql = sql.replace("BINS", bins);
+        let mut q = sqlx::query_as::<_, (i64, String, String, String, String)>(&sql)
+            .bind(window.width_s)
+            .bind(window.from_s)
+            .bind(window.to_s)
+            .bind(f.backend)
+            .bind(f.model);
+        if f.store.is_some() || f.device.is_some() {
+            q = q.bind(f.store).bind(f.device);
         }
-    }
-    Ok(points)
+        let rows = q.fetch_all(pool).await?;
+        let mut points: Vec<LatencyPoint> = Vec::new();
+        for (start, backend, model, metric, bins) in rows {
+            let mut bins = parse_bins(&bins)?;
+            bins.sort_unstable();
+            let bucket = rfc3339(start);
+            let fresh = points
+                .last()
+                .is_none_or(|p| p.bucket != bucket || p.backend != backend || p.model != model);
+            if fresh {
+                points.push(LatencyPoint {
+                    bucket,
+                    backend,
+                    model,
+                    calls: 0,
+                    p50_ms: None,
+                    p95_ms: None,
+                    p99_ms: None,
+                    streamed: 0,
+                    ttft_p50_ms: None,
+                    ttft_p95_ms: None,
+                    ttft_p99_ms: None,
+                });
+            }
+            let Some(point) = points.last_mut() else {
+                continue;
+            };
+            let n = bins.iter().map(|(_, n)| n).sum();
+            let p = [50, 95, 99].map(|p| percentile(&bins, p));
+            if metric == "ttft" {
+                point.streamed = n;
+                [point.ttft_p50_ms, point.ttft_p95_ms, point.ttft_p99_ms] = p;
+            } else {
+                point.calls = n;
+                [point.p50_ms, point.p95_ms, point.p99_ms] = p;
+            }
+        }
+        Ok(points)
+    })
 }
 
 /// A histogram as `group_concat` gives it: `bin:n,bin:n,…`.
@@ -288,127 +299,131 @@ fn parse_bins(text: &str) -> Result<Vec<(usize, i64)>, ReadError> {
 
 /// The routing decision against who answered and the calls made, per bucket.
 pub async fn shares(
-    pool: &SqlitePool,
+    db: &crate::db::Db,
     window: &Window,
     query: &DashboardQuery,
 ) -> Result<Vec<SharePoint>, ReadError> {
-    let f = Filters::of(query);
-    /// start, decided, answered, requests, spillover, fallback, 429, 503
-    type RequestSums = (i64, String, String, i64, i64, i64, i64, i64);
-    let requests: Vec<RequestSums> = sqlx::query_as(
-        "SELECT start_s, decided_backend, answered_backend, sum(requests), sum(spillover), sum(fallback), sum(refused_429), sum(refused_503)
+    crate::with_db!(db, pool => {
+        let f = Filters::of(query);
+        /// start, decided, answered, requests, spillover, fallback, 429, 503
+        type RequestSums = (i64, String, String, i64, i64, i64, i64, i64);
+        let requests: Vec<RequestSums> = sqlx::query_as(
+            "SELECT start_s, decided_backend, answered_backend, CAST(sum(requests) AS BIGINT), CAST(sum(spillover) AS BIGINT), CAST(sum(fallback) AS BIGINT), CAST(sum(refused_429) AS BIGINT), CAST(sum(refused_503) AS BIGINT)
          FROM request_rollup
-         WHERE width_s = ?1 AND start_s >= ?2 AND start_s < ?3 AND (?4 IS NULL OR store_id = ?4) AND (?5 IS NULL OR client_id = ?5)
+         WHERE width_s = $1 AND start_s >= $2 AND start_s < $3 AND ($4 IS NULL OR store_id = $4) AND ($5 IS NULL OR client_id = $5)
          GROUP BY start_s, decided_backend, answered_backend",
-    )
-    .bind(window.width_s)
-    .bind(window.from_s)
-    .bind(window.to_s)
-    .bind(f.store)
-    .bind(f.device)
-    .fetch_all(pool)
-    .await?;
-    let calls: Vec<(i64, String, i64, i64)> = sqlx::query_as(
-        "SELECT start_s, backend, sum(attempts), sum(timeouts) FROM usage_rollup
-         WHERE width_s = ?1 AND start_s >= ?2 AND start_s < ?3 AND (?4 IS NULL OR store_id = ?4) AND (?5 IS NULL OR client_id = ?5)
+        )
+        .bind(window.width_s)
+        .bind(window.from_s)
+        .bind(window.to_s)
+        .bind(f.store)
+        .bind(f.device)
+        .fetch_all(pool)
+        .await?;
+        let calls: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT start_s, backend, CAST(sum(attempts) AS BIGINT), CAST(sum(timeouts) AS BIGINT) FROM usage_rollup
+         WHERE width_s = $1 AND start_s >= $2 AND start_s < $3 AND ($4 IS NULL OR store_id = $4) AND ($5 IS NULL OR client_id = $5)
          GROUP BY start_s, backend",
-    )
-    .bind(window.width_s)
-    .bind(window.from_s)
-    .bind(window.to_s)
-    .bind(f.store)
-    .bind(f.device)
-    .fetch_all(pool)
-    .await?;
+        )
+        .bind(window.width_s)
+        .bind(window.from_s)
+        .bind(window.to_s)
+        .bind(f.store)
+        .bind(f.device)
+        .fetch_all(pool)
+        .await?;
 
-    #[derive(Default)]
-    struct Sums {
-        point: Option<SharePoint>,
-        decided: BTreeMap<String, i64>,
-        answered: BTreeMap<String, i64>,
-        calls: BTreeMap<String, i64>,
-    }
-    let mut buckets: BTreeMap<i64, Sums> = BTreeMap::new();
-    let empty = |start: i64| SharePoint {
-        bucket: rfc3339(start),
-        requests: 0,
-        decided: Vec::new(),
-        answered: Vec::new(),
-        calls: Vec::new(),
-        spillover: 0,
-        fallback: 0,
-        timeouts: 0,
-        refused_429: 0,
-        refused_503: 0,
-    };
-    for (start, decided, answered, n, spillover, fallback, r429, r503) in requests {
-        let sums = buckets.entry(start).or_default();
-        let point = sums.point.get_or_insert_with(|| empty(start));
-        point.requests += n;
-        point.spillover += spillover;
-        point.fallback += fallback;
-        point.refused_429 += r429;
-        point.refused_503 += r503;
-        if !decided.is_empty() {
-            *sums.decided.entry(decided).or_default() += n;
+        #[derive(Default)]
+        struct Sums {
+            point: Option<SharePoint>,
+            decided: BTreeMap<String, i64>,
+            answered: BTreeMap<String, i64>,
+            calls: BTreeMap<String, i64>,
         }
-        if !answered.is_empty() {
-            *sums.answered.entry(answered).or_default() += n;
+        let mut buckets: BTreeMap<i64, Sums> = BTreeMap::new();
+        let empty = |start: i64| SharePoint {
+            bucket: rfc3339(start),
+            requests: 0,
+            decided: Vec::new(),
+            answered: Vec::new(),
+            calls: Vec::new(),
+            spillover: 0,
+            fallback: 0,
+            timeouts: 0,
+            refused_429: 0,
+            refused_503: 0,
+        };
+        for (start, decided, answered, n, spillover, fallback, r429, r503) in requests {
+            let sums = buckets.entry(start).or_default();
+            let point = sums.point.get_or_insert_with(|| empty(start));
+            point.requests += n;
+            point.spillover += spillover;
+            point.fallback += fallback;
+            point.refused_429 += r429;
+            point.refused_503 += r503;
+            if !decided.is_empty() {
+                *sums.decided.entry(decided).or_default() += n;
+            }
+            if !answered.is_empty() {
+                *sums.answered.entry(answered).or_default() += n;
+            }
         }
-    }
-    for (start, backend, n, timeouts) in calls {
-        let sums = buckets.entry(start).or_default();
-        let point = sums.point.get_or_insert_with(|| empty(start));
-        point.timeouts += timeouts;
-        *sums.calls.entry(backend).or_default() += n;
-    }
-    let counts = |map: BTreeMap<String, i64>| {
-        map.into_iter()
-            .map(|(backend, n)| BackendCount { backend, n })
-            .collect()
-    };
-    Ok(buckets
-        .into_values()
-        .filter_map(|sums| {
-            let mut point = sums.point?;
-            point.decided = counts(sums.decided);
-            point.answered = counts(sums.answered);
-            point.calls = counts(sums.calls);
-            Some(point)
-        })
-        .collect())
+        for (start, backend, n, timeouts) in calls {
+            let sums = buckets.entry(start).or_default();
+            let point = sums.point.get_or_insert_with(|| empty(start));
+            point.timeouts += timeouts;
+            *sums.calls.entry(backend).or_default() += n;
+        }
+        let counts = |map: BTreeMap<String, i64>| {
+            map.into_iter()
+                .map(|(backend, n)| BackendCount { backend, n })
+                .collect()
+        };
+        Ok(buckets
+            .into_values()
+            .filter_map(|sums| {
+                let mut point = sums.point?;
+                point.decided = counts(sums.decided);
+                point.answered = counts(sums.answered);
+                point.calls = counts(sums.calls);
+                Some(point)
+            })
+            .collect())
+    })
 }
 
 /// Every backend, model, store and device seen in the ledger.
-pub async fn choices(pool: &SqlitePool) -> Result<FilterChoices, ReadError> {
-    let backends = sqlx::query_scalar(
-        "SELECT DISTINCT backend FROM usage_rollup WHERE width_s = 86400 ORDER BY backend",
-    )
-    .fetch_all(pool)
-    .await?;
-    let models = sqlx::query_scalar(
-        "SELECT DISTINCT provider_model FROM usage_rollup WHERE width_s = 86400 ORDER BY provider_model",
-    )
-    .fetch_all(pool)
-    .await?;
-    let stores = sqlx::query_scalar(
-        "SELECT DISTINCT store_id FROM request_rollup WHERE width_s = 86400 AND store_id <> '' ORDER BY store_id",
-    )
-    .fetch_all(pool)
-    .await?;
-    let devices = sqlx::query_as::<_, (i64, String)>(
-        "SELECT id, name FROM clients WHERE id IN (SELECT DISTINCT client_id FROM request_rollup WHERE width_s = 86400) ORDER BY id",
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|(id, name)| DeviceRef { id, name })
-    .collect();
-    Ok(FilterChoices {
-        backends,
-        models,
-        stores,
-        devices,
+pub async fn choices(db: &crate::db::Db) -> Result<FilterChoices, ReadError> {
+    crate::with_db!(db, pool => {
+        let backends = sqlx::query_scalar(
+            "SELECT DISTINCT backend FROM usage_rollup WHERE width_s = 86400 ORDER BY backend",
+        )
+        .fetch_all(pool)
+        .await?;
+        let models = sqlx::query_scalar(
+            "SELECT DISTINCT provider_model FROM usage_rollup WHERE width_s = 86400 ORDER BY provider_model",
+        )
+        .fetch_all(pool)
+        .await?;
+        let stores = sqlx::query_scalar(
+            "SELECT DISTINCT store_id FROM request_rollup WHERE width_s = 86400 AND store_id <> '' ORDER BY store_id",
+        )
+        .fetch_all(pool)
+        .await?;
+        let devices = sqlx::query_as::<_, (i64, String)>(
+            "SELECT id, name FROM clients WHERE id IN (SELECT DISTINCT client_id FROM request_rollup WHERE width_s = 86400) ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(id, name)| DeviceRef { id, name })
+        .collect();
+        Ok(FilterChoices {
+            backends,
+            models,
+            stores,
+            devices,
+        })
     })
 }
 

@@ -19,6 +19,7 @@ use protocol::admin::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use router::backend::Usage;
+use router::db::{Db, Location};
 use router::ledger::{AttemptRow, Ledger, RequestRow};
 use router::rollup::read;
 use serde_json::Value;
@@ -189,9 +190,22 @@ fn requests(clients: &[i64], n: usize, seed: u64) -> Vec<RequestRow> {
     rows
 }
 
+/// The ledger's SQLite pool (these checks read the rows with SQL of their own).
+fn sqlite(ledger: &Ledger) -> &SqlitePool {
+    match ledger.db() {
+        Db::Sqlite(pool) => pool,
+        Db::Postgres(_) => panic!("these checks read a SQLite ledger"),
+    }
+}
+
 /// A ledger in `dir` with four clients and `n` requests written by its writer; the clients.
 async fn seeded(dir: &std::path::Path, n: usize, seed: u64) -> (Ledger, Vec<i64>) {
-    let ledger = Ledger::open(&dir.join("router.db")).await.unwrap();
+    seeded_at(&Location::Sqlite(dir.join("router.db")), n, seed).await
+}
+
+/// The same on any engine (a PostgreSQL URL: the router's own writer and rollups there).
+async fn seeded_at(location: &Location, n: usize, seed: u64) -> (Ledger, Vec<i64>) {
+    let ledger = Ledger::open(location).await.unwrap();
     let mut clients = Vec::new();
     for name in ["store-1-a", "store-1-b", "store-2", "api-client"] {
         clients.push(ledger.create_client(name).await.unwrap().0.id);
@@ -562,7 +576,13 @@ fn at(unix_s: i64) -> String {
 async fn the_dashboard_equals_a_direct_computation_over_the_raw_rows() {
     let dir = tempfile::tempdir().unwrap();
     let (ledger, clients) = seeded(dir.path(), 3000, 17).await;
-    let raw = raw(ledger.pool()).await;
+    // the same rows written by the same writer into PostgreSQL (Debian's, on a loopback port):
+    // every dashboard below is read from both and held to the same direct computation
+    let pg = testbed::Postgres::start();
+    let (on_postgres, pg_clients) =
+        seeded_at(&Location::Postgres(pg.create_database("ledger")), 3000, 17).await;
+    assert_eq!(pg_clients, clients, "the same client ids on both engines");
+    let raw = raw(sqlite(&ledger)).await;
     assert_eq!(raw.requests.len(), 3000);
     assert!(raw.attempts.iter().any(|a| a.outcome == "queue_timeout"));
     assert!(raw.attempts.iter().filter(|a| a.ttft_ms.is_some()).count() > 500);
@@ -612,10 +632,14 @@ async fn the_dashboard_equals_a_direct_computation_over_the_raw_rows() {
                     !want.usage.is_empty() && !want.shares.is_empty() && !want.latency.is_empty(),
                     "{what}: the filter selects calls"
                 );
-                let got = read::dashboard(ledger.pool(), &q, OffsetDateTime::now_utc())
+                let got = read::dashboard(ledger.db(), &q, OffsetDateTime::now_utc())
                     .await
                     .unwrap();
                 compare(&got, &want, &what);
+                let got = read::dashboard(on_postgres.db(), &q, OffsetDateTime::now_utc())
+                    .await
+                    .unwrap();
+                compare(&got, &want, &format!("PostgreSQL: {what}"));
             }
         }
     }
@@ -670,7 +694,7 @@ async fn the_migrations_back_fill_equals_what_the_writer_sums() {
     let dir = tempfile::tempdir().unwrap();
     // the writer's rollups, row by row as the router writes them
     let (ledger, _) = seeded(dir.path(), 1500, 5).await;
-    let live = rollup_rows(ledger.pool()).await;
+    let live = rollup_rows(sqlite(&ledger)).await;
     assert!(live.len() > 3000, "{} rollup rows", live.len());
 
     // a ledger as it was before 0008, holding the same rows, then migrated
@@ -772,7 +796,7 @@ async fn the_admin_api_serves_the_dashboard_pages_the_requests_and_refuses_bad_q
     let s = setup(Options::default()).await;
     let admin = s.admin().await;
     // a second writer on the router's ledger: the same code path as the router's own
-    let ledger = Ledger::open(&s.db).await.unwrap();
+    let ledger = Ledger::open(&s.location).await.unwrap();
     let mut clients = Vec::new();
     for name in ["store-1-a", "store-2"] {
         clients.push(ledger.create_client(name).await.unwrap().0.id);
@@ -824,7 +848,7 @@ async fn the_admin_api_serves_the_dashboard_pages_the_requests_and_refuses_bad_q
             to: Some(to.clone()),
             ..filters
         };
-        let direct = read::dashboard(ledger.pool(), &q, OffsetDateTime::now_utc())
+        let direct = read::dashboard(ledger.db(), &q, OffsetDateTime::now_utc())
             .await
             .unwrap();
         // as text: serde_json's default float parsing may miss the last bit
@@ -1014,16 +1038,18 @@ async fn the_admin_api_serves_the_dashboard_pages_the_requests_and_refuses_bad_q
     }
 
     // the requests, paged back newest first, each with its attempts; filtered
-    let rows: Vec<(String, String, Option<String>)> =
+    let rows: Vec<(String, String, Option<String>)> = router::with_db!(ledger.db(), pool => {
         sqlx::query_as("SELECT id, started_at, store_id FROM requests")
-            .fetch_all(ledger.pool())
+            .fetch_all(pool)
             .await
-            .unwrap();
-    let attempts: Vec<(String, i64, String)> =
+            .unwrap()
+    });
+    let attempts: Vec<(String, i64, String)> = router::with_db!(ledger.db(), pool => {
         sqlx::query_as("SELECT request_id, n, backend FROM attempts")
-            .fetch_all(ledger.pool())
+            .fetch_all(pool)
             .await
-            .unwrap();
+            .unwrap()
+    });
     let mut by_request: BTreeMap<&str, BTreeMap<i64, String>> = BTreeMap::new();
     for (id, n, backend) in &attempts {
         by_request

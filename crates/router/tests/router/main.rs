@@ -13,6 +13,7 @@
 
 mod accounts;
 mod dashboards;
+mod postgres_router;
 mod postgres_schema;
 mod shared_queue;
 mod shared_traffic;
@@ -41,7 +42,11 @@ struct Setup {
     db: PathBuf,
     config_path: PathBuf,
     redis: Option<String>,
+    /// Where the router keeps its ledger (a SQLite file or a PostgreSQL URL).
+    location: router::db::Location,
     http: reqwest::Client,
+    /// Stopped (by PID) after the router, when the ledger is there.
+    _postgres: Option<testbed::Postgres>,
     _dir: tempfile::TempDir,
 }
 
@@ -62,6 +67,8 @@ struct Options {
     /// `[shared]` on this Redis (replicas share admission, counters, slots, rotation).
     redis: Option<String>,
     slot_ttl_ms: u64,
+    /// The ledger on a PostgreSQL server of its own instead of a SQLite file.
+    postgres: bool,
 }
 
 impl Default for Options {
@@ -75,6 +82,8 @@ impl Default for Options {
             max_body: 1 << 20,
             redis: None,
             slot_ttl_ms: 15_000,
+            // `ROUTER_TEST_LEDGER=postgres`: every scenario on PostgreSQL
+            postgres: std::env::var("ROUTER_TEST_LEDGER").is_ok_and(|v| v == "postgres"),
         }
     }
 }
@@ -103,9 +112,13 @@ async fn setup(options: Options) -> Setup {
     .await
     .expect("bedrock fake");
     let dir = tempfile::tempdir().expect("tempdir");
+    let postgres = options.postgres.then(testbed::Postgres::start);
+    let database = postgres
+        .as_ref()
+        .map_or_else(|| "router.db".to_owned(), |pg| pg.create_database("router"));
     let config = format!(
         r#"listen = "127.0.0.1:0"
-database = "router.db"
+database = "{database}"
 max_body_bytes = {max_body}
 [admission]
 per_key_rps = 1
@@ -187,7 +200,13 @@ prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
         db: dir.path().join("router.db"),
         config_path,
         redis,
+        location: if postgres.is_some() {
+            router::db::Location::Postgres(database)
+        } else {
+            router::db::Location::Sqlite(dir.path().join("router.db"))
+        },
         http: reqwest::Client::new(),
+        _postgres: postgres,
         _dir: dir,
     }
 }
@@ -243,17 +262,16 @@ impl Setup {
     }
 
     /// The ledger's rows once `n` requests are written (the router writes them off the request path).
-    async fn ledger(&self, n: i64) -> sqlx::SqlitePool {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db.display()))
-            .await
-            .expect("open the ledger");
+    async fn ledger(&self, n: i64) -> router::db::Db {
+        let db = self.open_db().await;
         for _ in 0..200 {
-            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM requests")
-                .fetch_one(&pool)
-                .await
+            let count: i64 =
+                router::with_db!(&db, pool => sqlx::query_scalar("SELECT count(*) FROM requests")
+                .fetch_one(pool)
+                .await)
                 .unwrap_or(0);
             if count >= n {
-                return pool;
+                return db;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -303,24 +321,26 @@ async fn a_request_goes_to_the_primary_and_is_recorded_with_tokens_and_cost() {
     assert_eq!(s.bedrock.stats().requests, 0);
 
     let ledger = s.ledger(1).await;
-    let (decision, backend, status, cost): (String, String, i64, f64) = sqlx::query_as(
-        "SELECT decision, final_backend, status, cost_usd FROM requests WHERE id = ?",
+    let (decision, backend, status, cost): (String, String, i64, f64) =
+        router::with_db!(&ledger, pool => sqlx::query_as(
+        "SELECT decision, final_backend, status, cost_usd FROM requests WHERE id = $1",
     )
     .bind(&id)
-    .fetch_one(&ledger)
-    .await
-    .expect("the request row");
+    .fetch_one(pool)
+    .await)
+        .expect("the request row");
     assert_eq!(
         (decision.as_str(), backend.as_str(), status),
         ("primary", "gemini", 200)
     );
-    let (input, output, model): (i64, i64, String) = sqlx::query_as(
-        "SELECT input_tokens, output_tokens, provider_model FROM attempts WHERE request_id = ?",
+    let (input, output, model): (i64, i64, String) =
+        router::with_db!(&ledger, pool => sqlx::query_as(
+        "SELECT input_tokens, output_tokens, provider_model FROM attempts WHERE request_id = $1",
     )
     .bind(&id)
-    .fetch_one(&ledger)
-    .await
-    .expect("the attempt row");
+    .fetch_one(pool)
+    .await)
+        .expect("the attempt row");
     assert!(input > 0 && output > 0);
     assert_eq!(model, "gemini-2.5-flash");
     let expected = (input as f64 * 0.30 + output as f64 * 2.50) / 1e6;
@@ -329,11 +349,11 @@ async fn a_request_goes_to_the_primary_and_is_recorded_with_tokens_and_cost() {
         "cost {cost} at the configured price, {expected}"
     );
     // the dashboards' rollups, in the transaction of the rows: one call, per hour and per day
-    let rollup: Vec<(i64, i64, i64)> = sqlx::query_as(
+    let rollup: Vec<(i64, i64, i64)> = router::with_db!(&ledger, pool => sqlx::query_as(
         "SELECT width_s, attempts, input_tokens FROM usage_rollup WHERE backend = 'gemini' ORDER BY width_s",
     )
-    .fetch_all(&ledger)
-    .await
+    .fetch_all(pool)
+    .await)
     .expect("the rollup");
     assert_eq!(rollup, [(3600, 1, input), (86_400, 1, input)]);
 
@@ -463,7 +483,7 @@ async fn a_spent_quota_moves_traffic_to_the_secondary_and_both_spent_is_503() {
     assert_eq!(s.bedrock.stats().requests, 2);
     let ledger = s.ledger(2).await;
     let rows: Vec<(String, String, String, bool)> =
-        sqlx::query_as("SELECT decision_reason, decided_backend, final_backend, fallback FROM requests ORDER BY started_at").fetch_all(&ledger).await.expect("rows");
+        router::with_db!(&ledger, pool => sqlx::query_as("SELECT decision_reason, decided_backend, final_backend, fallback FROM requests ORDER BY started_at").fetch_all(pool).await).expect("rows");
     assert_eq!(rows[0].1, "gemini");
     assert_eq!((rows[0].2.as_str(), rows[0].3), ("bedrock", true));
     assert_eq!(
@@ -471,9 +491,9 @@ async fn a_spent_quota_moves_traffic_to_the_secondary_and_both_spent_is_503() {
         ("primary_unavailable", "bedrock", false)
     );
     let quota: (String, i64) =
-        sqlx::query_as("SELECT provider_error, http_status FROM attempts WHERE backend = 'gemini'")
-            .fetch_one(&ledger)
-            .await
+        router::with_db!(&ledger, pool => sqlx::query_as("SELECT provider_error, http_status FROM attempts WHERE backend = 'gemini'")
+            .fetch_one(pool)
+            .await)
             .expect("the quota attempt");
     assert_eq!(quota, ("RESOURCE_EXHAUSTED".to_owned(), 429));
 
@@ -539,9 +559,9 @@ async fn server_errors_are_retried_elsewhere_and_streams_pass_through() {
     );
     let ledger = s.ledger(2).await;
     let (outcome, ttft, output): (String, Option<f64>, Option<i64>) =
-        sqlx::query_as("SELECT a.outcome, a.ttft_ms, a.output_tokens FROM attempts a JOIN requests r ON r.id = a.request_id WHERE r.stream = 1")
-            .fetch_one(&ledger)
-            .await
+        router::with_db!(&ledger, pool => sqlx::query_as("SELECT a.outcome, a.ttft_ms, a.output_tokens FROM attempts a JOIN requests r ON r.id = a.request_id WHERE r.stream")
+            .fetch_one(pool)
+            .await)
             .expect("the stream's attempt");
     assert_eq!(outcome, "ok");
     assert!(
@@ -657,61 +677,63 @@ async fn a_stress_window_spills_and_fails_over_and_every_request_is_accounted_fo
     );
 
     let ledger = s.ledger(REQUESTS as i64).await;
-    let requests: i64 = sqlx::query_scalar("SELECT count(*) FROM requests")
-        .fetch_one(&ledger)
-        .await
+    let requests: i64 =
+        router::with_db!(&ledger, pool => sqlx::query_scalar("SELECT count(*) FROM requests")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     assert_eq!(requests, REQUESTS as i64, "each request recorded once");
     // every call the backends saw is an attempt in the ledger, and the other way round
     let attempts = |backend: &'static str| {
         let ledger = ledger.clone();
         async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT count(*) FROM attempts WHERE backend = ? AND outcome <> 'queue_timeout'",
+            router::with_db!(&ledger, pool => sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM attempts WHERE backend = $1 AND outcome <> 'queue_timeout'",
             )
             .bind(backend)
-            .fetch_one(&ledger)
-            .await
+            .fetch_one(pool)
+            .await)
             .unwrap()
         }
     };
     assert_eq!(attempts("gemini").await, g.requests as i64);
     assert_eq!(attempts("bedrock").await, b.requests as i64);
-    let answered: i64 = sqlx::query_scalar("SELECT count(*) FROM requests WHERE status = 200")
-        .fetch_one(&ledger)
-        .await
+    let answered: i64 = router::with_db!(&ledger, pool => sqlx::query_scalar("SELECT count(*) FROM requests WHERE status = 200")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     assert_eq!(answered, ok as i64);
     // charged once: a request's cost is the sum of its attempts', and only answers cost
-    let (request_cost, attempt_cost): (f64, f64) = sqlx::query_as(
+    let (request_cost, attempt_cost): (f64, f64) =
+        router::with_db!(&ledger, pool => sqlx::query_as(
         "SELECT (SELECT sum(cost_usd) FROM requests), (SELECT sum(cost_usd) FROM attempts)",
     )
-    .fetch_one(&ledger)
-    .await
-    .unwrap();
+    .fetch_one(pool)
+    .await)
+        .unwrap();
     assert!((request_cost - attempt_cost).abs() < 1e-9 && request_cost > 0.0);
 
     // the primary was decided more often than it answered: the decision share and the
     // actual-call share differ, as in production
     let decided_primary: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM requests WHERE decided_backend = 'gemini'")
-            .fetch_one(&ledger)
-            .await
+        router::with_db!(&ledger, pool => sqlx::query_scalar("SELECT count(*) FROM requests WHERE decided_backend = 'gemini'")
+            .fetch_one(pool)
+            .await)
             .unwrap();
-    let answered_primary: i64 = sqlx::query_scalar(
+    let answered_primary: i64 = router::with_db!(&ledger, pool => sqlx::query_scalar(
         "SELECT count(*) FROM requests WHERE final_backend = 'gemini' AND status = 200",
     )
-    .fetch_one(&ledger)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     let spilled: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM requests WHERE decision = 'spillover'")
-            .fetch_one(&ledger)
-            .await
+        router::with_db!(&ledger, pool => sqlx::query_scalar("SELECT count(*) FROM requests WHERE decision = 'spillover'")
+            .fetch_one(pool)
+            .await)
             .unwrap();
-    let fallbacks: i64 = sqlx::query_scalar("SELECT count(*) FROM requests WHERE fallback = 1")
-        .fetch_one(&ledger)
-        .await
+    let fallbacks: i64 = router::with_db!(&ledger, pool => sqlx::query_scalar("SELECT count(*) FROM requests WHERE fallback")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     eprintln!(
         "stress window: {REQUESTS} requests, {ok} answered; decided primary {decided_primary}, answered by primary {answered_primary}; \
@@ -912,9 +934,9 @@ async fn an_idempotency_key_replays_the_first_answer_and_is_never_charged_twice(
 
     let ledger = s.ledger(2).await;
     let charged: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM requests WHERE idempotency_key = 'job-1'")
-            .fetch_one(&ledger)
-            .await
+        router::with_db!(&ledger, pool => sqlx::query_scalar("SELECT count(*) FROM requests WHERE idempotency_key = 'job-1'")
+            .fetch_one(pool)
+            .await)
             .unwrap();
     assert_eq!(charged, 1, "recorded and charged once");
 }
@@ -1442,9 +1464,9 @@ async fn timeouts_fall_back_and_cut_streams_are_recorded_as_cut() {
 
     let ledger = s.ledger(2).await;
     let outcomes: Vec<(String, String)> =
-        sqlx::query_as("SELECT backend, outcome FROM attempts ORDER BY started_at, n")
-            .fetch_all(&ledger)
-            .await
+        router::with_db!(&ledger, pool => sqlx::query_as("SELECT backend, outcome FROM attempts ORDER BY started_at, n")
+            .fetch_all(pool)
+            .await)
             .unwrap();
     assert!(
         outcomes.contains(&("gemini".into(), "timeout".into())),
@@ -1458,11 +1480,11 @@ async fn timeouts_fall_back_and_cut_streams_are_recorded_as_cut() {
         outcomes.contains(&("gemini".into(), "cut".into())),
         "{outcomes:?}"
     );
-    let cut_errors: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM requests WHERE stream = 1 AND error_code = 'upstream'",
+    let cut_errors: i64 = router::with_db!(&ledger, pool => sqlx::query_scalar(
+        "SELECT count(*) FROM requests WHERE stream AND error_code = 'upstream'",
     )
-    .fetch_one(&ledger)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     assert_eq!(cut_errors, 1);
 }

@@ -175,10 +175,10 @@ async fn leases_are_renewed_and_released_by_their_holder_only() {
         "{renewed} {first}"
     );
     let pool = s.open_db().await;
-    let until: i64 = sqlx::query_scalar("SELECT lease_until_ms FROM shared_tasks WHERE id = ?")
+    let until: i64 = router::with_db!(&pool, pool => sqlx::query_scalar("SELECT lease_until_ms FROM shared_tasks WHERE id = $1")
         .bind(t1)
-        .fetch_one(&pool)
-        .await
+        .fetch_one(pool)
+        .await)
         .unwrap();
     let now_ms =
         i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap();
@@ -259,30 +259,30 @@ async fn a_decision_counts_once_and_only_from_the_lease_holder() {
     let corrections = |hash: String| {
         let pool = pool.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM corrections WHERE decision_hash = ?")
+            router::with_db!(&pool, pool => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM corrections WHERE decision_hash = $1")
                 .bind(hash)
-                .fetch_one(&pool)
-                .await
+                .fetch_one(pool)
+                .await)
                 .unwrap()
         }
     };
     let decided_by = |id: i64| {
         let pool = pool.clone();
         async move {
-            sqlx::query_scalar::<_, Option<i64>>("SELECT decided_by FROM shared_tasks WHERE id = ?")
+            router::with_db!(&pool, pool => sqlx::query_scalar::<_, Option<i64>>("SELECT decided_by FROM shared_tasks WHERE id = $1")
                 .bind(id)
-                .fetch_one(&pool)
-                .await
+                .fetch_one(pool)
+                .await)
                 .unwrap()
         }
     };
     let expire = |id: i64| {
         let pool = pool.clone();
         async move {
-            sqlx::query("UPDATE shared_tasks SET lease_until_ms = 0 WHERE id = ?")
+            router::with_db!(&pool, pool => sqlx::query("UPDATE shared_tasks SET lease_until_ms = 0 WHERE id = $1")
                 .bind(id)
-                .execute(&pool)
-                .await
+                .execute(pool)
+                .await.map(|done| done.rows_affected()))
                 .unwrap();
         }
     };
@@ -317,10 +317,10 @@ async fn a_decision_counts_once_and_only_from_the_lease_holder() {
     let repeat = s.ok(&a, &path(t), &decision(&h1), 200).await;
     assert_eq!(repeat["new"], false);
     assert_eq!(corrections(h1.clone()).await, 1);
-    let body: String = sqlx::query_scalar("SELECT body FROM corrections WHERE decision_hash = ?")
+    let body: String = router::with_db!(&pool, pool => sqlx::query_scalar("SELECT body FROM corrections WHERE decision_hash = $1")
         .bind(&h1)
-        .fetch_one(&pool)
-        .await
+        .fetch_one(pool)
+        .await)
         .unwrap();
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
@@ -338,10 +338,10 @@ async fn a_decision_counts_once_and_only_from_the_lease_holder() {
     let again = s.ok(&a, &path(t), &decision(&h2), 200).await;
     assert_eq!(again["new"], true);
     let standing: String =
-        sqlx::query_scalar("SELECT decision_hash FROM shared_tasks WHERE id = ?")
+        router::with_db!(&pool, pool => sqlx::query_scalar("SELECT decision_hash FROM shared_tasks WHERE id = $1")
             .bind(t)
-            .fetch_one(&pool)
-            .await
+            .fetch_one(pool)
+            .await)
             .unwrap();
     assert_eq!(standing, h2);
     assert_eq!(corrections(h2.clone()).await, 1);
@@ -407,9 +407,9 @@ async fn a_decision_counts_once_and_only_from_the_lease_holder() {
     // a lease that ran out with nobody claiming since still counts
     expire(v).await;
     s.ok(&b, &path(v), &decision(&"5".repeat(64)), 200).await;
-    let b_id: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE name = 'b'")
-        .fetch_one(&pool)
-        .await
+    let b_id: i64 = router::with_db!(&pool, pool => sqlx::query_scalar("SELECT id FROM clients WHERE name = 'b'")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     assert_eq!(decided_by(v).await, Some(b_id));
 
@@ -480,9 +480,9 @@ async fn a_doubtful_compliance_job_raises_a_shared_task() {
         )
         .await;
     let queued = queued.as_array().unwrap();
-    let origin: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE name = 'station-1'")
-        .fetch_one(&s.open_db().await)
-        .await
+    let origin: i64 = router::with_db!(&s.open_db().await, pool => sqlx::query_scalar("SELECT id FROM clients WHERE name = 'station-1'")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     let (mut raised, mut sure) = (0, 0);
     for result in &results {

@@ -430,12 +430,12 @@ async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_b
     // row once, but the two the killed replica had running (the provider saw them; the replica
     // died before it could record them, and their callers got no answer)
     let ledger = s.ledger(30 + 1 + 1 + 2).await;
-    let calls: Vec<(String, i64)> = sqlx::query_as(
+    let calls: Vec<(String, i64)> = router::with_db!(&ledger, pool => sqlx::query_as(
         "SELECT backend, count(*) FROM attempts WHERE outcome <> 'queue_timeout'
          GROUP BY backend ORDER BY backend",
     )
-    .fetch_all(&ledger)
-    .await
+    .fetch_all(pool)
+    .await)
     .expect("attempts by backend");
     let calls = |name: &str| {
         calls
@@ -445,11 +445,11 @@ async fn three_replicas_share_caps_rates_rotation_and_a_killed_ones_slots_come_b
     };
     assert_eq!(calls("gemini") + 2, s.gemini.stats().requests, "gemini");
     assert_eq!(calls("bedrock"), s.bedrock.stats().requests, "bedrock");
-    let duplicates: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT id FROM requests GROUP BY id HAVING count(*) > 1)",
+    let duplicates: i64 = router::with_db!(&ledger, pool => sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT id FROM requests GROUP BY id HAVING count(*) > 1) AS repeated",
     )
-    .fetch_one(&ledger)
-    .await
+    .fetch_one(pool)
+    .await)
     .expect("duplicates");
     assert_eq!(duplicates, 0);
 }
@@ -476,11 +476,11 @@ async fn spillover_counts_the_traffic_of_every_replica() {
         );
     }
     let ledger = s.ledger(30).await;
-    let decisions: Vec<(String, i64)> = sqlx::query_as(
+    let decisions: Vec<(String, i64)> = router::with_db!(&ledger, pool => sqlx::query_as(
         "SELECT decision, count(*) FROM requests GROUP BY decision ORDER BY decision",
     )
-    .fetch_all(&ledger)
-    .await
+    .fetch_all(pool)
+    .await)
     .expect("decisions");
     let spilled = decisions
         .iter()

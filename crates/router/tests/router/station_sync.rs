@@ -93,10 +93,10 @@ impl Setup {
 
     /// The router's database, for what the API does not show (corrections) and for moving a
     /// lease's end into the past (a lease is at least 30 s: the test does not wait it out).
-    pub(crate) async fn open_db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db.display()))
+    pub(crate) async fn open_db(&self) -> router::db::Db {
+        router::db::Db::open(&self.location, 2)
             .await
-            .unwrap()
+            .expect("open the router's database")
     }
 }
 
