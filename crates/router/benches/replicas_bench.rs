@@ -1,6 +1,7 @@
 //! The router at scale, side by side in one run on this machine: 1 and 3 replicas, with the
 //! traffic state in each process or shared in Redis (Debian's redis-server on a loopback port),
-//! the ledger in one SQLite file, in front of the fake provider answering after 50 ms. Prints,
+//! the ledger in one SQLite file or on PostgreSQL (Debian's, on a loopback port, fsync off), in
+//! front of the fake provider answering after 50 ms. Prints,
 //! per setup: requests per second, the latency added over calling the fake directly (p50,
 //! p99), Redis round trips per request (the replicas' own `router_redis_round_trips_total`)
 //! and the commands Redis ran per request, its scripts' included (Redis's `INFO commandstats`).
@@ -39,9 +40,11 @@ impl Drop for Deployment {
     }
 }
 
-/// `n` replicas on one ledger file; with `redis`, sharing their traffic state there.
-fn deploy(fake_url: &str, n: usize, redis: Option<&Redis>) -> Deployment {
+/// `n` replicas on one ledger (a SQLite file, or `postgres`' database); with `redis`, sharing
+/// their traffic state there.
+fn deploy(fake_url: &str, n: usize, redis: Option<&Redis>, postgres: Option<&str>) -> Deployment {
     let dir = tempfile::tempdir().unwrap();
+    let database = postgres.unwrap_or("router.db");
     let config = dir.path().join("router.toml");
     let shared = if redis.is_some() {
         "[shared]\nredis_url_env = \"REVIEW_ROUTER_REDIS_URL\"\nkey_prefix = \"bench\"\n"
@@ -52,7 +55,7 @@ fn deploy(fake_url: &str, n: usize, redis: Option<&Redis>) -> Deployment {
         &config,
         format!(
             r#"listen = "127.0.0.1:0"
-database = "router.db"
+database = "{database}"
 [admission]
 per_key_rps = 100000
 per_key_burst = 100000
@@ -174,30 +177,38 @@ fn main() {
         .unwrap();
         let fake_url = fake.base_url();
         let redis = Redis::start();
+        let pg = testbed::Postgres::start();
         println!(
-            "replicas benchmark: fake provider at 50 ms, ledger SQLite (one file), {}; {} s per run after {} s warm-up",
+            "replicas benchmark: fake provider at 50 ms, ledger SQLite (one file) or PostgreSQL 15 (fsync off), {}; {} s per run after {} s warm-up",
             common::cpu(),
             RUN.as_secs(),
             WARMUP.as_secs()
         );
         println!(
-            "{:<28} {:>5} {:>10} {:>10} {:>12} {:>12} {:>10} {:>7} {:>10} {:>13}",
+            "{:<32} {:>5} {:>10} {:>10} {:>12} {:>12} {:>10} {:>7} {:>10} {:>13}",
             "setup", "conns", "p50 ms", "p99 ms", "added p50", "added p99", "req/s", "errors", "trips/req", "commands/req"
         );
-        let setups: [(&str, usize, bool); 4] = [
-            ("1 replica, state in process", 1, false),
-            ("1 replica, Redis", 1, true),
-            ("3 replicas, Redis", 3, true),
-            ("3 replicas, state in process", 3, false),
+        let setups: [(&str, usize, bool, bool); 6] = [
+            ("1 replica, SQLite", 1, false, false),
+            ("1 replica, PostgreSQL", 1, false, true),
+            ("1 replica, SQLite, Redis", 1, true, false),
+            ("3 replicas, SQLite, Redis", 3, true, false),
+            ("3 replicas, PostgreSQL, Redis", 3, true, true),
+            ("3 replicas, SQLite, in process", 3, false, false),
         ];
+        let mut databases = 0;
         for connections in CONNECTIONS {
             let direct = load(&[format!("{fake_url}/chat/completions")], "", connections).await;
             println!(
-                "{:<28} {connections:>5} {:>10.2} {:>10.2} {:>12} {:>12} {:>10.1} {:>7} {:>10} {:>13}",
+                "{:<32} {connections:>5} {:>10.2} {:>10.2} {:>12} {:>12} {:>10.1} {:>7} {:>10} {:>13}",
                 "direct to the fake", direct.p50_ms, direct.p99_ms, "", "", direct.rps, direct.errors, "", ""
             );
-            for (name, n, shared) in setups {
-                let deployment = deploy(&fake_url, n, shared.then_some(&redis));
+            for (name, n, shared, on_postgres) in setups {
+                let url = on_postgres.then(|| {
+                    databases += 1;
+                    pg.create_database(&format!("bench{databases}"))
+                });
+                let deployment = deploy(&fake_url, n, shared.then_some(&redis), url.as_deref());
                 let (commands_before, trips_before) =
                     (redis_commands(&redis), round_trips(&deployment.urls).await);
                 let m = load(&deployment.urls, &deployment.key, connections).await;
@@ -211,7 +222,7 @@ fn main() {
                     ("-".into(), "-".into())
                 };
                 println!(
-                    "{name:<28} {connections:>5} {:>10.2} {:>10.2} {:>+12.2} {:>+12.2} {:>10.1} {:>7} {trips:>10} {commands:>13}",
+                    "{name:<32} {connections:>5} {:>10.2} {:>10.2} {:>+12.2} {:>+12.2} {:>10.1} {:>7} {trips:>10} {commands:>13}",
                     m.p50_ms,
                     m.p99_ms,
                     m.p50_ms - direct.p50_ms,
@@ -221,7 +232,7 @@ fn main() {
                 );
             }
         }
-        println!("(\"3 replicas, state in process\" is not a valid deployment — each process keeps its own caps — and is shown for what Redis costs)");
+        println!("(\"3 replicas, SQLite, in process\" is not a valid deployment — each process keeps its own caps — and is shown for what Redis costs)");
         drop(fake);
     });
 }
