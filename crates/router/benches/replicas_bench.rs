@@ -45,54 +45,13 @@ impl Drop for Deployment {
 fn deploy(fake_url: &str, n: usize, redis: Option<&Redis>, postgres: Option<&str>) -> Deployment {
     let dir = tempfile::tempdir().unwrap();
     let database = postgres.unwrap_or("router.db");
-    let config = dir.path().join("router.toml");
     let shared = if redis.is_some() {
         "[shared]\nredis_url_env = \"REVIEW_ROUTER_REDIS_URL\"\nkey_prefix = \"bench\"\n"
     } else {
         ""
     };
-    std::fs::write(
-        &config,
-        format!(
-            r#"listen = "127.0.0.1:0"
-database = "{database}"
-[admission]
-per_key_rps = 100000
-per_key_burst = 100000
-[routing]
-primary = "primary"
-secondary = "secondary"
-spill_rpm = 100000000
-spill_rps10 = 100000000
-spill_share = 0.5
-[[backends]]
-name = "primary"
-base_url = "{fake_url}"
-max_in_flight = 1000
-[[backends]]
-name = "secondary"
-base_url = "{fake_url}"
-max_in_flight = 1000
-[[models]]
-name = "reasoning"
-[models.serve.primary]
-model = "fake-model"
-prices = [{{ from = "2026-01-01", input = 0.30, output = 2.50 }}]
-[models.serve.secondary]
-model = "fake-model"
-prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
-{shared}"#
-        ),
-    )
-    .unwrap();
+    let (config, key) = common::router_config(dir.path(), fake_url, database, shared);
     let bin = env!("CARGO_BIN_EXE_review-router");
-    let key = Command::new(bin)
-        .arg("--config")
-        .arg(&config)
-        .args(["keys", "create", "bench"])
-        .output()
-        .unwrap();
-    let key = String::from_utf8_lossy(&key.stdout).trim().to_owned();
     let mut replicas = Vec::new();
     let mut urls = Vec::new();
     for _ in 0..n {

@@ -18,49 +18,8 @@ use fake_llm::{FakeConfig, Provider, Script};
 const LEVELS: [usize; 3] = [1, 50, 500];
 
 fn start_router(fake_url: &str, dir: &std::path::Path) -> (Child, String, String) {
-    let config = dir.join("router.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"listen = "127.0.0.1:0"
-database = "router.db"
-[admission]
-per_key_rps = 100000
-per_key_burst = 100000
-[routing]
-primary = "primary"
-secondary = "secondary"
-spill_rpm = 100000000
-spill_rps10 = 100000000
-spill_share = 0.5
-[[backends]]
-name = "primary"
-base_url = "{fake_url}"
-max_in_flight = 1000
-[[backends]]
-name = "secondary"
-base_url = "{fake_url}"
-max_in_flight = 1000
-[[models]]
-name = "reasoning"
-[models.serve.primary]
-model = "fake-model"
-prices = [{{ from = "2026-01-01", input = 0.30, output = 2.50 }}]
-[models.serve.secondary]
-model = "fake-model"
-prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
-"#
-        ),
-    )
-    .unwrap();
+    let (config, key) = common::router_config(dir, fake_url, "router.db", "");
     let bin = env!("CARGO_BIN_EXE_review-router");
-    let key = Command::new(bin)
-        .arg("--config")
-        .arg(&config)
-        .args(["keys", "create", "bench"])
-        .output()
-        .unwrap();
-    let key = String::from_utf8_lossy(&key.stdout).trim().to_owned();
     let mut child = Command::new(bin)
         .arg("--config")
         .arg(&config)

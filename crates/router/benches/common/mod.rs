@@ -4,7 +4,8 @@
 #![allow(dead_code)] // each benchmark uses its own share of these
 
 use std::io::{BufRead, BufReader};
-use std::process::Child;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -148,4 +149,55 @@ pub fn cpu() -> String {
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cores} cores of {model}, no GPU used")
+}
+
+/// A router config in `dir` for the benchmarks: two backends on the fake at `fake_url`, limits
+/// far above any load here, the ledger at `database` (a file in `dir` or a PostgreSQL URL), and
+/// `extra` appended (`[shared]`). Returns the config's path and a client key created on it.
+pub fn router_config(dir: &Path, fake_url: &str, database: &str, extra: &str) -> (PathBuf, String) {
+    let config = dir.join("router.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"listen = "127.0.0.1:0"
+database = "{database}"
+[admission]
+per_key_rps = 100000
+per_key_burst = 100000
+[routing]
+primary = "primary"
+secondary = "secondary"
+spill_rpm = 100000000
+spill_rps10 = 100000000
+spill_share = 0.5
+[[backends]]
+name = "primary"
+base_url = "{fake_url}"
+max_in_flight = 1000
+[[backends]]
+name = "secondary"
+base_url = "{fake_url}"
+max_in_flight = 1000
+[[models]]
+name = "reasoning"
+[models.serve.primary]
+model = "fake-model"
+prices = [{{ from = "2026-01-01", input = 0.30, output = 2.50 }}]
+[models.serve.secondary]
+model = "fake-model"
+prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
+{extra}"#
+        ),
+    )
+    .unwrap();
+    let key = Command::new(env!("CARGO_BIN_EXE_review-router"))
+        .arg("--config")
+        .arg(&config)
+        .args(["keys", "create", "bench"])
+        .output()
+        .unwrap();
+    (
+        config,
+        String::from_utf8_lossy(&key.stdout).trim().to_owned(),
+    )
 }
