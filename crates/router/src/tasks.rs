@@ -1,7 +1,8 @@
 //! The team's shared review queue: tasks live on the router, raised by a station (or by the
 //! router itself when a compliance check comes back doubtful); each station claims a window of
 //! them under a lease, so two reviewers never work on the same task. A claim is one `UPDATE`
-//! (SQLite runs one writer at a time: two stations claiming at once get disjoint tasks). A
+//! (SQLite runs one writer at a time; PostgreSQL locks the picked rows and skips rows another
+//! claim holds: two stations claiming at once get disjoint tasks). A
 //! decision counts only from the lease's holder; the holder is kept after its lease runs out, so
 //! its decision still counts until another station claims the task. Every decision also lands
 //! in the evaluation store as a correction.
@@ -244,16 +245,24 @@ pub async fn claim(
     crate::with_db!(db, pool => {
         let now = now_ms();
         let until = now + i64::from(claim.lease_s) * 1000;
-        // SQLite evaluates every SET expression on the row as it was: `leased_at_ms` stays for a
-        // task this device held already, which is how the answer puts those first
+        // PostgreSQL picks from its snapshot, so a concurrent claim could pick the same rows:
+        // they are locked as picked (rows another claim holds are skipped) and the UPDATE
+        // re-checks the lease on each row as it is then. The pick is a CTE so it runs once: as a
+        // subquery the planner may rescan it, and each rescan skips the rows this statement has
+        // just updated and picks more. SQLite runs one writer at a time and needs no lock.
+        let lock = if db.is_postgres() { "FOR UPDATE SKIP LOCKED" } else { "" };
+        // every SET expression sees the row as it was: `leased_at_ms` stays for a task this
+        // device held already, which is how the answer puts those first
         let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
-            "UPDATE shared_tasks SET
-            leased_at_ms = CASE WHEN lease_device IS NOT DISTINCT FROM $1 THEN leased_at_ms ELSE $2 END,
-            lease_device = $1, lease_until_ms = $3
-         WHERE id IN (SELECT id FROM shared_tasks WHERE decided_by IS NULL
+            "WITH picked AS (SELECT id FROM shared_tasks WHERE decided_by IS NULL
             AND (lease_device IS NULL OR lease_device = $1 OR lease_until_ms <= $2)
             AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR store_id = $5)
-            ORDER BY lease_device IS NOT DISTINCT FROM $1 DESC, confidence, id LIMIT $6)
+            ORDER BY lease_device IS NOT DISTINCT FROM $1 DESC, confidence, id LIMIT $6 {lock})
+         UPDATE shared_tasks SET
+            leased_at_ms = CASE WHEN lease_device IS NOT DISTINCT FROM $1 THEN leased_at_ms ELSE $2 END,
+            lease_device = $1, lease_until_ms = $3
+         WHERE id IN (SELECT id FROM picked) AND decided_by IS NULL
+           AND (lease_device IS NULL OR lease_device = $1 OR lease_until_ms <= $2)
          RETURNING {COLUMNS}"
         ))
         .bind(device)

@@ -124,6 +124,56 @@ async fn tasks_are_raised_once_and_claimed_by_one_station_each_least_sure_first(
     assert_eq!(status, 400);
 }
 
+/// Many small claims at once, several rounds: on PostgreSQL each claim picks from its own
+/// snapshot, so this is where a pick that is not locked leases a task twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_stations_claiming_at_once_never_share_a_task() {
+    let s = setup(Options::default()).await;
+    let mut stations = Vec::new();
+    for name in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+        stations.push(s.device(name).await);
+    }
+    for i in 0..120 {
+        s.ok(
+            &stations[0],
+            "/station/v1/tasks",
+            &task(&format!("t{i}"), f64::from(i % 7) / 7.0),
+            201,
+        )
+        .await;
+    }
+    let claim = json!({"max": 3, "lease_s": 60});
+    for round in 0..6 {
+        let claims = stations
+            .iter()
+            .map(|station| s.ok(station, "/station/v1/tasks/claim", &claim, 200));
+        let answers = futures_util::future::join_all(claims).await;
+        let mut leased = HashSet::new();
+        for (station, answer) in answers.iter().enumerate() {
+            let got = ids(answer);
+            assert_eq!(got.len(), 3, "round {round}: station {station} got {got:?}");
+            for id in got {
+                assert!(
+                    leased.insert(id),
+                    "round {round}: task {id} leased twice: {answers:?}"
+                );
+            }
+        }
+        // everyone gives its tasks back, so the next round races over the same rows again
+        for (station, answer) in stations.iter().zip(&answers) {
+            let released = s
+                .ok(
+                    station,
+                    "/station/v1/tasks/release",
+                    &json!({ "ids": ids(answer) }),
+                    200,
+                )
+                .await;
+            assert_eq!(released["released"].as_array().map(Vec::len), Some(3));
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leases_are_renewed_and_released_by_their_holder_only() {
     let s = setup(Options::default()).await;
