@@ -43,6 +43,15 @@ pub async fn witness(
 ) -> Result<Witnessed, sqlx::Error> {
     crate::with_db!(db, pool => {
         let decisions = i64::try_from(head.decisions).unwrap_or(i64::MAX);
+        let mut tx = pool.begin().await?;
+        // the device's row locked first (a write that changes nothing): one device's heads are
+        // written one at a time, so their ids are in commit order and `heads`' count of those
+        // read is a cursor that never skips one committed late (PostgreSQL hands ids out
+        // before commit)
+        sqlx::query("UPDATE clients SET id = id WHERE id = $1")
+            .bind(device)
+            .execute(&mut *tx)
+            .await?;
         let inserted: Option<HeadRow> = sqlx::query_as(
             "INSERT INTO audit_heads (device_id, decisions, last_id, last_hash, received_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (device_id, decisions, last_hash) DO NOTHING
@@ -53,7 +62,7 @@ pub async fn witness(
         .bind(head.last_id)
         .bind(&head.last_hash)
         .bind(now_rfc3339())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await?;
         let new = inserted.is_some();
         let stored = match inserted {
@@ -66,7 +75,7 @@ pub async fn witness(
                 .bind(device)
                 .bind(decisions)
                 .bind(&head.last_hash)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await?
             }
         };
@@ -79,8 +88,9 @@ pub async fn witness(
         .bind(decisions)
         .bind(&head.last_hash)
         .bind(decisions)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         let head = witnessed(stored);
         Ok(match contradicted {
             Some(earlier) => Witnessed::Diverged {

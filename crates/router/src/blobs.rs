@@ -133,8 +133,32 @@ impl BlobStore {
                 return Err(UploadError::Busy);
             }
             let _slot = Uploading(self, sha.to_owned());
+            if let Some(state) = self.state(db, sha).await?.filter(|s| s.complete) {
+                return Ok(state);
+            }
+            // the part file is locked while a piece is written (flock): replicas sharing the
+            // blob folder write one piece at a time, and the kernel drops the lock of one killed
+            let part = self.dir.join(format!("{sha}.part"));
+            let file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&part)
+                .await?
+                .into_std()
+                .await;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Err(UploadError::Busy),
+                Err(std::fs::TryLockError::Error(error)) => return Err(error.into()),
+            }
+            let mut file = tokio::fs::File::from_std(file);
+            // read again under the lock: another replica may have finished it meanwhile
             let state = match self.state(db, sha).await? {
-                Some(state) if state.complete => return Ok(state),
+                Some(state) if state.complete => {
+                    // the part opened above is a new, empty file: the finished one was renamed
+                    tokio::fs::remove_file(&part).await?;
+                    return Ok(state);
+                }
                 Some(state) => {
                     if length.is_some_and(|l| l != state.length) {
                         return Err(UploadError::LengthChanged(state.length));
@@ -142,11 +166,21 @@ impl BlobStore {
                     state
                 }
                 None => {
-                    let length = length.ok_or(UploadError::LengthMissing)?;
-                    if length > self.max {
-                        return Err(UploadError::TooLarge(self.max));
+                    let refused = match length {
+                        None => Some(UploadError::LengthMissing),
+                        Some(length) if length > self.max => Some(UploadError::TooLarge(self.max)),
+                        Some(_) => None,
+                    };
+                    if let Some(refused) = refused {
+                        // no upload under this name: the part just made is empty and not kept
+                        if file.metadata().await?.len() == 0 {
+                            tokio::fs::remove_file(&part).await?;
+                        }
+                        return Err(refused);
                     }
-                    sqlx::query("INSERT INTO blobs (sha256, length, received, device_id, created_at) VALUES ($1, $2, 0, $3, $4)")
+                    let length = length.unwrap_or_default();
+                    sqlx::query("INSERT INTO blobs (sha256, length, received, device_id, created_at) VALUES ($1, $2, 0, $3, $4)
+                                 ON CONFLICT (sha256) DO NOTHING")
                         .bind(sha)
                         .bind(length as i64)
                         .bind(device)
@@ -160,12 +194,6 @@ impl BlobStore {
                     }
                 }
             };
-            let part = self.dir.join(format!("{sha}.part"));
-            let mut file = tokio::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&part)
-                .await?;
             // the file is the truth for what arrived (a crash may have cut the ledger's count short)
             let on_disk = file.metadata().await?.len();
             if on_disk != state.received {
@@ -209,7 +237,7 @@ impl BlobStore {
             }
             file.flush().await?;
             file.sync_data().await?;
-            drop(file);
+            // `file` stays open (and locked) to the end: hashed and renamed under the lock
             set_received(db, sha, received).await?;
             if overrun {
                 return Err(UploadError::Overrun);

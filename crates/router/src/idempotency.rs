@@ -66,6 +66,9 @@ pub async fn claim(
     claim_unless_running_since(db, scope, key, hash, now - ABANDONED).await
 }
 
+/// A key's row: body hash, state, and the answer kept (status, content type, body).
+type StoredKey = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>);
+
 /// The claim, where a row still `running` since before `abandoned_before` counts as left by a
 /// request that died.
 async fn claim_unless_running_since(
@@ -90,37 +93,41 @@ async fn claim_unless_running_since(
         .bind(rfc3339(abandoned_before))
         .execute(&mut *tx)
         .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_scoped (scope, principal, key, body_hash, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'running', $5, $6) ON CONFLICT (scope, principal, key) DO NOTHING",
-        )
-        .bind(&scope.endpoint)
-        .bind(&scope.principal)
-        .bind(key)
-        .bind(hash)
-        .bind(rfc3339(now))
-        .bind(rfc3339(now))
-        .execute(&mut *tx)
-        .await?;
-        let claim = if inserted.rows_affected() == 1 {
-            Claim::Run
-        } else {
-            let (stored_hash, state, status, content_type, body): (
-                String,
-                String,
-                Option<i64>,
-                Option<String>,
-                Option<Vec<u8>>,
-            ) = sqlx::query_as(
-                "SELECT body_hash, state, status, content_type, response FROM idempotency_scoped
-                     WHERE scope = $1 AND principal = $2 AND key = $3",
+        // PostgreSQL: the row that stopped the INSERT may be gone before the SELECT (its request
+        // answered "try later", freeing the key), so the INSERT is tried again; a key that
+        // keeps changing hands is answered as in progress (the client tries again)
+        let mut claim = Claim::InProgress;
+        for _ in 0..3 {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_scoped (scope, principal, key, body_hash, state, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, 'running', $5, $6) ON CONFLICT (scope, principal, key) DO NOTHING",
             )
             .bind(&scope.endpoint)
             .bind(&scope.principal)
             .bind(key)
-            .fetch_one(&mut *tx)
+            .bind(hash)
+            .bind(rfc3339(now))
+            .bind(rfc3339(now))
+            .execute(&mut *tx)
             .await?;
-            if stored_hash != hash {
+            if inserted.rows_affected() == 1 {
+                claim = Claim::Run;
+                break;
+            }
+            let stored: Option<StoredKey> =
+                sqlx::query_as(
+                    "SELECT body_hash, state, status, content_type, response FROM idempotency_scoped
+                         WHERE scope = $1 AND principal = $2 AND key = $3",
+                )
+                .bind(&scope.endpoint)
+                .bind(&scope.principal)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((stored_hash, state, status, content_type, body)) = stored else {
+                continue;
+            };
+            claim = if stored_hash != hash {
                 Claim::Mismatch
             } else if state == "running" {
                 Claim::InProgress
@@ -130,8 +137,9 @@ async fn claim_unless_running_since(
                     content_type,
                     body: body.unwrap_or_default(),
                 }
-            }
-        };
+            };
+            break;
+        }
         tx.commit().await?;
         Ok(claim)
     })

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::ledger::{now_rfc3339, Client};
 use crate::state::AppState;
+use crate::traffic::shared::SharedTraffic;
 
 struct Prompt {
     version: &'static str,
@@ -73,8 +74,8 @@ pub async fn submit(
     let hash = crate::idempotency::body_hash(format!("{}:{text}", kind.as_str()).as_bytes());
     crate::with_db!(state.ledger.db(), pool => {
     let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO jobs (device_id, idempotency_key, input_hash, kind, input, state, prompt_version, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7) ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING id",
+        "INSERT INTO jobs (device_id, idempotency_key, input_hash, kind, input, state, prompt_version, created_at, lease_until_ms)
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8) ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(device.id)
     .bind(key)
@@ -83,6 +84,7 @@ pub async fn submit(
     .bind(&text)
     .bind(prompt(kind).version)
     .bind(now_rfc3339())
+    .bind(lease(state).map(lease_end))
     .fetch_optional(pool)
     .await
     .map_err(Some)?;
@@ -171,24 +173,60 @@ fn request(
     }))
 }
 
-/// Starts again the jobs a stopped router left running (killed mid-call, its answer never
-/// recorded): each is run once more, so a station waiting for its result gets one. Returns how
-/// many.
+/// How long a replica's hold on a running job lasts unless renewed: with replicas (`[shared]`),
+/// the slots' TTL, the same "what a killed replica held comes back" time. Without, none: the one
+/// process is the only runner.
+fn lease(state: &AppState) -> Option<Duration> {
+    state.shared.as_ref().map(SharedTraffic::slot_ttl)
+}
+
+fn lease_end(lease: Duration) -> i64 {
+    crate::tasks::now_ms() + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// Starts again the jobs whose runner is gone (a router killed mid-call, its answer never
+/// recorded): each is run once more, so a station waiting for its result gets one. Without
+/// replicas that is every job still running when the router starts. With replicas, a job is
+/// taken over only once its runner's lease has lapsed, by one replica (a conditional write), and
+/// each replica looks again every half lease. Returns how many.
 pub async fn resume_running(state: &Arc<AppState>) -> Result<usize, sqlx::Error> {
-    let rows: Vec<(i64, i64, String, String, String)> = crate::with_db!(state.ledger.db(), pool => {
-        sqlx::query_as(
-            "SELECT j.id, j.device_id, c.name, j.kind, j.input FROM jobs j JOIN clients c ON c.id = j.device_id
-             WHERE j.state = 'running' ORDER BY j.id",
-        )
-        .fetch_all(pool)
-        .await?
+    let rows: Vec<(i64, i64, String, String)> = crate::with_db!(state.ledger.db(), pool => {
+        match lease(state) {
+            None => sqlx::query_as(
+                "SELECT id, device_id, kind, input FROM jobs WHERE state = 'running' ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?,
+            Some(lease) => sqlx::query_as(
+                "UPDATE jobs SET lease_until_ms = $1
+                 WHERE state = 'running' AND (lease_until_ms IS NULL OR lease_until_ms <= $2)
+                 RETURNING id, device_id, kind, input",
+            )
+            .bind(lease_end(lease))
+            .bind(crate::tasks::now_ms())
+            .fetch_all(pool)
+            .await?,
+        }
     });
     let mut resumed = 0;
-    for (id, device_id, name, kind, input) in rows {
+    for (id, device_id, kind, input) in rows {
         let (Ok(kind), Ok(input)) = (kind.parse::<JobKind>(), serde_json::from_str(&input)) else {
             tracing::warn!(
                 job = id,
                 "a job left running cannot be read; it stays as it is"
+            );
+            continue;
+        };
+        let name: Option<String> = crate::with_db!(state.ledger.db(), pool => {
+            sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")
+                .bind(device_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some(name) = name else {
+            tracing::warn!(
+                job = id,
+                "a job left running has no device; it stays as it is"
             );
             continue;
         };
@@ -202,7 +240,56 @@ pub async fn resume_running(state: &Arc<AppState>) -> Result<usize, sqlx::Error>
     Ok(resumed)
 }
 
+/// With replicas: takes over, every half lease, the jobs of replicas that died. Runs until
+/// aborted.
+pub async fn keep_resuming(state: Arc<AppState>) {
+    let Some(lease) = lease(&state) else { return };
+    let mut every = tokio::time::interval((lease / 2).max(Duration::from_millis(100)));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match resume_running(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "jobs of a replica that stopped are run again"),
+            Err(error) => tracing::warn!(%error, "jobs of stopped replicas not looked for"),
+        }
+    }
+}
+
+/// Runs a job, renewing its lease while it runs when there are replicas.
 async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input: Value) {
+    let Some(lease) = lease(&state) else {
+        return run_to_end(state, device, id, kind, input).await;
+    };
+    let renewing = {
+        let db = state.ledger.db().clone();
+        async move {
+            let mut every = tokio::time::interval((lease / 3).max(Duration::from_millis(50)));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let renewed = crate::with_db!(&db, pool => {
+                    sqlx::query("UPDATE jobs SET lease_until_ms = $1 WHERE id = $2 AND state = 'running'")
+                        .bind(lease_end(lease))
+                        .bind(id)
+                        .execute(pool)
+                        .await
+                        .map(|_| ())
+                });
+                if let Err(error) = renewed {
+                    tracing::warn!(job = id, %error, "a running job's lease not renewed");
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = run_to_end(state, device, id, kind, input) => {}
+        () = renewing => {}
+    }
+}
+
+async fn run_to_end(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input: Value) {
     let outcome = attempt_all(&state, &device, kind, &input).await;
     let doubtful = match (&outcome.0, kind) {
         (Ok(result), JobKind::ComplianceCheck) => {
@@ -228,34 +315,59 @@ async fn run(state: Arc<AppState>, device: Client, id: i64, kind: JobKind, input
             tracing::error!(job = id, error = %e, "a doubtful job's shared task was not raised");
         }
     }
-    // the order results are fetched in: SQLite has one writer at a time, so the next number is
-    // the largest plus one; PostgreSQL's concurrent writers take it from a sequence
+    // the order results are fetched in (a cursor): a number must be visible no later than every
+    // smaller one. SQLite has one writer at a time, so the next is the largest plus one.
+    // PostgreSQL's writers take it from a sequence under a lock held to the commit, so numbers
+    // are taken in commit order (a sequence alone lets 11 commit before 10, and a reader past 11
+    // would never see 10).
     let next_seq = if state.ledger.db().is_postgres() {
         "nextval('jobs_finished_seq')"
     } else {
         "(SELECT coalesce(max(finished_seq), 0) + 1 FROM jobs)"
     };
+    // only while still running: of two runners (a replica taken for dead that was not), the
+    // first to finish is the result
     let sql = format!(
         "UPDATE jobs SET state = $1, result = $2, error = $3, attempts = $4, finished_at = $5,
-                finished_seq = {next_seq} WHERE id = $6"
+                finished_seq = {next_seq}, lease_until_ms = NULL WHERE id = $6 AND state = 'running'"
     );
     let finished = crate::with_db!(state.ledger.db(), pool => {
-        sqlx::query(&sql)
-            .bind(if error.is_none() { "done" } else { "failed" })
-            .bind(result.as_ref().map(Value::to_string))
-            .bind(error.clone())
-            .bind(attempts)
-            .bind(now_rfc3339())
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|_| ())
+        async {
+            let mut tx = pool.begin().await?;
+            if state.ledger.db().is_postgres() {
+                sqlx::query(&format!("SELECT pg_advisory_xact_lock({FINISH_ORDER_LOCK})"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let done = sqlx::query(&sql)
+                .bind(if error.is_none() { "done" } else { "failed" })
+                .bind(result.as_ref().map(Value::to_string))
+                .bind(error.clone())
+                .bind(attempts)
+                .bind(now_rfc3339())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(done)
+        }
+        .await
     });
-    if let Err(e) = finished {
-        tracing::error!(job = id, error = %e, "a finished job could not be recorded");
+    match finished {
+        Ok(0) => tracing::info!(
+            job = id,
+            "a job another runner finished first; this result is dropped"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(job = id, error = %e, "a finished job could not be recorded"),
     }
     state.jobs_finished.notify_waiters();
 }
+
+/// The advisory lock that orders jobs' finishing numbers on PostgreSQL (any constant no other
+/// lock of this database uses: "rsjobs" in ASCII).
+const FINISH_ORDER_LOCK: i64 = 0x7273_6a6f_6273;
 
 /// Up to two answers: one that does not validate is asked for again once.
 async fn attempt_all(

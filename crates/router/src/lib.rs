@@ -64,10 +64,12 @@ pub async fn serve_state(
             }
         }
     });
+    let resumer = tokio::spawn(jobs::keep_resuming(Arc::clone(&state)));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     sweeper.abort();
+    resumer.abort();
     state.ledger.flush().await;
     Ok(())
 }

@@ -304,20 +304,38 @@ impl Accounts {
         }
     }
 
-    /// Counts a failure; answers the lock when this one started it.
+    /// Counts a failure; answers the lock when this one started it. A compare-and-set on the
+    /// state read: failures counted at the same moment (parallel guesses, other replicas) each
+    /// count, where a plain write would keep one of them and let the guesses pass the lock.
     async fn fail(&self, row: &AccountRow, now: i64) -> Result<Option<AuthError>, AuthError> {
-        let next = row.throttle.after_failure(now);
-        crate::with_db!(&self.db, pool => sqlx::query(
-            "UPDATE accounts SET failures = $1, failures_since_ms = $2, locked_until_ms = $3, lockouts = $4 WHERE id = $5",
-        )
-        .bind(i64::from(next.failures))
-        .bind(next.failures_since_ms)
-        .bind(next.locked_until_ms)
-        .bind(i64::from(next.lockouts))
-        .bind(row.account.id)
-        .execute(pool)
-        .await.map(|done| done.rows_affected()))?;
-        Ok(next.locked_until(now).map(|until| locked(until, now)))
+        let mut seen = row.throttle;
+        loop {
+            let next = seen.after_failure(now);
+            let written = crate::with_db!(&self.db, pool => sqlx::query(
+                "UPDATE accounts SET failures = $1, failures_since_ms = $2, locked_until_ms = $3, lockouts = $4
+                 WHERE id = $5 AND failures = $6 AND failures_since_ms IS NOT DISTINCT FROM $7
+                   AND locked_until_ms IS NOT DISTINCT FROM $8 AND lockouts = $9",
+            )
+            .bind(i64::from(next.failures))
+            .bind(next.failures_since_ms)
+            .bind(next.locked_until_ms)
+            .bind(i64::from(next.lockouts))
+            .bind(row.account.id)
+            .bind(i64::from(seen.failures))
+            .bind(seen.failures_since_ms)
+            .bind(seen.locked_until_ms)
+            .bind(i64::from(seen.lockouts))
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
+            if written == 1 {
+                return Ok(next.locked_until(now).map(|until| locked(until, now)));
+            }
+            // another failure (or a success) was written since: count on top of it
+            match self.row_by_id(row.account.id).await? {
+                Some(again) => seen = again.throttle,
+                None => return Ok(None),
+            }
+        }
     }
 
     /// The password step: a challenge for the code (or for enrolling an authenticator).
@@ -505,11 +523,19 @@ impl Accounts {
                     return Err(lock.unwrap_or(AuthError::BadCode { skew_s }));
                 }
                 if enrol {
-                    recovery_codes = self.replace_recovery_codes(account_id).await?;
-                    crate::with_db!(&self.db, pool => sqlx::query("UPDATE accounts SET totp_confirmed = TRUE WHERE id = $1")
+                    // only the secret this code was checked against: a sign-in that began
+                    // meanwhile may have put a new one in its place, unknown to this authenticator
+                    let confirmed = crate::with_db!(&self.db, pool => sqlx::query(
+                        "UPDATE accounts SET totp_confirmed = TRUE WHERE id = $1 AND totp_sealed = $2 AND totp_confirmed = FALSE",
+                    )
                         .bind(account_id)
+                        .bind(sealed)
                         .execute(pool)
                         .await.map(|done| done.rows_affected()))?;
+                    if confirmed == 0 {
+                        return Err(AuthError::ChallengeExpired);
+                    }
+                    recovery_codes = self.replace_recovery_codes(account_id).await?;
                 }
             }
             (None, Some(recovery)) if !enrol => {
@@ -594,7 +620,7 @@ impl Accounts {
 
     pub async fn id_of(&self, name: &str) -> Result<Option<i64>, AuthError> {
         Ok(
-            crate::with_db!(&self.db, pool => sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
+            crate::with_db!(&self.db, pool => sqlx::query_scalar("SELECT id FROM accounts WHERE lower(name) = lower($1)")
             .bind(name.trim())
             .fetch_optional(pool)
             .await)?,

@@ -41,6 +41,12 @@ impl Accounts {
         let codes = new_recovery_codes();
         crate::with_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
+            // the account's row locked first (a write that changes nothing): two replacements
+            // at once follow one another, and the later one's DELETE sees the earlier's codes
+            sqlx::query("UPDATE accounts SET id = id WHERE id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
                 .bind(account_id)
                 .execute(&mut *tx)

@@ -15,7 +15,7 @@
 pub mod page;
 pub mod read;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use sqlx::QueryBuilder;
@@ -114,12 +114,14 @@ struct RequestSums {
 }
 
 /// One batch of requests, summed per rollup key; [`Rollup::write`] adds it to the tables.
+/// Ordered maps: every writer upserts rows in one key order, so two replicas' batches on the same
+/// hour's rows wait for each other on PostgreSQL instead of deadlocking.
 #[derive(Debug, Default)]
 pub struct Rollup {
-    usage: HashMap<UsageKey, UsageSums>,
-    latency: HashMap<LatencyKey, i64>,
-    latency_all: HashMap<LatencyAllKey, i64>,
-    requests: HashMap<RequestKey, RequestSums>,
+    usage: BTreeMap<UsageKey, UsageSums>,
+    latency: BTreeMap<LatencyKey, i64>,
+    latency_all: BTreeMap<LatencyAllKey, i64>,
+    requests: BTreeMap<RequestKey, RequestSums>,
 }
 
 /// Upserts per statement at most (SQLite allows 32766 bound values in one). The statements vary

@@ -480,6 +480,46 @@ async fn five_wrong_codes_lock_the_account_for_fifteen_minutes_even_for_the_righ
     assert_eq!(locked, 2, "refusals while locked are logged");
 }
 
+/// Wrong passwords sent all at once (a guesser in parallel, or at several replicas) each count:
+/// a failure is added to the stored count, never written over one counted meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_at_the_same_moment_each_count_toward_the_lock() {
+    let s = setup(Options::default()).await;
+    let added = s.add_user("bo", "reviewer", PASSWORD);
+    assert!(added.status.success());
+    let words: Vec<String> = (0..8)
+        .map(|i| format!("guess number {i} of eight"))
+        .collect();
+    let guesses = words.iter().map(|word| s.login(&s.key, "bo", word));
+    let answers = futures_util::future::join_all(guesses).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let (status, _, body) = error_of(s.login(&s.key, "bo", PASSWORD).await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("account_locked")),
+        "8 failures at once lock the account ({statuses:?})"
+    );
+    let pool = s.ledger(0).await;
+    let (failures, lockouts): (i64, i64) = router::with_db!(&pool, pool => sqlx::query_as(
+        "SELECT failures, lockouts FROM accounts WHERE name = 'bo'",
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    // the fifth locks and starts the count again; the others count before or after it
+    let refused_locked = statuses.iter().filter(|s| **s == 429).count() as i64;
+    assert_eq!(lockouts, 1);
+    assert!(
+        failures + 5 + refused_locked >= 8 && failures <= 3,
+        "failures {failures}, {statuses:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ends_when_it_expires_is_revoked_signed_out_or_used_from_another_device() {
     let s = setup(Options::default()).await;

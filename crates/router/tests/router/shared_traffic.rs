@@ -493,3 +493,232 @@ async fn spillover_counts_the_traffic_of_every_replica() {
     );
     assert_eq!(s.bedrock.stats().requests, spilled as u64);
 }
+
+/// The results a station has read so far (after cursor 0), waiting up to `wait_s` for more.
+async fn results(s: &Setup, station: &str, wait_s: u32) -> Vec<Value> {
+    let answer: Value = s
+        .http
+        .get(format!(
+            "{}/station/v1/results?after=0&wait={wait_s}",
+            s.base
+        ))
+        .bearer_auth(station)
+        .send()
+        .await
+        .expect("results")
+        .json()
+        .await
+        .expect("results body");
+    answer.as_array().cloned().unwrap_or_default()
+}
+
+async fn calls_reach(s: &Setup, n: u64, within: Duration) -> Duration {
+    let began = std::time::Instant::now();
+    while s.gemini.stats().requests + s.bedrock.stats().requests < n {
+        assert!(
+            began.elapsed() < within,
+            "{n} calls not reached in {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    began.elapsed()
+}
+
+/// A job is held by the replica running it (a lease it renews): a replica that starts meanwhile
+/// leaves it alone; when its replica is killed mid-call, one other replica takes it over once
+/// the lease lapses, and the station reads its result once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_job_is_taken_over_only_when_its_replica_is_gone() {
+    let redis = Redis::start();
+    let s = setup(Options {
+        redis: Some(redis.url()),
+        slot_ttl_ms: 1000,
+        ..Options::default()
+    })
+    .await;
+    let station = s.device("station").await;
+    let photo = s
+        .upload(
+            &station,
+            &std::fs::read(super::station_sync::PHOTO).expect("the photo"),
+        )
+        .await;
+    let job = serde_json::json!({"kind": "compliance_check", "input": {"store_id": "main-street",
+        "photo_sha256": photo, "rules": [{"id": "price_tags", "text": "Every product has a visible price tag"}]}});
+    let submit = |base: String, key: &'static str| {
+        let (http, station, job) = (s.http.clone(), station.clone(), job.clone());
+        async move {
+            http.post(format!("{base}/station/v1/jobs"))
+                .bearer_auth(station)
+                .header("idempotency-key", key)
+                .json(&job)
+                .send()
+                .await
+                .expect("a response")
+                .status()
+                .as_u16()
+        }
+    };
+    for fake in [&s.gemini, &s.bedrock] {
+        // under the router's 3 s call timeout, over two leases: an unrenewed lease would lapse
+        fake.set_script(script(r#"{"latency":{"fixed_ms":2500}}"#));
+    }
+
+    // a replica that starts while another runs a job leaves it alone
+    assert_eq!(submit(s.base.clone(), "job-1").await, 202);
+    calls_reach(&s, 1, Duration::from_secs(5)).await;
+    let late = Replica::start(&s);
+    tokio::time::sleep(Duration::from_millis(2200)).await; // past a lease and a look
+    assert_eq!(
+        s.gemini.stats().requests + s.bedrock.stats().requests,
+        1,
+        "a job whose replica renews its lease is not run twice"
+    );
+
+    // a replica killed mid-call: its job is taken over after the lease, by one replica
+    let victim = Replica::start(&s);
+    assert_eq!(submit(victim.base.clone(), "job-2").await, 202);
+    calls_reach(&s, 2, Duration::from_secs(5)).await;
+    drop(victim); // SIGKILL
+    let taken_over_after = calls_reach(&s, 3, Duration::from_millis(1000 + 500 + 2000)).await;
+    assert!(
+        taken_over_after > Duration::from_millis(300),
+        "taken over before the lease could lapse ({taken_over_after:?})"
+    );
+    let mut read = Vec::new();
+    let began = std::time::Instant::now();
+    while read.len() < 2 && began.elapsed() < Duration::from_secs(15) {
+        read = results(&s, &station, 5).await;
+    }
+    let mut jobs: Vec<i64> = read.iter().filter_map(|r| r["job_id"].as_i64()).collect();
+    jobs.sort_unstable();
+    jobs.dedup();
+    assert_eq!(
+        (read.len(), jobs.len()),
+        (2, 2),
+        "two jobs, each result once: {read:?}"
+    );
+    assert!(
+        read.iter().all(|r| r["ok"] == Value::Bool(true)),
+        "{read:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        s.gemini.stats().requests + s.bedrock.stats().requests,
+        3,
+        "one replica took the job over, once"
+    );
+    drop(late);
+}
+
+/// Replicas share the blob folder: a piece one replica is writing makes the blob busy at the
+/// others (a file lock, not a lock in one process), and a replica killed mid-piece frees it at
+/// once; the upload then resumes elsewhere from what arrived and hashes to its name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_being_written_at_one_replica_is_busy_at_the_others_until_it_dies() {
+    use sha2::Digest;
+    use tokio::io::AsyncWriteExt;
+    let s = setup(Options::default()).await;
+    let photo = std::fs::read(super::station_sync::PHOTO).expect("the photo");
+    let sha = hex::encode(sha2::Sha256::digest(&photo));
+    let patch = |offset: usize| {
+        s.http
+            .patch(format!("{}/station/v1/blobs/{sha}", s.base))
+            .bearer_auth(&s.key)
+            .header("upload-offset", offset.to_string())
+            .header("upload-length", photo.len().to_string())
+            .body(photo[offset..].to_vec())
+            .send()
+    };
+    let third = photo.len() / 3;
+    let first = s
+        .http
+        .patch(format!("{}/station/v1/blobs/{sha}", s.base))
+        .bearer_auth(&s.key)
+        .header("upload-offset", "0")
+        .header("upload-length", photo.len().to_string())
+        .body(photo[..third].to_vec())
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(first.status(), 200);
+
+    // the next piece stalls half-way at another replica
+    let victim = Replica::start(&s);
+    let address = victim.base.trim_start_matches("http://").to_owned();
+    let mut raw = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let sent = (photo.len() - third) / 2;
+    let head = format!(
+        "PATCH /station/v1/blobs/{sha} HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer {}\r\nupload-offset: {third}\r\ncontent-length: {}\r\n\r\n",
+        s.key,
+        photo.len() - third
+    );
+    raw.write_all(head.as_bytes()).await.expect("write");
+    raw.write_all(&photo[third..third + sent])
+        .await
+        .expect("write");
+    raw.flush().await.expect("flush");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let busy = patch(third).await.expect("a response");
+    assert_eq!(
+        busy.status(),
+        409,
+        "the piece at the other replica holds it"
+    );
+    assert!(busy.headers().contains_key("retry-after"));
+
+    drop(victim); // SIGKILL: no piece finished, the lock goes with the process
+    let mut offset = third;
+    let mut done = None;
+    for _ in 0..5 {
+        let answer = patch(offset).await.expect("a response");
+        let status = answer.status().as_u16();
+        let have = answer
+            .headers()
+            .get("upload-offset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if status == 200 {
+            done = have;
+            break;
+        }
+        assert_eq!(status, 409, "{:?}", answer.text().await);
+        // what the station does on a mismatch: ask what arrived
+        let head = s
+            .http
+            .head(format!("{}/station/v1/blobs/{sha}", s.base))
+            .bearer_auth(&s.key)
+            .send()
+            .await
+            .expect("a response");
+        offset = head
+            .headers()
+            .get("upload-offset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .expect("HEAD says what arrived");
+    }
+    assert_eq!(
+        done,
+        Some(photo.len()),
+        "resumed from what the killed replica wrote"
+    );
+    assert!(
+        offset == third + sent || offset == third,
+        "resumed at {offset}"
+    );
+    let stored = s
+        .http
+        .get(format!("{}/station/v1/blobs/{sha}", s.base))
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .expect("a response")
+        .bytes()
+        .await
+        .expect("the blob");
+    assert_eq!(hex::encode(sha2::Sha256::digest(&stored)), sha);
+    drop(raw);
+}
