@@ -2,7 +2,11 @@
 //! page images and OCR text, legal summaries. Each is submitted once (its idempotency key),
 //! run through the traffic manager like any request, with a versioned prompt and JSON Schema
 //! (`prompts/`); an answer that does not validate is asked for once more, then the job fails
-//! with the reason. Results are fetched by cursor, waiting for new ones (long-poll).
+//! with the reason. Results are fetched by cursor, waiting for new ones (long-poll). With
+//! replicas a running job is held under a lease, renewed while it runs.
+//!
+//! Just past 600 lines: a job's states (submitted, running under a lease, taken over, finished
+//! once, read by cursor) are written here together and checked together.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -512,7 +516,14 @@ pub async fn results(
                 })
                 .collect());
         }
-        let _ = tokio::time::timeout_at(deadline, finished).await;
+        // with replicas a job may finish at another one, whose finishing wakes nobody here:
+        // look again every second
+        let look_again = if state.shared.is_some() {
+            deadline.min(tokio::time::Instant::now() + Duration::from_secs(1))
+        } else {
+            deadline
+        };
+        let _ = tokio::time::timeout_at(look_again, finished).await;
     }
 }
 

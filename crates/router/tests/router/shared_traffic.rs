@@ -1,5 +1,10 @@
 //! The traffic state replicas share, on a real redis-server (Debian's, on a loopback port): each
-//! `SharedTraffic` below is its own connection, as each replica has.
+//! `SharedTraffic` below is its own connection, as each replica has. Then whole replicas (the
+//! router's binary, several on one ledger): caps, rates, rotation, idempotency, jobs and blobs
+//! across them, and what a killed one leaves.
+//!
+//! Past 600 lines: the replica scenarios share one harness (`Replica`, the gauges, the result
+//! polls), and each is a separate claim of the issue.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -607,6 +612,40 @@ async fn a_running_job_is_taken_over_only_when_its_replica_is_gone() {
         s.gemini.stats().requests + s.bedrock.stats().requests,
         3,
         "one replica took the job over, once"
+    );
+
+    // a result finished at one replica reaches a station waiting at another
+    for fake in [&s.gemini, &s.bedrock] {
+        fake.set_script(script(r#"{"latency":{"fixed_ms":200}}"#));
+    }
+    let last = read
+        .iter()
+        .filter_map(|r| r["seq"].as_i64())
+        .max()
+        .unwrap_or(0);
+    let waiting = {
+        let (http, station, base) = (s.http.clone(), station.clone(), s.base.clone());
+        tokio::spawn(async move {
+            let began = std::time::Instant::now();
+            let answer: Value = http
+                .get(format!("{base}/station/v1/results?after={last}&wait=20"))
+                .bearer_auth(station)
+                .send()
+                .await
+                .expect("results")
+                .json()
+                .await
+                .expect("results body");
+            (answer, began.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(submit(late.base.clone(), "job-3").await, 202);
+    let (answer, waited) = waiting.await.expect("the wait");
+    assert_eq!(answer[0]["idempotency_key"], "job-3", "{answer}");
+    assert!(
+        waited < Duration::from_secs(4),
+        "the waiting station heard of it after {waited:?}"
     );
     drop(late);
 }
