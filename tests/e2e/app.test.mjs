@@ -187,6 +187,19 @@ test("the same file imported twice is one item, the engine panel shows the runti
     assert.match(engine.cpu, /^CPU: .+ \[.*; int8: (VNNI|AVX-512 without VNNI|AVX2 without VNNI|SSE)\]$/);
     assert.ok(engine.models >= 5, JSON.stringify(engine));
     await session.clickCss("#engine-close");
+    // About: the app's version (the package's), the engine's and every model's
+    const version = readFileSync(new URL("../../Cargo.toml", import.meta.url), "utf8")
+      .match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
+    await session.clickCss("#about-button");
+    const about = await session.waitFor("the About dialog", () => session.script(`
+      const v = document.querySelector('#about-version');
+      return v ? { version: v.textContent, engine: document.querySelector('#about-engine').textContent,
+        models: document.querySelectorAll('#about-models tr[data-model]').length } : null;`));
+    assert.equal(about.version, `Review Station ${version}`);
+    assert.match(about.engine, /\d+\.\d+\.\d+/);
+    assert.equal(about.models, engine.models, JSON.stringify(about));
+    await session.clickCss("#about-close");
+    assert.equal(await session.script("return document.querySelector('#about-dialog') === null"), true);
     const before = await session.script("return document.documentElement.dataset.theme");
     await session.clickCss("#theme-toggle");
     const afterTheme = await session.script("return document.documentElement.dataset.theme");

@@ -6,6 +6,7 @@ import { api, errorMessage, onCommandError } from "./api";
 import { checkDiskAtStart, diskProblem } from "./disk/disk";
 import { App } from "./app/App";
 import { appInfo, showBanner, stores } from "./app/state";
+import { openAbout } from "./app/About";
 import { refreshEngine } from "./engine/EnginePanel";
 import { openFiles, setupImports } from "./items/Imports";
 import { registerItemKeys, reloadItems, scheduleItemsRefresh } from "./items/ItemsScreen";
@@ -45,7 +46,7 @@ async function start(): Promise<void> {
   if (!root) throw new Error("index.html has no #app");
   render(<App />, root);
   onCommandError(diskProblem);
-  registerItemKeys({ openFiles: () => void openFiles(), visit: toggleVisit, review: openReview, sync: toggleSync, admin: toggleAdmin });
+  registerItemKeys({ openFiles: () => void openFiles(), visit: toggleVisit, review: openReview, sync: toggleSync, admin: toggleAdmin, about: () => void openAbout() });
   installKeys(document);
   setupLogin();
   setupAdmin();

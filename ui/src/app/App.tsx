@@ -19,6 +19,7 @@ import { LoginScreen } from "../login/LoginScreen";
 import { SessionChrome } from "../login/SessionChrome";
 import { route } from "./router";
 import { DiskNotice } from "../disk/DiskNotice";
+import { AboutDialog, openAbout } from "./About";
 import { banner, connection, connectionLabel, showBanner, stores } from "./state";
 
 const theme = signal(currentTheme());
@@ -73,6 +74,7 @@ export function App() {
           {connectionLabel(c)}
         </button>
         <SessionChrome />
+        <button id="about-button" title="About Review Station: versions of the app, engine and models (F1)" onClick={() => void openAbout()}>About</button>
         <button id="theme-toggle" title="Switch dark / light theme" onClick={() => { theme.value = toggleTheme(theme.value); }}>
           {theme.value === "dark" ? "Light theme" : "Dark theme"}
         </button>
@@ -88,6 +90,7 @@ export function App() {
       <LazyAdminScreen />
       <LoginScreen />
       <DropOverlay />
+      <AboutDialog />
     </>
   );
 }

@@ -84,7 +84,7 @@ function newQuery(): void {
 }
 
 /** The items screen's keys (the list, the item view); other screens take them while up. */
-export function registerItemKeys(actions: { openFiles: () => void; visit: () => void; review: () => void; sync: () => void; admin: () => void }): void {
+export function registerItemKeys(actions: { openFiles: () => void; visit: () => void; review: () => void; sync: () => void; admin: () => void; about: () => void }): void {
   keys.register("items", (event) => {
     const target = event.target as HTMLElement | null;
     if (target && (target.tagName === "SELECT" || target.tagName === "INPUT")) return false;
@@ -96,6 +96,7 @@ export function registerItemKeys(actions: { openFiles: () => void; visit: () => 
     else if (event.key === "w" && plain) actions.review();
     else if (event.key === "s" && plain) actions.sync();
     else if (event.key === "a" && plain) actions.admin();
+    else if (event.key === "F1") actions.about();
     else return itemKeys.current?.(event) ?? false;
     return true;
   });
