@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Review Station needs on Debian 12 / Ubuntu, skipping whatever is already there.
 # Sourced by scripts/run.sh (app), scripts/test.sh (tests, with --tests) and
-# scripts/run-router.sh (the LLM router, with --router: a C toolchain, OpenSSL and Rust only).
+# scripts/run-router.sh (the LLM router, with --router: a C toolchain, OpenSSL and Rust only) and
+# scripts/package.sh (the installers, with --package).
 #   apt:   WebKitGTK 4.1 + GTK dev files, librsvg, libxdo, OpenSSL, build tools, pkg-config,
 #          cmake + nasm (libjpeg-turbo is built from source with SIMD)
 #          tests also: webkit2gtk-driver (WebKitWebDriver), xvfb, xauth, xdotool (drives the
@@ -14,6 +15,8 @@
 #          python3 + pip + venv (the model fetch step; tests: the OpenAI SDK for the router)
 #          postgresql + redis-server: the router's shared stores, each started by the tests on
 #          a loopback port with a throwaway data folder and stopped by PID (crates/testbed)
+#          packages also: patchelf, squashfs-tools, dpkg-dev, libgtk-3-bin, libgdk-pixbuf2.0-bin
+#          (linuxdeploy's GTK plugin, for the AppImage), desktop-file-utils (checks the entry)
 #   models: models/fetch.py downloads, verifies (sha256) and converts the models of
 #          models/manifest.toml into ~/.cache/review-station/models; nothing when all are there
 #   Rust:  stable toolchain via rustup when cargo is missing; tests also: tauri-driver 2.1.0,
@@ -22,7 +25,9 @@
 set -euo pipefail
 FOR_TESTS=0
 ROUTER_ONLY=0
+FOR_PACKAGE=0
 [[ "${1:-}" == "--tests" ]] && FOR_TESTS=1
+[[ "${1:-}" == "--package" ]] && FOR_PACKAGE=1
 [[ "${1:-}" == "--router" ]] && ROUTER_ONLY=1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SUDO=""
@@ -32,6 +37,7 @@ say() { echo "setup: $*" >&2; }
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   build-essential file pkg-config cmake nasm curl ca-certificates python3 python3-pip python3-venv)
 if [[ $ROUTER_ONLY -eq 1 ]]; then APT_PACKAGES=(build-essential pkg-config libssl-dev curl ca-certificates); fi
+if [[ $FOR_PACKAGE -eq 1 ]]; then APT_PACKAGES+=(patchelf squashfs-tools dpkg-dev libgtk-3-bin libgdk-pixbuf2.0-bin desktop-file-utils); fi
 if [[ $FOR_TESTS -eq 1 ]]; then APT_PACKAGES+=(webkit2gtk-driver xvfb xauth xdotool python3-gi gir1.2-gtk-3.0 dbus qemu-user gnome-keyring libglib2.0-bin openssl postgresql redis-server); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

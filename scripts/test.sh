@@ -16,6 +16,12 @@ step() {
 
 step "cargo fmt --check" cargo fmt --all --check
 step "crate layering (tauri-free core, plain-data protocol)" bash scripts/check-layering.sh
+# the installers take their version from package.json, the app's About from the Cargo workspace
+step "one version (Cargo workspace = package.json)" node -e '
+  const fs = require("fs");
+  const cargo = fs.readFileSync("Cargo.toml", "utf8").match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
+  const npm = JSON.parse(fs.readFileSync("package.json", "utf8")).version;
+  if (cargo !== npm) { console.error(`Cargo.toml says ${cargo}, package.json ${npm}`); process.exit(1); }'
 step "UI bundle (vite build)" npm run --silent build
 step "TypeScript type check" npm run --silent typecheck
 step "UI unit tests (vitest)" npm test --silent

@@ -133,7 +133,9 @@ fn main() {
             let guard = logging::init(&log_dir);
             app.manage(guard);
             tracing::info!(data_dir = %data_dir.display(), log_dir = %log_dir.display(), "starting Review Station");
-            let station = match tauri::async_runtime::block_on(Station::open(&data_dir)) {
+            let models_dir = station::models_dir(std::env::current_exe().ok().as_deref());
+            tracing::info!(models_dir = %models_dir.display(), "the engine's models");
+            let station = match tauri::async_runtime::block_on(Station::open_with_models(&data_dir, &models_dir)) {
                 Ok(station) => station,
                 Err(error) => {
                     // said once, in a window, with what to do; the process then ends instead of
@@ -172,7 +174,7 @@ fn main() {
                 }
             }
         })
-        .run(tauri::generate_context!("../tauri.conf.json"));
+        .run(tauri::generate_context!());
     if let Err(error) = result {
         // A launch that met an instance on its way out (its D-Bus name still held, the forward
         // unanswered) starts afresh once that one is gone, rather than failing the user's
