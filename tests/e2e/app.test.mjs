@@ -181,7 +181,9 @@ test("the same file imported twice is one item, the engine panel shows the runti
     const engine = await session.waitFor("the engine status", () => session.script(`
       const summary = document.querySelector('#engine-summary');
       return summary ? { summary: summary.textContent, cpu: document.querySelector('#engine-cpu').textContent,
-        models: document.querySelectorAll('#engine-body tr[data-model]').length } : null;`));
+        models: document.querySelectorAll('#engine-body tr[data-model]').length,
+        required: document.querySelectorAll('#engine-body tr[data-model]').length
+          - document.querySelectorAll('#engine-body .optional-models tr[data-model]').length } : null;`));
     assert.match(engine.summary, new RegExp(`^Available on ${PROVIDERS}$`));
     // the processor and which int8 kernels it gets, as the benchmarks print it
     assert.match(engine.cpu, /^CPU: .+ \[.*; int8: (VNNI|AVX-512 without VNNI|AVX2 without VNNI|SSE)\]$/);
@@ -197,7 +199,8 @@ test("the same file imported twice is one item, the engine panel shows the runti
         models: document.querySelectorAll('#about-models tr[data-model]').length } : null;`));
     assert.equal(about.version, `Review Station ${version}`);
     assert.match(about.engine, /\d+\.\d+\.\d+/);
-    assert.equal(about.models, engine.models, JSON.stringify(about));
+    // every model the engine uses, named with its version (the optional GPU runtime only when installed)
+    assert.equal(about.models, engine.required, JSON.stringify({ about, engine }));
     await session.clickCss("#about-close");
     assert.equal(await session.script("return document.querySelector('#about-dialog') === null"), true);
     const before = await session.script("return document.documentElement.dataset.theme");

@@ -1,0 +1,5 @@
+// `sqlx::migrate!` embeds the station's migrations (the repository's `migrations/`) when the
+// crate compiles: a new or changed one must rebuild it, though no Rust file changed.
+fn main() {
+    println!("cargo::rerun-if-changed=../../migrations");
+}
