@@ -68,3 +68,12 @@ step "build the crash trials and sync_chaos" \
 step "crash trials (crash_trials: 3 SIGKILLs per scenario)" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
   "$CARGO_TARGET_DIR/debug/examples/crash_trials" --kills 3 --router-kills 1 --seed 7
+# the installers (a debug build: the same bundling, minutes faster), then each installed on a
+# throwaway root without the build tree and used: a photo, a PDF, OCR, About. Last: bundling
+# rebuilds the app binary the steps above used.
+step "installers (scripts/package.sh --debug: .deb and AppImage)" bash scripts/package.sh --debug
+BUNDLE="$CARGO_TARGET_DIR/debug/bundle"
+VERSION="$(node -p 'require("./package.json").version')"
+step "install test (the .deb with dpkg, then the AppImage, on a root without the build tree)" \
+  bash tests/package/install_test.sh "$BUNDLE/deb/Review Station_${VERSION}_amd64.deb" \
+  "$BUNDLE/appimage/Review Station_${VERSION}_amd64.AppImage"

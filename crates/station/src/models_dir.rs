@@ -27,6 +27,8 @@ fn choose(from_env: Option<PathBuf>, executable: Option<&Path>, fetched: PathBuf
         .and_then(Path::parent)
         .map(|bin| bin.join(PACKAGED))
         .filter(|packaged| packaged.join("runtime").is_dir())
+        // `/usr/share/…` rather than `/usr/bin/../share/…` in the engine panel and the logs
+        .map(|packaged| packaged.canonicalize().unwrap_or(packaged))
         .unwrap_or(fetched)
 }
 
@@ -46,7 +48,10 @@ mod tests {
         std::fs::create_dir_all(usr.path().join("share/review-station/models/runtime")).unwrap();
         assert_eq!(
             choose(None, Some(&exe), fetched.clone()),
-            usr.path().join("bin").join(PACKAGED)
+            usr.path()
+                .canonicalize()
+                .unwrap()
+                .join("share/review-station/models")
         );
         let chosen = PathBuf::from("/srv/models");
         assert_eq!(choose(Some(chosen.clone()), Some(&exe), fetched), chosen);
