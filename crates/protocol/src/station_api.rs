@@ -278,3 +278,22 @@ pub struct DecisionRecorded {
     /// False when this decision was recorded before (a repeat).
     pub new: bool,
 }
+
+/// `GET /station/v1/updates/{os}/{arch}/{bundle}/{current_version}` (no key needed): a newer
+/// release of the station for that platform and package kind; `204 No Content` when there is
+/// none. The shape is the Tauri updater's "dynamic" answer, so any static host serving the same
+/// JSON works too. The router vouches for nothing here: the station installs the file only when
+/// `signature` (minisign, base64) verifies against the public key built into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UpdateOffer {
+    /// The release's version (semver).
+    pub version: String,
+    /// What is new, shown to the user before anything is downloaded.
+    pub notes: Option<String>,
+    /// When it was published (RFC 3339).
+    pub pub_date: Option<String>,
+    /// Where the package is: on this router (`/station/v1/updates/files/…`) or elsewhere.
+    pub url: String,
+    /// The package's minisign signature, base64 of the `.sig` file's text.
+    pub signature: String,
+}

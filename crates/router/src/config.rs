@@ -43,6 +43,9 @@ pub struct RouterConfig {
     /// What replicas share (`[shared]`); without it this process keeps its own.
     #[serde(default)]
     pub shared: Option<SharedConfig>,
+    /// Station releases offered to the stations (`[updates]`); without it none are.
+    #[serde(default)]
+    pub updates: Option<UpdatesConfig>,
     pub backends: Vec<BackendConfig>,
     /// The model names clients ask for, each served by a model of every backend.
     pub models: Vec<ModelConfig>,
@@ -109,6 +112,19 @@ fn default_key_prefix() -> String {
 
 fn default_slot_ttl_ms() -> u64 {
     15_000
+}
+
+/// Station releases (`[updates]`): see `updates.rs` for the folder's layout.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatesConfig {
+    /// The folder holding `latest.json` and the packages (relative paths are taken from the
+    /// config file's folder).
+    pub dir: PathBuf,
+    /// The router's address as stations reach it (`https://router.example.org`), for the
+    /// packages' download URLs; without it, the address the station asked (its `Host`).
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// The team's shared review queue (`[tasks]`).
@@ -274,11 +290,24 @@ impl RouterConfig {
             if config.blob_dir.is_relative() {
                 config.blob_dir = dir.join(&config.blob_dir);
             }
+            if let Some(updates) = config.updates.as_mut().filter(|u| u.dir.is_relative()) {
+                updates.dir = dir.join(&updates.dir);
+            }
         }
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(public_url) = self.updates.as_ref().and_then(|u| u.public_url.as_ref()) {
+            match url::Url::parse(public_url) {
+                Ok(url) if matches!(url.scheme(), "https" | "http") => {}
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "updates.public_url is not an http(s) URL: {public_url}"
+                    )))
+                }
+            }
+        }
         let names: Vec<&str> = self.backends.iter().map(|b| b.name.as_str()).collect();
         for (role, name) in [
             ("primary", &self.routing.primary),

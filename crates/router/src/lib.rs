@@ -22,6 +22,7 @@ pub mod rollup;
 pub mod state;
 pub mod tasks;
 pub mod traffic;
+pub mod updates;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -8,6 +8,7 @@ mod health;
 mod station;
 mod sync;
 mod tasks;
+mod updates;
 
 pub use admin::ADMIN_KEY_ENV;
 pub use chat::chat_body;
@@ -66,6 +67,8 @@ use crate::state::AppState;
         tasks::renew_leases,
         tasks::release_tasks,
         tasks::decide_task,
+        updates::offer_update,
+        updates::update_file,
     ),
     components(schemas(
         crate::error::ErrorBody,
@@ -125,6 +128,7 @@ use crate::state::AppState;
         protocol::station_api::Released,
         protocol::station_api::SharedDecision,
         protocol::station_api::DecisionRecorded,
+        protocol::station_api::UpdateOffer,
     ))
 )]
 pub struct ApiDoc;
@@ -186,6 +190,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/station/v1/jobs", post(station::submit_job))
         .route("/station/v1/results", get(station::job_results))
         .route("/station/v1/hello", get(sync::hello))
+        .route(
+            "/station/v1/updates/files/{name}",
+            get(updates::update_file),
+        )
+        .route(
+            "/station/v1/updates/{os}/{arch}/{bundle}/{current_version}",
+            get(updates::offer_update),
+        )
         .route("/station/v1/audit-heads", get(sync::audit_heads))
         .route(
             "/station/v1/blobs/{sha256}",

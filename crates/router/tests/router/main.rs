@@ -18,6 +18,7 @@ mod postgres_schema;
 mod shared_queue;
 mod shared_traffic;
 mod station_sync;
+mod updates;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -154,6 +155,8 @@ prices = [{{ from = "2026-01-01", input = 0.30, output = 2.50, cached_input = 0.
 [models.serve.bedrock]
 model = "qwen3-32b"
 prices = [{{ from = "2026-01-01", input = 0.15, output = 0.60 }}]
+[updates]
+dir = "updates"
 {shared}"#,
         max_body = options.max_body,
         burst = options.burst,
