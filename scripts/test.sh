@@ -71,9 +71,24 @@ step "crash trials (crash_trials: 3 SIGKILLs per scenario)" \
 # the installers (a debug build: the same bundling, minutes faster), then each installed on a
 # throwaway root without the build tree and used: a photo, a PDF, OCR, About. Last: bundling
 # rebuilds the app binary the steps above used.
-step "installers (scripts/package.sh --debug: .deb and AppImage)" bash scripts/package.sh --debug
+# Signed with a test key kept on this machine and built in as the trusted one (release builds
+# trust the release key of tauri.conf.json instead).
+TEST_KEY="$HOME/.cache/review-station/update-test-key"
+step "installers (scripts/package.sh --debug: .deb and AppImage)" bash scripts/package.sh --debug --test-key "$TEST_KEY"
 BUNDLE="$CARGO_TARGET_DIR/debug/bundle"
 VERSION="$(node -p 'require("./package.json").version')"
 step "install test (the .deb with dpkg, then the AppImage, on a root without the build tree)" \
   bash tests/package/install_test.sh "$BUNDLE/deb/Review Station_${VERSION}_amd64.deb" \
   "$BUNDLE/appimage/Review Station_${VERSION}_amd64.AppImage"
+# the update path: this version's AppImage kept aside (the bundler empties its folder), a newer
+# one built from the same code, the router offering it on loopback with good and bad signatures
+UPDATE_WORK="$(mktemp -d /tmp/rs-update-packages-XXXXXX)"
+cp "$BUNDLE/appimage/Review Station_${VERSION}_amd64.AppImage"* "$UPDATE_WORK/"
+NEWER="$(node -p 'const [a, b, c] = require("./package.json").version.split("."); `${a}.${b}.${Number(c) + 1}`')"
+step "a newer AppImage to update to (scripts/package.sh --version $NEWER)" \
+  bash scripts/package.sh --debug --test-key "$TEST_KEY" --version "$NEWER" --bundles appimage
+cp "$BUNDLE/appimage/Review Station_${NEWER}_amd64.AppImage"* "$UPDATE_WORK/"
+step "update test (router on loopback: a bad signature, an unknown key, then the newer build installed)" \
+  bash tests/package/update_test.sh "$UPDATE_WORK/Review Station_${VERSION}_amd64.AppImage" \
+  "$UPDATE_WORK/Review Station_${NEWER}_amd64.AppImage" "$NEWER"
+rm -rf "$UPDATE_WORK"

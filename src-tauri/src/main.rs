@@ -9,6 +9,7 @@ mod blob_protocol;
 mod cli;
 mod commands;
 mod logging;
+mod updates;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -25,6 +26,8 @@ pub(crate) struct Shell {
     pub station: Arc<Station>,
     /// Paths given on the command line, imported once the UI is listening for progress.
     pub startup_paths: Mutex<Vec<std::path::PathBuf>>,
+    /// The release the last update check found.
+    pub pending_update: Arc<updates::Pending>,
 }
 
 fn main() {
@@ -65,6 +68,7 @@ fn main() {
                 .build(),
         )
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .register_asynchronous_uri_scheme_protocol("rsblob", blob_protocol::serve_blob)
         .invoke_handler(tauri::generate_handler![
             commands::ui_ready,
@@ -120,6 +124,11 @@ fn main() {
             commands::admin_requests,
             commands::local_stats,
             commands::admin_export_csv,
+            commands::update_state,
+            commands::update_check,
+            commands::update_install,
+            commands::update_cancel,
+            commands::update_restart,
         ])
         .setup(move |app| {
             let data_dir = match &args.data_dir {
@@ -153,7 +162,14 @@ fn main() {
                 }
             };
             commands::watch_at_start(app.handle(), &station);
-            app.manage(Shell { station, startup_paths: Mutex::new(args.paths) });
+            let pending_update = Arc::new(updates::Pending::default());
+            // a connected station asks its router for a newer release at every start
+            tauri::async_runtime::spawn(updates::check(
+                app.handle().clone(),
+                Arc::clone(&station),
+                Arc::clone(&pending_update),
+            ));
+            app.manage(Shell { station, startup_paths: Mutex::new(args.paths), pending_update });
             Ok(())
         })
         .on_window_event(|window, event| {

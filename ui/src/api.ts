@@ -26,6 +26,7 @@ import type { DocumentResult } from "./bindings/DocumentResult";
 import type { ExtractProgress } from "./bindings/ExtractProgress";
 import type { SessionInfo } from "./bindings/SessionInfo";
 import type { PolicyChanged } from "./bindings/PolicyChanged";
+import type { UpdateState } from "./bindings/UpdateState";
 
 /**
  * The one way the UI calls Rust: `command` is one of the generated command names, so a renamed
@@ -69,6 +70,13 @@ export function errorMessage(error: unknown): string {
 export const api = {
   uiReady: () => invoke<number | null>("ui_ready"),
   appInfo: () => invoke<AppInfo>("app_info"),
+  updateState: () => invoke<UpdateState>("update_state"),
+  updateCheck: () => invoke<UpdateState>("update_check"),
+  updateInstall: () => invoke<UpdateState>("update_install"),
+  updateCancel: () => invoke<UpdateState>("update_cancel"),
+  updateRestart: () => invoke<void>("update_restart"),
+  onUpdateState: (f: (e: UpdateState) => void): Promise<UnlistenFn> =>
+    listen<UpdateState>("update-state", (e) => f(e.payload)),
   diskStatus: () => invoke<DiskStatus>("disk_status"),
   checkData: () => invoke<DataCheck>("check_data"),
   engineStatus: () => invoke<EngineStatus>("engine_status"),

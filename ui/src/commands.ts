@@ -52,4 +52,9 @@ export type Command =
   | "admin_live"
   | "admin_requests"
   | "local_stats"
-  | "admin_export_csv";
+  | "admin_export_csv"
+  | "update_state"
+  | "update_check"
+  | "update_install"
+  | "update_cancel"
+  | "update_restart";

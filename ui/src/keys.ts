@@ -3,7 +3,7 @@
 // screen that covers another silences it without tricks. The login screen keeps every key
 // while it is up (a sign-in is due); the admin screen covers the items like the review screen.
 
-export type ScreenId = "items" | "review" | "visit" | "login" | "sync" | "admin" | "about";
+export type ScreenId = "items" | "review" | "visit" | "login" | "sync" | "admin" | "about" | "update";
 
 /** Handles a key for its screen; true when it used the key (its default is then prevented). */
 export type KeyHandler = (event: KeyboardEvent) => boolean;

@@ -7,6 +7,7 @@ import { checkDiskAtStart, diskProblem } from "./disk/disk";
 import { App } from "./app/App";
 import { appInfo, showBanner, stores } from "./app/state";
 import { openAbout } from "./app/About";
+import { setupUpdates } from "./app/Update";
 import { refreshEngine } from "./engine/EnginePanel";
 import { openFiles, setupImports } from "./items/Imports";
 import { registerItemKeys, reloadItems, scheduleItemsRefresh } from "./items/ItemsScreen";
@@ -54,6 +55,8 @@ async function start(): Promise<void> {
   void setupAccount();
   // the connection badge follows the sync status from the start (polled; paused while hidden)
   setupSync();
+  // the release the router offers (asked in Rust at start and on connecting)
+  void setupUpdates();
   setupImports(scheduleItemsRefresh, () => void reloadItems());
   try {
     const info = await api.appInfo();

@@ -28,6 +28,7 @@ mod shared;
 pub mod stores;
 mod sync;
 mod types;
+pub mod updates;
 mod visits;
 
 use std::path::Path;
@@ -102,6 +103,7 @@ pub struct Station {
     insights: Arc<Insights>,
     sync: Arc<SyncService>,
     account: Arc<account::AccountService>,
+    updates: updates::Updates,
 }
 
 impl Station {
@@ -189,6 +191,7 @@ impl Station {
             insights,
             sync,
             account,
+            updates: updates::Updates::default(),
         }))
     }
 
@@ -304,6 +307,20 @@ impl Station {
 
     pub fn sync(&self) -> &Arc<SyncService> {
         &self.sync
+    }
+
+    /// The station's own updates: what the update panel shows.
+    pub fn updates(&self) -> &updates::Updates {
+        &self.updates
+    }
+
+    /// Where to ask for a newer release of the station: the connected router's endpoint;
+    /// `None` when not connected (a station on its own is updated by its package manager).
+    pub async fn update_endpoint(&self) -> Result<Option<String>, StationError> {
+        match self.sync.connection().await? {
+            Some(connection) => updates::update_endpoint(&connection.url).map(Some),
+            None => Ok(None),
+        }
     }
 
     pub fn insights(&self) -> &Arc<Insights> {

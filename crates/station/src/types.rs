@@ -230,6 +230,7 @@ mod tests {
         ItemPage::export_all(&cfg).unwrap();
         ItemDetail::export_all(&cfg).unwrap();
         AppInfo::export_all(&cfg).unwrap();
+        crate::updates::UpdateState::export_all(&cfg).unwrap();
         EngineStatus::export_all(&cfg).unwrap();
         OcrPage::export_all(&cfg).unwrap();
         crate::StoresInfo::export_all(&cfg).unwrap();

@@ -65,8 +65,15 @@ pub async fn ui_ready<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn app_info(shell: State<'_, Shell>) -> Result<AppInfo, ApiError> {
-    Ok(shell.station.app_info().await)
+pub async fn app_info<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+) -> Result<AppInfo, ApiError> {
+    let mut info = shell.station.app_info().await;
+    // the app's version is the package's (package.json, what the installers and the updater
+    // compare), which the test command holds equal to the workspace's
+    info.version = app.package_info().version.to_string();
+    Ok(info)
 }
 
 /// The stored files the database refers to, looked at once after the first screen.

@@ -12,6 +12,7 @@ mod items;
 mod review;
 mod sinks;
 mod sync;
+mod updates;
 mod visits;
 
 pub use account::*;
@@ -20,6 +21,7 @@ pub use documents::*;
 pub use items::*;
 pub use review::*;
 pub use sync::*;
+pub use updates::*;
 pub use visits::*;
 
 #[cfg(test)]

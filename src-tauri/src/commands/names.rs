@@ -55,4 +55,9 @@ const COMMANDS: &[&str] = &[
     "admin_requests",
     "local_stats",
     "admin_export_csv",
+    "update_state",
+    "update_check",
+    "update_install",
+    "update_cancel",
+    "update_restart",
 ];

@@ -13,17 +13,25 @@ pub async fn sync_status(shell: State<'_, Shell>) -> Result<SyncStatus, ApiError
 }
 
 #[tauri::command]
-pub async fn sync_connect(
+pub async fn sync_connect<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     shell: State<'_, Shell>,
     url: String,
     code: String,
     station_name: String,
 ) -> Result<SyncStatus, ApiError> {
-    Ok(shell
+    let status = shell
         .station
         .sync()
         .connect(&url, &code, &station_name)
-        .await?)
+        .await?;
+    // a newly connected station asks its router for a newer release, as at every start
+    tauri::async_runtime::spawn(crate::updates::check(
+        app,
+        std::sync::Arc::clone(&shell.station),
+        std::sync::Arc::clone(&shell.pending_update),
+    ));
+    Ok(status)
 }
 
 #[tauri::command]

@@ -7,6 +7,7 @@ import { api, errorMessage } from "../api";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { EngineStatus } from "../bindings/EngineStatus";
 import { keys } from "../keys";
+import { checkForUpdates } from "./Update";
 
 type Shown = { info: AppInfo; engine: EngineStatus | null; engineError: string | null } | { error: string };
 
@@ -78,7 +79,11 @@ export function AboutDialog() {
       <div id="about-dialog" class="about-dialog" role="dialog" aria-modal="true" aria-label="About Review Station">
         <h2>About Review Station</h2>
         {s === null ? <p class="muted">…</p> : <AboutBody shown={s} />}
-        <div class="row"><button id="about-close" ref={close} class="primary" onClick={closeAbout}>Close</button></div>
+        <div class="row">
+          <button id="about-check-updates" title="Ask the connected router for a newer release"
+            onClick={() => { closeAbout(); void checkForUpdates(); }}>Check for updates</button>
+          <button id="about-close" ref={close} class="primary" onClick={closeAbout}>Close</button>
+        </div>
       </div>
     </div>
   );

@@ -20,6 +20,7 @@ import { SessionChrome } from "../login/SessionChrome";
 import { route } from "./router";
 import { DiskNotice } from "../disk/DiskNotice";
 import { AboutDialog, openAbout } from "./About";
+import { UpdateButton, UpdateDialog } from "./Update";
 import { banner, connection, connectionLabel, showBanner, stores } from "./state";
 
 const theme = signal(currentTheme());
@@ -74,6 +75,7 @@ export function App() {
           {connectionLabel(c)}
         </button>
         <SessionChrome />
+        <UpdateButton />
         <button id="about-button" title="About Review Station: versions of the app, engine and models (F1)" onClick={() => void openAbout()}>About</button>
         <button id="theme-toggle" title="Switch dark / light theme" onClick={() => { theme.value = toggleTheme(theme.value); }}>
           {theme.value === "dark" ? "Light theme" : "Dark theme"}
@@ -91,6 +93,7 @@ export function App() {
       <LoginScreen />
       <DropOverlay />
       <AboutDialog />
+      <UpdateDialog />
     </>
   );
 }
