@@ -9,7 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -52,7 +52,11 @@ before(async () => {
   driver = await startDriver();
 });
 
-after(() => driver?.stop());
+// two extracted AppImages and three packages: 1.7 GB, not left behind
+after(() => {
+  driver?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
 
 function routerToml(port, updates) {
   return `listen = "127.0.0.1:${port}"
