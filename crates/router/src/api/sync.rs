@@ -141,7 +141,17 @@ pub async fn download_blob(
         Ok(meta) => meta.len(),
         Err(e) => return storage_io(&e),
     };
-    // streamed from disk: a 200 MB blob is never held in memory
+    let mut response = file_response(file, length);
+    // the name is the content's hash: it never changes
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{sha}\"")) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// A file streamed from disk (a blob or a package of hundreds of MB is never held in memory),
+/// with its length: what a download's progress bar needs.
+pub(super) fn file_response(file: tokio::fs::File, length: u64) -> Response {
     let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -149,10 +159,6 @@ pub async fn download_blob(
         HeaderValue::from_static("application/octet-stream"),
     );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    // the name is the content's hash: it never changes
-    if let Ok(tag) = HeaderValue::from_str(&format!("\"{sha}\"")) {
-        headers.insert(header::ETAG, tag);
-    }
     response
 }
 

@@ -6,9 +6,8 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use protocol::station_api::UpdateOffer;
@@ -100,16 +99,7 @@ pub async fn update_file(State(state): State<Arc<AppState>>, Path(name): Path<St
                 .into_response()
         }
     };
-    // streamed from disk: a package is hundreds of MB
-    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    // the station's progress bar needs it
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    response
+    super::sync::file_response(file, length)
 }
 
 /// The published manifest, read now (publishing needs no restart); a broken one is the
