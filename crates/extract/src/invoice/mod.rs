@@ -228,6 +228,38 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_runs_on_by_repeating_its_last_word_is_one_name() {
+        let receipt = |second: &str| {
+            vec![
+                line(1, 100.0, 20.0, 200.0, "RESTORAN SELERA"),
+                line(1, 100.0, 45.0, 200.0, second),
+                line(1, 80.0, 70.0, 240.0, "8, JALAN PINANG 3,"),
+                line(1, 80.0, 95.0, 240.0, "10150 GEORGE TOWN"),
+                line(1, 50.0, 140.0, 60.0, "TOTAL"),
+                line(1, 300.0, 140.0, 50.0, "21.40"),
+            ]
+        };
+        let inv = extract_invoice(&receipt("SELERA CORNER"), &InvoiceOptions::default());
+        assert_eq!(
+            inv.seller.value.as_deref(),
+            Some("RESTORAN SELERA SELERA CORNER")
+        );
+        assert_eq!(
+            inv.seller_address.value.as_deref(),
+            Some("8, JALAN PINANG 3, 10150 GEORGE TOWN")
+        );
+        // with a number, or after a legal form: another line
+        assert!(!restates_name("SELERA SDN BHD", "SDN BHD"));
+        assert!(!restates_name("RESTORAN SELERA", "SELERA 2"));
+        // a second line that does not repeat the name is not joined
+        let inv = extract_invoice(&receipt("NASI KANDAR"), &InvoiceOptions::default());
+        assert_eq!(inv.seller.value.as_deref(), Some("RESTORAN SELERA"));
+        // nor a place under the name
+        let inv = extract_invoice(&receipt("SELERA PLAZA"), &InvoiceOptions::default());
+        assert_eq!(inv.seller.value.as_deref(), Some("RESTORAN SELERA"));
+    }
+
+    #[test]
     fn a_date_glued_to_a_product_code_is_not_the_receipt_date() {
         let lines = vec![
             line(1, 60.0, 20.0, 300.0, "KEDAI RUNCIT MAJU SDN BHD"),

@@ -211,7 +211,9 @@ pub(super) fn company_name(rows: &[Row], at: usize, cell: usize) -> (String, Vec
         let wraps = name.ends_with('&') || name.ends_with(',') || open_paren;
         let continues = adjacent(&rows[last], below)
             && !text.is_empty()
-            && (wraps || STARTS_WITH_SUFFIX.is_match(&text) && !legal_form_at_end);
+            && (wraps
+                || STARTS_WITH_SUFFIX.is_match(&text) && !legal_form_at_end
+                || last == at && restates_name(&name, &text));
         if !continues {
             break;
         }
@@ -252,6 +254,29 @@ pub(super) fn company_name(rows: &[Row], at: usize, cell: usize) -> (String, Vec
         }
     }
     (name, evidence, last)
+}
+
+/// Whether `next` carries on a name without a legal form by opening with the name's last word
+/// (`RESTAURANT JIAWEI` / `JIAWEI HOUSE`): a name that runs on by repeating itself. A line
+/// with digits, address or building words is the address or a branch, and a name with a legal
+/// form is complete.
+pub(super) fn restates_name(name: &str, next: &str) -> bool {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let next_words: Vec<&str> = next.split_whitespace().collect();
+    let (Some(last_word), Some(opening)) = (words.last(), next_words.first()) else {
+        return false;
+    };
+    words.len() >= 2
+        && (2..=3).contains(&next_words.len())
+        && last_word.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        && last_word.eq_ignore_ascii_case(opening)
+        && !LEGAL_FORM_AT_END.is_match(name)
+        && next
+            .chars()
+            .all(|c| c.is_alphabetic() || c.is_whitespace() || "&'-".contains(c))
+        && !ADDRESS_HINT.is_match(next)
+        && !NOT_A_NAME.is_match(next)
+        && !BUILDING.is_match(next)
 }
 
 /// The address under a name: the following rows' cells in the name's column, up to a
