@@ -67,10 +67,21 @@ fn currency_code(symbol: &str) -> Option<&'static str> {
         .map(|(_, code)| *code)
 }
 
+/// The largest amount read, exclusive: a trillion in any currency. A longer run of digits is an
+/// id or noise, not money; and the bound keeps every sum and product the invoice reader forms
+/// from amounts (at most a few hundred lines summed, a quantity times a price: under 10^24) far
+/// inside `Decimal`'s range (7.9 × 10^28), where its operators would panic on overflow.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+
 /// Parses the digits of one number, deciding which separator is the decimal one: the last
 /// separator is decimal when one to three digits... follow it and it is not a thousands
-/// group (`1,234` is a thousand; `12,50` and `1.234,50` have decimal commas).
+/// group (`1,234` is a thousand; `12,50` and `1.234,50` have decimal commas). `None` for a
+/// number of `MAX_AMOUNT` or more.
 pub fn parse_number(printed: &str) -> Option<(Decimal, bool)> {
+    parse_digits(printed).filter(|(value, _)| value.abs() < MAX_AMOUNT)
+}
+
+fn parse_digits(printed: &str) -> Option<(Decimal, bool)> {
     let seps: Vec<(usize, char)> = printed
         .char_indices()
         .filter(|(_, c)| !c.is_ascii_digit())
@@ -197,6 +208,15 @@ pub fn dominant_currency<'a>(texts: impl Iterator<Item = &'a str>) -> Option<&'s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_of_a_trillion_or_more_is_not_an_amount() {
+        assert_eq!(MAX_AMOUNT, Decimal::from(1_000_000_000_000_u64));
+        assert_eq!(values("TOTAL 999,999,999,999.99"), ["999999999999.99"]);
+        assert!(find_amounts("TOTAL 1,000,000,000,000.00").is_empty());
+        assert!(find_amounts("55555555555555555555555555555.00").is_empty());
+        assert!(parse_number("1000000000000").is_none());
+    }
 
     fn values(text: &str) -> Vec<String> {
         find_amounts(text)

@@ -260,6 +260,37 @@ mod tests {
     }
 
     #[test]
+    fn amounts_past_any_invoice_are_not_summed_into_an_overflow() {
+        // found by fuzzing (fuzz/corpus/extractors/sum-overflow): item rows of 5.5 × 10^28
+        // overflowed `Decimal` while the reader summed them to find an unlabelled total
+        let mut lines = vec![line(1, 60.0, 20.0, 300.0, "KEDAI MAJU")];
+        for i in 0..4 {
+            let y = 60.0 + 25.0 * i as f32;
+            lines.push(line(1, 50.0, y, 150.0, "SECTION ITEM"));
+            lines.push(line(1, 300.0, y, 200.0, "55555555555555555555555555555.00"));
+        }
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        assert_eq!(inv.total.value, None);
+        // amounts under the bound still add up to the unlabelled total they make
+        let mut lines = vec![line(1, 60.0, 20.0, 300.0, "KEDAI MAJU")];
+        for (i, amount) in ["400,000,000,000.00", "500,000,000,000.00"]
+            .iter()
+            .enumerate()
+        {
+            let y = 60.0 + 25.0 * i as f32;
+            lines.push(line(1, 50.0, y, 150.0, "SECTION ITEM"));
+            lines.push(line(1, 300.0, y, 120.0, amount));
+        }
+        lines.push(line(1, 50.0, 160.0, 60.0, "CASH"));
+        lines.push(line(1, 300.0, 160.0, 120.0, "900,000,000,000.00"));
+        let inv = extract_invoice(&lines, &InvoiceOptions::default());
+        assert_eq!(
+            inv.total.value.map(|m| m.0),
+            Some(Decimal::from(900_000_000_000_u64))
+        );
+    }
+
+    #[test]
     fn a_date_glued_to_a_product_code_is_not_the_receipt_date() {
         let lines = vec![
             line(1, 60.0, 20.0, 300.0, "KEDAI RUNCIT MAJU SDN BHD"),
