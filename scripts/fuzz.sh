@@ -46,13 +46,19 @@ max_len() {
     *) echo 0 ;;              # 0: libFuzzer's default
   esac
 }
+# FUZZ_FORK=N runs each target as N libFuzzer processes sharing one corpus (libFuzzer's fork
+# mode), for a machine with cores to spare: RUNS then counts their executions together
+FORK=()
+if [[ "${FUZZ_FORK:-1}" -gt 1 ]]; then
+  FORK=(-fork="$FUZZ_FORK")
+fi
 case "$MODE" in
   smoke) LIMIT=(-max_total_time=15) ;;
   long) LIMIT=(-runs="$RUNS") ;;
   *) echo "usage: scripts/fuzz.sh smoke | long [RUNS]" >&2; exit 2 ;;
 esac
 status=0
-echo "fuzz: sanitizer ${FUZZ_SANITIZER:-address}, comparison tracing ${FUZZ_TRACE_COMPARES:-1}, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs, $MODE run"
+echo "fuzz: sanitizer ${FUZZ_SANITIZER:-address}, comparison tracing ${FUZZ_TRACE_COMPARES:-1}, ${FUZZ_FORK:-1} process(es) per target, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs, $MODE run"
 printf '%-12s %14s %8s %8s %8s %s\n' target executions seconds cov features crashes
 for target in "${TARGETS[@]}"; do
   scratch="$CARGO_TARGET_DIR/corpus/$target"
@@ -61,10 +67,14 @@ for target in "${TARGETS[@]}"; do
   started=$SECONDS
   set +e
   cargo +nightly fuzz run -O --debug-assertions "${SANITIZER[@]}" "$target" "$scratch" "$ROOT/fuzz/corpus/$target" -- \
-    "${LIMIT[@]}" -max_len="$(max_len "$target")" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1
+    "${LIMIT[@]}" "${FORK[@]}" -max_len="$(max_len "$target")" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1
   rc=$?
   set -e
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  if [[ ${#FORK[@]} -gt 0 ]]; then
+    # fork mode: the parent's progress lines (`#N: cov: …`) count every child's executions
+    runs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+  fi
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   # crash-*, timeout-*, oom-*, leak-*: findings. slow-unit-* only says an input took over 10 s,

@@ -267,8 +267,11 @@ impl Setup {
     /// The ledger's rows once `n` requests are written (the router writes them off the request path).
     async fn ledger(&self, n: i64) -> router::db::Db {
         let db = self.open_db().await;
-        for _ in 0..200 {
-            let count: i64 =
+        // up to 30 s: on a loaded machine, replicas sharing one SQLite file wait on each
+        // other's write locks (busy_timeout 5 s, then the writer retries)
+        let mut count = 0;
+        for _ in 0..1200 {
+            count =
                 router::with_db!(&db, pool => sqlx::query_scalar("SELECT count(*) FROM requests")
                 .fetch_one(pool)
                 .await)
@@ -278,7 +281,7 @@ impl Setup {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("the ledger never had {n} requests");
+        panic!("the ledger never had {n} requests: {count} after 30 s");
     }
 }
 
