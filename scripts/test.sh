@@ -44,16 +44,20 @@ step "Rust tests (incl. IPC bindings drift)" \
 # the router's scenarios once more with its ledger on PostgreSQL (Debian's, started by each
 # scenario on a loopback port and stopped by PID): every test that touches storage, both engines
 step "router tests with the ledger on PostgreSQL" \
-  env ROUTER_TEST_LEDGER=postgres cargo test -p router --test router --quiet
+  env ROUTER_TEST_LEDGER=postgres cargo test --workspace --test router --quiet
 step "the OpenAI Python SDK against the router (review-router + fake-llm processes)" \
   "$ROUTER_SDK_PYTHON" tests/router/openai_sdk.py "$CARGO_TARGET_DIR"
 # every parser that sees outside bytes, under libFuzzer: the seeds, then 15 s of new inputs each
 step "fuzz targets (cargo-fuzz: seeds + 15 s each)" bash scripts/fuzz.sh smoke
-step "build the app" cargo build -p review-station --quiet
+# The app, the router, the fake LLM and the crash-trial programs, under their plain names for
+# the steps below. `--workspace` with examples among the targets resolves features exactly as
+# the test build above did, so this only links what that build compiled; a `-p` build resolves
+# them for its package alone and compiled a second copy of most dependencies (about 12 minutes
+# of a cold run). Same for the PostgreSQL step's `--workspace --test router`.
+step "build the app, the router, the fake LLM and the crash trials" \
+  cargo build --workspace --bins --example crash_trials --example sync_chaos --quiet
 export REVIEW_STATION_BIN="$CARGO_TARGET_DIR/debug/review-station"
 # the e2e sync test runs the real router in front of the fake LLM, each as its own process
-step "build the router and the fake LLM (for the e2e sync test)" \
-  cargo build -p router -p fake-llm --bins --quiet
 export REVIEW_ROUTER_BIN="$CARGO_TARGET_DIR/debug/review-router" FAKE_LLM_BIN="$CARGO_TARGET_DIR/debug/fake-llm"
 # a session bus of its own: the app keeps one process per data directory over D-Bus, and the
 # sync test starts gnome-keyring on it
@@ -61,10 +65,8 @@ step "end-to-end tests (tauri-driver + WebKitWebDriver under Xvfb)" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/
 # SIGKILL at random instants of an import (the real app), a review shift, a visit, report
 # exports and sync, the data checked after each kill: 3 kills each here, 100 in the recorded run
-# the trials run the app, the router and the sync_chaos program beside them: built here, since
-# the test build leaves examples only under hashed names
-step "build the crash trials and sync_chaos" \
-  cargo build -p station --example crash_trials --example sync_chaos --quiet
+# the trials run the app, the router and the sync_chaos program beside them (built above: the
+# test build leaves examples only under hashed names)
 step "crash trials (crash_trials: 3 SIGKILLs per scenario)" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
   "$CARGO_TARGET_DIR/debug/examples/crash_trials" --kills 3 --router-kills 1 --seed 7
